@@ -1,0 +1,75 @@
+// Options for validating events and for reading Segment-spec JSON.
+#ifndef OMNIJOURNEY_EVENT_OPTIONS_H_
+#define OMNIJOURNEY_EVENT_OPTIONS_H_
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "omnijourney/v1/event.pb.h"
+
+namespace omnijourney {
+
+// Limits and rules applied by ValidateEvent() (and so by every ingest).
+struct ValidationOptions {
+  // Largest accepted event, measured as its serialized protobuf size.
+  // Default: 32768 bytes (32 KB).
+  size_t max_event_bytes = 32 * 1024;
+  // Most identifiers one event may carry (previous_id not counted).
+  // Default: 32.
+  int max_identifiers = 32;
+  // Longest identifier value before normalisation.
+  // Default: 512 bytes.
+  size_t max_identifier_bytes = 512;
+  // Longest event_id and source.
+  // Default: 128 bytes.
+  size_t max_id_bytes = 128;
+  // Longest name, session_id, conversation_id, agent_id, group_id, provider and context strings.
+  // Default: 2048 bytes. (`text` and properties are bounded by max_event_bytes only.)
+  size_t max_string_bytes = 2048;
+  // Deepest nesting of properties/traits (a top-level key is depth 1).
+  // Default: 16 levels.
+  int max_struct_depth = 16;
+  // Earliest accepted occurred_at/sent_at/received_at.
+  // Default: 1990-01-01T00:00:00Z.
+  absl::Time min_time = absl::FromUnixSeconds(631152000);
+  // How far after `now` a timestamp may lie (device clocks run fast).
+  // Default: 24 hours.
+  absl::Duration max_future_skew = absl::Hours(24);
+};
+
+// How Segment-spec JSON (https://segment.com/docs/connections/spec/) becomes events.
+struct SegmentOptions {
+  // The `source` of every produced event: the Segment source (write key) the data came from.
+  // Default: "segment".
+  std::string source = "segment";
+  // The tenant of every produced event. Default: "" (the default tenant).
+  std::string tenant;
+  // Identifier type given to an alias call's previousId. Segment allows an anonymousId or an
+  // earlier userId there. Default: "anonymous_id".
+  std::string alias_previous_id_type = "anonymous_id";
+  // Trait keys (in `traits` and `context.traits`) whose string values become identifiers, mapped to
+  // the identifier type. Default: email -> email, phone -> phone.
+  std::map<std::string, std::string> trait_identifiers = {{"email", "email"}, {"phone", "phone"}};
+  // Channel given to every event, overriding the one derived from Segment's `channel` field
+  // ("browser" -> web, "mobile" -> app, "server" -> server; page -> web, screen -> app).
+  // Default: CHANNEL_UNSPECIFIED (derive).
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  // `provider` of every produced event. Default: "segment".
+  std::string provider = "segment";
+  // Track events of the e-commerce spec about orders ("Order Completed", "Order Refunded",
+  // "Order Cancelled", "Order Updated") become EVENT_KIND_ORDER instead of EVENT_KIND_TRACK.
+  // Default: true.
+  bool order_events_as_orders = true;
+  // Currency of a revenue/total/value property when the event has no `currency` property (the
+  // Segment spec's default). Default: "USD".
+  std::string default_currency = "USD";
+  // Deepest JSON nesting accepted; deeper input is an error, not a stack overflow.
+  // Default: 64 levels.
+  int max_json_depth = 64;
+};
+
+}  // namespace omnijourney
+
+#endif  // OMNIJOURNEY_EVENT_OPTIONS_H_

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# omnijourney build driver. On a fresh Debian machine it installs what is missing, configures, builds
+# with all cores and runs.
+#
+#   ./omnijourney.sh demo              build and run the main example
+#   ./omnijourney.sh test [--sanitize] build and run every test (--sanitize: ASan+UBSan build)
+#   ./omnijourney.sh bench [FILTER]    Release build, run the Google Benchmark suites
+#   ./omnijourney.sh build             configure and build only
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
+          libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev)
+
+install_missing() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "omnijourney: installing ${missing[*]}" >&2
+  local sudo=()
+  [ "$(id -u)" -ne 0 ] && sudo=(sudo)
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+jobs() { nproc 2>/dev/null || echo 2; }
+
+# configure_and_build DIR BUILD_TYPE [extra cmake args...]
+configure_and_build() {
+  local dir=$1 type=$2
+  shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="$type" "$@" >/dev/null
+  cmake --build "$dir" -j "$(jobs)"
+}
+
+cmd=${1:-}
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  demo)
+    install_missing
+    configure_and_build build RelWithDebInfo
+    ./build/examples/omnijourney_demo "$@"
+    ;;
+  test)
+    install_missing
+    if [ "${1:-}" = "--sanitize" ]; then
+      configure_and_build build-asan Debug -DOMNIJOURNEY_SANITIZE=address,undefined \
+        -DOMNIJOURNEY_BUILD_BENCHMARKS=OFF
+      ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        ctest --test-dir build-asan --output-on-failure -j "$(jobs)" --timeout 900
+    else
+      configure_and_build build RelWithDebInfo
+      ctest --test-dir build --output-on-failure -j "$(jobs)" --timeout 900
+    fi
+    ;;
+  bench)
+    install_missing
+    configure_and_build build-release Release -DOMNIJOURNEY_BUILD_TESTS=OFF
+    for b in build-release/benchmarks/*_benchmark; do
+      echo "== $b"
+      "$b" --benchmark_filter="${1:-.}"
+    done
+    ;;
+  build)
+    install_missing
+    configure_and_build build RelWithDebInfo
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

@@ -1,0 +1,493 @@
+// Segment-spec JSON to interaction events.
+//
+// Spec followed: https://segment.com/docs/connections/spec/common/ (common fields, timestamps),
+// identify, track, page, screen, group, alias, and the HTTP API batch envelope.
+#include "omnijourney/segment.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/json.h"
+#include "common/lines.h"
+#include "common/status_macros.h"
+
+namespace omnijourney {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using internal::ToAbsl;
+
+absl::Status Invalid(std::string_view path, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(path), ": ", ToAbsl(what)));
+}
+
+std::string Join(std::string_view prefix, std::string_view key) {
+  if (prefix.empty()) return std::string(key);
+  return absl::StrCat(ToAbsl(prefix), ".", ToAbsl(key));
+}
+
+std::string_view KindOf(const Value& v) {
+  switch (v.kind_case()) {
+    case Value::kNullValue: return "null";
+    case Value::kNumberValue: return "a number";
+    case Value::kStringValue: return "a string";
+    case Value::kBoolValue: return "a boolean";
+    case Value::kStructValue: return "an object";
+    case Value::kListValue: return "an array";
+    default: return "nothing";
+  }
+}
+
+// Reads fields of one JSON object, naming the full path in errors.
+class ObjectReader {
+ public:
+  ObjectReader(const Struct* s, std::string path) : s_(s), path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+
+  // Null for absent keys and JSON null.
+  const Value* Get(std::string_view key) const {
+    if (s_ == nullptr) return nullptr;
+    auto it = s_->fields().find(std::string(key));
+    if (it == s_->fields().end() || it->second.kind_case() == Value::kNullValue) return nullptr;
+    return &it->second;
+  }
+
+  // A string field; an integral number is accepted and printed without a fraction (SDKs sometimes
+  // send numeric user ids). Absent/null gives "".
+  absl::StatusOr<std::string> String(std::string_view key) const {
+    const Value* v = Get(key);
+    if (v == nullptr) return std::string();
+    if (v->kind_case() == Value::kStringValue) return v->string_value();
+    if (v->kind_case() == Value::kNumberValue) {
+      const double d = v->number_value();
+      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+        return absl::StrCat(static_cast<int64_t>(d));
+      }
+    }
+    return Invalid(Join(path_, key), absl::StrCat("expected a string, got ", ToAbsl(KindOf(*v))));
+  }
+
+  // A nested object; absent/null gives a reader over nothing.
+  absl::StatusOr<ObjectReader> Object(std::string_view key) const {
+    const Value* v = Get(key);
+    if (v == nullptr) return ObjectReader(nullptr, Join(path_, key));
+    if (v->kind_case() != Value::kStructValue) {
+      return Invalid(Join(path_, key), absl::StrCat("expected an object, got ", ToAbsl(KindOf(*v))));
+    }
+    return ObjectReader(&v->struct_value(), Join(path_, key));
+  }
+
+  const Struct* raw() const { return s_; }
+
+ private:
+  const Struct* s_;
+  std::string path_;
+};
+
+// A Segment time: ISO-8601 string or epoch milliseconds (number or digit string).
+absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std::string_view key) {
+  const Value* v = obj.Get(key);
+  if (v == nullptr) return std::optional<absl::Time>();
+  const std::string path = Join(obj.path(), key);
+  if (v->kind_case() == Value::kNumberValue) {
+    const double ms = v->number_value();
+    // Timestamp's range, in milliseconds.
+    if (!std::isfinite(ms) || ms < -62135596800000.0 || ms > 253402300799999.0) {
+      return Invalid(path, "epoch milliseconds out of range");
+    }
+    return std::optional<absl::Time>(absl::FromUnixMicros(static_cast<int64_t>(std::llround(ms * 1000))));
+  }
+  if (v->kind_case() != Value::kStringValue) {
+    return Invalid(path, absl::StrCat("expected an ISO-8601 string or epoch milliseconds, got ",
+                                      ToAbsl(KindOf(*v))));
+  }
+  const std::string& s = v->string_value();
+  if (!s.empty() && s.size() <= 16 &&
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return std::optional<absl::Time>(absl::FromUnixMillis(std::stoll(s)));
+  }
+  auto t = ParseIso8601(s);
+  if (!t.ok()) return internal::Prefixed(absl::StrCat(path, ": "), t.status());
+  return std::optional<absl::Time>(*t);
+}
+
+struct Times {
+  std::optional<absl::Time> timestamp, original, sent, received;
+};
+
+// Segment's rule: `timestamp` when given; else the device's originalTimestamp corrected for its clock
+// skew (receivedAt - (sentAt - originalTimestamp)); else whatever is known.
+absl::StatusOr<absl::Time> DeriveOccurredAt(const Times& t) {
+  if (t.timestamp) return *t.timestamp;
+  if (t.original && t.sent && t.received) return *t.received - (*t.sent - *t.original);
+  if (t.original) return *t.original;
+  if (t.received) return *t.received;
+  if (t.sent) return *t.sent;
+  return Invalid("timestamp", "missing (none of timestamp, originalTimestamp, receivedAt, sentAt)");
+}
+
+v1::Channel ChannelFromSegment(std::string_view channel, v1::EventKind kind) {
+  const std::string c = absl::AsciiStrToLower(ToAbsl(channel));
+  if (c == "browser" || c == "web") return v1::CHANNEL_WEB;
+  if (c == "mobile" || c == "app") return v1::CHANNEL_APP;
+  if (c == "server") return v1::CHANNEL_SERVER;
+  if (!c.empty()) return v1::CHANNEL_OTHER;
+  if (kind == v1::EVENT_KIND_PAGE) return v1::CHANNEL_WEB;
+  if (kind == v1::EVENT_KIND_SCREEN) return v1::CHANNEL_APP;
+  return v1::CHANNEL_UNSPECIFIED;
+}
+
+// `into` gets the keys of `from` it does not have (top-level merge).
+void MergeMissing(const Struct& from, Struct* into) {
+  for (const auto& [k, v] : from.fields()) {
+    if (!into->fields().contains(k)) (*into->mutable_fields())[k] = v;
+  }
+}
+
+// Adds an identifier once per (type, value).
+class IdentifierSet {
+ public:
+  explicit IdentifierSet(Event* event) : event_(event) {}
+  void Add(std::string_view type, std::string_view value) {
+    if (value.empty()) return;
+    if (!seen_.insert(absl::StrCat(ToAbsl(type), "\x1f", ToAbsl(value))).second) return;
+    auto* id = event_->add_identifiers();
+    id->set_type(std::string(type));
+    id->set_value(std::string(value));
+  }
+
+ private:
+  Event* event_;
+  absl::flat_hash_set<std::string> seen_;
+};
+
+absl::Status ReadIdentifierTraits(const ObjectReader& traits, const SegmentOptions& options,
+                                  IdentifierSet* ids) {
+  for (const auto& [key, type] : options.trait_identifiers) {
+    ASSIGN_OR_RETURN(std::string value, traits.String(key));
+    ids->Add(type, value);
+  }
+  return absl::OkStatus();
+}
+
+// The amount in `properties` (revenue, else total, else value) as Money.
+absl::Status ReadValue(const ObjectReader& props, const SegmentOptions& options, Event* event) {
+  for (std::string_view key : {"revenue", "total", "value"}) {
+    const Value* v = props.Get(key);
+    if (v == nullptr) continue;
+    if (v->kind_case() != Value::kNumberValue) {
+      return Invalid(Join(props.path(), key), absl::StrCat("expected a number, got ", ToAbsl(KindOf(*v))));
+    }
+    const double amount = v->number_value();
+    if (!std::isfinite(amount) || std::fabs(amount) > 9e15) {
+      return Invalid(Join(props.path(), key), "amount out of range");
+    }
+    ASSIGN_OR_RETURN(std::string currency, props.String("currency"));
+    if (currency.empty()) currency = options.default_currency;
+    auto* money = event->mutable_value();
+    money->set_currency(absl::AsciiStrToUpper(currency));
+    const double units = std::trunc(amount);
+    money->set_units(static_cast<int64_t>(units));
+    // Rounded to micro-units: a double carries no more precision than that for real amounts.
+    money->set_nanos(static_cast<int32_t>(std::llround((amount - units) * 1e6)) * 1000);
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1::EventKind kind,
+                         v1::Context* out) {
+  ASSIGN_OR_RETURN(*out->mutable_ip(), ctx.String("ip"));
+  ASSIGN_OR_RETURN(*out->mutable_user_agent(), ctx.String("userAgent"));
+  ASSIGN_OR_RETURN(*out->mutable_locale(), ctx.String("locale"));
+  ASSIGN_OR_RETURN(*out->mutable_timezone(), ctx.String("timezone"));
+
+  ASSIGN_OR_RETURN(ObjectReader page, ctx.Object("page"));
+  // A page call carries the page in its properties; context.page wins when both are present.
+  const ObjectReader& page_props = props;
+  for (auto [key, field] : std::initializer_list<std::pair<std::string_view, std::string*>>{
+           {"url", out->mutable_page()->mutable_url()},
+           {"path", out->mutable_page()->mutable_path()},
+           {"referrer", out->mutable_page()->mutable_referrer()},
+           {"title", out->mutable_page()->mutable_title()},
+           {"search", out->mutable_page()->mutable_search()}}) {
+    ASSIGN_OR_RETURN(*field, page.String(key));
+    if (field->empty() && kind == v1::EVENT_KIND_PAGE) {
+      ASSIGN_OR_RETURN(*field, page_props.String(key));
+    }
+  }
+  ASSIGN_OR_RETURN(ObjectReader campaign, ctx.Object("campaign"));
+  auto* c = out->mutable_campaign();
+  ASSIGN_OR_RETURN(*c->mutable_source(), campaign.String("source"));
+  ASSIGN_OR_RETURN(*c->mutable_medium(), campaign.String("medium"));
+  ASSIGN_OR_RETURN(*c->mutable_name(), campaign.String("name"));
+  ASSIGN_OR_RETURN(*c->mutable_term(), campaign.String("term"));
+  ASSIGN_OR_RETURN(*c->mutable_content(), campaign.String("content"));
+
+  ASSIGN_OR_RETURN(ObjectReader device, ctx.Object("device"));
+  auto* d = out->mutable_device();
+  ASSIGN_OR_RETURN(*d->mutable_id(), device.String("id"));
+  ASSIGN_OR_RETURN(*d->mutable_type(), device.String("type"));
+  ASSIGN_OR_RETURN(*d->mutable_manufacturer(), device.String("manufacturer"));
+  ASSIGN_OR_RETURN(*d->mutable_model(), device.String("model"));
+  ASSIGN_OR_RETURN(*d->mutable_name(), device.String("name"));
+  ASSIGN_OR_RETURN(*d->mutable_advertising_id(), device.String("advertisingId"));
+  ASSIGN_OR_RETURN(ObjectReader os, ctx.Object("os"));
+  ASSIGN_OR_RETURN(*d->mutable_os_name(), os.String("name"));
+  ASSIGN_OR_RETURN(*d->mutable_os_version(), os.String("version"));
+
+  ASSIGN_OR_RETURN(ObjectReader app, ctx.Object("app"));
+  ASSIGN_OR_RETURN(*out->mutable_app()->mutable_name(), app.String("name"));
+  ASSIGN_OR_RETURN(*out->mutable_app()->mutable_version(), app.String("version"));
+  ASSIGN_OR_RETURN(*out->mutable_app()->mutable_build(), app.String("build"));
+
+  ASSIGN_OR_RETURN(ObjectReader library, ctx.Object("library"));
+  ASSIGN_OR_RETURN(std::string lib_name, library.String("name"));
+  ASSIGN_OR_RETURN(std::string lib_version, library.String("version"));
+  out->set_library(lib_version.empty() ? lib_name : absl::StrCat(lib_name, "/", lib_version));
+  return absl::OkStatus();
+}
+
+bool IsOrderEvent(std::string_view name) {
+  return name == "Order Completed" || name == "Order Refunded" || name == "Order Cancelled" ||
+         name == "Order Updated";
+}
+
+// Converts one Segment message object. `path` prefixes field names in errors ("" or "batch[3]").
+absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
+                                     const SegmentOptions& options) {
+  ObjectReader root(&msg, path);
+  Event event;
+
+  ASSIGN_OR_RETURN(std::string type, root.String("type"));
+  type = absl::AsciiStrToLower(type);
+  v1::EventKind kind;
+  if (type == "identify") kind = v1::EVENT_KIND_IDENTIFY;
+  else if (type == "track") kind = v1::EVENT_KIND_TRACK;
+  else if (type == "page") kind = v1::EVENT_KIND_PAGE;
+  else if (type == "screen") kind = v1::EVENT_KIND_SCREEN;
+  else if (type == "group") kind = v1::EVENT_KIND_GROUP;
+  else if (type == "alias") kind = v1::EVENT_KIND_ALIAS;
+  else if (type.empty()) return Invalid(Join(path, "type"), "missing");
+  else {
+    return Invalid(Join(path, "type"),
+                   absl::StrCat("unsupported call type '", ToAbsl(std::string_view(type).substr(0, 40)),
+                                "' (expected identify, track, page, screen, group or alias)"));
+  }
+
+  ASSIGN_OR_RETURN(std::string message_id, root.String("messageId"));
+  if (message_id.empty()) return Invalid(Join(path, "messageId"), "missing");
+  event.set_event_id(std::move(message_id));
+  event.set_source(options.source);
+  event.set_tenant(options.tenant);
+  event.set_provider(options.provider);
+
+  switch (kind) {
+    case v1::EVENT_KIND_TRACK: {
+      ASSIGN_OR_RETURN(std::string name, root.String("event"));
+      if (name.empty()) return Invalid(Join(path, "event"), "missing (required for track calls)");
+      if (options.order_events_as_orders && IsOrderEvent(name)) kind = v1::EVENT_KIND_ORDER;
+      event.set_name(std::move(name));
+      break;
+    }
+    case v1::EVENT_KIND_PAGE:
+    case v1::EVENT_KIND_SCREEN: {
+      ASSIGN_OR_RETURN(*event.mutable_name(), root.String("name"));
+      break;
+    }
+    case v1::EVENT_KIND_GROUP: {
+      ASSIGN_OR_RETURN(*event.mutable_group_id(), root.String("groupId"));
+      if (event.group_id().empty()) return Invalid(Join(path, "groupId"), "missing (required for group calls)");
+      break;
+    }
+    default:
+      break;
+  }
+  event.set_kind(kind);
+  // Customer actions are inbound contacts; identify/group/alias describe the customer.
+  event.set_direction(kind == v1::EVENT_KIND_IDENTIFY || kind == v1::EVENT_KIND_GROUP ||
+                              kind == v1::EVENT_KIND_ALIAS
+                          ? v1::DIRECTION_INTERNAL
+                          : v1::DIRECTION_INBOUND);
+
+  Times times;
+  ASSIGN_OR_RETURN(times.timestamp, ReadTime(root, "timestamp"));
+  ASSIGN_OR_RETURN(times.original, ReadTime(root, "originalTimestamp"));
+  ASSIGN_OR_RETURN(times.sent, ReadTime(root, "sentAt"));
+  ASSIGN_OR_RETURN(times.received, ReadTime(root, "receivedAt"));
+  auto occurred = DeriveOccurredAt(times);
+  if (!occurred.ok()) return internal::Prefixed(path.empty() ? "" : path + ".", occurred.status());
+  *event.mutable_occurred_at() = ToTimestamp(*occurred);
+  if (times.sent) *event.mutable_sent_at() = ToTimestamp(*times.sent);
+  if (times.received) *event.mutable_received_at() = ToTimestamp(*times.received);
+
+  ASSIGN_OR_RETURN(ObjectReader context, root.Object("context"));
+  ASSIGN_OR_RETURN(ObjectReader properties, root.Object("properties"));
+  ASSIGN_OR_RETURN(ObjectReader traits, root.Object("traits"));
+  ASSIGN_OR_RETURN(ObjectReader context_traits, context.Object("traits"));
+
+  IdentifierSet ids(&event);
+  ASSIGN_OR_RETURN(std::string user_id, root.String("userId"));
+  ASSIGN_OR_RETURN(std::string anonymous_id, root.String("anonymousId"));
+  if (user_id.empty() && anonymous_id.empty()) {
+    return Invalid(Join(path, "userId"), "missing (a message needs userId or anonymousId)");
+  }
+  ids.Add("user_id", user_id);
+  ids.Add("anonymous_id", anonymous_id);
+  RETURN_IF_ERROR(ReadIdentifierTraits(traits, options, &ids));
+  RETURN_IF_ERROR(ReadIdentifierTraits(context_traits, options, &ids));
+  ASSIGN_OR_RETURN(ObjectReader device, context.Object("device"));
+  ASSIGN_OR_RETURN(std::string device_id, device.String("id"));
+  ids.Add("device_id", device_id);
+  ASSIGN_OR_RETURN(std::string push_token, device.String("token"));
+  ids.Add("push_token", push_token);
+
+  if (kind == v1::EVENT_KIND_ALIAS) {
+    ASSIGN_OR_RETURN(std::string previous, root.String("previousId"));
+    if (previous.empty()) return Invalid(Join(path, "previousId"), "missing (required for alias calls)");
+    event.mutable_previous_id()->set_type(options.alias_previous_id_type);
+    event.mutable_previous_id()->set_value(std::move(previous));
+  }
+
+  if (properties.raw() != nullptr) *event.mutable_properties() = *properties.raw();
+  if (kind == v1::EVENT_KIND_PAGE) {
+    ASSIGN_OR_RETURN(std::string category, root.String("category"));
+    if (!category.empty() && !event.properties().fields().contains("category")) {
+      (*event.mutable_properties()->mutable_fields())["category"].set_string_value(category);
+    }
+  }
+  if (traits.raw() != nullptr) *event.mutable_traits() = *traits.raw();
+  if (context_traits.raw() != nullptr) MergeMissing(*context_traits.raw(), event.mutable_traits());
+
+  RETURN_IF_ERROR(ReadValue(properties, options, &event));
+
+  ASSIGN_OR_RETURN(std::string channel, root.String("channel"));
+  event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel
+                                                               : ChannelFromSegment(channel, kind));
+  ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
+  RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context()));
+  return event;
+}
+
+// Applies a batch envelope's shared sentAt/context to one of its messages.
+Struct InheritFromBatch(const Struct& msg, const Struct& envelope) {
+  Struct merged = msg;
+  auto& fields = *merged.mutable_fields();
+  for (std::string_view key : {"sentAt", "receivedAt"}) {
+    auto it = envelope.fields().find(std::string(key));
+    if (it != envelope.fields().end() && !fields.contains(std::string(key))) {
+      fields[std::string(key)] = it->second;
+    }
+  }
+  auto ctx = envelope.fields().find("context");
+  if (ctx != envelope.fields().end() && ctx->second.kind_case() == Value::kStructValue) {
+    Value& own = fields["context"];
+    if (own.kind_case() != Value::kStructValue) {
+      if (own.kind_case() == Value::KIND_NOT_SET || own.kind_case() == Value::kNullValue) {
+        own = ctx->second;
+      }
+    } else {
+      MergeMissing(ctx->second.struct_value(), own.mutable_struct_value());
+    }
+  }
+  return merged;
+}
+
+// Converts a parsed document (message, batch envelope or array). `line` is for RecordError.
+void ConvertDocument(const Value& doc, int line, int first_index, const SegmentOptions& options,
+                     ParsedEvents* out) {
+  auto add_error = [&](int index, absl::Status status) {
+    if (line > 0) status = internal::Prefixed(absl::StrCat("line ", line, ": "), status);
+    out->errors.push_back(RecordError{line, index, std::move(status)});
+  };
+  auto convert_list = [&](const google::protobuf::ListValue& list, std::string_view name,
+                          const Struct* envelope) {
+    for (int i = 0; i < list.values_size(); ++i) {
+      const std::string path = absl::StrCat(ToAbsl(name), "[", i, "]");
+      const Value& item = list.values(i);
+      if (item.kind_case() != Value::kStructValue) {
+        add_error(first_index + i,
+                  Invalid(path, absl::StrCat("expected an object, got ", ToAbsl(KindOf(item)))));
+        continue;
+      }
+      absl::StatusOr<Event> event =
+          envelope ? ConvertMessage(InheritFromBatch(item.struct_value(), *envelope), path, options)
+                   : ConvertMessage(item.struct_value(), path, options);
+      if (event.ok()) {
+        out->events.push_back(*std::move(event));
+      } else {
+        add_error(first_index + i, event.status());
+      }
+    }
+  };
+
+  if (doc.kind_case() == Value::kListValue) {
+    convert_list(doc.list_value(), "", nullptr);
+    return;
+  }
+  if (doc.kind_case() != Value::kStructValue) {
+    add_error(first_index, Invalid("message", absl::StrCat("expected an object, got ", ToAbsl(KindOf(doc)))));
+    return;
+  }
+  const Struct& obj = doc.struct_value();
+  auto batch = obj.fields().find("batch");
+  if (batch != obj.fields().end()) {
+    if (batch->second.kind_case() != Value::kListValue) {
+      add_error(first_index, Invalid("batch", absl::StrCat("expected an array, got ",
+                                                           ToAbsl(KindOf(batch->second)))));
+      return;
+    }
+    convert_list(batch->second.list_value(), "batch", &obj);
+    return;
+  }
+  absl::StatusOr<Event> event = ConvertMessage(obj, "", options);
+  if (event.ok()) {
+    out->events.push_back(*std::move(event));
+  } else {
+    add_error(first_index, event.status());
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const SegmentOptions& options) {
+  internal::JsonParseOptions parse_options;
+  parse_options.max_depth = options.max_json_depth;
+  ASSIGN_OR_RETURN(Value doc, internal::ParseJson(json, parse_options));
+  ParsedEvents out;
+  ConvertDocument(doc, 0, 0, options, &out);
+  return out;
+}
+
+ParsedEvents ParseSegmentJsonLines(std::string_view text, const SegmentOptions& options) {
+  ParsedEvents out;
+  internal::JsonParseOptions parse_options;
+  parse_options.max_depth = options.max_json_depth;
+  int index = 0;
+  internal::ForEachNonBlankLine(text, [&](int line_no, std::string_view line) {
+    parse_options.first_line = line_no;
+    absl::StatusOr<Value> doc = internal::ParseJson(line, parse_options);
+    if (!doc.ok()) {
+      out.errors.push_back(RecordError{line_no, index++, doc.status()});
+      return;
+    }
+    // A batch line counts as many records as it holds.
+    const size_t before = out.events.size() + out.errors.size();
+    ConvertDocument(*doc, line_no, index, options, &out);
+    index += static_cast<int>(out.events.size() + out.errors.size() - before);
+  });
+  return out;
+}
+
+}  // namespace omnijourney

@@ -1,0 +1,272 @@
+// Event validation: every rule reports the path of the field it rejects.
+#include "omnijourney/validate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <string_view>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/utf8.h"
+
+namespace omnijourney {
+namespace {
+
+using internal::ToAbsl;
+
+absl::Status Invalid(std::string_view path, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(path), ": ", ToAbsl(what)));
+}
+
+// UTF-8 and length check for an optional string field.
+absl::Status CheckString(std::string_view path, std::string_view value, size_t max_bytes) {
+  if (value.size() > max_bytes) {
+    return Invalid(path, absl::StrCat(value.size(), " bytes exceeds the limit of ", max_bytes));
+  }
+  if (size_t bad = internal::FindInvalidUtf8(value); bad != value.size()) {
+    return Invalid(path, absl::StrCat("invalid UTF-8 at byte ", bad));
+  }
+  return absl::OkStatus();
+}
+
+// A required id-like string: non-empty, bounded, UTF-8, no control characters.
+absl::Status CheckId(std::string_view path, std::string_view value, size_t max_bytes) {
+  if (value.empty()) return Invalid(path, "missing");
+  RETURN_IF_ERROR(CheckString(path, value, max_bytes));
+  if (internal::HasControlChar(value)) return Invalid(path, "contains a control character");
+  return absl::OkStatus();
+}
+
+bool IsBlank(std::string_view s) {
+  for (char c : s) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') return false;
+  }
+  return true;
+}
+
+absl::Status CheckIdentifier(std::string_view path, const v1::Identifier& id,
+                             const ValidationOptions& options) {
+  const std::string& type = id.type();
+  if (type.empty()) return Invalid(absl::StrCat(ToAbsl(path), ".type"), "missing");
+  if (type.size() > 32) {
+    return Invalid(absl::StrCat(ToAbsl(path), ".type"), "longer than 32 characters");
+  }
+  for (char c : type) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
+      return Invalid(absl::StrCat(ToAbsl(path), ".type"),
+                     absl::StrCat("'", ToAbsl(type).substr(0, 40),
+                                  "' must be lowercase snake_case [a-z0-9_]"));
+    }
+  }
+  const std::string value_path = absl::StrCat(ToAbsl(path), ".value");
+  if (id.value().empty()) return Invalid(value_path, "missing");
+  RETURN_IF_ERROR(CheckString(value_path, id.value(), options.max_identifier_bytes));
+  if (IsBlank(id.value())) return Invalid(value_path, "blank");
+  return absl::OkStatus();
+}
+
+absl::Status CheckTime(std::string_view path, const google::protobuf::Timestamp& ts,
+                       const ValidationOptions& options, absl::Time now) {
+  if (ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return Invalid(path, absl::StrCat("nanos ", ts.nanos(), " out of range [0, 999999999]"));
+  }
+  const absl::Time t = FromTimestamp(ts);
+  if (t < options.min_time) {
+    return Invalid(path, absl::StrCat(FormatRfc3339(t), " is before the earliest accepted time ",
+                                      FormatRfc3339(options.min_time)));
+  }
+  if (t > now + options.max_future_skew) {
+    return Invalid(path, absl::StrCat(FormatRfc3339(t), " is more than ",
+                                      absl::FormatDuration(options.max_future_skew),
+                                      " after now (", FormatRfc3339(now), ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckValue(std::string_view path, const google::protobuf::Value& value, int depth,
+                        const ValidationOptions& options);
+
+absl::Status CheckStruct(std::string_view path, const google::protobuf::Struct& s, int depth,
+                         const ValidationOptions& options) {
+  if (depth > options.max_struct_depth) {
+    return Invalid(path, absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"));
+  }
+  for (const auto& [key, value] : s.fields()) {
+    if (!internal::IsValidUtf8(key)) return Invalid(path, "a key is not valid UTF-8");
+    RETURN_IF_ERROR(CheckValue(absl::StrCat(ToAbsl(path), ".", key), value, depth, options));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckValue(std::string_view path, const google::protobuf::Value& value, int depth,
+                        const ValidationOptions& options) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      if (size_t bad = internal::FindInvalidUtf8(value.string_value());
+          bad != value.string_value().size()) {
+        return Invalid(path, absl::StrCat("invalid UTF-8 at byte ", bad));
+      }
+      return absl::OkStatus();
+    case google::protobuf::Value::kNumberValue:
+      if (!std::isfinite(value.number_value())) return Invalid(path, "number is not finite");
+      return absl::OkStatus();
+    case google::protobuf::Value::kStructValue:
+      return CheckStruct(path, value.struct_value(), depth + 1, options);
+    case google::protobuf::Value::kListValue: {
+      if (depth + 1 > options.max_struct_depth) {
+        return Invalid(path,
+                       absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"));
+      }
+      const auto& list = value.list_value();
+      for (int i = 0; i < list.values_size(); ++i) {
+        RETURN_IF_ERROR(CheckValue(absl::StrCat(ToAbsl(path), "[", i, "]"), list.values(i),
+                                   depth + 1, options));
+      }
+      return absl::OkStatus();
+    }
+    case google::protobuf::Value::kNullValue:
+    case google::protobuf::Value::kBoolValue:
+      return absl::OkStatus();
+    case google::protobuf::Value::KIND_NOT_SET:
+      return Invalid(path, "value has no kind set");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMoney(const v1::Money& money) {
+  const bool zero = money.units() == 0 && money.nanos() == 0;
+  if (money.currency().empty()) {
+    if (!zero) return Invalid("value.currency", "missing for a non-zero amount");
+  } else {
+    const std::string& c = money.currency();
+    if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char x) { return x >= 'A' && x <= 'Z'; })) {
+      return Invalid("value.currency",
+                     absl::StrCat("'", ToAbsl(c).substr(0, 16),
+                                  "' is not an ISO-4217 code (three uppercase letters)"));
+    }
+  }
+  if (money.nanos() <= -1000000000 || money.nanos() >= 1000000000) {
+    return Invalid("value.nanos", absl::StrCat(money.nanos(), " out of range (-1e9, 1e9)"));
+  }
+  if ((money.units() > 0 && money.nanos() < 0) || (money.units() < 0 && money.nanos() > 0)) {
+    return Invalid("value.nanos", "sign differs from value.units");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckContext(const v1::Context& c, size_t max) {
+  struct Field {
+    std::string_view path;
+    const std::string& value;
+  };
+  const Field fields[] = {
+      {"context.ip", c.ip()},
+      {"context.user_agent", c.user_agent()},
+      {"context.locale", c.locale()},
+      {"context.timezone", c.timezone()},
+      {"context.library", c.library()},
+      {"context.page.url", c.page().url()},
+      {"context.page.path", c.page().path()},
+      {"context.page.referrer", c.page().referrer()},
+      {"context.page.title", c.page().title()},
+      {"context.page.search", c.page().search()},
+      {"context.campaign.source", c.campaign().source()},
+      {"context.campaign.medium", c.campaign().medium()},
+      {"context.campaign.name", c.campaign().name()},
+      {"context.campaign.term", c.campaign().term()},
+      {"context.campaign.content", c.campaign().content()},
+      {"context.campaign.click_id", c.campaign().click_id()},
+      {"context.device.id", c.device().id()},
+      {"context.device.type", c.device().type()},
+      {"context.device.manufacturer", c.device().manufacturer()},
+      {"context.device.model", c.device().model()},
+      {"context.device.name", c.device().name()},
+      {"context.device.advertising_id", c.device().advertising_id()},
+      {"context.device.os_name", c.device().os_name()},
+      {"context.device.os_version", c.device().os_version()},
+      {"context.app.name", c.app().name()},
+      {"context.app.version", c.app().version()},
+      {"context.app.build", c.app().build()},
+  };
+  for (const Field& f : fields) RETURN_IF_ERROR(CheckString(f.path, f.value, max));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateEvent(const Event& event, const ValidationOptions& options, absl::Time now) {
+  // Size first: everything after it is linear in a bounded input.
+  const size_t size = event.ByteSizeLong();
+  if (size > options.max_event_bytes) {
+    return Invalid("event", absl::StrCat(size, " bytes exceeds the limit of ", options.max_event_bytes));
+  }
+  RETURN_IF_ERROR(CheckId("event_id", event.event_id(), options.max_id_bytes));
+  RETURN_IF_ERROR(CheckId("source", event.source(), options.max_id_bytes));
+  if (event.tenant().size() > 64) return Invalid("tenant", "longer than 64 characters");
+  for (char c : event.tenant()) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == '-' || c == '.')) {
+      return Invalid("tenant", "may only contain [A-Za-z0-9_.-]");
+    }
+  }
+  if (event.kind() == v1::EVENT_KIND_UNSPECIFIED) return Invalid("kind", "missing");
+  if (!v1::EventKind_IsValid(event.kind())) {
+    return Invalid("kind", absl::StrCat("unknown value ", event.kind()));
+  }
+  if (!v1::Channel_IsValid(event.channel())) {
+    return Invalid("channel", absl::StrCat("unknown value ", event.channel()));
+  }
+  if (!v1::Direction_IsValid(event.direction())) {
+    return Invalid("direction", absl::StrCat("unknown value ", event.direction()));
+  }
+  if (event.kind() == v1::EVENT_KIND_TRACK && event.name().empty()) {
+    return Invalid("name", "missing (required for track events)");
+  }
+  RETURN_IF_ERROR(CheckString("name", event.name(), 256));
+  if (internal::HasControlChar(event.name())) return Invalid("name", "contains a control character");
+
+  if (!event.has_occurred_at()) return Invalid("occurred_at", "missing");
+  RETURN_IF_ERROR(CheckTime("occurred_at", event.occurred_at(), options, now));
+  if (event.has_sent_at()) RETURN_IF_ERROR(CheckTime("sent_at", event.sent_at(), options, now));
+  if (event.has_received_at()) {
+    RETURN_IF_ERROR(CheckTime("received_at", event.received_at(), options, now));
+  }
+
+  if (event.identifiers_size() > options.max_identifiers) {
+    return Invalid("identifiers", absl::StrCat(event.identifiers_size(),
+                                               " identifiers exceed the limit of ",
+                                               options.max_identifiers));
+  }
+  if (event.identifiers_size() == 0 && !event.has_previous_id()) {
+    return Invalid("identifiers", "at least one identifier is required");
+  }
+  for (int i = 0; i < event.identifiers_size(); ++i) {
+    RETURN_IF_ERROR(CheckIdentifier(absl::StrCat("identifiers[", i, "]"), event.identifiers(i), options));
+  }
+  if (event.kind() == v1::EVENT_KIND_ALIAS) {
+    if (!event.has_previous_id()) return Invalid("previous_id", "missing (required for alias events)");
+    if (event.identifiers_size() == 0) {
+      return Invalid("identifiers", "an alias event needs the new identifier besides previous_id");
+    }
+  }
+  if (event.has_previous_id()) RETURN_IF_ERROR(CheckIdentifier("previous_id", event.previous_id(), options));
+
+  RETURN_IF_ERROR(CheckString("provider", event.provider(), options.max_string_bytes));
+  RETURN_IF_ERROR(CheckString("session_id", event.session_id(), options.max_string_bytes));
+  RETURN_IF_ERROR(CheckString("conversation_id", event.conversation_id(), options.max_string_bytes));
+  RETURN_IF_ERROR(CheckString("agent_id", event.agent_id(), options.max_string_bytes));
+  RETURN_IF_ERROR(CheckString("group_id", event.group_id(), options.max_string_bytes));
+  RETURN_IF_ERROR(CheckString("text", event.text(), options.max_event_bytes));
+  if (event.kind() == v1::EVENT_KIND_GROUP && event.group_id().empty()) {
+    return Invalid("group_id", "missing (required for group events)");
+  }
+
+  RETURN_IF_ERROR(CheckStruct("properties", event.properties(), 1, options));
+  RETURN_IF_ERROR(CheckStruct("traits", event.traits(), 1, options));
+  if (event.has_value()) RETURN_IF_ERROR(CheckMoney(event.value()));
+  if (event.has_context()) RETURN_IF_ERROR(CheckContext(event.context(), options.max_string_bytes));
+  return absl::OkStatus();
+}
+
+}  // namespace omnijourney

@@ -1,0 +1,286 @@
+#include "omnijourney/segment.h"
+
+#include <string>
+
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "omnijourney/validate.h"
+#include "test_util.h"
+
+namespace omnijourney {
+namespace {
+
+using ::omnijourney::testing::ReadTestData;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0, int s = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), absl::UTCTimeZone());
+}
+
+std::vector<std::pair<std::string, std::string>> Ids(const Event& e) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& id : e.identifiers()) out.emplace_back(id.type(), id.value());
+  return out;
+}
+
+Event ParseOne(const std::string& json, const SegmentOptions& options = {}) {
+  auto parsed = ParseSegmentJson(json, options);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  if (!parsed.ok()) return Event();
+  EXPECT_TRUE(parsed->errors.empty()) << parsed->errors[0].status;
+  EXPECT_EQ(parsed->events.size(), 1u);
+  return parsed->events.empty() ? Event() : parsed->events[0];
+}
+
+std::string ErrorOf(const std::string& json, const SegmentOptions& options = {}) {
+  auto parsed = ParseSegmentJson(json, options);
+  if (!parsed.ok()) return std::string(parsed.status().message());
+  EXPECT_TRUE(parsed->events.empty());
+  if (parsed->errors.size() != 1) return "expected one error";
+  EXPECT_EQ(parsed->errors[0].status.code(), absl::StatusCode::kInvalidArgument);
+  return std::string(parsed->errors[0].status.message());
+}
+
+TEST(SegmentTest, IdentifyFixture) {
+  SegmentOptions options;
+  options.source = "segment:web";
+  options.tenant = "acme";
+  Event e = ParseOne(ReadTestData("segment/identify.json"), options);
+  EXPECT_EQ(e.event_id(), "022bb90c-bbac-11e4-8dfc-aa07a5b093db");
+  EXPECT_EQ(e.source(), "segment:web");
+  EXPECT_EQ(e.tenant(), "acme");
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_IDENTIFY);
+  EXPECT_EQ(e.direction(), v1::DIRECTION_INTERNAL);
+  EXPECT_EQ(e.channel(), v1::CHANNEL_WEB);
+  EXPECT_EQ(e.provider(), "segment");
+  EXPECT_EQ(FromTimestamp(e.occurred_at()), Utc(2015, 2, 23, 22, 28, 55) + absl::Milliseconds(111));
+  EXPECT_EQ(FromTimestamp(e.received_at()), Utc(2015, 2, 23, 22, 28, 55) + absl::Milliseconds(387));
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "97980cfea0067"),
+                                  Pair("anonymous_id", "507f191e810c19729de860ea"),
+                                  Pair("email", "peter@example.com"), Pair("phone", "+420 601 123 456")));
+  EXPECT_EQ(e.traits().fields().at("plan").string_value(), "premium");
+  EXPECT_EQ(e.traits().fields().at("logins").number_value(), 5);
+  EXPECT_EQ(e.traits().fields().at("address").struct_value().fields().at("city").string_value(),
+            "San Francisco");
+  EXPECT_EQ(e.context().ip(), "8.8.8.8");
+  EXPECT_EQ(e.context().locale(), "cs-CZ");
+  EXPECT_EQ(e.context().timezone(), "Europe/Prague");
+  EXPECT_EQ(e.context().library(), "analytics.js/2.11.1");
+  EXPECT_TRUE(ValidateEvent(e, {}, Utc(2026, 11, 22)).ok()) << ValidateEvent(e, {}, Utc(2026, 11, 22));
+}
+
+TEST(SegmentTest, TrackOrderFixtureCorrectsDeviceClockSkew) {
+  Event e = ParseOne(ReadTestData("segment/track_order.json"));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_ORDER);
+  EXPECT_EQ(e.name(), "Order Completed");
+  EXPECT_EQ(e.channel(), v1::CHANNEL_APP);
+  EXPECT_EQ(e.direction(), v1::DIRECTION_INBOUND);
+  // The device clock ran 55 s ahead: receivedAt - (sentAt - originalTimestamp).
+  EXPECT_EQ(FromTimestamp(e.occurred_at()), Utc(2026, 11, 20, 9, 59, 5));
+  EXPECT_EQ(FromTimestamp(e.sent_at()), Utc(2026, 11, 20, 10, 0, 5));
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "019mr8mf4r"), Pair("email", "Eva.Novak@Example.com"),
+                                  Pair("device_id", "B5372DB0-C21E-11E4-8DFC-AA07A5B093DB"),
+                                  Pair("push_token",
+                                       "ff15bc0c20c4aa6cd50854ff165fd265c838e5405bfeb9571066395b8c9da449")));
+  // revenue wins over total; the currency is upper-cased.
+  EXPECT_EQ(e.value().currency(), "CZK");
+  EXPECT_EQ(e.value().units(), 25);
+  EXPECT_EQ(e.value().nanos(), 0);
+  EXPECT_EQ(e.properties().fields().at("products").list_value().values_size(), 1);
+  EXPECT_EQ(e.traits().fields().at("email").string_value(), "Eva.Novak@Example.com");
+  EXPECT_EQ(e.context().device().advertising_id(), "7A3CBEA0-BDF5-11E4-8DFC-AA07A5B093DB");
+  EXPECT_EQ(e.context().device().os_name(), "iPhone OS");
+  EXPECT_EQ(e.context().device().model(), "iPhone7,2");
+  EXPECT_EQ(e.context().app().build(), "3.0.1.545");
+}
+
+TEST(SegmentTest, PageFixtureWithEpochMillisAndCampaign) {
+  Event e = ParseOne(ReadTestData("segment/page.json"));
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_PAGE);
+  EXPECT_EQ(e.name(), "Green Sofa");
+  EXPECT_EQ(e.channel(), v1::CHANNEL_WEB);
+  EXPECT_EQ(FromTimestamp(e.occurred_at()), absl::FromUnixMillis(1763632800123));
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("anonymous_id", "cookie-abc-123")));
+  EXPECT_EQ(e.context().page().title(), "Green Sofa (context wins)");
+  EXPECT_EQ(e.context().page().url(), "https://shop.example.com/sofas/green?utm_source=google");
+  EXPECT_EQ(e.context().page().path(), "/sofas/green");
+  EXPECT_EQ(e.context().campaign().medium(), "cpc");
+  EXPECT_EQ(e.context().campaign().term(), "green sofa");
+  EXPECT_EQ(e.properties().fields().at("category").string_value(), "Furniture");
+}
+
+TEST(SegmentTest, BatchEnvelopeSharesSentAtAndContextAndReportsBadItems) {
+  auto parsed = ParseSegmentJson(ReadTestData("segment/batch.json"), {});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->events.size(), 5u);
+  ASSERT_EQ(parsed->errors.size(), 2u);
+  EXPECT_EQ(parsed->errors[0].index, 5);
+  EXPECT_EQ(parsed->errors[0].line, 0);
+  EXPECT_EQ(parsed->errors[0].status.message(), "batch[5].event: missing (required for track calls)");
+  EXPECT_EQ(parsed->errors[1].index, 6);
+  EXPECT_EQ(parsed->errors[1].status.message(), "batch[6]: expected an object, got a string");
+
+  const auto& ev = parsed->events;
+  EXPECT_EQ(ev[0].kind(), v1::EVENT_KIND_IDENTIFY);
+  EXPECT_EQ(ev[1].kind(), v1::EVENT_KIND_TRACK);
+  EXPECT_EQ(ev[1].name(), "Product Viewed");
+  // originalTimestamp without receivedAt: taken as is.
+  EXPECT_EQ(FromTimestamp(ev[1].occurred_at()), Utc(2026, 11, 20, 10, 1));
+  for (const Event& e : ev) {
+    EXPECT_EQ(FromTimestamp(e.sent_at()), Utc(2026, 11, 20, 10, 6)) << e.event_id();
+    EXPECT_EQ(e.context().library(), "analytics-python/2.2.2") << e.event_id();
+  }
+  EXPECT_EQ(ev[2].kind(), v1::EVENT_KIND_SCREEN);
+  EXPECT_EQ(ev[2].channel(), v1::CHANNEL_APP);
+  EXPECT_EQ(FromTimestamp(ev[2].occurred_at()), Utc(2026, 11, 20, 9, 2));
+  EXPECT_EQ(ev[2].context().locale(), "en-GB");  // The message's own context wins.
+  EXPECT_EQ(ev[0].context().locale(), "cs-CZ");
+  EXPECT_EQ(ev[3].kind(), v1::EVENT_KIND_GROUP);
+  EXPECT_EQ(ev[3].group_id(), "household-7");
+  EXPECT_EQ(ev[4].kind(), v1::EVENT_KIND_ALIAS);
+  EXPECT_EQ(ev[4].previous_id().type(), "anonymous_id");
+  EXPECT_EQ(ev[4].previous_id().value(), "cookie-abc-123");
+  for (const Event& e : ev) {
+    EXPECT_TRUE(ValidateEvent(e, {}, Utc(2026, 11, 22)).ok()) << ValidateEvent(e, {}, Utc(2026, 11, 22));
+  }
+}
+
+TEST(SegmentTest, JsonLinesReportLineNumbersAndKeepGoodLines) {
+  ParsedEvents parsed = ParseSegmentJsonLines(ReadTestData("segment/events.jsonl"), {});
+  ASSERT_EQ(parsed.events.size(), 3u);
+  EXPECT_EQ(parsed.events[0].event_id(), "l-1");
+  EXPECT_EQ(parsed.events[1].event_id(), "l-3");
+  EXPECT_EQ(parsed.events[2].event_id(), "l-4");
+  ASSERT_EQ(parsed.errors.size(), 2u);
+  EXPECT_EQ(parsed.errors[0].line, 3);
+  EXPECT_EQ(parsed.errors[0].index, 1);
+  EXPECT_THAT(std::string(parsed.errors[0].status.message()),
+              HasSubstr("line 3, column 114: unexpected end of input"));
+  EXPECT_EQ(parsed.errors[1].line, 5);
+  EXPECT_EQ(parsed.errors[1].index, 3);
+  EXPECT_EQ(parsed.errors[1].status.message(), "line 5: messageId: missing");
+}
+
+TEST(SegmentTest, MalformedDocumentIsOneErrorWithPosition) {
+  auto parsed = ParseSegmentJson("{\"type\": \"track\",\n \"event\": [1, 2,, 3]}", {});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(parsed.status().message(), "line 2, column 17: unexpected character ',', expected a value");
+}
+
+TEST(SegmentTest, TopLevelArrayOfMessages) {
+  auto parsed = ParseSegmentJson(
+      R"([{"type":"track","event":"A","userId":"u","messageId":"1","timestamp":"2026-01-01T00:00:00Z"},
+          {"type":"track","event":"B","userId":"u","messageId":"2","timestamp":"2026-01-01T00:00:01Z"}])",
+      {});
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->events.size(), 2u);
+  EXPECT_EQ(parsed->events[1].name(), "B");
+}
+
+TEST(SegmentTest, TimestampDerivationOrder) {
+  const std::string base = R"({"type":"track","event":"E","userId":"u","messageId":"m")";
+  EXPECT_EQ(FromTimestamp(ParseOne(base + R"(,"timestamp":"2026-01-01T00:00:00Z","originalTimestamp":"2020-01-01T00:00:00Z"})").occurred_at()),
+            Utc(2026, 1, 1));
+  EXPECT_EQ(FromTimestamp(ParseOne(base + R"(,"receivedAt":"2026-01-01T00:00:00Z"})").occurred_at()),
+            Utc(2026, 1, 1));
+  EXPECT_EQ(FromTimestamp(ParseOne(base + R"(,"sentAt":"2026-01-01T00:00:00Z"})").occurred_at()),
+            Utc(2026, 1, 1));
+  EXPECT_EQ(FromTimestamp(ParseOne(base + R"(,"originalTimestamp":"2026-01-01T00:00:00Z","sentAt":"2026-01-01T00:01:00Z","receivedAt":"2026-01-01T00:00:30Z"})").occurred_at()),
+            Utc(2025, 12, 31, 23, 59, 30));
+  // Epoch milliseconds as a digit string.
+  EXPECT_EQ(FromTimestamp(ParseOne(base + R"(,"timestamp":"1767225600000"})").occurred_at()),
+            Utc(2026, 1, 1));
+  EXPECT_EQ(ErrorOf(base + "}"),
+            "timestamp: missing (none of timestamp, originalTimestamp, receivedAt, sentAt)");
+}
+
+TEST(SegmentTest, ConversionErrorsNameTheField) {
+  EXPECT_EQ(ErrorOf(R"({"userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"), "type: missing");
+  EXPECT_EQ(ErrorOf(R"({"type":"purchase","userId":"u","messageId":"m"})"),
+            "type: unsupported call type 'purchase' (expected identify, track, page, screen, group or alias)");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","timestamp":"2026-01-01T00:00:00Z"})"),
+            "messageId: missing");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
+            "userId: missing (a message needs userId or anonymousId)");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":{"a":1},"messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
+            "userId: expected a string, got an object");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"yesterday"})"),
+            "timestamp: 'yesterday' is not an ISO-8601 date-time: expected YYYY-MM-DD");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":true})"),
+            "timestamp: expected an ISO-8601 string or epoch milliseconds, got a boolean");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":1e300})"),
+            "timestamp: epoch milliseconds out of range");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":{"traits":{"email":5.5}}})"),
+            "context.traits.email: expected a string, got a number");
+  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":[]})"),
+            "context: expected an object, got an array");
+  EXPECT_EQ(ErrorOf(R"({"type":"alias","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
+            "previousId: missing (required for alias calls)");
+  EXPECT_EQ(ErrorOf(R"({"type":"group","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
+            "groupId: missing (required for group calls)");
+  EXPECT_EQ(ErrorOf(R"({"type":"track","event":"Order Completed","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","properties":{"revenue":"12"}})"),
+            "properties.revenue: expected a number, got a string");
+  EXPECT_EQ(ErrorOf(R"("just a string")"), "message: expected an object, got a string");
+  EXPECT_EQ(ErrorOf(R"({"batch":{}})"), "batch: expected an array, got an object");
+}
+
+TEST(SegmentTest, NumericUserIdAndNullFieldsAreTolerated) {
+  Event e = ParseOne(
+      R"({"type":"identify","userId":12345,"anonymousId":null,"messageId":"m","timestamp":"2026-01-01T00:00:00Z","traits":{"email":null}})");
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "12345")));
+}
+
+TEST(SegmentTest, DuplicateIdentifiersAreAddedOnce) {
+  Event e = ParseOne(
+      R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","traits":{"email":"a@b.c"},"context":{"traits":{"email":"a@b.c"}}})");
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "u"), Pair("email", "a@b.c")));
+}
+
+TEST(SegmentTest, OptionsChangeTheMapping) {
+  SegmentOptions options;
+  options.channel = v1::CHANNEL_WHATSAPP;
+  options.alias_previous_id_type = "user_id";
+  options.trait_identifiers["loyaltyCard"] = "loyalty_card";
+  options.order_events_as_orders = false;
+  options.default_currency = "EUR";
+  Event e = ParseOne(
+      R"({"type":"track","event":"Order Completed","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","traits":{"loyaltyCard":"LC-77"},"properties":{"total":19.99}})",
+      options);
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_TRACK);
+  EXPECT_EQ(e.channel(), v1::CHANNEL_WHATSAPP);
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "u"), Pair("loyalty_card", "LC-77")));
+  EXPECT_EQ(e.value().currency(), "EUR");
+  EXPECT_EQ(e.value().units(), 19);
+  EXPECT_EQ(e.value().nanos(), 990000000);
+  Event alias = ParseOne(
+      R"({"type":"alias","userId":"new","previousId":"old","messageId":"m2","timestamp":"2026-01-01T00:00:00Z"})",
+      options);
+  EXPECT_EQ(alias.previous_id().type(), "user_id");
+}
+
+TEST(SegmentTest, NegativeAmountsKeepOneSign) {
+  Event e = ParseOne(
+      R"({"type":"track","event":"Order Refunded","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","properties":{"revenue":-12.25,"currency":"EUR"}})");
+  EXPECT_EQ(e.kind(), v1::EVENT_KIND_ORDER);
+  EXPECT_EQ(e.value().units(), -12);
+  EXPECT_EQ(e.value().nanos(), -250000000);
+  EXPECT_TRUE(ValidateEvent(e, {}, Utc(2026, 11, 22)).ok());
+}
+
+TEST(SegmentTest, DeepJsonIsRejectedByDepthLimit) {
+  std::string deep = R"({"type":"track","event":"E","userId":"u","messageId":"m","properties":)";
+  for (int i = 0; i < 70; ++i) deep += "{\"a\":";
+  deep += "1";
+  for (int i = 0; i < 70; ++i) deep += "}";
+  deep += "}";
+  auto parsed = ParseSegmentJson(deep, {});
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("nesting deeper than 64 levels"));
+}
+
+}  // namespace
+}  // namespace omnijourney
