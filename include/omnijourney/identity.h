@@ -1,0 +1,162 @@
+// The identity graph: links every channel's identifiers of one customer into one profile with a
+// stable id, and keeps different people apart.
+//
+// Each event contributes one link record: its identifiers (normalised; blocked placeholders dropped).
+// Records are applied in event-time order through a union-find with merge protection (per-type
+// limits, caps, super-node guard, operator splits). The result is a function of the set of events,
+// not of their arrival order: an event older than what its profiles have already seen triggers a
+// replay of the affected part of the graph. Every decision is kept with the event that caused it, so
+// any profile can be explained and any link removed.
+//
+// Example:
+//   auto graph = omnijourney::IdentityGraph::Create({});
+//   auto r1 = (*graph)->Link(chat_event);   // chat_handle + email
+//   auto r2 = (*graph)->Link(call_event);   // phone + email -> same profile as r1
+//   auto who = (*graph)->Resolve("", "phone", "+420 601 123 456");
+//   for (const auto& entry : (*graph)->Explain(*who)) std::cout << entry.ToString() << "\n";
+#ifndef OMNIJOURNEY_IDENTITY_H_
+#define OMNIJOURNEY_IDENTITY_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "omnijourney/event.h"
+#include "omnijourney/identity_options.h"
+
+namespace omnijourney {
+
+// A profile id: a keyed 64-bit hash of the profile's oldest identifier. 0 means "no profile".
+using ProfileId = uint64_t;
+
+// "p-0123456789abcdef" and back.
+std::string FormatProfileId(ProfileId id);
+absl::StatusOr<ProfileId> ParseProfileId(std::string_view text);
+
+// An identifier as stored: its type and normalised value.
+struct IdentifierValue {
+  std::string type;
+  std::string value;
+  bool operator==(const IdentifierValue&) const = default;
+};
+
+// Why an identifier of an event did not take part in linking.
+struct DroppedIdentifier {
+  std::string type;
+  // The raw value for invalid input (so the host can fix it); empty for blocked placeholders.
+  std::string value;
+  std::string reason;  // e.g. "blocked placeholder value", "not a phone number".
+};
+
+// What one Link() call did.
+struct LinkResult {
+  // The event's profile: the profile of its highest-priority identifier. 0 when no identifier
+  // was usable (all dropped).
+  ProfileId profile = 0;
+  // Profiles absorbed into another one by this call (their ids now resolve to the survivor).
+  std::vector<ProfileId> merged;
+  // Links this event asked for and was refused, with the reason ("crm_id limit 1 reached", ...).
+  std::vector<std::string> refusals;
+  // Identifiers of the event that were not used.
+  std::vector<DroppedIdentifier> dropped;
+  // True when the event was older than what its profiles had seen and part of the graph was
+  // replayed; `changed` then lists every profile id (before and after) whose membership changed.
+  bool replayed = false;
+  std::vector<ProfileId> changed;
+};
+
+// One line of a profile's audit trail.
+struct AuditEntry {
+  enum class Action {
+    kLinked,     // The identifier joined (or founded) the profile through this event.
+    kMerged,     // The event merged another profile into this one.
+    kRefused,    // A merge was refused (limit, cap, super-node, split).
+    kDropped,    // An identifier was dropped from the link by the conflict policy.
+    kNotLinking, // The identifier does not link (type rule, unlinked by an operator, super-node).
+    kUnlinked,   // An operator unlinked an identifier.
+    kSplit,      // An operator split the profile.
+    kErased,     // Identifiers were erased.
+  };
+  Action action = Action::kLinked;
+  absl::Time time;         // Event time of the causing event; operation time for operator actions.
+  std::string source;      // Causing event (empty for operator actions).
+  std::string event_id;
+  IdentifierValue identifier;  // The identifier concerned (type only for erasures).
+  ProfileId other = 0;         // The absorbed/refused profile, when there is one.
+  std::string reason;
+  // "2026-11-20T18:02:11Z merged p-... via email=eva@example.com (livechat/chat-301-1)".
+  std::string ToString() const;
+};
+
+// Counters for monitoring and benchmarks.
+struct IdentityStats {
+  int64_t identifiers = 0;   // Live interned identifiers.
+  int64_t profiles = 0;      // Live profiles.
+  int64_t link_records = 0;  // Stored multi-identifier link records (duplicates folded).
+  int64_t replays = 0;       // Partial replays triggered by late events or operator changes.
+  int64_t refusals = 0;      // Refused merges so far (counted at each application).
+  int64_t super_nodes = 0;   // Identifiers flagged by the super-node guard.
+};
+
+// Thread-safety: not thread-safe; the caller serialises access (Engine shards and locks it).
+class IdentityGraph {
+ public:
+  // Fails with InvalidArgument naming the rule when a rule is malformed (bad regex, unknown phone
+  // region, negative limit).
+  static absl::StatusOr<std::unique_ptr<IdentityGraph>> Create(const IdentityOptions& options);
+
+  virtual ~IdentityGraph() = default;
+  IdentityGraph(const IdentityGraph&) = delete;
+  IdentityGraph& operator=(const IdentityGraph&) = delete;
+
+  // Links the identifiers (and previous_id) of `event` under its tenant. REQUIRES: `event` passed
+  // ValidateEvent. Linking the same (source, event_id) again changes nothing. Cost: amortised
+  // O(identifiers) with cached values; a late event costs a replay of its connected records.
+  virtual absl::StatusOr<LinkResult> Link(const Event& event) = 0;
+
+  // The profile holding the identifier, given in any format the normaliser accepts. NotFound when
+  // unknown; InvalidArgument when the value cannot be normalised.
+  virtual absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
+                                            std::string_view value) const = 0;
+  // The current id of a profile id, following merges (an absorbed id resolves to the survivor).
+  // NotFound for ids never issued or erased.
+  virtual absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const = 0;
+  // The profile's identifiers, highest priority first. NotFound as ResolveProfile.
+  virtual absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const = 0;
+  // The profile's audit trail in time order: every link, merge, refusal and operator action
+  // concerning its identifiers. NotFound as ResolveProfile.
+  virtual absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const = 0;
+
+  // Detaches an identifier: it stops linking (now and for future events) and the rest of its profile
+  // is recomputed from the remaining links. Returns the changed profiles (before and after ids).
+  virtual absl::StatusOr<std::vector<ProfileId>> Unlink(std::string_view tenant, std::string_view type,
+                                                        std::string_view value) = 0;
+  // Splits a profile: `part` (identifiers of the profile) becomes a profile of its own, and no
+  // future event may join the two parts. Returns the two resulting profile ids (part first).
+  virtual absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
+                                                       const std::vector<IdentifierValue>& part) = 0;
+  // Erases one identifier (GDPR): the value is removed from memory, links through it are gone,
+  // and its profile is recomputed. Returns the changed profiles.
+  virtual absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(std::string_view tenant,
+                                                                 std::string_view type,
+                                                                 std::string_view value) = 0;
+  // Erases every identifier of a profile (a whole person). Returns the erased profile id.
+  virtual absl::StatusOr<ProfileId> EraseProfile(ProfileId profile) = 0;
+
+  virtual IdentityStats Stats() const = 0;
+
+  // For tests of erasure: true when any stored string (identifier values, caches, audit) contains
+  // `needle`. Cost: O(size of the graph).
+  virtual bool ContainsStringForTesting(std::string_view needle) const = 0;
+
+ protected:
+  IdentityGraph() = default;
+};
+
+}  // namespace omnijourney
+
+#endif  // OMNIJOURNEY_IDENTITY_H_

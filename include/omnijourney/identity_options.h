@@ -1,0 +1,100 @@
+// Identity rules: how each identifier type is normalised, whether and how far it links profiles, and
+// which values are junk. A default-constructed IdentityOptions has sensible rules for the common types.
+#ifndef OMNIJOURNEY_IDENTITY_OPTIONS_H_
+#define OMNIJOURNEY_IDENTITY_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace omnijourney {
+
+// How raw identifier values are turned into match keys.
+enum class Normalizer {
+  kTrim,            // Trim surrounding whitespace; case kept (opaque ids, cookies, tokens).
+  kLowercaseTrim,   // Trim and lowercase ASCII (device ids, generic handles).
+  kEmail,           // Trim, lowercase; for gmail.com/googlemail.com drop dots and +tags of the local
+                    // part. Must look like local@domain.
+  kPhone,           // E.164 via libphonenumber with IdentityOptions::default_phone_region.
+  kHandle,          // Trim, lowercase, drop one leading '@' (chat and social handles).
+  kAlnumUppercase,  // Keep letters and digits only, uppercase (loyalty and membership cards).
+};
+
+// The rule for one identifier type.
+struct IdentifierRule {
+  // Match-key normaliser. Default: kTrim.
+  Normalizer normalizer = Normalizer::kTrim;
+  // Whether identifiers of this type link profiles at all. A non-linking identifier is still
+  // recorded on the event's profile (it resolves) but never joins two profiles. Default: true.
+  bool links = true;
+  // Most values of this type one profile may hold; a merge that would exceed it is refused.
+  // 1 makes the type unique (crm_id, user_id). 0 means unlimited. Default: 0.
+  int max_per_profile = 0;
+  // Trust: higher-priority identifiers decide the event's profile and are kept when a conflict
+  // forces a choice. Default: 50.
+  int priority = 50;
+  // Exact values (compared after normalisation, and also case-insensitively before it) that are
+  // placeholders and never identify anyone, e.g. "test@test.com". Default: none (see also
+  // IdentityOptions::blocked_values, which apply to every type).
+  std::vector<std::string> blocked_values;
+  // ECMAScript regular expressions; a normalised value fully matching one is blocked.
+  // Default: none.
+  std::vector<std::string> blocked_patterns;
+};
+
+// What happens when linking the identifiers of one event would break a limit.
+enum class ConflictPolicy {
+  // Link greedily in priority order: each identifier whose profile cannot join is refused on its
+  // own; the event's other identifiers still link.
+  kRefuseLink,
+  // As Segment Unify does: drop the event's lowest-priority identifiers from the link until what
+  // remains can merge, then link the rest.
+  kDropLowestPriority,
+};
+
+// Default rules: email, phone, user_id, crm_id, anonymous_id, cookie, device_id, push_token,
+// chat_handle, whatsapp, viber, telegram, facebook, instagram, loyalty_card.
+std::map<std::string, IdentifierRule> DefaultIdentifierRules();
+// null, undefined, none, nil, n/a, anonymous, unknown, 0, -1, test@test.com, 1111111111, ...
+std::vector<std::string> DefaultBlockedValues();
+// One character repeated ("0000000", "xxxx").
+std::vector<std::string> DefaultBlockedPatterns();
+
+struct IdentityOptions {
+  // Rules by identifier type (lowercase snake_case). Default: DefaultIdentifierRules().
+  std::map<std::string, IdentifierRule> rules = DefaultIdentifierRules();
+  // Rule for types not in `rules`. Default: kTrim, links, unlimited, priority 40.
+  IdentifierRule default_rule{Normalizer::kTrim, true, 0, 40, {}, {}};
+  // Placeholder values blocked for every type (compared case-insensitively after trimming, and
+  // after normalisation). Default: DefaultBlockedValues().
+  std::vector<std::string> blocked_values = DefaultBlockedValues();
+  // Patterns blocked for every type (full match of the normalised value).
+  // Default: DefaultBlockedPatterns() (one character repeated, e.g. "0000000", "xxxxx").
+  std::vector<std::string> blocked_patterns = DefaultBlockedPatterns();
+  // ISO 3166 region for phone numbers written without a country code. Default: "CZ".
+  std::string default_phone_region = "CZ";
+  // Require libphonenumber's IsValidNumber (assigned number ranges) instead of IsPossibleNumber
+  // (plausible length for the country). Strict is ~4 us per new number. Default: false.
+  bool strict_phone_validation = false;
+  // Conflict policy. Default: kRefuseLink.
+  ConflictPolicy conflict_policy = ConflictPolicy::kRefuseLink;
+  // Super-node guard: an identifier that has tried to join this many different profiles stops
+  // linking (it is reported in the audit). Default: 10.
+  int super_node_limit = 10;
+  // Caps on one profile; merges beyond them are refused and reported. Defaults: 1000 identifiers,
+  // 1000 merges.
+  int max_identifiers_per_profile = 1000;
+  int max_merges_per_profile = 1000;
+  // Seed of the profile-id hash. Profile ids are a keyed hash of the profile's oldest identifier,
+  // so they are stable across runs and do not reveal the identifier. Keep it fixed for a store.
+  // Default: a fixed constant.
+  uint64_t profile_id_seed = 0x6f6d6e696a6f7572ULL;
+  // Entries in the cache of raw value -> identifier (saves re-normalising repeated values;
+  // cleared when full). Default: 1 << 20.
+  size_t raw_value_cache_entries = 1 << 20;
+};
+
+}  // namespace omnijourney
+
+#endif  // OMNIJOURNEY_IDENTITY_OPTIONS_H_

@@ -1,0 +1,53 @@
+// Stable 64-bit hashes (the same in every process and version): profile ids and record keys are
+// persisted, so std::hash / absl::Hash (randomised per process) cannot be used.
+#ifndef OMNIJOURNEY_SRC_IDENTITY_HASH_H_
+#define OMNIJOURNEY_SRC_IDENTITY_HASH_H_
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace omnijourney::internal {
+
+// splitmix64 finaliser.
+inline uint64_t Mix64(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+// FNV-1a over the bytes, then mixed; `h` carries the running state.
+inline uint64_t HashBytes(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  // Length as a separator so ("ab","c") and ("a","bc") differ.
+  return Mix64(h ^ s.size());
+}
+
+inline uint64_t HashIdentifier(uint64_t seed, std::string_view tenant, std::string_view type,
+                               std::string_view value) {
+  uint64_t h = Mix64(seed ^ 0xcbf29ce484222325ULL);
+  h = HashBytes(h, tenant);
+  h = HashBytes(h, type);
+  return HashBytes(h, value);
+}
+
+inline uint64_t HashEvent(std::string_view source, std::string_view event_id) {
+  return HashBytes(HashBytes(0xcbf29ce484222325ULL, source), event_id);
+}
+
+// REQUIRES: `nodes` sorted.
+inline uint64_t HashNodeSet(const std::vector<uint32_t>& nodes) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL;
+  for (uint32_t n : nodes) h = Mix64(h ^ n);
+  return h;
+}
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_IDENTITY_HASH_H_

@@ -1,0 +1,963 @@
+// The identity graph: interned identifiers, link records with provenance, union-find with merge
+// protection, replay of the affected part on late events and operator changes.
+//
+// Invariant (what makes the result independent of arrival order): the partition equals applying all
+// live link records in key order (event time, then source and event id) from scratch. A record that
+// is newer than every record already applied to the components it touches is applied directly; an
+// older one makes the graph replay its closure (all nodes reachable through records, refused or not).
+#include <algorithm>
+#include <cstring>
+#include <deque>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "identity/hash.h"
+#include "identity/rules.h"
+#include "omnijourney/identity.h"
+
+namespace omnijourney {
+namespace internal {
+namespace {
+
+constexpr uint32_t kNone = UINT32_MAX;
+
+enum NodeFlags : uint8_t {
+  kUnlinkedFlag = 1,  // Operator unlinked it: never links again.
+  kSuperFlag = 2,     // Super-node guard tripped (derived; recomputed on replay).
+  kErasedFlag = 4,    // Tombstone.
+};
+
+// Why a merge was refused or an identifier did not link.
+enum class Reason : uint8_t {
+  kNone,
+  kTypeLimit,      // `type` would exceed max_per_profile.
+  kIdentifierCap,  // max_identifiers_per_profile.
+  kMergeCap,       // max_merges_per_profile.
+  kSuperNode,      // The identifier has tried to join too many profiles.
+  kSplit,          // An operator split separates the two profiles.
+  kRuleNoLink,     // The type's rule says it does not link.
+  kUnlinked,       // An operator unlinked the identifier.
+  kDropped,        // Dropped by the kDropLowestPriority policy.
+};
+
+struct Decision {
+  uint32_t node;
+  AuditEntry::Action action;
+  Reason reason = Reason::kNone;
+  TypeIndex type = 0;  // For kTypeLimit.
+  ProfileId other = 0;
+};
+
+struct Record {
+  int64_t micros = 0;
+  uint64_t event_hash = 0;
+  std::string source;
+  std::string event_id;
+  std::vector<uint32_t> nodes;  // Priority order.
+  uint32_t count = 1;           // Events with exactly this identifier set (folded).
+  bool alive = true;
+  std::vector<Decision> decisions;  // Outcome of the last application.
+};
+
+struct Node {
+  uint32_t parent;
+  uint32_t next;  // Circular list of the component's members.
+  uint32_t tenant;
+  TypeIndex type;
+  uint8_t flags = 0;
+  uint32_t attempts = 0;  // Cross-profile link attempts (super-node guard).
+  int64_t first_micros;   // Earliest event that mentioned it.
+  uint64_t first_hash;
+  ProfileId own_id;
+  std::string value;
+  std::vector<uint32_t> records;
+  std::vector<std::pair<uint32_t, uint8_t>> split_labels;  // (split id, side)
+};
+
+// Per-component state, valid at roots.
+struct Comp {
+  uint32_t size = 1;
+  uint32_t merges = 0;
+  uint32_t max_record = kNone;  // The latest (by key) record applied to the component.
+  uint32_t anchor;              // The oldest identifier: its own_id is the profile id.
+  absl::InlinedVector<std::pair<TypeIndex, uint32_t>, 4> type_counts;
+  absl::InlinedVector<std::pair<uint32_t, uint8_t>, 1> labels;
+};
+
+struct Operation {
+  AuditEntry::Action action;
+  absl::Time time;
+  std::string type;  // Identifier type concerned (never the value for erasures).
+  std::string value;  // Identifier value (unlink only); empty for erasures.
+  std::vector<ProfileId> profiles;
+  std::string reason;
+};
+
+class Graph final : public IdentityGraph {
+ public:
+  Graph(const IdentityOptions& options, std::unique_ptr<RuleSet> rules)
+      : options_(options), rules_(std::move(rules)) {}
+
+  absl::StatusOr<LinkResult> Link(const Event& event) override;
+  absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
+                                    std::string_view value) const override;
+  absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const override;
+  absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const override;
+  absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const override;
+  absl::StatusOr<std::vector<ProfileId>> Unlink(std::string_view tenant, std::string_view type,
+                                                std::string_view value) override;
+  absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
+                                               const std::vector<IdentifierValue>& part) override;
+  absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(std::string_view tenant, std::string_view type,
+                                                         std::string_view value) override;
+  absl::StatusOr<ProfileId> EraseProfile(ProfileId profile) override;
+  IdentityStats Stats() const override;
+  bool ContainsStringForTesting(std::string_view needle) const override;
+
+ private:
+  // --- union-find -----------------------------------------------------------------------------
+  uint32_t Find(uint32_t n) const {
+    while (nodes_[n].parent != n) {
+      const uint32_t p = nodes_[n].parent;
+      nodes_[n].parent = nodes_[p].parent;  // Path halving (logically const).
+      n = p;
+    }
+    return n;
+  }
+  ProfileId IdOfRoot(uint32_t root) const { return nodes_[comps_[root].anchor].own_id; }
+  ProfileId IdOf(uint32_t node) const { return IdOfRoot(Find(node)); }
+  bool Older(uint32_t a, uint32_t b) const {
+    const Node& x = nodes_[a];
+    const Node& y = nodes_[b];
+    if (x.first_micros != y.first_micros) return x.first_micros < y.first_micros;
+    if (x.first_hash != y.first_hash) return x.first_hash < y.first_hash;
+    return x.own_id < y.own_id;
+  }
+  bool RecordLess(uint32_t a, uint32_t b) const {
+    const Record& x = records_[a];
+    const Record& y = records_[b];
+    if (x.micros != y.micros) return x.micros < y.micros;
+    if (x.source != y.source) return x.source < y.source;
+    if (x.event_id != y.event_id) return x.event_id < y.event_id;
+    return a < b;
+  }
+  void ResetSingleton(uint32_t n);
+  uint32_t Union(uint32_t a, uint32_t b);
+  void Members(uint32_t root, std::vector<uint32_t>* out) const;
+
+  // --- linking --------------------------------------------------------------------------------
+  uint32_t InternTenant(std::string_view tenant);
+  int FindTenant(std::string_view tenant) const;
+  static std::string NodeKey(uint32_t tenant, TypeIndex type, std::string_view value);
+  // The node for a raw identifier (created when new), or kNone with `dropped` filled.
+  uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
+                  uint64_t hash, DroppedIdentifier* dropped);
+  uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros, uint64_t hash);
+  bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
+  // Whether components `a` and `b` may merge; `type` is set for kTypeLimit.
+  Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type) const;
+  // Adds b's size, merges, type counts and split labels to `a` (one more merge).
+  static void MergeCounts(Comp& a, const Comp& b);
+  // kDropLowestPriority: drops candidates from the end until all their components may merge.
+  void DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out);
+  Reason Excluded(uint32_t n) const;
+  void Apply(uint32_t record, LinkResult* out);
+  void Replay(const std::vector<uint32_t>& seeds, LinkResult* out);
+  std::string ReasonText(Reason reason, TypeIndex type) const;
+  absl::StatusOr<uint32_t> FindNode(std::string_view tenant, std::string_view type,
+                                    std::string_view value) const;
+  absl::StatusOr<uint32_t> RootOfProfile(ProfileId id) const;
+  void EraseNode(uint32_t n, std::vector<uint32_t>* neighbours);
+  std::vector<ProfileId> ChangedIds(const std::vector<std::pair<uint32_t, ProfileId>>& before) const;
+
+  IdentityOptions options_;
+  std::unique_ptr<RuleSet> rules_;
+  mutable std::vector<Node> nodes_;
+  std::vector<Comp> comps_;
+  std::vector<Record> records_;
+  std::vector<Operation> operations_;
+  std::vector<std::string> tenants_;
+  absl::flat_hash_map<std::string, uint32_t> tenant_index_;
+  absl::flat_hash_map<std::string, uint32_t> node_index_;  // NodeKey -> node.
+  absl::flat_hash_map<ProfileId, uint32_t> id_index_;      // own_id -> node.
+  absl::flat_hash_map<uint64_t, uint32_t> record_index_;   // Hash of node set -> record.
+  absl::flat_hash_map<std::string, uint32_t> raw_cache_;   // NodeKey of the raw value -> node.
+  std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
+  uint32_t next_split_ = 0;
+  int64_t live_nodes_ = 0;
+  int64_t live_profiles_ = 0;
+  int64_t live_records_ = 0;
+  int64_t replays_ = 0;
+  int64_t refusals_ = 0;
+};
+
+void Graph::ResetSingleton(uint32_t n) {
+  Node& node = nodes_[n];
+  node.parent = n;
+  node.next = n;
+  node.attempts = 0;
+  node.flags &= ~kSuperFlag;
+  Comp& c = comps_[n];
+  c.size = 1;
+  c.merges = 0;
+  c.max_record = kNone;
+  c.anchor = n;
+  c.type_counts.assign({{node.type, 1}});
+  c.labels.assign(node.split_labels.begin(), node.split_labels.end());
+}
+
+uint32_t Graph::Union(uint32_t a, uint32_t b) {
+  // Union by size for shallow trees; the profile id follows the oldest anchor, not the root.
+  if (comps_[a].size < comps_[b].size) std::swap(a, b);
+  Comp& ca = comps_[a];
+  const Comp& cb = comps_[b];
+  nodes_[b].parent = a;
+  std::swap(nodes_[a].next, nodes_[b].next);  // Splice the member lists.
+  MergeCounts(ca, cb);
+  if (cb.max_record != kNone && (ca.max_record == kNone || RecordLess(ca.max_record, cb.max_record))) {
+    ca.max_record = cb.max_record;
+  }
+  if (Older(cb.anchor, ca.anchor)) ca.anchor = cb.anchor;
+  --live_profiles_;
+  return a;
+}
+
+void Graph::MergeCounts(Comp& a, const Comp& b) {
+  a.size += b.size;
+  a.merges += b.merges + 1;
+  for (const auto& [type, count] : b.type_counts) {
+    auto it = std::find_if(a.type_counts.begin(), a.type_counts.end(),
+                           [t = type](const auto& p) { return p.first == t; });
+    if (it == a.type_counts.end()) {
+      a.type_counts.emplace_back(type, count);
+    } else {
+      it->second += count;
+    }
+  }
+  for (const auto& label : b.labels) {
+    if (std::find(a.labels.begin(), a.labels.end(), label) == a.labels.end()) a.labels.push_back(label);
+  }
+}
+
+void Graph::Members(uint32_t root, std::vector<uint32_t>* out) const {
+  uint32_t n = root;
+  do {
+    out->push_back(n);
+    n = nodes_[n].next;
+  } while (n != root);
+}
+
+uint32_t Graph::InternTenant(std::string_view tenant) {
+  auto it = tenant_index_.find(ToAbsl(tenant));
+  if (it != tenant_index_.end()) return it->second;
+  const auto index = static_cast<uint32_t>(tenants_.size());
+  tenants_.emplace_back(tenant);
+  tenant_index_.emplace(std::string(tenant), index);
+  return index;
+}
+
+int Graph::FindTenant(std::string_view tenant) const {
+  auto it = tenant_index_.find(ToAbsl(tenant));
+  return it == tenant_index_.end() ? -1 : static_cast<int>(it->second);
+}
+
+std::string Graph::NodeKey(uint32_t tenant, TypeIndex type, std::string_view value) {
+  std::string key(6 + value.size(), '\0');
+  std::memcpy(key.data(), &tenant, 4);
+  std::memcpy(key.data() + 4, &type, 2);
+  std::memcpy(key.data() + 6, value.data(), value.size());
+  return key;
+}
+
+uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros,
+                        uint64_t hash) {
+  const auto n = static_cast<uint32_t>(nodes_.size());
+  Node node;
+  node.tenant = tenant;
+  node.type = type;
+  node.first_micros = micros;
+  node.first_hash = hash;
+  // A keyed hash of the identifier; re-keyed on the (astronomically rare) collision.
+  ProfileId id = 0;
+  for (uint64_t salt = 0; id == 0 || id_index_.contains(id); ++salt) {
+    id = HashIdentifier(options_.profile_id_seed + salt, tenants_[tenant], rules_->rule(type).type, value);
+  }
+  node.own_id = id;
+  node.value = std::move(value);
+  nodes_.push_back(std::move(node));
+  comps_.emplace_back();
+  ResetSingleton(n);
+  id_index_.emplace(id, n);
+  ++live_nodes_;
+  ++live_profiles_;
+  return n;
+}
+
+uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
+                       uint64_t hash, DroppedIdentifier* dropped) {
+  std::string raw_key = NodeKey(tenant, type, raw);
+  uint32_t n = kNone;
+  if (auto it = raw_cache_.find(raw_key); it != raw_cache_.end()) {
+    n = it->second;
+  } else {
+    Normalized norm = rules_->Normalize(type, raw);
+    if (norm.status != Normalized::Status::kOk) {
+      dropped->type = rules_->rule(type).type;
+      // Blocked placeholders are not echoed back; invalid input is, so the host can fix it.
+      if (norm.status == Normalized::Status::kInvalid) dropped->value = std::string(raw);
+      dropped->reason = std::move(norm.reason);
+      return kNone;
+    }
+    std::string key = NodeKey(tenant, type, norm.value);
+    if (auto it = node_index_.find(key); it != node_index_.end()) {
+      n = it->second;
+    } else {
+      n = NewNode(tenant, type, std::move(norm.value), micros, hash);
+      node_index_.emplace(std::move(key), n);
+    }
+    if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
+    raw_cache_.emplace(std::move(raw_key), n);
+  }
+  // An earlier mention makes the identifier older; the profile id may move to it.
+  Node& node = nodes_[n];
+  if (micros < node.first_micros || (micros == node.first_micros && hash < node.first_hash)) {
+    node.first_micros = micros;
+    node.first_hash = hash;
+    const uint32_t root = Find(n);
+    if (comps_[root].anchor != n && Older(n, comps_[root].anchor)) {
+      anchor_changes_.push_back(IdOfRoot(root));
+      comps_[root].anchor = n;
+      anchor_changes_.push_back(IdOfRoot(root));
+    }
+  }
+  return n;
+}
+
+bool Graph::PriorityLess(uint32_t a, uint32_t b) const {
+  const Node& x = nodes_[a];
+  const Node& y = nodes_[b];
+  const int px = rules_->rule(x.type).rule.priority;
+  const int py = rules_->rule(y.type).rule.priority;
+  if (px != py) return px > py;
+  if (x.type != y.type) return rules_->rule(x.type).type < rules_->rule(y.type).type;
+  return x.value < y.value;
+}
+
+Reason Graph::Excluded(uint32_t n) const {
+  const Node& node = nodes_[n];
+  if (!rules_->rule(node.type).rule.links) return Reason::kRuleNoLink;
+  if (node.flags & kUnlinkedFlag) return Reason::kUnlinked;
+  if (node.flags & kSuperFlag) return Reason::kSuperNode;
+  return Reason::kNone;
+}
+
+Reason Graph::CheckMerge(const Comp& ca, const Comp& cb, TypeIndex* type) const {
+  for (const auto& [t, count] : cb.type_counts) {
+    const int max = rules_->rule(t).rule.max_per_profile;
+    if (max <= 0) continue;
+    uint32_t have = 0;
+    for (const auto& [ta, ca_count] : ca.type_counts) {
+      if (ta == t) have = ca_count;
+    }
+    if (have + count > static_cast<uint32_t>(max)) {
+      *type = t;
+      return Reason::kTypeLimit;
+    }
+  }
+  if (ca.size + cb.size > static_cast<uint32_t>(options_.max_identifiers_per_profile)) {
+    return Reason::kIdentifierCap;
+  }
+  if (ca.merges + cb.merges + 1 > static_cast<uint32_t>(options_.max_merges_per_profile)) {
+    return Reason::kMergeCap;
+  }
+  for (const auto& [split, side] : ca.labels) {
+    for (const auto& [split_b, side_b] : cb.labels) {
+      if (split == split_b && side != side_b) return Reason::kSplit;
+    }
+  }
+  return Reason::kNone;
+}
+
+std::string Graph::ReasonText(Reason reason, TypeIndex type) const {
+  switch (reason) {
+    case Reason::kNone: return "";
+    case Reason::kTypeLimit:
+      return absl::StrCat(rules_->rule(type).type, " limit ", rules_->rule(type).rule.max_per_profile,
+                          " per profile would be exceeded");
+    case Reason::kIdentifierCap:
+      return absl::StrCat("cap of ", options_.max_identifiers_per_profile, " identifiers per profile reached");
+    case Reason::kMergeCap:
+      return absl::StrCat("cap of ", options_.max_merges_per_profile, " merges per profile reached");
+    case Reason::kSuperNode:
+      return absl::StrCat("super-node: the identifier tried to join more than ", options_.super_node_limit,
+                          " profiles and stopped linking");
+    case Reason::kSplit: return "the profiles were split by an operator";
+    case Reason::kRuleNoLink: return "identifiers of this type do not link profiles";
+    case Reason::kUnlinked: return "unlinked by an operator";
+    case Reason::kDropped: return "dropped as the lowest-priority identifier of a conflicting event";
+  }
+  return "";
+}
+
+void Graph::Apply(uint32_t index, LinkResult* out) {
+  Record& rec = records_[index];
+  rec.decisions.clear();
+  std::vector<uint32_t> candidates;
+  candidates.reserve(rec.nodes.size());
+  for (uint32_t n : rec.nodes) {
+    if (Reason r = Excluded(n); r != Reason::kNone) {
+      rec.decisions.push_back({n, AuditEntry::Action::kNotLinking, r});
+    } else {
+      candidates.push_back(n);
+    }
+  }
+  // Every component the record touches has now seen it (for late-event detection); merged
+  // components inherit the maximum in Union.
+  for (uint32_t n : rec.nodes) {
+    Comp& c = comps_[Find(n)];
+    if (c.max_record == kNone || RecordLess(c.max_record, index)) c.max_record = index;
+  }
+  if (options_.conflict_policy == ConflictPolicy::kDropLowestPriority) {
+    DropUntilMergeable(rec, candidates, out);
+  }
+  // Greedy in priority order: the first candidate's profile absorbs the others that may join it.
+  uint32_t acc = kNone;
+  auto refuse = [&](uint32_t n, Reason reason, TypeIndex type, ProfileId other) {
+    rec.decisions.push_back({n, AuditEntry::Action::kRefused, reason, type, other});
+    ++refusals_;
+    if (out) {
+      out->refusals.push_back(absl::StrCat(rules_->rule(nodes_[n].type).type, ": ", ReasonText(reason, type)));
+    }
+  };
+  for (uint32_t n : candidates) {
+    const uint32_t r = Find(n);
+    if (acc == kNone || r == acc) {
+      if (acc == kNone) acc = r;
+      rec.decisions.push_back({n, AuditEntry::Action::kLinked});
+      continue;
+    }
+    Node& node = nodes_[n];
+    if (++node.attempts > static_cast<uint32_t>(options_.super_node_limit)) {
+      node.flags |= kSuperFlag;
+      refuse(n, Reason::kSuperNode, 0, IdOfRoot(r));
+      continue;
+    }
+    TypeIndex type = 0;
+    if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type); reason != Reason::kNone) {
+      refuse(n, reason, type, IdOfRoot(r));
+      continue;
+    }
+    const ProfileId id_acc = IdOfRoot(acc);
+    const ProfileId id_r = IdOfRoot(r);
+    acc = Union(acc, r);
+    const ProfileId absorbed = IdOfRoot(acc) == id_acc ? id_r : id_acc;
+    rec.decisions.push_back({n, AuditEntry::Action::kMerged, Reason::kNone, 0, absorbed});
+    if (out) out->merged.push_back(absorbed);
+  }
+}
+
+void Graph::DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out) {
+  while (!candidates.empty()) {
+    std::vector<uint32_t> roots;
+    for (uint32_t n : candidates) {
+      const uint32_t r = Find(n);
+      if (std::find(roots.begin(), roots.end(), r) == roots.end()) roots.push_back(r);
+    }
+    Reason reason = Reason::kNone;
+    TypeIndex type = 0;
+    Comp agg = comps_[roots[0]];
+    for (size_t i = 1; i < roots.size() && reason == Reason::kNone; ++i) {
+      reason = CheckMerge(agg, comps_[roots[i]], &type);
+      MergeCounts(agg, comps_[roots[i]]);
+    }
+    if (reason == Reason::kNone) return;
+    const uint32_t dropped = candidates.back();
+    candidates.pop_back();
+    rec.decisions.push_back({dropped, AuditEntry::Action::kDropped, reason, type, IdOf(dropped)});
+    ++refusals_;
+    if (out) {
+      out->refusals.push_back(absl::StrCat(rules_->rule(nodes_[dropped].type).type, " dropped: ",
+                                           ReasonText(reason, type)));
+    }
+  }
+}
+
+void Graph::Replay(const std::vector<uint32_t>& seeds, LinkResult* out) {
+  ++replays_;
+  // The closure: every node reachable from the seeds through live records, refused links included
+  // (a refusal can turn into a merge when the order changes).
+  absl::flat_hash_set<uint32_t> in_closure;
+  absl::flat_hash_set<uint32_t> recs;
+  std::vector<uint32_t> closure;
+  std::deque<uint32_t> queue;
+  for (uint32_t s : seeds) {
+    if (!(nodes_[s].flags & kErasedFlag) && in_closure.insert(s).second) queue.push_back(s);
+  }
+  while (!queue.empty()) {
+    const uint32_t n = queue.front();
+    queue.pop_front();
+    closure.push_back(n);
+    for (uint32_t r : nodes_[n].records) {
+      if (!records_[r].alive || !recs.insert(r).second) continue;
+      for (uint32_t m : records_[r].nodes) {
+        if (in_closure.insert(m).second) queue.push_back(m);
+      }
+    }
+  }
+  std::vector<std::pair<uint32_t, ProfileId>> before;
+  before.reserve(closure.size());
+  for (uint32_t n : closure) before.emplace_back(n, IdOf(n));
+  // Count the profiles about to be rebuilt, reset, replay, count again.
+  absl::flat_hash_set<uint32_t> roots;
+  for (uint32_t n : closure) roots.insert(Find(n));
+  live_profiles_ -= static_cast<int64_t>(roots.size());
+  for (uint32_t n : closure) ResetSingleton(n);
+  live_profiles_ += static_cast<int64_t>(closure.size());
+  std::vector<uint32_t> order(recs.begin(), recs.end());
+  std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return RecordLess(a, b); });
+  for (uint32_t r : order) Apply(r, nullptr);
+  if (out) {
+    out->replayed = true;
+    std::vector<ProfileId> changed = ChangedIds(before);
+    out->changed.insert(out->changed.end(), changed.begin(), changed.end());
+  }
+}
+
+std::vector<ProfileId> Graph::ChangedIds(const std::vector<std::pair<uint32_t, ProfileId>>& before) const {
+  // A profile changed when any member's profile id changed: report the ids before and after.
+  absl::flat_hash_set<ProfileId> changed;
+  for (const auto& [n, old_id] : before) {
+    if (nodes_[n].flags & kErasedFlag) {
+      changed.insert(old_id);
+      continue;
+    }
+    const ProfileId now = IdOf(n);
+    if (now != old_id) {
+      changed.insert(old_id);
+      changed.insert(now);
+    }
+  }
+  // Membership can change without any id changing (a member left): compare member sets.
+  absl::flat_hash_map<ProfileId, std::vector<uint32_t>> old_members;
+  for (const auto& [n, old_id] : before) old_members[old_id].push_back(n);
+  for (auto& [id, members] : old_members) {
+    if (changed.contains(id)) continue;
+    auto it = id_index_.find(id);
+    if (it == id_index_.end()) {
+      changed.insert(id);
+      continue;
+    }
+    std::vector<uint32_t> now;
+    Members(Find(it->second), &now);
+    std::sort(now.begin(), now.end());
+    std::sort(members.begin(), members.end());
+    if (now != members) changed.insert(id);
+  }
+  std::vector<ProfileId> out(changed.begin(), changed.end());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
+  LinkResult result;
+  const uint32_t tenant = InternTenant(event.tenant());
+  const int64_t micros = absl::ToUnixMicros(FromTimestamp(event.occurred_at()));
+  const uint64_t hash = HashEvent(event.source(), event.event_id());
+
+  std::vector<uint32_t> ids;
+  ids.reserve(event.identifiers_size() + 1);
+  auto add = [&](const v1::Identifier& id) {
+    DroppedIdentifier dropped;
+    const uint32_t n = Lookup(tenant, rules_->Intern(id.type()), id.value(), micros, hash, &dropped);
+    if (n == kNone) {
+      result.dropped.push_back(std::move(dropped));
+    } else if (std::find(ids.begin(), ids.end(), n) == ids.end()) {
+      ids.push_back(n);
+    }
+  };
+  for (const auto& id : event.identifiers()) add(id);
+  if (event.has_previous_id()) add(event.previous_id());
+  // A late event may make an identifier older and move its profile id to it.
+  if (!anchor_changes_.empty()) {
+    result.changed = std::move(anchor_changes_);
+    anchor_changes_.clear();
+  }
+  if (ids.empty()) return result;
+  std::sort(ids.begin(), ids.end(), [this](uint32_t a, uint32_t b) { return PriorityLess(a, b); });
+
+  // The event's profile: its highest-priority identifier that links, else its highest-priority one.
+  auto event_profile = [&] {
+    for (uint32_t n : ids) {
+      if (Excluded(n) == Reason::kNone) return IdOf(n);
+    }
+    return IdOf(ids[0]);
+  };
+  if (ids.size() == 1) {
+    result.profile = event_profile();
+    return result;
+  }
+
+  // Fold events with exactly the same identifiers into one record (keeping the earliest key).
+  std::vector<uint32_t> sorted_ids = ids;
+  std::sort(sorted_ids.begin(), sorted_ids.end());
+  const uint64_t set_hash = HashNodeSet(sorted_ids);
+  auto existing = record_index_.find(set_hash);
+  if (existing != record_index_.end()) {
+    Record& rec = records_[existing->second];
+    std::vector<uint32_t> rec_sorted = rec.nodes;
+    std::sort(rec_sorted.begin(), rec_sorted.end());
+    if (rec.alive && rec_sorted == sorted_ids) {
+      const bool same_event = rec.micros == micros && rec.source == event.source() &&
+                              rec.event_id == event.event_id();
+      if (!same_event) ++rec.count;
+      const bool earlier = micros < rec.micros ||
+                           (micros == rec.micros && std::tie(event.source(), event.event_id()) <
+                                                        std::tie(rec.source, rec.event_id));
+      if (earlier) {
+        rec.micros = micros;
+        rec.event_hash = hash;
+        rec.source = event.source();
+        rec.event_id = event.event_id();
+        Replay(ids, &result);
+      }
+      result.profile = event_profile();
+      return result;
+    }
+  }
+  const auto index = static_cast<uint32_t>(records_.size());
+  Record rec;
+  rec.micros = micros;
+  rec.event_hash = hash;
+  rec.source = event.source();
+  rec.event_id = event.event_id();
+  rec.nodes = ids;
+  records_.push_back(std::move(rec));
+  ++live_records_;
+  if (existing == record_index_.end()) record_index_.emplace(set_hash, index);
+  for (uint32_t n : ids) nodes_[n].records.push_back(index);
+
+  bool late = false;
+  for (uint32_t n : ids) {
+    const uint32_t max = comps_[Find(n)].max_record;
+    if (max != kNone && RecordLess(index, max)) late = true;
+  }
+  if (late) {
+    Replay(ids, &result);
+  } else {
+    Apply(index, &result);
+  }
+  result.profile = event_profile();
+  return result;
+}
+
+absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_view type,
+                                         std::string_view value) const {
+  const int t = FindTenant(tenant);
+  const int type_index = rules_->Find(type);
+  if (t < 0 || type_index < 0) {
+    return absl::NotFoundError(absl::StrCat("no identifier ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
+  }
+  const auto ty = static_cast<TypeIndex>(type_index);
+  if (auto it = raw_cache_.find(NodeKey(t, ty, value)); it != raw_cache_.end()) return it->second;
+  Normalized norm = rules_->Normalize(ty, value);
+  if (norm.status == Normalized::Status::kInvalid) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", norm.reason));
+  }
+  if (norm.status == Normalized::Status::kBlocked) {
+    return absl::NotFoundError(absl::StrCat(ToAbsl(type), ": a blocked placeholder value identifies nobody"));
+  }
+  auto it = node_index_.find(NodeKey(t, ty, norm.value));
+  if (it == node_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
+  }
+  return it->second;
+}
+
+absl::StatusOr<ProfileId> Graph::Resolve(std::string_view tenant, std::string_view type,
+                                         std::string_view value) const {
+  ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
+  return IdOf(n);
+}
+
+absl::StatusOr<uint32_t> Graph::RootOfProfile(ProfileId id) const {
+  auto it = id_index_.find(id);
+  if (it == id_index_.end()) {
+    return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " not found"));
+  }
+  return Find(it->second);
+}
+
+absl::StatusOr<ProfileId> Graph::ResolveProfile(ProfileId id) const {
+  ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(id));
+  return IdOfRoot(root);
+}
+
+absl::StatusOr<std::vector<IdentifierValue>> Graph::Identifiers(ProfileId id) const {
+  ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(id));
+  std::vector<uint32_t> members;
+  Members(root, &members);
+  std::sort(members.begin(), members.end(), [this](uint32_t a, uint32_t b) { return PriorityLess(a, b); });
+  std::vector<IdentifierValue> out;
+  out.reserve(members.size());
+  for (uint32_t n : members) out.push_back({rules_->rule(nodes_[n].type).type, nodes_[n].value});
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
+  ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(id));
+  std::vector<uint32_t> members;
+  Members(root, &members);
+  absl::flat_hash_set<uint32_t> member_set(members.begin(), members.end());
+  absl::flat_hash_set<ProfileId> member_ids;
+  std::vector<uint32_t> recs;
+  for (uint32_t n : members) {
+    member_ids.insert(nodes_[n].own_id);
+    for (uint32_t r : nodes_[n].records) {
+      if (records_[r].alive) recs.push_back(r);
+    }
+  }
+  std::sort(recs.begin(), recs.end(), [this](uint32_t a, uint32_t b) { return RecordLess(a, b); });
+  recs.erase(std::unique(recs.begin(), recs.end()), recs.end());
+  std::vector<AuditEntry> out;
+  for (uint32_t r : recs) {
+    const Record& rec = records_[r];
+    for (const Decision& d : rec.decisions) {
+      // The profile's own links, and every refusal on an event that touched it (the refused
+      // identifier may belong to the other profile).
+      const bool refusal = d.action != AuditEntry::Action::kLinked && d.action != AuditEntry::Action::kMerged;
+      if (!member_set.contains(d.node) && !refusal) continue;
+      AuditEntry e;
+      e.action = d.action;
+      e.time = absl::FromUnixMicros(rec.micros);
+      e.source = rec.source;
+      e.event_id = rec.event_id;
+      e.identifier = {rules_->rule(nodes_[d.node].type).type, nodes_[d.node].value};
+      e.other = d.other;
+      e.reason = ReasonText(d.reason, d.type);
+      out.push_back(std::move(e));
+    }
+  }
+  for (const Operation& op : operations_) {
+    if (!std::any_of(op.profiles.begin(), op.profiles.end(),
+                     [&](ProfileId p) { return member_ids.contains(p); })) {
+      continue;
+    }
+    AuditEntry e;
+    e.action = op.action;
+    e.time = op.time;
+    e.identifier = {op.type, op.value};
+    e.reason = op.reason;
+    out.push_back(std::move(e));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.time < b.time; });
+  return out;
+}
+
+absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, std::string_view type,
+                                                     std::string_view value) {
+  ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
+  std::vector<uint32_t> seeds;
+  Members(Find(n), &seeds);
+  const ProfileId before = IdOf(n);
+  nodes_[n].flags |= kUnlinkedFlag;
+  LinkResult result;
+  Replay(seeds, &result);
+  operations_.push_back({AuditEntry::Action::kUnlinked, absl::Now(), std::string(type), nodes_[n].value,
+                         {before, IdOf(n), nodes_[n].own_id}, "unlinked by an operator"});
+  return result.changed;
+}
+
+absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
+                                                    const std::vector<IdentifierValue>& part) {
+  ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(profile));
+  std::vector<uint32_t> members;
+  Members(root, &members);
+  const uint32_t tenant = nodes_[root].tenant;
+  absl::flat_hash_set<uint32_t> part_nodes;
+  for (size_t i = 0; i < part.size(); ++i) {
+    auto n = FindNode(tenants_[tenant], part[i].type, part[i].value);
+    if (!n.ok() || Find(*n) != root) {
+      return absl::InvalidArgumentError(absl::StrCat("part[", i, "]: ", part[i].type,
+                                                     " is not an identifier of profile ", FormatProfileId(profile)));
+    }
+    part_nodes.insert(*n);
+  }
+  if (part_nodes.empty()) return absl::InvalidArgumentError("part: empty");
+  if (part_nodes.size() == members.size()) {
+    return absl::InvalidArgumentError("part: must leave at least one identifier in the profile");
+  }
+  const uint32_t split = ++next_split_;
+  for (uint32_t n : members) nodes_[n].split_labels.emplace_back(split, part_nodes.contains(n) ? 0 : 1);
+  const ProfileId before = IdOfRoot(root);
+  LinkResult result;
+  Replay(members, &result);
+  const uint32_t part_first = *std::min_element(part_nodes.begin(), part_nodes.end(),
+                                                [this](uint32_t a, uint32_t b) { return PriorityLess(a, b); });
+  uint32_t rest_first = kNone;
+  for (uint32_t n : members) {
+    if (!part_nodes.contains(n) && (rest_first == kNone || PriorityLess(n, rest_first))) rest_first = n;
+  }
+  std::vector<ProfileId> out = {IdOf(part_first), IdOf(rest_first)};
+  operations_.push_back({AuditEntry::Action::kSplit, absl::Now(), "", "", {before, out[0], out[1]},
+                         absl::StrCat("split by an operator into ", FormatProfileId(out[0]), " and ",
+                                      FormatProfileId(out[1]))});
+  return out;
+}
+
+void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
+  Node& node = nodes_[n];
+  for (uint32_t r : node.records) {
+    Record& rec = records_[r];
+    if (!rec.alive) continue;
+    rec.nodes.erase(std::remove(rec.nodes.begin(), rec.nodes.end(), n), rec.nodes.end());
+    rec.decisions.clear();
+    neighbours->insert(neighbours->end(), rec.nodes.begin(), rec.nodes.end());
+    if (rec.nodes.size() < 2) {
+      // A single identifier links nothing: the record is gone.
+      rec.alive = false;
+      --live_records_;
+      for (uint32_t m : rec.nodes) {
+        auto& list = nodes_[m].records;
+        list.erase(std::remove(list.begin(), list.end(), r), list.end());
+      }
+      rec.nodes.clear();
+    }
+  }
+  for (Operation& op : operations_) {
+    if (op.value == node.value && op.type == rules_->rule(node.type).type) op.value.clear();
+  }
+  node_index_.erase(NodeKey(node.tenant, node.type, node.value));
+  id_index_.erase(node.own_id);
+  std::fill(node.value.begin(), node.value.end(), '\0');
+  node.value.clear();
+  node.value.shrink_to_fit();
+  std::vector<uint32_t>().swap(node.records);
+  node.split_labels.clear();
+  node.flags = kErasedFlag;
+  // Raw spellings of the value may sit in the cache under any key: drop it all.
+  raw_cache_.clear();
+  --live_nodes_;
+}
+
+absl::StatusOr<std::vector<ProfileId>> Graph::EraseIdentifier(std::string_view tenant, std::string_view type,
+                                                              std::string_view value) {
+  ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
+  std::vector<uint32_t> seeds;
+  Members(Find(n), &seeds);
+  const ProfileId before = IdOf(n);
+  EraseNode(n, &seeds);
+  seeds.erase(std::remove(seeds.begin(), seeds.end(), n), seeds.end());
+  LinkResult result;
+  if (seeds.empty()) {
+    --live_profiles_;  // It was a profile of its own.
+  } else {
+    Replay(seeds, &result);  // Recounts the profiles of the remaining members.
+  }
+  std::vector<ProfileId> changed = result.changed;
+  if (std::find(changed.begin(), changed.end(), before) == changed.end()) changed.push_back(before);
+  operations_.push_back({AuditEntry::Action::kErased, absl::Now(), std::string(type), "", changed,
+                         "identifier erased (GDPR)"});
+  return changed;
+}
+
+absl::StatusOr<ProfileId> Graph::EraseProfile(ProfileId profile) {
+  ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(profile));
+  const ProfileId id = IdOfRoot(root);
+  std::vector<uint32_t> members;
+  Members(root, &members);
+  std::vector<uint32_t> neighbours;
+  for (uint32_t n : members) EraseNode(n, &neighbours);
+  neighbours.erase(std::remove_if(neighbours.begin(), neighbours.end(),
+                                  [this](uint32_t n) { return (nodes_[n].flags & kErasedFlag) != 0; }),
+                   neighbours.end());
+  --live_profiles_;
+  if (!neighbours.empty()) {
+    LinkResult result;
+    Replay(neighbours, &result);
+  }
+  operations_.push_back({AuditEntry::Action::kErased, absl::Now(), "", "", {id}, "profile erased (GDPR)"});
+  return id;
+}
+
+IdentityStats Graph::Stats() const {
+  IdentityStats s;
+  s.identifiers = live_nodes_;
+  s.profiles = live_profiles_;
+  s.link_records = live_records_;
+  s.replays = replays_;
+  s.refusals = refusals_;
+  for (const Node& n : nodes_) s.super_nodes += (n.flags & kSuperFlag) ? 1 : 0;
+  return s;
+}
+
+bool Graph::ContainsStringForTesting(std::string_view needle) const {
+  auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
+  for (const Node& n : nodes_) {
+    if (has(n.value)) return true;
+  }
+  for (const auto& [key, n] : node_index_) {
+    if (has(key)) return true;
+  }
+  for (const auto& [key, n] : raw_cache_) {
+    if (has(key)) return true;
+  }
+  for (const Record& r : records_) {
+    if (has(r.source) || has(r.event_id)) return true;
+  }
+  for (const Operation& op : operations_) {
+    if (has(op.value) || has(op.reason) || has(op.type)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+}  // namespace internal
+
+std::string FormatProfileId(ProfileId id) {
+  return absl::StrCat("p-", absl::Hex(id, absl::kZeroPad16));
+}
+
+absl::StatusOr<ProfileId> ParseProfileId(std::string_view text) {
+  if (text.size() != 18 || text.substr(0, 2) != "p-") {
+    return absl::InvalidArgumentError(absl::StrCat("profile id '", internal::ToAbsl(text.substr(0, 40)),
+                                                   "' is not of the form p-<16 hex digits>"));
+  }
+  ProfileId id = 0;
+  for (char c : text.substr(2)) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return absl::InvalidArgumentError(absl::StrCat("profile id '", internal::ToAbsl(text), "' has a non-hex digit"));
+    id = (id << 4) | static_cast<ProfileId>(d);
+  }
+  return id;
+}
+
+std::string AuditEntry::ToString() const {
+  std::string out = FormatRfc3339(time);
+  auto ident = [&] { return identifier.value.empty() ? identifier.type : absl::StrCat(identifier.type, "=", identifier.value); };
+  switch (action) {
+    case Action::kLinked: absl::StrAppend(&out, " linked ", ident()); break;
+    case Action::kMerged: absl::StrAppend(&out, " merged ", FormatProfileId(other), " via ", ident()); break;
+    case Action::kRefused:
+      absl::StrAppend(&out, " refused to merge ", FormatProfileId(other), " via ", ident(), ": ", reason);
+      break;
+    case Action::kDropped: absl::StrAppend(&out, " dropped ", ident(), ": ", reason); break;
+    case Action::kNotLinking: absl::StrAppend(&out, " did not link ", ident(), ": ", reason); break;
+    case Action::kUnlinked: absl::StrAppend(&out, " unlinked ", ident(), ": ", reason); break;
+    case Action::kSplit: absl::StrAppend(&out, " ", reason); break;
+    case Action::kErased: absl::StrAppend(&out, " erased ", identifier.type, identifier.type.empty() ? "" : " ", "(", reason, ")"); break;
+  }
+  if (!source.empty()) absl::StrAppend(&out, " (", source, "/", event_id, ")");
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<IdentityGraph>> IdentityGraph::Create(const IdentityOptions& options) {
+  ASSIGN_OR_RETURN(auto rules, internal::RuleSet::Create(options));
+  return std::unique_ptr<IdentityGraph>(new internal::Graph(options, std::move(rules)));
+}
+
+}  // namespace omnijourney

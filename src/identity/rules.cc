@@ -1,0 +1,299 @@
+#include "identity/rules.h"
+
+#include <phonenumbers/phonenumberutil.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace omnijourney {
+
+std::map<std::string, IdentifierRule> DefaultIdentifierRules() {
+  using N = Normalizer;
+  // {normalizer, links, max_per_profile, priority}
+  return {
+      {"crm_id", {N::kTrim, true, 1, 100, {}, {}}},
+      {"user_id", {N::kTrim, true, 1, 90, {}, {}}},
+      {"loyalty_card", {N::kAlnumUppercase, true, 3, 80, {}, {}}},
+      {"email", {N::kEmail, true, 5, 70, {"test@test.com", "test@example.com", "no@email.com",
+                                          "noemail@noemail.com", "none@none.com", "email@email.com",
+                                          "a@a.com", "x@x.com", "mail@mail.com"}, {}}},
+      {"phone", {N::kPhone, true, 5, 60, {"+420000000000", "+420123456789", "+11234567890"}, {}}},
+      {"whatsapp", {N::kPhone, true, 3, 55, {}, {}}},
+      {"viber", {N::kPhone, true, 3, 55, {}, {}}},
+      {"telegram", {N::kHandle, true, 3, 55, {}, {}}},
+      {"chat_handle", {N::kHandle, true, 10, 50, {}, {}}},
+      {"facebook", {N::kHandle, true, 3, 50, {}, {}}},
+      {"instagram", {N::kHandle, true, 3, 50, {}, {}}},
+      {"device_id", {N::kLowercaseTrim, true, 20, 30,
+                     {"00000000-0000-0000-0000-000000000000"}, {}}},
+      {"push_token", {N::kTrim, true, 20, 25, {}, {}}},
+      {"anonymous_id", {N::kTrim, true, 0, 10, {}, {}}},
+      {"cookie", {N::kTrim, true, 0, 10, {}, {}}},
+  };
+}
+
+std::vector<std::string> DefaultBlockedValues() {
+  return {"null", "undefined", "none", "nil", "nan", "n/a", "na", "-", ".", "?", "anonymous", "unknown",
+          "guest", "test", "0", "-1", "true", "false", "[object object]", "{}", "[]",
+          "test@test.com", "1111111111", "0000000000", "1234567890", "123456789", "9999999999"};
+}
+
+std::vector<std::string> DefaultBlockedPatterns() { return {"(.)\\1{3,}"}; }
+
+namespace internal {
+namespace {
+
+using ::i18n::phonenumbers::PhoneNumber;
+using ::i18n::phonenumbers::PhoneNumberUtil;
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string Lower(std::string_view s) { return absl::AsciiStrToLower(ToAbsl(s)); }
+
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// "+<country code><national number>" without a leading national zero: builds the number without
+// libphonenumber's (slow) parser. Returns false when the fast path does not apply.
+bool FastE164(std::string_view s, PhoneNumber* number) {
+  if (s.size() < 8 || s.size() > 16 || s[0] != '+' || !AllDigits(s.substr(1)) || s[1] == '0') {
+    return false;
+  }
+  auto* util = PhoneNumberUtil::GetInstance();
+  for (size_t cc_len = 1; cc_len <= 3; ++cc_len) {
+    const std::string_view cc = s.substr(1, cc_len);
+    int code = 0;
+    for (char c : cc) code = code * 10 + (c - '0');
+    std::string region;
+    util->GetRegionCodeForCountryCode(code, &region);
+    if (region == "ZZ") continue;
+    const std::string_view national = s.substr(1 + cc_len);
+    if (national.empty() || national[0] == '0') return false;  // Italian leading zero: slow path.
+    uint64_t n = 0;
+    for (char c : national) n = n * 10 + static_cast<uint64_t>(c - '0');
+    number->set_country_code(code);
+    number->set_national_number(n);
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
+  std::string s = Lower(Trim(raw));
+  const size_t at = s.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= s.size() || s.find('@', at + 1) != std::string::npos) {
+    return absl::InvalidArgumentError("not an email address (expected local@domain)");
+  }
+  std::string local = s.substr(0, at);
+  std::string domain = s.substr(at + 1);
+  if (domain.find('.') == std::string::npos || domain.front() == '.' || domain.back() == '.' ||
+      std::any_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == ',' || c == ';'; })) {
+    return absl::InvalidArgumentError("not an email address (bad domain or spaces)");
+  }
+  if (domain == "gmail.com" || domain == "googlemail.com") {
+    // Gmail ignores dots and +tags in the local part; other providers may not.
+    if (size_t plus = local.find('+'); plus != std::string::npos) local.resize(plus);
+    local.erase(std::remove(local.begin(), local.end(), '.'), local.end());
+    if (local.empty()) return absl::InvalidArgumentError("not an email address (empty local part)");
+    domain = "gmail.com";
+  }
+  return absl::StrCat(local, "@", domain);
+}
+
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, const std::string& region, bool strict) {
+  auto* util = PhoneNumberUtil::GetInstance();
+  const std::string_view trimmed = Trim(raw);
+  PhoneNumber number;
+  if (!FastE164(trimmed, &number)) {
+    if (util->Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
+      return absl::InvalidArgumentError("not a phone number");
+    }
+  }
+  if (strict ? !util->IsValidNumber(number) : !util->IsPossibleNumber(number)) {
+    return absl::InvalidArgumentError(strict ? "not a valid phone number for its country"
+                                             : "not a possible phone number (length)");
+  }
+  std::string out;
+  util->Format(number, PhoneNumberUtil::E164, &out);
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& options) {
+  auto set = std::unique_ptr<RuleSet>(new RuleSet(options));
+  auto* util = PhoneNumberUtil::GetInstance();
+  std::set<std::string> regions;
+  util->GetSupportedRegions(&regions);
+  if (!regions.contains(options.default_phone_region)) {
+    return absl::InvalidArgumentError(absl::StrCat("default_phone_region: '", options.default_phone_region,
+                                                   "' is not a supported ISO 3166 region"));
+  }
+  if (options.super_node_limit < 1) return absl::InvalidArgumentError("super_node_limit: must be >= 1");
+  if (options.max_identifiers_per_profile < 1) {
+    return absl::InvalidArgumentError("max_identifiers_per_profile: must be >= 1");
+  }
+  if (options.max_merges_per_profile < 0) {
+    return absl::InvalidArgumentError("max_merges_per_profile: must be >= 0");
+  }
+  for (const std::string& v : options.blocked_values) set->global_blocked_.insert(Lower(Trim(v)));
+  for (size_t i = 0; i < options.blocked_patterns.size(); ++i) {
+    try {
+      set->global_patterns_.emplace_back(options.blocked_patterns[i], std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return absl::InvalidArgumentError(absl::StrCat("blocked_patterns[", i, "]: invalid regular expression: ", e.what()));
+    }
+  }
+  for (const auto& [type, rule] : options.rules) {
+    ASSIGN_OR_RETURN(auto compiled, set->Compile(type, rule));
+    set->index_[type] = static_cast<TypeIndex>(set->rules_.size());
+    set->rules_.push_back(std::move(compiled));
+  }
+  return set;
+}
+
+absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
+                                                                const IdentifierRule& rule) const {
+  const std::string path = absl::StrCat("rules[", type, "]");
+  if (type.empty() || type.size() > 32 ||
+      !std::all_of(type.begin(), type.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; })) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": type must be 1-32 of [a-z0-9_]"));
+  }
+  if (rule.max_per_profile < 0) return absl::InvalidArgumentError(absl::StrCat(path, ".max_per_profile: must be >= 0"));
+  auto out = std::make_unique<CompiledRule>();
+  out->type = std::move(type);
+  out->rule = rule;
+  for (const std::string& v : rule.blocked_values) {
+    // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling).
+    out->blocked.insert(Lower(Trim(v)));
+    if (auto normalized = NormalizeValue(*out, Trim(v)); normalized.ok()) out->blocked.insert(Lower(*normalized));
+  }
+  for (size_t i = 0; i < rule.blocked_patterns.size(); ++i) {
+    try {
+      out->patterns.emplace_back(rule.blocked_patterns[i], std::regex::ECMAScript | std::regex::optimize);
+    } catch (const std::regex_error& e) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ".blocked_patterns[", i, "]: invalid regular expression: ", e.what()));
+    }
+  }
+  return out;
+}
+
+TypeIndex RuleSet::Intern(std::string_view type) {
+  auto it = index_.find(ToAbsl(type));
+  if (it != index_.end()) return it->second;
+  // Unknown types take the default rule; the type string was validated by ValidateEvent.
+  auto compiled = Compile(std::string(type), options_.default_rule);
+  std::unique_ptr<CompiledRule> rule;
+  if (compiled.ok()) {
+    rule = *std::move(compiled);
+  } else {
+    rule = std::make_unique<CompiledRule>();
+    rule->type = std::string(type);
+    rule->rule = options_.default_rule;
+  }
+  const auto index = static_cast<TypeIndex>(rules_.size());
+  index_[std::string(type)] = index;
+  rules_.push_back(std::move(rule));
+  return index;
+}
+
+int RuleSet::Find(std::string_view type) const {
+  auto it = index_.find(ToAbsl(type));
+  return it == index_.end() ? -1 : it->second;
+}
+
+bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const {
+  const std::string lower = Lower(value);
+  if (global_blocked_.contains(lower) || rule.blocked.contains(lower)) return true;
+  // Bounded input (identifier values are <= 512 bytes after validation) keeps std::regex's
+  // recursion shallow.
+  if (value.size() > 1024) return false;
+  for (const auto& re : global_patterns_) {
+    if (std::regex_match(value.begin(), value.end(), re)) return true;
+  }
+  for (const auto& re : rule.patterns) {
+    if (std::regex_match(value.begin(), value.end(), re)) return true;
+  }
+  return false;
+}
+
+Normalized RuleSet::Normalize(TypeIndex type, std::string_view raw) const {
+  const CompiledRule& rule = *rules_[type];
+  Normalized out;
+  const std::string_view trimmed = Trim(raw);
+  if (trimmed.empty()) {
+    out.status = Normalized::Status::kInvalid;
+    out.reason = "blank value";
+    return out;
+  }
+  // Placeholders are recognised in the raw form too ("NULL", "Test@Test.com").
+  if (IsBlocked(rule, trimmed)) {
+    out.status = Normalized::Status::kBlocked;
+    out.reason = "blocked placeholder value";
+    return out;
+  }
+  absl::StatusOr<std::string> value = NormalizeValue(rule, trimmed);
+  if (!value.ok()) {
+    out.status = Normalized::Status::kInvalid;
+    out.reason = std::string(value.status().message());
+    return out;
+  }
+  if (value->empty()) {
+    out.status = Normalized::Status::kInvalid;
+    out.reason = "empty after normalisation";
+    return out;
+  }
+  if (IsBlocked(rule, *value)) {
+    out.status = Normalized::Status::kBlocked;
+    out.reason = "blocked placeholder value";
+    return out;
+  }
+  out.value = *std::move(value);
+  return out;
+}
+
+absl::StatusOr<std::string> RuleSet::NormalizeValue(const CompiledRule& rule, std::string_view trimmed) const {
+  absl::StatusOr<std::string> value;
+  switch (rule.rule.normalizer) {
+    case Normalizer::kTrim:
+      value = std::string(trimmed);
+      break;
+    case Normalizer::kLowercaseTrim:
+      value = Lower(trimmed);
+      break;
+    case Normalizer::kEmail:
+      value = NormalizeEmail(trimmed);
+      break;
+    case Normalizer::kPhone:
+      value = NormalizePhone(trimmed, options_.default_phone_region, options_.strict_phone_validation);
+      break;
+    case Normalizer::kHandle: {
+      std::string_view h = trimmed;
+      if (!h.empty() && h.front() == '@') h.remove_prefix(1);
+      value = Lower(h);
+      break;
+    }
+    case Normalizer::kAlnumUppercase: {
+      std::string s;
+      for (char c : trimmed) {
+        if (absl::ascii_isalnum(static_cast<unsigned char>(c))) s.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+      }
+      value = std::move(s);
+      break;
+    }
+  }
+  return value;
+}
+
+}  // namespace internal
+}  // namespace omnijourney

@@ -1,0 +1,71 @@
+// Compiled identifier rules: normalisation and blocking of raw identifier values.
+#ifndef OMNIJOURNEY_SRC_IDENTITY_RULES_H_
+#define OMNIJOURNEY_SRC_IDENTITY_RULES_H_
+
+#include <cstdint>
+#include <memory>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "omnijourney/identity_options.h"
+
+namespace omnijourney::internal {
+
+// Index of an identifier type in the rule table.
+using TypeIndex = uint16_t;
+
+struct CompiledRule {
+  std::string type;
+  IdentifierRule rule;
+  absl::flat_hash_set<std::string> blocked;  // Lowercased.
+  std::vector<std::regex> patterns;
+};
+
+// Outcome of normalising one raw value.
+struct Normalized {
+  enum class Status { kOk, kBlocked, kInvalid };
+  Status status = Status::kOk;
+  std::string value;   // The match key when kOk.
+  std::string reason;  // Why, when not kOk.
+};
+
+class RuleSet {
+ public:
+  static absl::StatusOr<std::unique_ptr<RuleSet>> Create(const IdentityOptions& options);
+
+  // The type's index; unknown types get the default rule and a new index. Types are bounded by the
+  // validator (<= 32 chars) but not in number; the table is small in practice.
+  TypeIndex Intern(std::string_view type);
+  // REQUIRES: `index` came from Intern. Existing index for a known type, or -1.
+  int Find(std::string_view type) const;
+  const CompiledRule& rule(TypeIndex index) const { return *rules_[index]; }
+  size_t size() const { return rules_.size(); }
+
+  Normalized Normalize(TypeIndex type, std::string_view raw) const;
+
+ private:
+  explicit RuleSet(const IdentityOptions& options) : options_(options) {}
+  absl::StatusOr<std::unique_ptr<CompiledRule>> Compile(std::string type, const IdentifierRule& rule) const;
+  bool IsBlocked(const CompiledRule& rule, std::string_view value) const;
+  // The match key of `trimmed` under the rule's normaliser, without blocking.
+  absl::StatusOr<std::string> NormalizeValue(const CompiledRule& rule, std::string_view trimmed) const;
+
+  IdentityOptions options_;
+  absl::flat_hash_set<std::string> global_blocked_;
+  std::vector<std::regex> global_patterns_;
+  std::vector<std::unique_ptr<CompiledRule>> rules_;
+  absl::flat_hash_map<std::string, TypeIndex> index_;
+};
+
+// Exposed for tests.
+absl::StatusOr<std::string> NormalizeEmail(std::string_view raw);
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, const std::string& region, bool strict);
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_IDENTITY_RULES_H_

@@ -1,0 +1,126 @@
+#include "identity/rules.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace omnijourney::internal {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(NormalizeEmailTest, LowercasesAndTrims) {
+  EXPECT_EQ(*NormalizeEmail("  Eva.Novak@Example.COM "), "eva.novak@example.com");
+  // Plus tags and dots matter outside gmail.
+  EXPECT_EQ(*NormalizeEmail("eva.novak+shop@example.com"), "eva.novak+shop@example.com");
+}
+
+TEST(NormalizeEmailTest, GmailIgnoresDotsAndPlusTags) {
+  EXPECT_EQ(*NormalizeEmail("Eva.Novak+shop@gmail.com"), "evanovak@gmail.com");
+  EXPECT_EQ(*NormalizeEmail("e.v.a.novak@googlemail.com"), "evanovak@gmail.com");
+}
+
+TEST(NormalizeEmailTest, RejectsNonAddresses) {
+  for (const char* bad : {"eva", "@example.com", "eva@", "eva@@example.com", "eva@example", "eva @x.com",
+                          "a@b.com,c@d.com", "+@gmail.com"}) {
+    EXPECT_FALSE(NormalizeEmail(bad).ok()) << bad;
+  }
+}
+
+TEST(NormalizePhoneTest, AllSpellingsGiveE164) {
+  for (const char* raw : {"+420 601 123 456", "+420601123456", "00420601123456", "601 123 456",
+                          "(+420) 601-123-456", " 601123456 "}) {
+    auto p = NormalizePhone(raw, "CZ", false);
+    ASSERT_TRUE(p.ok()) << raw << ": " << p.status();
+    EXPECT_EQ(*p, "+420601123456") << raw;
+  }
+  EXPECT_EQ(*NormalizePhone("+1 650-253-0000", "CZ", false), "+16502530000");
+  EXPECT_EQ(*NormalizePhone("650-253-0000", "US", false), "+16502530000");
+  // Italian numbers keep their leading zero (slow path).
+  EXPECT_EQ(*NormalizePhone("+39 06 698 12345", "CZ", false), "+390669812345");
+}
+
+TEST(NormalizePhoneTest, RejectsImpossibleNumbers) {
+  EXPECT_THAT(std::string(NormalizePhone("hello", "CZ", false).status().message()), HasSubstr("not a phone number"));
+  EXPECT_FALSE(NormalizePhone("12", "CZ", false).ok());
+  EXPECT_FALSE(NormalizePhone("+420 1234", "CZ", false).ok());
+  EXPECT_FALSE(NormalizePhone("+4206011234567890", "CZ", false).ok());
+  // Strict validation also checks assigned ranges.
+  EXPECT_TRUE(NormalizePhone("+420 601 123 456", "CZ", true).ok());
+}
+
+std::unique_ptr<RuleSet> Rules(IdentityOptions options = {}) {
+  auto rules = RuleSet::Create(options);
+  EXPECT_TRUE(rules.ok()) << rules.status();
+  return *std::move(rules);
+}
+
+TEST(RuleSetTest, NormalisesPerType) {
+  auto rules = Rules();
+  auto norm = [&](const char* type, const char* raw) {
+    Normalized n = rules->Normalize(rules->Intern(type), raw);
+    return n.status == Normalized::Status::kOk ? n.value : "<" + n.reason + ">";
+  };
+  EXPECT_EQ(norm("email", " EVA@Example.com"), "eva@example.com");
+  EXPECT_EQ(norm("phone", "601 123 456"), "+420601123456");
+  EXPECT_EQ(norm("whatsapp", "+420 601 123 456"), "+420601123456");
+  EXPECT_EQ(norm("chat_handle", " @Eva_N "), "eva_n");
+  EXPECT_EQ(norm("instagram", "@EvaN"), "evan");
+  EXPECT_EQ(norm("loyalty_card", "lc-0042 7781"), "LC00427781");
+  EXPECT_EQ(norm("crm_id", " CRM-88121 "), "CRM-88121");
+  EXPECT_EQ(norm("device_id", "B5372DB0-C21E"), "b5372db0-c21e");
+  EXPECT_EQ(norm("some_new_type", " Value "), "Value");
+  EXPECT_EQ(norm("email", "not-an-email"), "<not an email address (expected local@domain)>");
+}
+
+TEST(RuleSetTest, BlocksPlaceholders) {
+  auto rules = Rules();
+  auto blocked = [&](const char* type, const char* raw) {
+    return rules->Normalize(rules->Intern(type), raw).status == Normalized::Status::kBlocked;
+  };
+  EXPECT_TRUE(blocked("email", "test@test.com"));
+  EXPECT_TRUE(blocked("email", " TEST@Test.com "));
+  EXPECT_TRUE(blocked("user_id", "null"));
+  EXPECT_TRUE(blocked("user_id", "NULL"));
+  EXPECT_TRUE(blocked("anonymous_id", "undefined"));
+  EXPECT_TRUE(blocked("crm_id", "-1"));
+  EXPECT_TRUE(blocked("crm_id", "0"));
+  EXPECT_TRUE(blocked("phone", "1111111111"));
+  EXPECT_TRUE(blocked("phone", "+420 000 000 000"));  // Blocked after normalisation.
+  EXPECT_TRUE(blocked("cookie", "xxxxxxxx"));          // Repeated character pattern.
+  EXPECT_TRUE(blocked("device_id", "00000000-0000-0000-0000-000000000000"));
+  EXPECT_FALSE(blocked("email", "eva@example.com"));
+  EXPECT_FALSE(blocked("crm_id", "1001"));
+  EXPECT_FALSE(blocked("chat_handle", "aa"));
+}
+
+TEST(RuleSetTest, CustomBlockRules) {
+  IdentityOptions options;
+  options.rules["phone"].blocked_values.push_back("+420 800 123 456");
+  options.rules["email"].blocked_patterns.push_back(".*@example\\.invalid");
+  auto rules = Rules(options);
+  EXPECT_EQ(rules->Normalize(rules->Intern("phone"), "800123456").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(rules->Intern("email"), "a@example.invalid").status, Normalized::Status::kBlocked);
+}
+
+TEST(RuleSetTest, BadOptionsAreErrors) {
+  IdentityOptions bad_regex;
+  bad_regex.rules["email"].blocked_patterns.push_back("([unclosed");
+  auto r1 = RuleSet::Create(bad_regex);
+  ASSERT_FALSE(r1.ok());
+  EXPECT_THAT(std::string(r1.status().message()), HasSubstr("rules[email].blocked_patterns[0]: invalid regular expression"));
+
+  IdentityOptions bad_region;
+  bad_region.default_phone_region = "XX";
+  EXPECT_THAT(std::string(RuleSet::Create(bad_region).status().message()), HasSubstr("default_phone_region"));
+
+  IdentityOptions bad_limit;
+  bad_limit.rules["email"].max_per_profile = -1;
+  EXPECT_THAT(std::string(RuleSet::Create(bad_limit).status().message()), HasSubstr("rules[email].max_per_profile"));
+
+  IdentityOptions bad_type;
+  bad_type.rules["E-mail"] = {};
+  EXPECT_THAT(std::string(RuleSet::Create(bad_type).status().message()), HasSubstr("rules[E-mail]: type"));
+}
+
+}  // namespace
+}  // namespace omnijourney::internal

@@ -1,0 +1,517 @@
+#include "omnijourney/identity.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace omnijourney {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+using Ids = std::vector<std::pair<std::string, std::string>>;
+
+const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 11, 1, 0, 0, 0), absl::UTCTimeZone());
+
+Event Ev(const std::string& id, int minute, const Ids& ids, const std::string& tenant = "",
+         const std::string& source = "test") {
+  Event e;
+  e.set_event_id(id);
+  e.set_source(source);
+  e.set_tenant(tenant);
+  e.set_kind(v1::EVENT_KIND_TRACK);
+  e.set_name("x");
+  *e.mutable_occurred_at() = ToTimestamp(kT0 + absl::Minutes(minute));
+  for (const auto& [t, v] : ids) {
+    auto* i = e.add_identifiers();
+    i->set_type(t);
+    i->set_value(v);
+  }
+  return e;
+}
+
+std::unique_ptr<IdentityGraph> Graph(const IdentityOptions& options = {}) {
+  auto g = IdentityGraph::Create(options);
+  EXPECT_TRUE(g.ok()) << g.status();
+  return *std::move(g);
+}
+
+LinkResult MustLink(IdentityGraph& g, const Event& e) {
+  auto r = g.Link(e);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? *r : LinkResult{};
+}
+
+ProfileId Who(const IdentityGraph& g, const std::string& type, const std::string& value,
+              const std::string& tenant = "") {
+  auto p = g.Resolve(tenant, type, value);
+  EXPECT_TRUE(p.ok()) << type << "=" << value << ": " << p.status();
+  return p.ok() ? *p : 0;
+}
+
+std::vector<std::string> ExplainLines(const IdentityGraph& g, ProfileId p) {
+  std::vector<std::string> out;
+  auto entries = g.Explain(p);
+  EXPECT_TRUE(entries.ok()) << entries.status();
+  if (entries.ok()) {
+    for (const auto& e : *entries) out.push_back(e.ToString());
+  }
+  return out;
+}
+
+bool AnyLineHas(const std::vector<std::string>& lines, const std::string& needle) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+}
+
+TEST(ProfileIdTest, FormatsAndParses) {
+  EXPECT_EQ(FormatProfileId(0x1a2bULL), "p-0000000000001a2b");
+  EXPECT_EQ(*ParseProfileId("p-0000000000001a2b"), 0x1a2bULL);
+  EXPECT_FALSE(ParseProfileId("p-xyz").ok());
+  EXPECT_FALSE(ParseProfileId("0000000000001a2b").ok());
+}
+
+TEST(IdentityGraphTest, ChatThenCallIsOneCustomer) {
+  auto g = Graph();
+  auto chat = MustLink(*g, Ev("chat-1", 0, {{"chat_handle", "eva_n"}, {"email", "Eva.Novakova@example.com"}}));
+  auto order = MustLink(*g, Ev("order-1", 5, {{"email", "eva.novakova@example.com"}, {"phone", "+420 601 123 456"}}));
+  EXPECT_EQ(chat.profile, order.profile);
+  // The call arrives with the number in another spelling.
+  EXPECT_EQ(Who(*g, "phone", "00420601123456"), chat.profile);
+  EXPECT_EQ(Who(*g, "phone", "601 123 456"), chat.profile);
+  auto ids = g->Identifiers(chat.profile);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_THAT(*ids, ElementsAre(IdentifierValue{"email", "eva.novakova@example.com"},
+                                IdentifierValue{"phone", "+420601123456"},
+                                IdentifierValue{"chat_handle", "eva_n"}));
+  EXPECT_EQ(g->Stats().profiles, 1);
+  EXPECT_EQ(g->Stats().identifiers, 3);
+}
+
+TEST(IdentityGraphTest, UnknownIdentifierIsNotFound) {
+  auto g = Graph();
+  MustLink(*g, Ev("e1", 0, {{"email", "a@example.com"}}));
+  EXPECT_EQ(g->Resolve("", "email", "b@example.com").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->Resolve("", "loyalty_card", "X1").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->Resolve("other", "email", "a@example.com").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->Resolve("", "phone", "not a number").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(g->ResolveProfile(12345).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(IdentityGraphTest, TenantsNeverLink) {
+  auto g = Graph();
+  auto a = MustLink(*g, Ev("e1", 0, {{"email", "a@example.com"}, {"cookie", "c1"}}, "acme"));
+  auto b = MustLink(*g, Ev("e1", 0, {{"email", "a@example.com"}, {"cookie", "c2"}}, "globex"));
+  EXPECT_NE(a.profile, b.profile);
+  EXPECT_EQ(Who(*g, "email", "a@example.com", "acme"), a.profile);
+  EXPECT_EQ(Who(*g, "email", "a@example.com", "globex"), b.profile);
+  EXPECT_EQ(g->Resolve("globex", "cookie", "c1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(IdentityGraphTest, OldestProfileSurvivesAndAbsorbedIdsRedirect) {
+  auto g = Graph();
+  auto old_profile = MustLink(*g, Ev("e1", 0, {{"cookie", "c-old"}, {"email", "a@example.com"}})).profile;
+  auto young_profile = MustLink(*g, Ev("e2", 10, {{"phone", "+420601000001"}, {"device_id", "d1"}})).profile;
+  ASSERT_NE(old_profile, young_profile);
+  auto merge = MustLink(*g, Ev("e3", 20, {{"email", "a@example.com"}, {"phone", "+420601000001"}}));
+  EXPECT_EQ(merge.profile, old_profile);
+  EXPECT_THAT(merge.merged, ElementsAre(young_profile));
+  EXPECT_EQ(*g->ResolveProfile(young_profile), old_profile);
+  EXPECT_EQ(*g->ResolveProfile(old_profile), old_profile);
+  EXPECT_EQ(Who(*g, "device_id", "d1"), old_profile);
+}
+
+TEST(IdentityGraphTest, UniqueTypeRefusesMergeAndExplainsWhy) {
+  auto g = Graph();
+  auto a = MustLink(*g, Ev("o1", 0, {{"crm_id", "1001"}, {"email", "shared@example.com"}})).profile;
+  auto r = MustLink(*g, Ev("o2", 5, {{"crm_id", "1002"}, {"email", "shared@example.com"}}));
+  EXPECT_NE(r.profile, a);
+  EXPECT_EQ(r.profile, Who(*g, "crm_id", "1002"));
+  EXPECT_THAT(r.refusals, ElementsAre("email: crm_id limit 1 per profile would be exceeded"));
+  EXPECT_EQ(Who(*g, "email", "shared@example.com"), a);
+  const auto lines = ExplainLines(*g, r.profile);
+  EXPECT_TRUE(AnyLineHas(lines, "refused to merge " + FormatProfileId(a) +
+                                    " via email=shared@example.com: crm_id limit 1 per profile would be exceeded (test/o2)"))
+      << ::testing::PrintToString(lines);
+}
+
+TEST(IdentityGraphTest, DropLowestPriorityPolicyDiffersFromRefuseLink) {
+  // Event: crm 2 + email (in crm 1's profile) + phone (in a profile without crm).
+  auto run = [](ConflictPolicy policy) {
+    IdentityOptions options;
+    options.conflict_policy = policy;
+    auto g = Graph(options);
+    MustLink(*g, Ev("a", 0, {{"crm_id", "1"}, {"email", "e@example.com"}}));
+    MustLink(*g, Ev("b", 1, {{"phone", "+420601000002"}, {"cookie", "ck"}}));
+    auto r = MustLink(*g, Ev("c", 2, {{"crm_id", "2"}, {"email", "e@example.com"}, {"phone", "+420601000002"}}));
+    return std::make_pair(Who(*g, "crm_id", "2") == Who(*g, "cookie", "ck"), r.refusals);
+  };
+  auto [refuse_linked_phone, refuse_msgs] = run(ConflictPolicy::kRefuseLink);
+  EXPECT_TRUE(refuse_linked_phone);  // Only the email link was refused.
+  EXPECT_THAT(refuse_msgs, ElementsAre("email: crm_id limit 1 per profile would be exceeded"));
+  auto [drop_linked_phone, drop_msgs] = run(ConflictPolicy::kDropLowestPriority);
+  EXPECT_FALSE(drop_linked_phone);  // Phone (lowest) and then email were dropped.
+  EXPECT_THAT(drop_msgs, ElementsAre("phone dropped: crm_id limit 1 per profile would be exceeded",
+                                     "email dropped: crm_id limit 1 per profile would be exceeded"));
+}
+
+TEST(IdentityGraphTest, IdentifierCapIsReported) {
+  IdentityOptions options;
+  options.max_identifiers_per_profile = 3;
+  auto g = Graph(options);
+  MustLink(*g, Ev("a", 0, {{"cookie", "c1"}, {"cookie", "c2"}}));
+  MustLink(*g, Ev("b", 1, {{"cookie", "c3"}, {"cookie", "c4"}}));
+  auto r = MustLink(*g, Ev("c", 2, {{"cookie", "c1"}, {"cookie", "c3"}}));
+  EXPECT_THAT(r.refusals, ElementsAre("cookie: cap of 3 identifiers per profile reached"));
+  EXPECT_NE(Who(*g, "cookie", "c1"), Who(*g, "cookie", "c3"));
+}
+
+TEST(IdentityGraphTest, MergeCapIsReported) {
+  IdentityOptions options;
+  options.max_merges_per_profile = 1;
+  auto g = Graph(options);
+  MustLink(*g, Ev("a", 0, {{"cookie", "c1"}, {"cookie", "c2"}}));  // One merge.
+  auto r = MustLink(*g, Ev("b", 1, {{"cookie", "c1"}, {"cookie", "c3"}}));
+  EXPECT_THAT(r.refusals, ElementsAre("cookie: cap of 1 merges per profile reached"));
+}
+
+TEST(IdentityGraphTest, NonLinkingTypeStaysOnItsOwn) {
+  IdentityOptions options;
+  options.rules["ip_hash"] = {Normalizer::kTrim, /*links=*/false, 0, 5, {}, {}};
+  auto g = Graph(options);
+  auto a = MustLink(*g, Ev("a", 0, {{"email", "a@example.com"}, {"ip_hash", "h1"}}));
+  auto b = MustLink(*g, Ev("b", 1, {{"email", "b@example.com"}, {"ip_hash", "h1"}}));
+  EXPECT_NE(a.profile, b.profile);
+  EXPECT_TRUE(AnyLineHas(ExplainLines(*g, a.profile), "did not link ip_hash=h1: identifiers of this type do not link"))
+      << "the non-linking identifier is explained on the profile that has it";
+}
+
+TEST(IdentityGraphTest, SuperNodeStopsLinkingAndIsReported) {
+  IdentityOptions options;
+  options.super_node_limit = 3;
+  auto g = Graph(options);
+  // A call-centre number typed into orders of 6 different customers (unique crm ids).
+  for (int i = 0; i < 6; ++i) {
+    MustLink(*g, Ev("o" + std::to_string(i), i, {{"crm_id", "c" + std::to_string(i)}, {"phone", "+420 800 100 200"}}));
+  }
+  std::set<ProfileId> profiles;
+  for (int i = 0; i < 6; ++i) profiles.insert(Who(*g, "crm_id", "c" + std::to_string(i)));
+  EXPECT_EQ(profiles.size(), 6u);
+  EXPECT_EQ(g->Stats().super_nodes, 1);
+  const auto lines = ExplainLines(*g, Who(*g, "crm_id", "c4"));
+  EXPECT_TRUE(AnyLineHas(lines, "super-node: the identifier tried to join more than 3 profiles"))
+      << ::testing::PrintToString(lines);
+}
+
+TEST(IdentityGraphTest, BlockedAndInvalidIdentifiersAreDroppedAndReported) {
+  auto g = Graph();
+  auto r = MustLink(*g, Ev("a", 0, {{"email", "test@test.com"}, {"user_id", "null"}, {"phone", "12"},
+                                    {"cookie", "ck-1"}}));
+  EXPECT_EQ(r.profile, Who(*g, "cookie", "ck-1"));
+  ASSERT_EQ(r.dropped.size(), 3u);
+  EXPECT_EQ(r.dropped[0].type, "email");
+  EXPECT_EQ(r.dropped[0].value, "");  // Placeholders are not echoed.
+  EXPECT_EQ(r.dropped[0].reason, "blocked placeholder value");
+  EXPECT_EQ(r.dropped[2].type, "phone");
+  EXPECT_EQ(r.dropped[2].value, "12");
+  EXPECT_THAT(r.dropped[2].reason, HasSubstr("phone number"));
+  auto none = MustLink(*g, Ev("b", 1, {{"email", "test@test.com"}}));
+  EXPECT_EQ(none.profile, 0u);
+}
+
+TEST(IdentityGraphTest, RelinkingTheSameEventChangesNothing) {
+  auto g = Graph();
+  const Event e = Ev("a", 0, {{"email", "a@example.com"}, {"cookie", "c1"}});
+  auto first = MustLink(*g, e);
+  const IdentityStats before = g->Stats();
+  auto second = MustLink(*g, e);
+  EXPECT_EQ(first.profile, second.profile);
+  EXPECT_THAT(second.merged, IsEmpty());
+  EXPECT_EQ(g->Stats().link_records, before.link_records);
+  EXPECT_EQ(g->Stats().profiles, before.profiles);
+  EXPECT_EQ(ExplainLines(*g, first.profile).size(), 2u);
+}
+
+TEST(IdentityGraphTest, LateEventReplaysAndReportsChangedProfiles) {
+  auto g = Graph();
+  // In event time, crm 1 owns the email first; it arrives last.
+  MustLink(*g, Ev("b", 10, {{"crm_id", "2"}, {"email", "e@example.com"}}));
+  auto late = MustLink(*g, Ev("a", 5, {{"crm_id", "1"}, {"email", "e@example.com"}}));
+  EXPECT_TRUE(late.replayed);
+  EXPECT_FALSE(late.changed.empty());
+  EXPECT_EQ(Who(*g, "email", "e@example.com"), Who(*g, "crm_id", "1"));
+  EXPECT_NE(Who(*g, "crm_id", "2"), Who(*g, "crm_id", "1"));
+}
+
+TEST(IdentityGraphTest, UnlinkDetachesAndRecomputes) {
+  auto g = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "a@example.com"}, {"device_id", "tablet"}}));
+  MustLink(*g, Ev("b", 1, {{"device_id", "tablet"}, {"cookie", "c-b"}}));
+  MustLink(*g, Ev("c", 2, {{"email", "a@example.com"}, {"phone", "+420601000003"}}));
+  const ProfileId before = Who(*g, "email", "a@example.com");
+  ASSERT_EQ(Who(*g, "cookie", "c-b"), before);
+  auto changed = g->Unlink("", "device_id", "tablet");
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_FALSE(changed->empty());
+  // The tablet held the cookie's profile to the email's; now they are apart.
+  EXPECT_NE(Who(*g, "cookie", "c-b"), Who(*g, "email", "a@example.com"));
+  EXPECT_NE(Who(*g, "device_id", "tablet"), Who(*g, "email", "a@example.com"));
+  EXPECT_EQ(Who(*g, "phone", "+420601000003"), Who(*g, "email", "a@example.com"));
+  // It stays unlinked for future events.
+  MustLink(*g, Ev("d", 3, {{"device_id", "tablet"}, {"email", "a@example.com"}}));
+  EXPECT_NE(Who(*g, "device_id", "tablet"), Who(*g, "email", "a@example.com"));
+  EXPECT_TRUE(AnyLineHas(ExplainLines(*g, Who(*g, "device_id", "tablet")), "unlinked device_id=tablet"));
+}
+
+TEST(IdentityGraphTest, SplitSeparatesForGood) {
+  auto g = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "mum@example.com"}, {"device_id", "tablet"}}));
+  MustLink(*g, Ev("b", 1, {{"device_id", "tablet"}, {"email", "kid@example.com"}}));
+  const ProfileId family = Who(*g, "email", "mum@example.com");
+  ASSERT_EQ(Who(*g, "email", "kid@example.com"), family);
+  auto parts = g->Split(family, {{"email", "kid@example.com"}});
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  EXPECT_EQ((*parts)[0], Who(*g, "email", "kid@example.com"));
+  EXPECT_EQ((*parts)[1], Who(*g, "email", "mum@example.com"));
+  EXPECT_NE((*parts)[0], (*parts)[1]);
+  // A later event connecting them again is refused.
+  auto r = MustLink(*g, Ev("c", 5, {{"email", "kid@example.com"}, {"email", "mum@example.com"}}));
+  EXPECT_THAT(r.refusals, ElementsAre("email: the profiles were split by an operator"));
+  EXPECT_NE(Who(*g, "email", "kid@example.com"), Who(*g, "email", "mum@example.com"));
+  EXPECT_FALSE(g->Split(family, {{"email", "nobody@example.com"}}).ok());
+}
+
+// The partition of `ids` as a canonical set of sets of indices.
+std::set<std::set<int>> Partition(const IdentityGraph& g, const std::vector<std::pair<std::string, std::string>>& ids) {
+  std::map<ProfileId, std::set<int>> groups;
+  for (int i = 0; i < static_cast<int>(ids.size()); ++i) {
+    auto p = g.Resolve("", ids[i].first, ids[i].second);
+    if (p.ok()) groups[*p].insert(i);
+  }
+  std::set<std::set<int>> out;
+  for (auto& [p, s] : groups) out.insert(s);
+  return out;
+}
+
+TEST(IdentityGraphTest, EraseIdentifierEqualsRebuildWithoutIt) {
+  std::vector<Event> events = {
+      Ev("a", 0, {{"email", "eva@example.com"}, {"cookie", "c1"}}),
+      Ev("b", 1, {{"cookie", "c1"}, {"phone", "+420601123456"}}),
+      Ev("c", 2, {{"phone", "+420601123456"}, {"crm_id", "88121"}}),
+      Ev("d", 3, {{"email", "eva@example.com"}, {"chat_handle", "eva_n"}}),
+  };
+  auto g = Graph();
+  for (const auto& e : events) MustLink(*g, e);
+  ASSERT_EQ(g->Stats().profiles, 1);
+  auto changed = g->EraseIdentifier("", "phone", "+420 601 123 456");
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_FALSE(g->ContainsStringForTesting("+420601123456"));
+  EXPECT_FALSE(g->ContainsStringForTesting("601123456"));
+  EXPECT_EQ(g->Resolve("", "phone", "+420601123456").status().code(), absl::StatusCode::kNotFound);
+
+  auto rebuilt = Graph();
+  for (Event e : events) {
+    auto* ids = e.mutable_identifiers();
+    ids->erase(std::remove_if(ids->begin(), ids->end(), [](const auto& i) { return i.type() == "phone"; }),
+               ids->end());
+    MustLink(*rebuilt, e);
+  }
+  const std::vector<std::pair<std::string, std::string>> all = {
+      {"email", "eva@example.com"}, {"cookie", "c1"}, {"crm_id", "88121"}, {"chat_handle", "eva_n"}};
+  EXPECT_EQ(Partition(*g, all), Partition(*rebuilt, all));
+  EXPECT_EQ(Partition(*g, all).size(), 2u);  // The crm id hung on the phone.
+  for (const auto& [t, v] : all) EXPECT_EQ(Who(*g, t, v), Who(*rebuilt, t, v)) << t;
+  EXPECT_EQ(g->Stats().profiles, rebuilt->Stats().profiles);
+  EXPECT_EQ(g->Stats().identifiers, rebuilt->Stats().identifiers);
+}
+
+TEST(IdentityGraphTest, EraseProfileRemovesThePerson) {
+  auto g = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "eva@example.com"}, {"phone", "+420601123456"}}));
+  MustLink(*g, Ev("b", 1, {{"crm_id", "7"}, {"phone", "+420601123456"}}));
+  MustLink(*g, Ev("c", 2, {{"email", "other@example.com"}}));
+  // A refused link from another person's profile to Eva's.
+  MustLink(*g, Ev("d", 3, {{"crm_id", "8"}, {"email", "eva@example.com"}}));
+  const ProfileId eva = Who(*g, "email", "eva@example.com");
+  auto erased = g->EraseProfile(eva);
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(*erased, eva);
+  EXPECT_FALSE(g->ContainsStringForTesting("eva@example.com"));
+  EXPECT_FALSE(g->ContainsStringForTesting("+420601123456"));
+  EXPECT_EQ(g->ResolveProfile(eva).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->Stats().identifiers, 2);
+  EXPECT_EQ(g->Stats().profiles, 2);
+  Who(*g, "crm_id", "8");
+  Who(*g, "email", "other@example.com");
+}
+
+// --- order independence ----------------------------------------------------------------------
+
+struct RandomStream {
+  std::vector<Event> events;
+  std::vector<std::pair<std::string, std::string>> ids;
+};
+
+RandomStream MakeStream(uint32_t seed, int num_events, int num_ids, bool with_unique_types) {
+  std::mt19937 rng(seed);
+  RandomStream s;
+  const char* types[] = {"cookie", "email", "device_id", "crm_id"};
+  for (int i = 0; i < num_ids; ++i) {
+    const std::string type = types[with_unique_types ? i % 4 : i % 3];
+    std::string value = type == "email" ? "u" + std::to_string(i) + "@example.com" : "v" + std::to_string(i);
+    s.ids.emplace_back(type, value);
+  }
+  for (int e = 0; e < num_events; ++e) {
+    Ids ids;
+    const int k = 1 + static_cast<int>(rng() % 3);
+    for (int j = 0; j < k; ++j) ids.push_back(s.ids[rng() % s.ids.size()]);
+    // Distinct times (some equal, broken by event id) in a shuffled order later.
+    s.events.push_back(Ev("e" + std::to_string(e), static_cast<int>(rng() % (num_events / 2 + 1)), ids));
+  }
+  return s;
+}
+
+// Brute-force connected components over the events' identifier sets.
+std::set<std::set<int>> ReferenceComponents(const RandomStream& s) {
+  const int n = static_cast<int>(s.ids.size());
+  std::vector<std::vector<int>> adj(n);
+  std::vector<bool> seen_id(n, false);
+  for (const Event& e : s.events) {
+    std::vector<int> members;
+    for (const auto& id : e.identifiers()) {
+      for (int i = 0; i < n; ++i) {
+        if (s.ids[i].first == id.type() && s.ids[i].second == id.value()) members.push_back(i);
+      }
+    }
+    for (int a : members) {
+      seen_id[a] = true;
+      for (int b : members) adj[a].push_back(b);
+    }
+  }
+  std::vector<int> comp(n, -1);
+  std::set<std::set<int>> out;
+  for (int i = 0; i < n; ++i) {
+    if (!seen_id[i] || comp[i] >= 0) continue;
+    std::set<int> c;
+    std::vector<int> stack = {i};
+    comp[i] = i;
+    while (!stack.empty()) {
+      int x = stack.back();
+      stack.pop_back();
+      c.insert(x);
+      for (int y : adj[x]) {
+        if (comp[y] < 0) {
+          comp[y] = i;
+          stack.push_back(y);
+        }
+      }
+    }
+    out.insert(c);
+  }
+  return out;
+}
+
+std::map<int, ProfileId> IdsOf(const IdentityGraph& g, const RandomStream& s) {
+  std::map<int, ProfileId> out;
+  for (int i = 0; i < static_cast<int>(s.ids.size()); ++i) {
+    auto p = g.Resolve("", s.ids[i].first, s.ids[i].second);
+    if (p.ok()) out[i] = *p;
+  }
+  return out;
+}
+
+TEST(IdentityOrderTest, MatchesBruteForceComponentsWithoutLimits) {
+  IdentityOptions options;
+  for (auto& [type, rule] : options.rules) rule.max_per_profile = 0;
+  options.super_node_limit = 1 << 30;
+  options.max_identifiers_per_profile = 1 << 30;
+  options.max_merges_per_profile = 1 << 30;
+  for (uint32_t seed = 1; seed <= 30; ++seed) {
+    RandomStream s = MakeStream(seed, 40, 30, false);
+    std::mt19937 rng(seed * 7);
+    std::shuffle(s.events.begin(), s.events.end(), rng);
+    auto g = Graph(options);
+    for (const auto& e : s.events) MustLink(*g, e);
+    ASSERT_EQ(Partition(*g, s.ids), ReferenceComponents(s)) << "seed " << seed;
+  }
+}
+
+TEST(IdentityOrderTest, AnyDeliveryOrderGivesTheSamePartitionAndIds) {
+  for (bool with_limits : {false, true}) {
+    for (uint32_t seed = 1; seed <= 25; ++seed) {
+      RandomStream s = MakeStream(seed, 60, 40, with_limits);
+      IdentityOptions options;
+      options.super_node_limit = 4;
+      options.rules["email"].max_per_profile = 2;
+      // Reference: time order.
+      std::vector<Event> sorted = s.events;
+      std::stable_sort(sorted.begin(), sorted.end(), [](const Event& a, const Event& b) {
+        return std::make_tuple(a.occurred_at().seconds(), a.event_id()) <
+               std::make_tuple(b.occurred_at().seconds(), b.event_id());
+      });
+      auto ref = Graph(options);
+      for (const auto& e : sorted) MustLink(*ref, e);
+      const auto ref_partition = Partition(*ref, s.ids);
+      const auto ref_ids = IdsOf(*ref, s);
+      std::mt19937 rng(seed);
+      for (int round = 0; round < 4; ++round) {
+        std::vector<Event> shuffled = s.events;
+        std::shuffle(shuffled.begin(), shuffled.end(), rng);
+        auto g = Graph(options);
+        for (const auto& e : shuffled) MustLink(*g, e);
+        ASSERT_EQ(Partition(*g, s.ids), ref_partition) << "limits " << with_limits << " seed " << seed;
+        ASSERT_EQ(IdsOf(*g, s), ref_ids) << "limits " << with_limits << " seed " << seed;
+        ASSERT_EQ(g->Stats().profiles, ref->Stats().profiles);
+        ASSERT_EQ(g->Stats().super_nodes, ref->Stats().super_nodes);
+      }
+    }
+  }
+}
+
+// --- scenario 6: shared and junk identifiers ---------------------------------------------------
+
+TEST(IdentityScenarioTest, SharedTabletCallCentreNumberAndJunkNeverMergePeople) {
+  IdentityOptions options;
+  // The company's own call-centre number, which agents type into orders when the customer has none.
+  options.rules["phone"].blocked_values.push_back("+420 800 123 456");
+  auto g = Graph(options);
+  // A family tablet: two customers log in on it.
+  MustLink(*g, Ev("app-1", 0, {{"user_id", "jana"}, {"device_id", "TABLET-1"}}));
+  MustLink(*g, Ev("app-2", 5, {{"user_id", "petr"}, {"device_id", "tablet-1"}}));
+  // Orders typed in by call-centre agents.
+  for (int i = 0; i < 5; ++i) {
+    MustLink(*g, Ev("order-" + std::to_string(i), 10 + i,
+                    {{"crm_id", "C" + std::to_string(i)}, {"phone", "800 123 456"}, {"email", "test@test.com"}}));
+  }
+  // Junk from a web form.
+  MustLink(*g, Ev("form-1", 20, {{"email", "null"}, {"anonymous_id", "undefined"}, {"cookie", "ck-jana"},
+                                 {"user_id", "jana"}}));
+  MustLink(*g, Ev("form-2", 21, {{"email", "NULL"}, {"anonymous_id", "undefined"}, {"cookie", "ck-petr"},
+                                 {"user_id", "petr"}}));
+
+  EXPECT_NE(Who(*g, "user_id", "jana"), Who(*g, "user_id", "petr"));
+  EXPECT_EQ(Who(*g, "cookie", "ck-jana"), Who(*g, "user_id", "jana"));
+  EXPECT_EQ(Who(*g, "cookie", "ck-petr"), Who(*g, "user_id", "petr"));
+  std::set<ProfileId> orders;
+  for (int i = 0; i < 5; ++i) orders.insert(Who(*g, "crm_id", "C" + std::to_string(i)));
+  EXPECT_EQ(orders.size(), 5u);
+  EXPECT_EQ(g->Resolve("", "phone", "+420800123456").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->Resolve("", "email", "test@test.com").status().code(), absl::StatusCode::kNotFound);
+
+  // The audit says what was refused and why.
+  const auto petr = ExplainLines(*g, Who(*g, "user_id", "petr"));
+  EXPECT_TRUE(AnyLineHas(petr, "refused to merge " + FormatProfileId(Who(*g, "user_id", "jana")) +
+                                   " via device_id=tablet-1: user_id limit 1 per profile would be exceeded (test/app-2)"))
+      << ::testing::PrintToString(petr);
+}
+
+}  // namespace
+}  // namespace omnijourney
