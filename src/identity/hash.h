@@ -41,7 +41,7 @@ inline uint64_t HashEvent(std::string_view source, std::string_view event_id) {
   return HashBytes(HashBytes(0xcbf29ce484222325ULL, source), event_id);
 }
 
-// REQUIRES: `nodes` sorted.
+// Order-sensitive: callers pass sets in one canonical order.
 inline uint64_t HashNodeSet(const std::vector<uint32_t>& nodes) {
   uint64_t h = 0x9e3779b97f4a7c15ULL;
   for (uint32_t n : nodes) h = Mix64(h ^ n);

@@ -152,9 +152,12 @@ class Graph final : public IdentityGraph {
   uint32_t InternTenant(std::string_view tenant);
   int FindTenant(std::string_view tenant) const;
   static std::string NodeKey(uint32_t tenant, TypeIndex type, std::string_view value);
+  // NodeKey into `buf` (reused: no allocation on the hot path).
+  static absl::string_view NodeKeyInto(uint32_t tenant, TypeIndex type, std::string_view value,
+                                       std::string* buf);
   // The node for a raw identifier (created when new), or kNone with `dropped` filled.
   uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
-                  uint64_t hash, DroppedIdentifier* dropped);
+                  uint64_t hash, std::vector<DroppedIdentifier>* dropped);
   uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros, uint64_t hash);
   bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
   // Whether components `a` and `b` may merge; `type` is set for kTypeLimit.
@@ -186,6 +189,7 @@ class Graph final : public IdentityGraph {
   absl::flat_hash_map<uint64_t, uint32_t> record_index_;   // Hash of node set -> record.
   absl::flat_hash_map<std::string, uint32_t> raw_cache_;   // NodeKey of the raw value -> node.
   std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
+  std::string key_buffer_;  // Scratch for NodeKeyInto.
   uint32_t next_split_ = 0;
   int64_t live_nodes_ = 0;
   int64_t live_profiles_ = 0;
@@ -265,11 +269,18 @@ int Graph::FindTenant(std::string_view tenant) const {
 }
 
 std::string Graph::NodeKey(uint32_t tenant, TypeIndex type, std::string_view value) {
-  std::string key(6 + value.size(), '\0');
-  std::memcpy(key.data(), &tenant, 4);
-  std::memcpy(key.data() + 4, &type, 2);
-  std::memcpy(key.data() + 6, value.data(), value.size());
+  std::string key;
+  NodeKeyInto(tenant, type, value, &key);
   return key;
+}
+
+absl::string_view Graph::NodeKeyInto(uint32_t tenant, TypeIndex type, std::string_view value,
+                                     std::string* buf) {
+  buf->resize(6 + value.size());
+  std::memcpy(buf->data(), &tenant, 4);
+  std::memcpy(buf->data() + 4, &type, 2);
+  std::memcpy(buf->data() + 6, value.data(), value.size());
+  return absl::string_view(*buf);
 }
 
 uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros,
@@ -297,20 +308,25 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int6
 }
 
 uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
-                       uint64_t hash, DroppedIdentifier* dropped) {
-  std::string raw_key = NodeKey(tenant, type, raw);
+                       uint64_t hash, std::vector<DroppedIdentifier>* dropped) {
+  const absl::string_view raw_key = NodeKeyInto(tenant, type, raw, &key_buffer_);
+  const bool canonical = rules_->IsCanonical(type, raw);
   uint32_t n = kNone;
-  if (auto it = raw_cache_.find(raw_key); it != raw_cache_.end()) {
+  // A known value that is its own match key needs one probe of the node index and no cache entry.
+  if (auto it = canonical ? node_index_.find(raw_key) : node_index_.end(); it != node_index_.end()) {
+    n = it->second;
+  } else if (auto it = canonical ? raw_cache_.end() : raw_cache_.find(raw_key); it != raw_cache_.end()) {
     n = it->second;
   } else {
     Normalized norm = rules_->Normalize(type, raw);
     if (norm.status != Normalized::Status::kOk) {
-      dropped->type = rules_->rule(type).type;
       // Blocked placeholders are not echoed back; invalid input is, so the host can fix it.
-      if (norm.status == Normalized::Status::kInvalid) dropped->value = std::string(raw);
-      dropped->reason = std::move(norm.reason);
+      dropped->push_back({rules_->rule(type).type,
+                          norm.status == Normalized::Status::kInvalid ? std::string(raw) : std::string(),
+                          std::move(norm.reason)});
       return kNone;
     }
+    std::string raw_key_copy(raw_key);
     std::string key = NodeKey(tenant, type, norm.value);
     if (auto it = node_index_.find(key); it != node_index_.end()) {
       n = it->second;
@@ -318,8 +334,10 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, in
       n = NewNode(tenant, type, std::move(norm.value), micros, hash);
       node_index_.emplace(std::move(key), n);
     }
-    if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
-    raw_cache_.emplace(std::move(raw_key), n);
+    if (!canonical) {
+      if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
+      raw_cache_.emplace(std::move(raw_key_copy), n);
+    }
   }
   // An earlier mention makes the identifier older; the profile id may move to it.
   Node& node = nodes_[n];
@@ -570,11 +588,8 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   std::vector<uint32_t> ids;
   ids.reserve(event.identifiers_size() + 1);
   auto add = [&](const v1::Identifier& id) {
-    DroppedIdentifier dropped;
-    const uint32_t n = Lookup(tenant, rules_->Intern(id.type()), id.value(), micros, hash, &dropped);
-    if (n == kNone) {
-      result.dropped.push_back(std::move(dropped));
-    } else if (std::find(ids.begin(), ids.end(), n) == ids.end()) {
+    const uint32_t n = Lookup(tenant, rules_->Intern(id.type()), id.value(), micros, hash, &result.dropped);
+    if (n != kNone && std::find(ids.begin(), ids.end(), n) == ids.end()) {
       ids.push_back(n);
     }
   };
@@ -601,15 +616,12 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   }
 
   // Fold events with exactly the same identifiers into one record (keeping the earliest key).
-  std::vector<uint32_t> sorted_ids = ids;
-  std::sort(sorted_ids.begin(), sorted_ids.end());
-  const uint64_t set_hash = HashNodeSet(sorted_ids);
+  // `ids` is in priority order, a total order on nodes, so equal sets are equal vectors.
+  const uint64_t set_hash = HashNodeSet(ids);
   auto existing = record_index_.find(set_hash);
   if (existing != record_index_.end()) {
     Record& rec = records_[existing->second];
-    std::vector<uint32_t> rec_sorted = rec.nodes;
-    std::sort(rec_sorted.begin(), rec_sorted.end());
-    if (rec.alive && rec_sorted == sorted_ids) {
+    if (rec.alive && rec.nodes == ids) {
       const bool same_event = rec.micros == micros && rec.source == event.source() &&
                               rec.event_id == event.event_id();
       if (!same_event) ++rec.count;

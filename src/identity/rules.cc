@@ -115,7 +115,19 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw, const std::stri
   auto* util = PhoneNumberUtil::GetInstance();
   const std::string_view trimmed = Trim(raw);
   PhoneNumber number;
-  if (!FastE164(trimmed, &number)) {
+  // "+420 601-123 456", "(+420) 601 123 456": drop separators; what is left may be plain E.164.
+  std::string compact;
+  compact.reserve(trimmed.size());
+  bool plain = true;
+  for (char c : trimmed) {
+    if ((c >= '0' && c <= '9') || c == '+') {
+      compact.push_back(c);
+    } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.' && c != '/') {
+      plain = false;
+      break;
+    }
+  }
+  if (!plain || !FastE164(compact, &number)) {
     if (util->Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
       return absl::InvalidArgumentError("not a phone number");
     }
@@ -210,6 +222,24 @@ TypeIndex RuleSet::Intern(std::string_view type) {
 int RuleSet::Find(std::string_view type) const {
   auto it = index_.find(ToAbsl(type));
   return it == index_.end() ? -1 : it->second;
+}
+
+bool RuleSet::IsCanonical(TypeIndex type, std::string_view raw) const {
+  if (raw.empty() || absl::ascii_isspace(static_cast<unsigned char>(raw.front())) ||
+      absl::ascii_isspace(static_cast<unsigned char>(raw.back()))) {
+    return false;
+  }
+  switch (rules_[type]->rule.normalizer) {
+    case Normalizer::kTrim:
+      return true;
+    case Normalizer::kHandle:
+      if (raw.front() == '@') return false;
+      [[fallthrough]];
+    case Normalizer::kLowercaseTrim:
+      return std::none_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    default:
+      return false;
+  }
 }
 
 bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const {

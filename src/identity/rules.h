@@ -47,6 +47,9 @@ class RuleSet {
   size_t size() const { return rules_.size(); }
 
   Normalized Normalize(TypeIndex type, std::string_view raw) const;
+  // True when `raw` is already its own match key under the type's normaliser (an opaque id without
+  // surrounding spaces, a lowercase handle): lookups may skip Normalize for known values.
+  bool IsCanonical(TypeIndex type, std::string_view raw) const;
 
  private:
   explicit RuleSet(const IdentityOptions& options) : options_(options) {}
