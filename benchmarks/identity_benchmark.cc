@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
 #include "omnijourney/identity.h"
 
@@ -30,16 +31,16 @@ std::vector<Event> MakeStream(int customers, int events, uint32_t seed) {
   for (int i = 0; i < customers; ++i) {
     Customer& c = people[i];
     const int cookies = 1 + static_cast<int>(rng() % 3);
-    for (int k = 0; k < cookies; ++k) c.cookies.push_back("ck-" + std::to_string(i) + "-" + std::to_string(k));
-    if (chance(0.6)) c.email = "customer" + std::to_string(i) + "@example.com";
+    for (int k = 0; k < cookies; ++k) c.cookies.push_back(absl::StrCat("ck-", i, "-", k));
+    if (chance(0.6)) c.email = absl::StrCat("customer", i, "@example.com");
     if (chance(0.4)) {
       const int n = 601000000 + i;
       const std::string digits = std::to_string(n);
-      c.phone = chance(0.5) ? "+420" + digits
-                            : digits.substr(0, 3) + " " + digits.substr(3, 3) + " " + digits.substr(6);
+      c.phone = chance(0.5) ? absl::StrCat("+420", digits)
+                            : absl::StrCat(digits.substr(0, 3), " ", digits.substr(3, 3), " ", digits.substr(6));
     }
-    if (chance(0.3)) c.crm = "CRM-" + std::to_string(100000 + i);
-    if (chance(0.3)) c.device = "dev-" + std::to_string(i);
+    if (chance(0.3)) c.crm = absl::StrCat("CRM-", 100000 + i);
+    if (chance(0.3)) c.device = absl::StrCat("dev-", i);
   }
   std::vector<Event> out;
   out.reserve(events);
@@ -47,7 +48,7 @@ std::vector<Event> MakeStream(int customers, int events, uint32_t seed) {
   for (int e = 0; e < events; ++e) {
     const Customer& c = people[rng() % customers];
     Event ev;
-    ev.set_event_id("e" + std::to_string(e));
+    ev.set_event_id(absl::StrCat("e", e));
     ev.set_source("bench");
     ev.set_kind(omnijourney::v1::EVENT_KIND_TRACK);
     ev.set_name("x");
