@@ -136,7 +136,9 @@ class IdentityGraph {
   virtual absl::StatusOr<std::vector<ProfileId>> Unlink(std::string_view tenant, std::string_view type,
                                                         std::string_view value) = 0;
   // Splits a profile: `part` (identifiers of the profile) becomes a profile of its own, and no
-  // future event may join the two parts. Returns the two resulting profile ids (part first).
+  // future event may join the two parts. Identifiers of `part` that were connected only through the
+  // rest end up in separate profiles. Returns the profile ids of the first identifier of `part` and
+  // of the rest (part first). InvalidArgument when `part` is empty, foreign, or the whole profile.
   virtual absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
                                                        const std::vector<IdentifierValue>& part) = 0;
   // Erases one identifier (GDPR): the value is removed from memory, links through it are gone,
