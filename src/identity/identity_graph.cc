@@ -155,6 +155,16 @@ class Graph final : public IdentityGraph {
   // NodeKey into `buf` (reused: no allocation on the hot path).
   static absl::string_view NodeKeyInto(uint32_t tenant, TypeIndex type, std::string_view value,
                                        std::string* buf);
+  // An existing node for a raw value: a canonical value is probed in the node index directly, others
+  // through the raw-value cache, then normalised. Not found: `node` is kNone and `norm` says why
+  // (kOk with the match key of a new value). `buf` is scratch for the keys.
+  struct Found {
+    uint32_t node = kNone;
+    bool canonical = false;   // The raw value is its own match key.
+    bool normalized = false;  // Found only after normalising (the raw spelling is not cached).
+    Normalized norm;
+  };
+  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, std::string* buf) const;
   // The node for a raw identifier (created when new), or kNone with `dropped` filled.
   uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
                   uint64_t hash, std::vector<DroppedIdentifier>* dropped);
@@ -196,6 +206,7 @@ class Graph final : public IdentityGraph {
   int64_t live_records_ = 0;
   int64_t replays_ = 0;
   int64_t refusals_ = 0;
+  int64_t super_nodes_ = 0;  // Nodes with kSuperFlag.
 };
 
 void Graph::ResetSingleton(uint32_t n) {
@@ -203,6 +214,7 @@ void Graph::ResetSingleton(uint32_t n) {
   node.parent = n;
   node.next = n;
   node.attempts = 0;
+  if (node.flags & kSuperFlag) --super_nodes_;
   node.flags &= ~kSuperFlag;
   Comp& c = comps_[n];
   c.size = 1;
@@ -309,16 +321,10 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int6
 
 uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
                        uint64_t hash, std::vector<DroppedIdentifier>* dropped) {
-  const absl::string_view raw_key = NodeKeyInto(tenant, type, raw, &key_buffer_);
-  const bool canonical = rules_->IsCanonical(type, raw);
-  uint32_t n = kNone;
-  // A known value that is its own match key needs one probe of the node index and no cache entry.
-  if (auto it = canonical ? node_index_.find(raw_key) : node_index_.end(); it != node_index_.end()) {
-    n = it->second;
-  } else if (auto it = canonical ? raw_cache_.end() : raw_cache_.find(raw_key); it != raw_cache_.end()) {
-    n = it->second;
-  } else {
-    Normalized norm = rules_->Normalize(type, raw);
+  Found found = FindExisting(tenant, type, raw, &key_buffer_);
+  uint32_t n = found.node;
+  if (n == kNone) {
+    Normalized& norm = found.norm;
     if (norm.status != Normalized::Status::kOk) {
       // Blocked placeholders are not echoed back; invalid input is, so the host can fix it.
       dropped->push_back({rules_->rule(type).type,
@@ -326,18 +332,14 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, in
                           std::move(norm.reason)});
       return kNone;
     }
-    std::string raw_key_copy(raw_key);
     std::string key = NodeKey(tenant, type, norm.value);
-    if (auto it = node_index_.find(key); it != node_index_.end()) {
-      n = it->second;
-    } else {
-      n = NewNode(tenant, type, std::move(norm.value), micros, hash);
-      node_index_.emplace(std::move(key), n);
-    }
-    if (!canonical) {
-      if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
-      raw_cache_.emplace(std::move(raw_key_copy), n);
-    }
+    n = NewNode(tenant, type, std::move(norm.value), micros, hash);
+    node_index_.emplace(std::move(key), n);
+  }
+  // Remember non-canonical spellings so they are normalised once.
+  if (!found.canonical && (found.normalized || found.node == kNone)) {
+    if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
+    raw_cache_.emplace(NodeKey(tenant, type, raw), n);
   }
   // An earlier mention makes the identifier older; the profile id may move to it.
   Node& node = nodes_[n];
@@ -460,6 +462,7 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
     Node& node = nodes_[n];
     if (++node.attempts > static_cast<uint32_t>(options_.super_node_limit)) {
       node.flags |= kSuperFlag;
+      ++super_nodes_;
       refuse(n, Reason::kSuperNode, 0, IdOfRoot(r));
       continue;
     }
@@ -672,20 +675,36 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
   if (t < 0 || type_index < 0) {
     return absl::NotFoundError(absl::StrCat("no identifier ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
   }
-  const auto ty = static_cast<TypeIndex>(type_index);
-  if (auto it = raw_cache_.find(NodeKey(t, ty, value)); it != raw_cache_.end()) return it->second;
-  Normalized norm = rules_->Normalize(ty, value);
-  if (norm.status == Normalized::Status::kInvalid) {
-    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", norm.reason));
+  std::string buf;
+  const Found found = FindExisting(t, static_cast<TypeIndex>(type_index), value, &buf);
+  if (found.node != kNone) return found.node;
+  if (found.norm.status == Normalized::Status::kInvalid) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", found.norm.reason));
   }
-  if (norm.status == Normalized::Status::kBlocked) {
+  if (found.norm.status == Normalized::Status::kBlocked) {
     return absl::NotFoundError(absl::StrCat(ToAbsl(type), ": a blocked placeholder value identifies nobody"));
   }
-  auto it = node_index_.find(NodeKey(t, ty, norm.value));
-  if (it == node_index_.end()) {
-    return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
+  return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
+}
+
+Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
+                                 std::string* buf) const {
+  Found found;
+  const absl::string_view raw_key = NodeKeyInto(tenant, type, raw, buf);
+  found.canonical = rules_->IsCanonical(type, raw);
+  // A known value that is its own match key needs one probe of the node index and no cache entry.
+  auto& index = found.canonical ? node_index_ : raw_cache_;
+  if (auto it = index.find(raw_key); it != index.end()) {
+    found.node = it->second;
+    return found;
   }
-  return it->second;
+  found.norm = rules_->Normalize(type, raw);
+  if (found.norm.status != Normalized::Status::kOk) return found;
+  if (auto it = node_index_.find(NodeKeyInto(tenant, type, found.norm.value, buf)); it != node_index_.end()) {
+    found.node = it->second;
+    found.normalized = true;
+  }
+  return found;
 }
 
 absl::StatusOr<ProfileId> Graph::Resolve(std::string_view tenant, std::string_view type,
@@ -848,6 +867,7 @@ void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
   node.value.shrink_to_fit();
   std::vector<uint32_t>().swap(node.records);
   node.split_labels.clear();
+  if (node.flags & kSuperFlag) --super_nodes_;
   node.flags = kErasedFlag;
   // Raw spellings of the value may sit in the cache under any key: drop it all.
   raw_cache_.clear();
@@ -901,7 +921,7 @@ IdentityStats Graph::Stats() const {
   s.link_records = live_records_;
   s.replays = replays_;
   s.refusals = refusals_;
-  for (const Node& n : nodes_) s.super_nodes += (n.flags & kSuperFlag) ? 1 : 0;
+  s.super_nodes = super_nodes_;
   return s;
 }
 
