@@ -72,6 +72,44 @@ TEST(RuleSetTest, NormalisesPerType) {
   EXPECT_EQ(norm("email", "not-an-email"), "<not an email address (expected local@domain)>");
 }
 
+// The graph probes its index with a raw value directly when IsCanonical says so. A hit means the
+// raw value equals a stored match key; that is the right node only if every match key normalises
+// to itself (then the raw value's own normalisation is that key). "+4407700900123" is canonical
+// but not a key (it normalises to +447700900123, which is): a direct probe misses and it is
+// normalised as usual.
+TEST(RuleSetTest, CanonicalValuesAreTheirOwnMatchKeys) {
+  auto rules = Rules();
+  const std::vector<std::pair<const char*, const char*>> samples = {
+      {"email", "eva@example.com"},      {"email", " EVA@Example.com"},   {"email", "e.va+x@gmail.com"},
+      {"email", "eva@googlemail.com"},   {"email", "a@b@c.com"},          {"email", "eva@example"},
+      {"email", "Eva@example.com"},      {"phone", "+420601123456"},      {"phone", "601 123 456"},
+      {"phone", "+39 06 1234 5678"},     {"phone", "+3906123456789"},     {"phone", "+4407700900123"},
+      {"phone", "+1 (650) 253-0000"},    {"phone", "+12"},                {"whatsapp", "+447700900123"},
+      {"chat_handle", "@eva"},           {"chat_handle", "eva_n"},        {"instagram", "EvaN"},
+      {"loyalty_card", "LC00427781"},    {"loyalty_card", "lc-0042"},     {"crm_id", "CRM-1"},
+      {"device_id", "b5372db0-c21e"},    {"device_id", "B5372DB0"},       {"cookie", " c1 "},
+  };
+  int canonical = 0;
+  for (const auto& [type, raw] : samples) {
+    const TypeIndex t = rules->Intern(type);
+    const Normalized once = rules->Normalize(t, raw);
+    if (once.status != Normalized::Status::kOk) continue;
+    const Normalized twice = rules->Normalize(t, once.value);
+    ASSERT_EQ(twice.status, Normalized::Status::kOk) << type << " " << raw;
+    EXPECT_EQ(twice.value, once.value) << type << " " << raw << ": the match key is not a fixed point";
+    if (rules->IsCanonical(t, raw) && once.value == raw) ++canonical;
+    // Every key a canonical spelling could hit is canonical itself, so the direct probe is used.
+    if (rules->IsCanonical(t, raw)) {
+      EXPECT_TRUE(rules->IsCanonical(t, once.value)) << type << " " << raw;
+    }
+  }
+  EXPECT_GE(canonical, 7);  // The checks above ran on real canonical values.
+  EXPECT_TRUE(rules->IsCanonical(rules->Intern("email"), "eva@example.com"));
+  EXPECT_FALSE(rules->IsCanonical(rules->Intern("email"), "eva@gmail.com"));
+  EXPECT_TRUE(rules->IsCanonical(rules->Intern("phone"), "+420601123456"));
+  EXPECT_FALSE(rules->IsCanonical(rules->Intern("phone"), "601123456"));
+}
+
 TEST(RuleSetTest, BlocksPlaceholders) {
   auto rules = Rules();
   auto blocked = [&](const char* type, const char* raw) {

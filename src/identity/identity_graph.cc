@@ -12,10 +12,14 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
+#include "common/huge_pages.h"
 #include "common/status_macros.h"
 #include "identity/hash.h"
+#include "identity/key_table.h"
 #include "identity/rules.h"
+#include "identity/string_arena.h"
 #include "omnijourney/identity.h"
 
 namespace omnijourney {
@@ -62,20 +66,35 @@ struct Record {
   std::vector<Decision> decisions;  // Outcome of the last application.
 };
 
-struct Node {
-  uint32_t parent;
-  uint32_t next;  // Circular list of the component's members.
-  uint32_t tenant;
-  TypeIndex type;
-  uint8_t flags = 0;
+// What a lookup touches, in one cache line: an index hit is verified against the value (inline
+// up to 16 bytes: cookies, phones, ids) and the union-find walk reads `parent`. The member list and
+// the records of a node live in parallel arrays (next_, node_records_).
+struct alignas(64) Node {
+  static constexpr size_t kInline = 16;
+
+  uint32_t parent = 0;
+  uint32_t tenant = 0;
   uint32_t attempts = 0;  // Cross-profile link attempts (super-node guard).
-  int64_t first_micros;   // Earliest event that mentioned it.
-  uint64_t first_hash;
-  ProfileId own_id;
-  std::string value;
-  std::vector<uint32_t> records;
-  std::vector<std::pair<uint32_t, uint8_t>> split_labels;  // (split id, side)
+  uint32_t value_size = 0;
+  TypeIndex type = 0;
+  uint8_t flags = 0;
+  int64_t first_micros = 0;  // Earliest event that mentioned it.
+  uint64_t first_hash = 0;
+  ProfileId own_id = 0;
+  union {
+    char inline_value[kInline];
+    const char* arena_value;  // In values_ when longer than kInline.
+  };
+
+  Node() : inline_value{} {}
+  // The match key.
+  std::string_view value() const {
+    return std::string_view(value_size <= kInline ? inline_value : arena_value, value_size);
+  }
 };
+static_assert(sizeof(Node) == 64);
+
+using SplitLabels = std::vector<std::pair<uint32_t, uint8_t>>;  // (split id, side)
 
 // Per-component state, valid at roots.
 struct Comp {
@@ -83,6 +102,7 @@ struct Comp {
   uint32_t merges = 0;
   uint32_t max_record = kNone;  // The latest (by key) record applied to the component.
   uint32_t anchor;              // The oldest identifier: its own_id is the profile id.
+  ProfileId id;                 // nodes_[anchor].own_id (saves a cache miss per lookup).
   absl::InlinedVector<std::pair<TypeIndex, uint32_t>, 4> type_counts;
   absl::InlinedVector<std::pair<uint32_t, uint8_t>, 1> labels;
 };
@@ -127,7 +147,11 @@ class Graph final : public IdentityGraph {
     }
     return n;
   }
-  ProfileId IdOfRoot(uint32_t root) const { return nodes_[comps_[root].anchor].own_id; }
+  ProfileId IdOfRoot(uint32_t root) const { return comps_[root].id; }
+  void SetAnchor(uint32_t root, uint32_t n) {
+    comps_[root].anchor = n;
+    comps_[root].id = nodes_[n].own_id;
+  }
   ProfileId IdOf(uint32_t node) const { return IdOfRoot(Find(node)); }
   bool Older(uint32_t a, uint32_t b) const {
     const Node& x = nodes_[a];
@@ -151,24 +175,34 @@ class Graph final : public IdentityGraph {
   // --- linking --------------------------------------------------------------------------------
   uint32_t InternTenant(std::string_view tenant);
   int FindTenant(std::string_view tenant) const;
-  static std::string NodeKey(uint32_t tenant, TypeIndex type, std::string_view value);
-  // NodeKey into `buf` (reused: no allocation on the hot path).
-  static absl::string_view NodeKeyInto(uint32_t tenant, TypeIndex type, std::string_view value,
-                                       std::string* buf);
+  // In-process hash of an identifier key (tenant, type, value) for the index tables.
+  static uint64_t KeyHash(uint32_t tenant, TypeIndex type, std::string_view value) {
+    return absl::HashOf(tenant, type, ToAbsl(value));
+  }
+  uint32_t FindIndexed(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view value) const {
+    return node_index_.Find(hash, [&](uint32_t n) {
+      const Node& node = nodes_[n];
+      return node.tenant == tenant && node.type == type && node.value() == value;
+    });
+  }
   // An existing node for a raw value: a canonical value is probed in the node index directly, others
   // through the raw-value cache, then normalised. Not found: `node` is kNone and `norm` says why
-  // (kOk with the match key of a new value). `buf` is scratch for the keys.
+  // (kOk with the match key of a new value, whose index hash is `norm_hash`).
   struct Found {
     uint32_t node = kNone;
     bool canonical = false;   // The raw value is its own match key.
     bool normalized = false;  // Found only after normalising (the raw spelling is not cached).
+    uint64_t raw_hash = 0;
+    uint64_t norm_hash = 0;
     Normalized norm;
   };
-  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, std::string* buf) const;
+  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw) const;
+  void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
+  void ClearRawCache();
   // The node for a raw identifier (created when new), or kNone with `dropped` filled.
   uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
                   uint64_t hash, std::vector<DroppedIdentifier>* dropped);
-  uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros, uint64_t hash);
+  uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string_view value, int64_t micros, uint64_t hash);
   bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
   // Whether components `a` and `b` may merge; `type` is set for kTypeLimit.
   Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type) const;
@@ -188,18 +222,34 @@ class Graph final : public IdentityGraph {
 
   IdentityOptions options_;
   std::unique_ptr<RuleSet> rules_;
-  mutable std::vector<Node> nodes_;
-  std::vector<Comp> comps_;
-  std::vector<Record> records_;
+  mutable std::vector<Node, HugePageAllocator<Node>> nodes_;
+  std::vector<Comp, HugePageAllocator<Comp>> comps_;
+  std::vector<uint32_t, HugePageAllocator<uint32_t>> next_;  // Circular member list per component.
+  std::vector<std::vector<uint32_t>, HugePageAllocator<std::vector<uint32_t>>> node_records_;
+  std::vector<Record, HugePageAllocator<Record>> records_;
   std::vector<Operation> operations_;
   std::vector<std::string> tenants_;
   absl::flat_hash_map<std::string, uint32_t> tenant_index_;
-  absl::flat_hash_map<std::string, uint32_t> node_index_;  // NodeKey -> node.
-  absl::flat_hash_map<ProfileId, uint32_t> id_index_;      // own_id -> node.
-  absl::flat_hash_map<uint64_t, uint32_t> record_index_;   // Hash of node set -> record.
-  absl::flat_hash_map<std::string, uint32_t> raw_cache_;   // NodeKey of the raw value -> node.
+  StringArena values_;     // Node values.
+  KeyTable node_index_;    // KeyHash(tenant, type, value) -> node.
+  // Raw spellings that differ from their match key (a phone with spaces) -> node, so each is
+  // normalised once. Bounded by options_.raw_value_cache_entries (cleared when full).
+  struct RawEntry {
+    std::string_view raw;  // In raw_arena_.
+    uint32_t tenant;
+    TypeIndex type;
+    uint32_t node;
+  };
+  KeyTable raw_cache_;  // KeyHash of the raw spelling -> index in raw_entries_.
+  std::vector<RawEntry, HugePageAllocator<RawEntry>> raw_entries_;
+  StringArena raw_arena_;
+  absl::flat_hash_map<uint32_t, SplitLabels> split_labels_;  // Node -> operator splits it is in.
+  template <typename K>
+  using BigMap = absl::flat_hash_map<K, uint32_t, absl::Hash<K>, std::equal_to<K>,
+                                     HugePageAllocator<std::pair<const K, uint32_t>>>;
+  BigMap<ProfileId> id_index_;      // own_id -> node.
+  BigMap<uint64_t> record_index_;   // Hash of node set -> record.
   std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
-  std::string key_buffer_;  // Scratch for NodeKeyInto.
   uint32_t next_split_ = 0;
   int64_t live_nodes_ = 0;
   int64_t live_profiles_ = 0;
@@ -212,7 +262,7 @@ class Graph final : public IdentityGraph {
 void Graph::ResetSingleton(uint32_t n) {
   Node& node = nodes_[n];
   node.parent = n;
-  node.next = n;
+  next_[n] = n;
   node.attempts = 0;
   if (node.flags & kSuperFlag) --super_nodes_;
   node.flags &= ~kSuperFlag;
@@ -220,9 +270,14 @@ void Graph::ResetSingleton(uint32_t n) {
   c.size = 1;
   c.merges = 0;
   c.max_record = kNone;
-  c.anchor = n;
+  SetAnchor(n, n);
   c.type_counts.assign({{node.type, 1}});
-  c.labels.assign(node.split_labels.begin(), node.split_labels.end());
+  c.labels.clear();
+  if (!split_labels_.empty()) {
+    if (auto it = split_labels_.find(n); it != split_labels_.end()) {
+      c.labels.assign(it->second.begin(), it->second.end());
+    }
+  }
 }
 
 uint32_t Graph::Union(uint32_t a, uint32_t b) {
@@ -231,12 +286,12 @@ uint32_t Graph::Union(uint32_t a, uint32_t b) {
   Comp& ca = comps_[a];
   const Comp& cb = comps_[b];
   nodes_[b].parent = a;
-  std::swap(nodes_[a].next, nodes_[b].next);  // Splice the member lists.
+  std::swap(next_[a], next_[b]);  // Splice the member lists.
   MergeCounts(ca, cb);
   if (cb.max_record != kNone && (ca.max_record == kNone || RecordLess(ca.max_record, cb.max_record))) {
     ca.max_record = cb.max_record;
   }
-  if (Older(cb.anchor, ca.anchor)) ca.anchor = cb.anchor;
+  if (Older(cb.anchor, ca.anchor)) SetAnchor(a, cb.anchor);
   --live_profiles_;
   return a;
 }
@@ -262,7 +317,7 @@ void Graph::Members(uint32_t root, std::vector<uint32_t>* out) const {
   uint32_t n = root;
   do {
     out->push_back(n);
-    n = nodes_[n].next;
+    n = next_[n];
   } while (n != root);
 }
 
@@ -280,22 +335,19 @@ int Graph::FindTenant(std::string_view tenant) const {
   return it == tenant_index_.end() ? -1 : static_cast<int>(it->second);
 }
 
-std::string Graph::NodeKey(uint32_t tenant, TypeIndex type, std::string_view value) {
-  std::string key;
-  NodeKeyInto(tenant, type, value, &key);
-  return key;
+void Graph::CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node) {
+  if (raw_entries_.size() >= options_.raw_value_cache_entries) ClearRawCache();
+  raw_cache_.Insert(hash, static_cast<uint32_t>(raw_entries_.size()));
+  raw_entries_.push_back({raw_arena_.Add(raw), tenant, type, node});
 }
 
-absl::string_view Graph::NodeKeyInto(uint32_t tenant, TypeIndex type, std::string_view value,
-                                     std::string* buf) {
-  buf->resize(6 + value.size());
-  std::memcpy(buf->data(), &tenant, 4);
-  std::memcpy(buf->data() + 4, &type, 2);
-  std::memcpy(buf->data() + 6, value.data(), value.size());
-  return absl::string_view(*buf);
+void Graph::ClearRawCache() {
+  raw_cache_.Clear();
+  raw_entries_.clear();
+  raw_arena_.Clear();
 }
 
-uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int64_t micros,
+uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value, int64_t micros,
                         uint64_t hash) {
   const auto n = static_cast<uint32_t>(nodes_.size());
   Node node;
@@ -309,9 +361,16 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int6
     id = HashIdentifier(options_.profile_id_seed + salt, tenants_[tenant], rules_->rule(type).type, value);
   }
   node.own_id = id;
-  node.value = std::move(value);
-  nodes_.push_back(std::move(node));
+  node.value_size = static_cast<uint32_t>(value.size());
+  if (value.size() <= Node::kInline) {
+    std::memcpy(node.inline_value, value.data(), value.size());
+  } else {
+    node.arena_value = values_.Add(value).data();
+  }
+  nodes_.push_back(node);
   comps_.emplace_back();
+  next_.push_back(n);
+  node_records_.emplace_back();
   ResetSingleton(n);
   id_index_.emplace(id, n);
   ++live_nodes_;
@@ -321,7 +380,7 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string value, int6
 
 uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
                        uint64_t hash, std::vector<DroppedIdentifier>* dropped) {
-  Found found = FindExisting(tenant, type, raw, &key_buffer_);
+  Found found = FindExisting(tenant, type, raw);
   uint32_t n = found.node;
   if (n == kNone) {
     Normalized& norm = found.norm;
@@ -332,14 +391,12 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, in
                           std::move(norm.reason)});
       return kNone;
     }
-    std::string key = NodeKey(tenant, type, norm.value);
-    n = NewNode(tenant, type, std::move(norm.value), micros, hash);
-    node_index_.emplace(std::move(key), n);
+    n = NewNode(tenant, type, norm.value, micros, hash);
+    node_index_.Insert(found.norm_hash, n);
   }
   // Remember non-canonical spellings so they are normalised once.
   if (!found.canonical && (found.normalized || found.node == kNone)) {
-    if (raw_cache_.size() >= options_.raw_value_cache_entries) raw_cache_.clear();
-    raw_cache_.emplace(NodeKey(tenant, type, raw), n);
+    CacheRaw(found.raw_hash, tenant, type, raw, n);
   }
   // An earlier mention makes the identifier older; the profile id may move to it.
   Node& node = nodes_[n];
@@ -349,7 +406,7 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, in
     const uint32_t root = Find(n);
     if (comps_[root].anchor != n && Older(n, comps_[root].anchor)) {
       anchor_changes_.push_back(IdOfRoot(root));
-      comps_[root].anchor = n;
+      SetAnchor(root, n);
       anchor_changes_.push_back(IdOfRoot(root));
     }
   }
@@ -363,7 +420,7 @@ bool Graph::PriorityLess(uint32_t a, uint32_t b) const {
   const int py = rules_->rule(y.type).rule.priority;
   if (px != py) return px > py;
   if (x.type != y.type) return rules_->rule(x.type).type < rules_->rule(y.type).type;
-  return x.value < y.value;
+  return x.value() < y.value();
 }
 
 Reason Graph::Excluded(uint32_t n) const {
@@ -521,7 +578,7 @@ void Graph::Replay(const std::vector<uint32_t>& seeds, LinkResult* out) {
     const uint32_t n = queue.front();
     queue.pop_front();
     closure.push_back(n);
-    for (uint32_t r : nodes_[n].records) {
+    for (uint32_t r : node_records_[n]) {
       if (!records_[r].alive || !recs.insert(r).second) continue;
       for (uint32_t m : records_[r].nodes) {
         if (in_closure.insert(m).second) queue.push_back(m);
@@ -652,7 +709,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   records_.push_back(std::move(rec));
   ++live_records_;
   if (existing == record_index_.end()) record_index_.emplace(set_hash, index);
-  for (uint32_t n : ids) nodes_[n].records.push_back(index);
+  for (uint32_t n : ids) node_records_[n].push_back(index);
 
   bool late = false;
   for (uint32_t n : ids) {
@@ -675,8 +732,7 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
   if (t < 0 || type_index < 0) {
     return absl::NotFoundError(absl::StrCat("no identifier ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
   }
-  std::string buf;
-  const Found found = FindExisting(t, static_cast<TypeIndex>(type_index), value, &buf);
+  const Found found = FindExisting(t, static_cast<TypeIndex>(type_index), value);
   if (found.node != kNone) return found.node;
   if (found.norm.status == Normalized::Status::kInvalid) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", found.norm.reason));
@@ -687,23 +743,30 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
   return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
 }
 
-Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
-                                 std::string* buf) const {
+Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw) const {
   Found found;
-  const absl::string_view raw_key = NodeKeyInto(tenant, type, raw, buf);
+  found.raw_hash = KeyHash(tenant, type, raw);
   found.canonical = rules_->IsCanonical(type, raw);
   // A known value that is its own match key needs one probe of the node index and no cache entry.
-  auto& index = found.canonical ? node_index_ : raw_cache_;
-  if (auto it = index.find(raw_key); it != index.end()) {
-    found.node = it->second;
-    return found;
+  if (found.canonical) {
+    found.node = FindIndexed(found.raw_hash, tenant, type, raw);
+    if (found.node != kNone) return found;
+  } else {
+    const uint32_t entry = raw_cache_.Find(found.raw_hash, [&](uint32_t e) {
+      const RawEntry& r = raw_entries_[e];
+      return r.tenant == tenant && r.type == type && r.raw == raw;
+    });
+    if (entry != KeyTable::kEmpty) {
+      found.node = raw_entries_[entry].node;
+      return found;
+    }
   }
   found.norm = rules_->Normalize(type, raw);
   if (found.norm.status != Normalized::Status::kOk) return found;
-  if (auto it = node_index_.find(NodeKeyInto(tenant, type, found.norm.value, buf)); it != node_index_.end()) {
-    found.node = it->second;
-    found.normalized = true;
-  }
+  found.norm_hash = found.canonical && found.norm.value == raw ? found.raw_hash
+                                                               : KeyHash(tenant, type, found.norm.value);
+  found.node = FindIndexed(found.norm_hash, tenant, type, found.norm.value);
+  found.normalized = found.node != kNone;
   return found;
 }
 
@@ -733,7 +796,7 @@ absl::StatusOr<std::vector<IdentifierValue>> Graph::Identifiers(ProfileId id) co
   std::sort(members.begin(), members.end(), [this](uint32_t a, uint32_t b) { return PriorityLess(a, b); });
   std::vector<IdentifierValue> out;
   out.reserve(members.size());
-  for (uint32_t n : members) out.push_back({rules_->rule(nodes_[n].type).type, nodes_[n].value});
+  for (uint32_t n : members) out.push_back({rules_->rule(nodes_[n].type).type, std::string(nodes_[n].value())});
   return out;
 }
 
@@ -746,7 +809,7 @@ absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
   std::vector<uint32_t> recs;
   for (uint32_t n : members) {
     member_ids.insert(nodes_[n].own_id);
-    for (uint32_t r : nodes_[n].records) {
+    for (uint32_t r : node_records_[n]) {
       if (records_[r].alive) recs.push_back(r);
     }
   }
@@ -765,7 +828,7 @@ absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
       e.time = absl::FromUnixMicros(rec.micros);
       e.source = rec.source;
       e.event_id = rec.event_id;
-      e.identifier = {rules_->rule(nodes_[d.node].type).type, nodes_[d.node].value};
+      e.identifier = {rules_->rule(nodes_[d.node].type).type, std::string(nodes_[d.node].value())};
       e.other = d.other;
       e.reason = ReasonText(d.reason, d.type);
       out.push_back(std::move(e));
@@ -796,7 +859,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, st
   nodes_[n].flags |= kUnlinkedFlag;
   LinkResult result;
   Replay(seeds, &result);
-  operations_.push_back({AuditEntry::Action::kUnlinked, absl::Now(), std::string(type), nodes_[n].value,
+  operations_.push_back({AuditEntry::Action::kUnlinked, absl::Now(), std::string(type), std::string(nodes_[n].value()),
                          {before, IdOf(n), nodes_[n].own_id}, "unlinked by an operator"});
   return result.changed;
 }
@@ -821,7 +884,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
     return absl::InvalidArgumentError("part: must leave at least one identifier in the profile");
   }
   const uint32_t split = ++next_split_;
-  for (uint32_t n : members) nodes_[n].split_labels.emplace_back(split, part_nodes.contains(n) ? 0 : 1);
+  for (uint32_t n : members) split_labels_[n].emplace_back(split, part_nodes.contains(n) ? 0 : 1);
   const ProfileId before = IdOfRoot(root);
   LinkResult result;
   Replay(members, &result);
@@ -840,7 +903,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
 
 void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
   Node& node = nodes_[n];
-  for (uint32_t r : node.records) {
+  for (uint32_t r : node_records_[n]) {
     Record& rec = records_[r];
     if (!rec.alive) continue;
     rec.nodes.erase(std::remove(rec.nodes.begin(), rec.nodes.end(), n), rec.nodes.end());
@@ -851,26 +914,30 @@ void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
       rec.alive = false;
       --live_records_;
       for (uint32_t m : rec.nodes) {
-        auto& list = nodes_[m].records;
+        auto& list = node_records_[m];
         list.erase(std::remove(list.begin(), list.end(), r), list.end());
       }
       rec.nodes.clear();
     }
   }
   for (Operation& op : operations_) {
-    if (op.value == node.value && op.type == rules_->rule(node.type).type) op.value.clear();
+    if (op.value == node.value() && op.type == rules_->rule(node.type).type) op.value.clear();
   }
-  node_index_.erase(NodeKey(node.tenant, node.type, node.value));
+  node_index_.Erase(KeyHash(node.tenant, node.type, node.value()), n);
   id_index_.erase(node.own_id);
-  std::fill(node.value.begin(), node.value.end(), '\0');
-  node.value.clear();
-  node.value.shrink_to_fit();
-  std::vector<uint32_t>().swap(node.records);
-  node.split_labels.clear();
+  if (node.value_size <= Node::kInline) {
+    std::memset(node.inline_value, 0, sizeof(node.inline_value));
+  } else {
+    StringArena::Wipe(node.value());
+    node.arena_value = nullptr;
+  }
+  node.value_size = 0;
+  std::vector<uint32_t>().swap(node_records_[n]);
+  split_labels_.erase(n);
   if (node.flags & kSuperFlag) --super_nodes_;
   node.flags = kErasedFlag;
   // Raw spellings of the value may sit in the cache under any key: drop it all.
-  raw_cache_.clear();
+  ClearRawCache();
   --live_nodes_;
 }
 
@@ -928,14 +995,12 @@ IdentityStats Graph::Stats() const {
 bool Graph::ContainsStringForTesting(std::string_view needle) const {
   auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
   for (const Node& n : nodes_) {
-    if (has(n.value)) return true;
+    if (has(n.value()) || has(std::string_view(n.inline_value, Node::kInline))) return true;
   }
-  for (const auto& [key, n] : node_index_) {
-    if (has(key)) return true;
-  }
-  for (const auto& [key, n] : raw_cache_) {
-    if (has(key)) return true;
-  }
+  bool found = false;
+  values_.ForEachChunk([&](std::string_view bytes) { found = found || has(bytes); });
+  raw_arena_.ForEachChunk([&](std::string_view bytes) { found = found || has(bytes); });
+  if (found) return true;
   for (const Record& r : records_) {
     if (has(r.source) || has(r.event_id)) return true;
   }

@@ -237,6 +237,18 @@ bool RuleSet::IsCanonical(TypeIndex type, std::string_view raw) const {
       [[fallthrough]];
     case Normalizer::kLowercaseTrim:
       return std::none_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+    case Normalizer::kEmail: {
+      // Lowercase local@domain outside gmail: a stored key equal to it is its normalisation
+      // (normalising a key gives the key back).
+      const size_t at = raw.find('@');
+      if (at == std::string_view::npos || raw.find('@', at + 1) != std::string_view::npos) return false;
+      const std::string_view domain = raw.substr(at + 1);
+      if (domain == "gmail.com" || domain == "googlemail.com") return false;
+      return std::none_of(raw.begin(), raw.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == ' '; });
+    }
+    case Normalizer::kPhone:
+      // "+" and digits: if it is a stored key it is an E.164 form, which normalises to itself.
+      return raw.size() > 1 && raw[0] == '+' && AllDigits(raw.substr(1));
     default:
       return false;
   }

@@ -47,8 +47,10 @@ class RuleSet {
   size_t size() const { return rules_.size(); }
 
   Normalized Normalize(TypeIndex type, std::string_view raw) const;
-  // True when `raw` is already its own match key under the type's normaliser (an opaque id without
-  // surrounding spaces, a lowercase handle): lookups may skip Normalize for known values.
+  // True when a stored match key equal to `raw` is raw's own match key, so lookups may probe the
+  // index with `raw` before normalising (an opaque id without surrounding spaces, a lowercase
+  // handle or non-gmail email, "+" and digits for phones). Sound because every match key
+  // normalises to itself; a canonical value that is not a key simply misses and is normalised.
   bool IsCanonical(TypeIndex type, std::string_view raw) const;
 
  private:
