@@ -131,6 +131,26 @@ TEST(RuleSetTest, BlocksPlaceholders) {
   EXPECT_FALSE(blocked("chat_handle", "aa"));
 }
 
+// "(.)\1{N,}" is matched natively; it must agree with std::regex on every kind of value.
+TEST(BlockPatternTest, NativeRepeatAgreesWithStdRegex) {
+  for (const std::string pattern : {"(.)\\1{3,}", "(.)\\1{0,}", "(.)\\1{5,}"}) {
+    auto native = BlockPattern::Compile(pattern);
+    ASSERT_TRUE(native.ok()) << native.status();
+    EXPECT_GT(native->repeat_min, 0u) << pattern;
+    const std::regex reference(pattern, std::regex::ECMAScript);
+    for (const std::string value : {"", "a", "aaa", "aaaa", "aaaaaaaa", "aaab", "baaa", "1111111111", "\n\n\n\n",
+                                    "----", "ab", "zzzzzz", "\xc3\xa9\xc3\xa9"}) {
+      EXPECT_EQ(native->Matches(value), std::regex_match(value, reference)) << pattern << " on '" << value << "'";
+    }
+  }
+  auto other = BlockPattern::Compile("(.)\\1{3}");  // Not the native form: std::regex.
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->repeat_min, 0u);
+  EXPECT_TRUE(other->Matches("aaaa"));
+  EXPECT_FALSE(other->Matches("aaaaa"));
+  EXPECT_FALSE(BlockPattern::Compile("(.\\1{3,}").ok());
+}
+
 TEST(RuleSetTest, CustomBlockRules) {
   IdentityOptions options;
   options.rules["phone"].blocked_values.push_back("+420 800 123 456");

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/types/span.h"
+
 namespace omnijourney::internal {
 
 // splitmix64 finaliser.
@@ -42,7 +44,7 @@ inline uint64_t HashEvent(std::string_view source, std::string_view event_id) {
 }
 
 // Order-sensitive: callers pass sets in one canonical order.
-inline uint64_t HashNodeSet(const std::vector<uint32_t>& nodes) {
+inline uint64_t HashNodeSet(absl::Span<const uint32_t> nodes) {
   uint64_t h = 0x9e3779b97f4a7c15ULL;
   for (uint32_t n : nodes) h = Mix64(h ^ n);
   return h;

@@ -645,7 +645,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   const int64_t micros = absl::ToUnixMicros(FromTimestamp(event.occurred_at()));
   const uint64_t hash = HashEvent(event.source(), event.event_id());
 
-  std::vector<uint32_t> ids;
+  absl::InlinedVector<uint32_t, 8> ids;
   ids.reserve(event.identifiers_size() + 1);
   auto add = [&](const v1::Identifier& id) {
     const uint32_t n = Lookup(tenant, rules_->Intern(id.type()), id.value(), micros, hash, &result.dropped);
@@ -677,11 +677,11 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
 
   // Fold events with exactly the same identifiers into one record (keeping the earliest key).
   // `ids` is in priority order, a total order on nodes, so equal sets are equal vectors.
-  const uint64_t set_hash = HashNodeSet(ids);
+  const uint64_t set_hash = HashNodeSet(absl::MakeConstSpan(ids));
   auto existing = record_index_.find(set_hash);
   if (existing != record_index_.end()) {
     Record& rec = records_[existing->second];
-    if (rec.alive && rec.nodes == ids) {
+    if (rec.alive && std::equal(rec.nodes.begin(), rec.nodes.end(), ids.begin(), ids.end())) {
       const bool same_event = rec.micros == micros && rec.source == event.source() &&
                               rec.event_id == event.event_id();
       if (!same_event) ++rec.count;
@@ -693,7 +693,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
         rec.event_hash = hash;
         rec.source = event.source();
         rec.event_id = event.event_id();
-        Replay(ids, &result);
+        Replay({ids.begin(), ids.end()}, &result);
       }
       result.profile = event_profile();
       return result;
@@ -705,7 +705,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   rec.event_hash = hash;
   rec.source = event.source();
   rec.event_id = event.event_id();
-  rec.nodes = ids;
+  rec.nodes.assign(ids.begin(), ids.end());
   records_.push_back(std::move(rec));
   ++live_records_;
   if (existing == record_index_.end()) record_index_.emplace(set_hash, index);
@@ -717,7 +717,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
     if (max != kNone && RecordLess(index, max)) late = true;
   }
   if (late) {
-    Replay(ids, &result);
+    Replay({ids.begin(), ids.end()}, &result);
   } else {
     Apply(index, &result);
   }

@@ -159,11 +159,9 @@ absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& 
   }
   for (const std::string& v : options.blocked_values) set->global_blocked_.insert(Lower(Trim(v)));
   for (size_t i = 0; i < options.blocked_patterns.size(); ++i) {
-    try {
-      set->global_patterns_.emplace_back(options.blocked_patterns[i], std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return absl::InvalidArgumentError(absl::StrCat("blocked_patterns[", i, "]: invalid regular expression: ", e.what()));
-    }
+    auto pattern = BlockPattern::Compile(options.blocked_patterns[i]);
+    if (!pattern.ok()) return Prefixed(absl::StrCat("blocked_patterns[", i, "]: "), pattern.status());
+    set->global_patterns_.push_back(*std::move(pattern));
   }
   for (const auto& [type, rule] : options.rules) {
     ASSIGN_OR_RETURN(auto compiled, set->Compile(type, rule));
@@ -190,12 +188,9 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
     if (auto normalized = NormalizeValue(*out, Trim(v)); normalized.ok()) out->blocked.insert(Lower(*normalized));
   }
   for (size_t i = 0; i < rule.blocked_patterns.size(); ++i) {
-    try {
-      out->patterns.emplace_back(rule.blocked_patterns[i], std::regex::ECMAScript | std::regex::optimize);
-    } catch (const std::regex_error& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, ".blocked_patterns[", i, "]: invalid regular expression: ", e.what()));
-    }
+    auto pattern = BlockPattern::Compile(rule.blocked_patterns[i]);
+    if (!pattern.ok()) return Prefixed(absl::StrCat(path, ".blocked_patterns[", i, "]: "), pattern.status());
+    out->patterns.push_back(*std::move(pattern));
   }
   return out;
 }
@@ -254,17 +249,60 @@ bool RuleSet::IsCanonical(TypeIndex type, std::string_view raw) const {
   }
 }
 
-bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const {
-  const std::string lower = Lower(value);
-  if (global_blocked_.contains(lower) || rule.blocked.contains(lower)) return true;
+absl::StatusOr<BlockPattern> BlockPattern::Compile(const std::string& pattern) {
+  BlockPattern out;
+  // "(.)\1{N,}": parsed here, matched without std::regex (it runs for every new identifier).
+  constexpr std::string_view kPrefix = "(.)\\1{";
+  if (pattern.size() > kPrefix.size() + 2 && std::string_view(pattern).substr(0, kPrefix.size()) == kPrefix &&
+      pattern.substr(pattern.size() - 2) == ",}") {
+    const std::string_view digits =
+        std::string_view(pattern).substr(kPrefix.size(), pattern.size() - kPrefix.size() - 2);
+    if (AllDigits(digits) && digits.size() <= 4) {
+      size_t n = 0;
+      for (char c : digits) n = n * 10 + static_cast<size_t>(c - '0');
+      out.repeat_min = n + 1;  // The captured character plus N repeats.
+      return out;
+    }
+  }
+  try {
+    out.regex = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
+  } catch (const std::regex_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid regular expression: ", e.what()));
+  }
+  return out;
+}
+
+bool BlockPattern::Matches(std::string_view value) const {
+  if (repeat_min > 0) {
+    // ECMAScript '.' matches any character but line terminators.
+    const char c = value.empty() ? '\n' : value.front();
+    return value.size() >= repeat_min && c != '\n' && c != '\r' &&
+           std::all_of(value.begin(), value.end(), [c](char x) { return x == c; });
+  }
   // Bounded input (identifier values are <= 512 bytes after validation) keeps std::regex's
   // recursion shallow.
   if (value.size() > 1024) return false;
-  for (const auto& re : global_patterns_) {
-    if (std::regex_match(value.begin(), value.end(), re)) return true;
+  return std::regex_match(value.begin(), value.end(), regex);
+}
+
+bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const {
+  // Lowercase into a stack buffer (no allocation for ordinary values).
+  char buf[128];
+  std::string heap;
+  std::string_view lower;
+  if (value.size() <= sizeof(buf)) {
+    for (size_t i = 0; i < value.size(); ++i) buf[i] = absl::ascii_tolower(static_cast<unsigned char>(value[i]));
+    lower = std::string_view(buf, value.size());
+  } else {
+    heap = Lower(value);
+    lower = heap;
   }
-  for (const auto& re : rule.patterns) {
-    if (std::regex_match(value.begin(), value.end(), re)) return true;
+  if (global_blocked_.contains(ToAbsl(lower)) || rule.blocked.contains(ToAbsl(lower))) return true;
+  for (const auto& p : global_patterns_) {
+    if (p.Matches(value)) return true;
+  }
+  for (const auto& p : rule.patterns) {
+    if (p.Matches(value)) return true;
   }
   return false;
 }
@@ -295,7 +333,7 @@ Normalized RuleSet::Normalize(TypeIndex type, std::string_view raw) const {
     out.reason = "empty after normalisation";
     return out;
   }
-  if (IsBlocked(rule, *value)) {
+  if (*value != trimmed && IsBlocked(rule, *value)) {
     out.status = Normalized::Status::kBlocked;
     out.reason = "blocked placeholder value";
     return out;

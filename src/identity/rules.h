@@ -19,11 +19,21 @@ namespace omnijourney::internal {
 // Index of an identifier type in the rule table.
 using TypeIndex = uint16_t;
 
+// A blocked-value pattern (whole-value match). The shipped default "(.)\\1{3,}" and any "(.)\\1{N,}"
+// (one character repeated) are checked natively; other patterns run through std::regex.
+struct BlockPattern {
+  static absl::StatusOr<BlockPattern> Compile(const std::string& pattern);
+  bool Matches(std::string_view value) const;
+
+  size_t repeat_min = 0;  // > 0: the native "one character, at least this many times" check.
+  std::regex regex;
+};
+
 struct CompiledRule {
   std::string type;
   IdentifierRule rule;
   absl::flat_hash_set<std::string> blocked;  // Lowercased.
-  std::vector<std::regex> patterns;
+  std::vector<BlockPattern> patterns;
 };
 
 // Outcome of normalising one raw value.
@@ -62,7 +72,7 @@ class RuleSet {
 
   IdentityOptions options_;
   absl::flat_hash_set<std::string> global_blocked_;
-  std::vector<std::regex> global_patterns_;
+  std::vector<BlockPattern> global_patterns_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   absl::flat_hash_map<std::string, TypeIndex> index_;
 };
