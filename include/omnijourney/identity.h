@@ -117,6 +117,10 @@ class IdentityGraph {
   // ValidateEvent. Linking the same (source, event_id) again changes nothing. Cost: amortised
   // O(identifiers) with cached values; a late event costs a replay of its connected records.
   virtual absl::StatusOr<LinkResult> Link(const Event& event) = 0;
+  // A hint for batch ingestion: starts fetching the index entries of `event`'s identifiers into the
+  // CPU cache so that a later Link(event) does not wait for memory. Changes nothing observable;
+  // calling it a few events ahead of Link hides most index cache misses on large graphs.
+  virtual void Prefetch(const Event& event) const = 0;
 
   // The profile holding the identifier, given in any format the normaliser accepts. NotFound when
   // unknown; InvalidArgument when the value cannot be normalised.

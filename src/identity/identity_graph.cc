@@ -78,9 +78,9 @@ struct alignas(64) Node {
   uint32_t value_size = 0;
   TypeIndex type = 0;
   uint8_t flags = 0;
-  int64_t first_micros = 0;  // Earliest event that mentioned it.
-  uint64_t first_hash = 0;
+  int64_t first_micros = 0;  // Earliest event that mentioned it (ties: first_hash_).
   ProfileId own_id = 0;
+  ProfileId root_id = 0;  // At roots: the component's profile id (its anchor's own_id).
   union {
     char inline_value[kInline];
     const char* arena_value;  // In values_ when longer than kInline.
@@ -102,7 +102,6 @@ struct Comp {
   uint32_t merges = 0;
   uint32_t max_record = kNone;  // The latest (by key) record applied to the component.
   uint32_t anchor;              // The oldest identifier: its own_id is the profile id.
-  ProfileId id;                 // nodes_[anchor].own_id (saves a cache miss per lookup).
   absl::InlinedVector<std::pair<TypeIndex, uint32_t>, 4> type_counts;
   absl::InlinedVector<std::pair<uint32_t, uint8_t>, 1> labels;
 };
@@ -122,6 +121,7 @@ class Graph final : public IdentityGraph {
       : options_(options), rules_(std::move(rules)) {}
 
   absl::StatusOr<LinkResult> Link(const Event& event) override;
+  void Prefetch(const Event& event) const override;
   absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
                                     std::string_view value) const override;
   absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const override;
@@ -147,17 +147,17 @@ class Graph final : public IdentityGraph {
     }
     return n;
   }
-  ProfileId IdOfRoot(uint32_t root) const { return comps_[root].id; }
+  ProfileId IdOfRoot(uint32_t root) const { return nodes_[root].root_id; }
   void SetAnchor(uint32_t root, uint32_t n) {
     comps_[root].anchor = n;
-    comps_[root].id = nodes_[n].own_id;
+    nodes_[root].root_id = nodes_[n].own_id;
   }
   ProfileId IdOf(uint32_t node) const { return IdOfRoot(Find(node)); }
   bool Older(uint32_t a, uint32_t b) const {
     const Node& x = nodes_[a];
     const Node& y = nodes_[b];
     if (x.first_micros != y.first_micros) return x.first_micros < y.first_micros;
-    if (x.first_hash != y.first_hash) return x.first_hash < y.first_hash;
+    if (first_hash_[a] != first_hash_[b]) return first_hash_[a] < first_hash_[b];
     return x.own_id < y.own_id;
   }
   bool RecordLess(uint32_t a, uint32_t b) const {
@@ -225,6 +225,7 @@ class Graph final : public IdentityGraph {
   mutable std::vector<Node, HugePageAllocator<Node>> nodes_;
   std::vector<Comp, HugePageAllocator<Comp>> comps_;
   std::vector<uint32_t, HugePageAllocator<uint32_t>> next_;  // Circular member list per component.
+  std::vector<uint64_t, HugePageAllocator<uint64_t>> first_hash_;  // Event hash of first_micros.
   std::vector<std::vector<uint32_t>, HugePageAllocator<std::vector<uint32_t>>> node_records_;
   std::vector<Record, HugePageAllocator<Record>> records_;
   std::vector<Operation> operations_;
@@ -354,7 +355,6 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value,
   node.tenant = tenant;
   node.type = type;
   node.first_micros = micros;
-  node.first_hash = hash;
   // A keyed hash of the identifier; re-keyed on the (astronomically rare) collision.
   ProfileId id = 0;
   for (uint64_t salt = 0; id == 0 || id_index_.contains(id); ++salt) {
@@ -368,6 +368,7 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value,
     node.arena_value = values_.Add(value).data();
   }
   nodes_.push_back(node);
+  first_hash_.push_back(hash);
   comps_.emplace_back();
   next_.push_back(n);
   node_records_.emplace_back();
@@ -400,9 +401,9 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, in
   }
   // An earlier mention makes the identifier older; the profile id may move to it.
   Node& node = nodes_[n];
-  if (micros < node.first_micros || (micros == node.first_micros && hash < node.first_hash)) {
+  if (micros < node.first_micros || (micros == node.first_micros && hash < first_hash_[n])) {
     node.first_micros = micros;
-    node.first_hash = hash;
+    first_hash_[n] = hash;
     const uint32_t root = Find(n);
     if (comps_[root].anchor != n && Older(n, comps_[root].anchor)) {
       anchor_changes_.push_back(IdOfRoot(root));
@@ -723,6 +724,20 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   }
   result.profile = event_profile();
   return result;
+}
+
+void Graph::Prefetch(const Event& event) const {
+  const int tenant = FindTenant(event.tenant());
+  if (tenant < 0) return;
+  auto one = [&](const v1::Identifier& id) {
+    const int type = rules_->Find(id.type());
+    if (type < 0) return;
+    const auto t = static_cast<TypeIndex>(type);
+    const uint64_t hash = KeyHash(static_cast<uint32_t>(tenant), t, id.value());
+    (rules_->IsCanonical(t, id.value()) ? node_index_ : raw_cache_).Prefetch(hash);
+  };
+  for (const auto& id : event.identifiers()) one(id);
+  if (event.has_previous_id()) one(event.previous_id());
 }
 
 absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_view type,

@@ -32,6 +32,11 @@ class KeyTable {
     }
   }
 
+  // Starts loading the slot where a probe for `hash` begins.
+  void Prefetch(uint64_t hash) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+  }
+
   // REQUIRES: no entry with an equal key (callers Find first).
   void Insert(uint64_t hash, uint32_t id) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();  // Load factor <= 0.7.
