@@ -94,16 +94,17 @@ const std::vector<const Event*>& TheStream() {
 }
 
 // Link(event i) runs while the index entries of event i + kLookahead are fetched (IdentityGraph::Prefetch).
-constexpr size_t kLookahead = 4;
+constexpr size_t kLookahead = 8;
 
 void BM_StitchStream(benchmark::State& state) {
   const auto& stream = TheStream();
   const size_t n = static_cast<size_t>(state.range(0));
+  const bool prefetch = state.range(1) != 0;
   omnijourney::IdentityStats stats;
   for (auto _ : state) {
     auto graph = *omnijourney::IdentityGraph::Create({});
     for (size_t i = 0; i < n; ++i) {
-      if (i + kLookahead < n) graph->Prefetch(*stream[i + kLookahead]);
+      if (prefetch && i + kLookahead < n) graph->Prefetch(*stream[i + kLookahead]);
       auto r = graph->Link(*stream[i]);
       benchmark::DoNotOptimize(r);
     }
@@ -118,7 +119,14 @@ void BM_StitchStream(benchmark::State& state) {
   state.counters["replays"] = static_cast<double>(stats.replays);
   state.counters["refusals"] = static_cast<double>(stats.refusals);
 }
-BENCHMARK(BM_StitchStream)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond)->Iterations(2);
+// Args: events, prefetch (1: Prefetch kLookahead events ahead, as batch ingestion does; 0: Link alone).
+BENCHMARK(BM_StitchStream)
+    ->ArgNames({"events", "prefetch"})
+    ->Args({100000, 1})
+    ->Args({1000000, 1})
+    ->Args({1000000, 0})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
 
 void BM_ResolveKnownPhone(benchmark::State& state) {
   const auto& stream = TheStream();

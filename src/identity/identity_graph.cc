@@ -6,6 +6,7 @@
 // is newer than every record already applied to the components it touches is applied directly; an
 // older one makes the graph replay its closure (all nodes reachable through records, refused or not).
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <deque>
 
@@ -60,10 +61,10 @@ struct Record {
   uint64_t event_hash = 0;
   std::string source;
   std::string event_id;
-  std::vector<uint32_t> nodes;  // Priority order.
+  absl::InlinedVector<uint32_t, 4> nodes;  // Priority order.
   uint32_t count = 1;           // Events with exactly this identifier set (folded).
   bool alive = true;
-  std::vector<Decision> decisions;  // Outcome of the last application.
+  absl::InlinedVector<Decision, 2> decisions;  // Outcome of the last application.
 };
 
 // What a lookup touches, in one cache line: an index hit is verified against the value (inline
@@ -226,7 +227,8 @@ class Graph final : public IdentityGraph {
   std::vector<Comp, HugePageAllocator<Comp>> comps_;
   std::vector<uint32_t, HugePageAllocator<uint32_t>> next_;  // Circular member list per component.
   std::vector<uint64_t, HugePageAllocator<uint64_t>> first_hash_;  // Event hash of first_micros.
-  std::vector<std::vector<uint32_t>, HugePageAllocator<std::vector<uint32_t>>> node_records_;
+  using RecordList = absl::InlinedVector<uint32_t, 2>;  // Most identifiers are in one or two records.
+  std::vector<RecordList, HugePageAllocator<RecordList>> node_records_;
   std::vector<Record, HugePageAllocator<Record>> records_;
   std::vector<Operation> operations_;
   std::vector<std::string> tenants_;
@@ -251,6 +253,15 @@ class Graph final : public IdentityGraph {
   BigMap<ProfileId> id_index_;      // own_id -> node.
   BigMap<uint64_t> record_index_;   // Hash of node set -> record.
   std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
+  // Prefetch pipeline: identifiers announced by Prefetch have their index slot fetched first; a few
+  // identifiers later (the slot is cached by then) the node or raw entry it names is fetched.
+  struct Pending {
+    bool raw = false;
+    uint64_t hash = 0;
+  };
+  static constexpr size_t kPipeline = 4;
+  mutable std::array<Pending, kPipeline> pending_{};
+  mutable size_t pending_count_ = 0;
   uint32_t next_split_ = 0;
   int64_t live_nodes_ = 0;
   int64_t live_profiles_ = 0;
@@ -734,7 +745,18 @@ void Graph::Prefetch(const Event& event) const {
     if (type < 0) return;
     const auto t = static_cast<TypeIndex>(type);
     const uint64_t hash = KeyHash(static_cast<uint32_t>(tenant), t, id.value());
-    (rules_->IsCanonical(t, id.value()) ? node_index_ : raw_cache_).Prefetch(hash);
+    const bool raw = !rules_->IsCanonical(t, id.value());
+    (raw ? raw_cache_ : node_index_).Prefetch(hash);
+    // Second stage for the identifier announced kPipeline identifiers ago.
+    Pending& slot = pending_[pending_count_++ % kPipeline];
+    if (pending_count_ > kPipeline) {
+      if (slot.raw) {
+        if (uint32_t e = raw_cache_.Peek(slot.hash); e != KeyTable::kEmpty) __builtin_prefetch(&raw_entries_[e]);
+      } else {
+        if (uint32_t n = node_index_.Peek(slot.hash); n != KeyTable::kEmpty) __builtin_prefetch(&nodes_[n]);
+      }
+    }
+    slot = {raw, hash};
   };
   for (const auto& id : event.identifiers()) one(id);
   if (event.has_previous_id()) one(event.previous_id());
@@ -947,7 +969,7 @@ void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
     node.arena_value = nullptr;
   }
   node.value_size = 0;
-  std::vector<uint32_t>().swap(node_records_[n]);
+  RecordList().swap(node_records_[n]);
   split_labels_.erase(n);
   if (node.flags & kSuperFlag) --super_nodes_;
   node.flags = kErasedFlag;

@@ -37,6 +37,15 @@ class KeyTable {
     if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
   }
 
+  // The first id stored under `hash` (unverified: only for prefetching what it points to), or kEmpty.
+  uint32_t Peek(uint64_t hash) const {
+    if (slots_.empty()) return kEmpty;
+    for (size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.id == kEmpty || s.hash == hash) return s.id;
+    }
+  }
+
   // REQUIRES: no entry with an equal key (callers Find first).
   void Insert(uint64_t hash, uint32_t id) {
     if ((size_ + 1) * 10 > slots_.size() * 7) Grow();  // Load factor <= 0.7.
