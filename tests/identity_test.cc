@@ -242,6 +242,24 @@ TEST(IdentityGraphTest, PrefetchOfUnknownTenantsTypesAndSpellingsIsHarmless) {
   EXPECT_EQ(g->Stats().identifiers, 4);
 }
 
+TEST(IdentityGraphTest, ResolveIdentifiersFollowsLinksRuleAndMatchKeyNormalises) {
+  auto g = Graph();
+  MustLink(*g, Ev("e1", 1, {{"cookie", "c1"}, {"email", "eva@example.com"}}));
+  MustLink(*g, Ev("e2", 2, {{"cookie", "c2"}}));
+  const ProfileId eva = *g->Resolve("", "email", "eva@example.com");
+  const ProfileId anon = *g->Resolve("", "cookie", "c2");
+  // Email outranks cookie: the event belongs to Eva's profile even though c2 is elsewhere.
+  EXPECT_EQ(*g->ResolveIdentifiers("", {{"cookie", "c2"}, {"email", "EVA@example.com"}}), eva);
+  EXPECT_EQ(*g->ResolveIdentifiers("", {{"cookie", "c2"}, {"phone", "+420 777 000 111"}}), anon);
+  EXPECT_EQ(g->ResolveIdentifiers("", {{"cookie", "nobody"}}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(g->ResolveIdentifiers("other", {{"cookie", "c2"}}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*g->MatchKey("phone", "601 123 456"), "+420601123456");
+  EXPECT_EQ(*g->MatchKey("email", " Eva@Example.com"), "eva@example.com");
+  EXPECT_EQ(*g->MatchKey("brand_new_type", " X1 "), "X1");  // Default rule: trim.
+  EXPECT_EQ(g->MatchKey("email", "null").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(g->MatchKey("phone", "12").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 TEST(IdentityGraphTest, RelinkingTheSameEventChangesNothing) {
   auto g = Graph();
   const Event e = Ev("a", 0, {{"email", "a@example.com"}, {"cookie", "c1"}});

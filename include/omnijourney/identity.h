@@ -129,6 +129,14 @@ class IdentityGraph {
   // The current id of a profile id, following merges (an absorbed id resolves to the survivor).
   // NotFound for ids never issued or erased.
   virtual absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const = 0;
+  // The profile an event with these identifiers belongs to now, by Link's rule: the highest-priority
+  // known identifier that links, else the highest-priority known one. Unknown identifiers are
+  // skipped; NotFound when none is known. Used to re-attribute stored events after a split.
+  virtual absl::StatusOr<ProfileId> ResolveIdentifiers(std::string_view tenant,
+                                                       const std::vector<IdentifierValue>& ids) const = 0;
+  // The match key of a raw identifier under its type's rule (unknown types: the default rule), e.g.
+  // "+420601123456" for phone "601 123 456". InvalidArgument for invalid or blocked values.
+  virtual absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const = 0;
   // The profile's identifiers, highest priority first. NotFound as ResolveProfile.
   virtual absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const = 0;
   // The profile's audit trail in time order: every link, merge, refusal and operator action

@@ -126,6 +126,9 @@ class Graph final : public IdentityGraph {
   absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
                                     std::string_view value) const override;
   absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const override;
+  absl::StatusOr<ProfileId> ResolveIdentifiers(std::string_view tenant,
+                                               const std::vector<IdentifierValue>& ids) const override;
+  absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const override;
   absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const override;
   absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const override;
   absl::StatusOr<std::vector<ProfileId>> Unlink(std::string_view tenant, std::string_view type,
@@ -140,12 +143,18 @@ class Graph final : public IdentityGraph {
 
  private:
   // --- union-find -----------------------------------------------------------------------------
-  uint32_t Find(uint32_t n) const {
+  // Mutating paths halve the path; const paths (lookups, possibly from several reader threads)
+  // only walk it: union by size keeps trees O(log n) deep.
+  uint32_t Find(uint32_t n) {
     while (nodes_[n].parent != n) {
       const uint32_t p = nodes_[n].parent;
-      nodes_[n].parent = nodes_[p].parent;  // Path halving (logically const).
+      nodes_[n].parent = nodes_[p].parent;
       n = p;
     }
+    return n;
+  }
+  uint32_t Find(uint32_t n) const {
+    while (nodes_[n].parent != n) n = nodes_[n].parent;
     return n;
   }
   ProfileId IdOfRoot(uint32_t root) const { return nodes_[root].root_id; }
@@ -153,6 +162,7 @@ class Graph final : public IdentityGraph {
     comps_[root].anchor = n;
     nodes_[root].root_id = nodes_[n].own_id;
   }
+  ProfileId IdOf(uint32_t node) { return IdOfRoot(Find(node)); }
   ProfileId IdOf(uint32_t node) const { return IdOfRoot(Find(node)); }
   bool Older(uint32_t a, uint32_t b) const {
     const Node& x = nodes_[a];
@@ -223,7 +233,7 @@ class Graph final : public IdentityGraph {
 
   IdentityOptions options_;
   std::unique_ptr<RuleSet> rules_;
-  mutable std::vector<Node, HugePageAllocator<Node>> nodes_;
+  std::vector<Node, HugePageAllocator<Node>> nodes_;
   std::vector<Comp, HugePageAllocator<Comp>> comps_;
   std::vector<uint32_t, HugePageAllocator<uint32_t>> next_;  // Circular member list per component.
   std::vector<uint64_t, HugePageAllocator<uint64_t>> first_hash_;  // Event hash of first_micros.
@@ -811,6 +821,35 @@ absl::StatusOr<ProfileId> Graph::Resolve(std::string_view tenant, std::string_vi
                                          std::string_view value) const {
   ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
   return IdOf(n);
+}
+
+absl::StatusOr<ProfileId> Graph::ResolveIdentifiers(std::string_view tenant,
+                                                    const std::vector<IdentifierValue>& ids) const {
+  // Link's rule for the event's profile: the highest-priority known identifier that links, else the
+  // highest-priority known one.
+  uint32_t best = kNone;
+  uint32_t best_linking = kNone;
+  for (const IdentifierValue& id : ids) {
+    auto n = FindNode(tenant, id.type, id.value);
+    if (!n.ok()) continue;
+    if (best == kNone || PriorityLess(*n, best)) best = *n;
+    if (Excluded(*n) == Reason::kNone && (best_linking == kNone || PriorityLess(*n, best_linking))) {
+      best_linking = *n;
+    }
+  }
+  if (best == kNone) return absl::NotFoundError("none of the identifiers is known");
+  return IdOf(best_linking != kNone ? best_linking : best);
+}
+
+absl::StatusOr<std::string> Graph::MatchKey(std::string_view type, std::string_view value) const {
+  Normalized norm = rules_->NormalizeByName(type, value);
+  if (norm.status == Normalized::Status::kInvalid) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", norm.reason));
+  }
+  if (norm.status == Normalized::Status::kBlocked) {
+    return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": a blocked placeholder value"));
+  }
+  return std::move(norm.value);
 }
 
 absl::StatusOr<uint32_t> Graph::RootOfProfile(ProfileId id) const {

@@ -214,6 +214,18 @@ TypeIndex RuleSet::Intern(std::string_view type) {
   return index;
 }
 
+Normalized RuleSet::NormalizeByName(std::string_view type, std::string_view raw) const {
+  if (const int t = Find(type); t >= 0) return Normalize(static_cast<TypeIndex>(t), raw);
+  auto compiled = Compile(std::string(type), options_.default_rule);
+  if (!compiled.ok()) {
+    Normalized out;
+    out.status = Normalized::Status::kInvalid;
+    out.reason = std::string(compiled.status().message());
+    return out;
+  }
+  return NormalizeWith(**compiled, raw);
+}
+
 int RuleSet::Find(std::string_view type) const {
   auto it = index_.find(ToAbsl(type));
   return it == index_.end() ? -1 : it->second;
@@ -308,7 +320,10 @@ bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const 
 }
 
 Normalized RuleSet::Normalize(TypeIndex type, std::string_view raw) const {
-  const CompiledRule& rule = *rules_[type];
+  return NormalizeWith(*rules_[type], raw);
+}
+
+Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw) const {
   Normalized out;
   const std::string_view trimmed = Trim(raw);
   if (trimmed.empty()) {

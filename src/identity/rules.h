@@ -57,6 +57,8 @@ class RuleSet {
   size_t size() const { return rules_.size(); }
 
   Normalized Normalize(TypeIndex type, std::string_view raw) const;
+  // Normalize for any type name: unknown types use the default rule (nothing is interned).
+  Normalized NormalizeByName(std::string_view type, std::string_view raw) const;
   // True when a stored match key equal to `raw` is raw's own match key, so lookups may probe the
   // index with `raw` before normalising (an opaque id without surrounding spaces, a lowercase
   // handle or non-gmail email, "+" and digits for phones). Sound because every match key
@@ -67,6 +69,7 @@ class RuleSet {
   explicit RuleSet(const IdentityOptions& options) : options_(options) {}
   absl::StatusOr<std::unique_ptr<CompiledRule>> Compile(std::string type, const IdentifierRule& rule) const;
   bool IsBlocked(const CompiledRule& rule, std::string_view value) const;
+  Normalized NormalizeWith(const CompiledRule& rule, std::string_view raw) const;
   // The match key of `trimmed` under the rule's normaliser, without blocking.
   absl::StatusOr<std::string> NormalizeValue(const CompiledRule& rule, std::string_view trimmed) const;
 
