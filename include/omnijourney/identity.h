@@ -158,8 +158,9 @@ class IdentityGraph {
   virtual absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(std::string_view tenant,
                                                                  std::string_view type,
                                                                  std::string_view value) = 0;
-  // Erases every identifier of a profile (a whole person). Returns the erased profile id.
-  virtual absl::StatusOr<ProfileId> EraseProfile(ProfileId profile) = 0;
+  // Erases every identifier of a profile (a whole person). Returns the erased profile id first, then
+  // any other profile that changed (profiles that had been refused a merge with it may merge now).
+  virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
 
   virtual IdentityStats Stats() const = 0;
 

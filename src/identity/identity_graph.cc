@@ -137,7 +137,7 @@ class Graph final : public IdentityGraph {
                                                const std::vector<IdentifierValue>& part) override;
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(std::string_view tenant, std::string_view type,
                                                          std::string_view value) override;
-  absl::StatusOr<ProfileId> EraseProfile(ProfileId profile) override;
+  absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override;
   IdentityStats Stats() const override;
   bool ContainsStringForTesting(std::string_view needle) const override;
 
@@ -1038,7 +1038,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseIdentifier(std::string_view t
   return changed;
 }
 
-absl::StatusOr<ProfileId> Graph::EraseProfile(ProfileId profile) {
+absl::StatusOr<std::vector<ProfileId>> Graph::EraseProfile(ProfileId profile) {
   ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(profile));
   const ProfileId id = IdOfRoot(root);
   std::vector<uint32_t> members;
@@ -1049,12 +1049,17 @@ absl::StatusOr<ProfileId> Graph::EraseProfile(ProfileId profile) {
                                   [this](uint32_t n) { return (nodes_[n].flags & kErasedFlag) != 0; }),
                    neighbours.end());
   --live_profiles_;
+  std::vector<ProfileId> changed = {id};
   if (!neighbours.empty()) {
+    // Profiles refused a merge with the erased one may merge now.
     LinkResult result;
     Replay(neighbours, &result);
+    for (ProfileId p : result.changed) {
+      if (p != id) changed.push_back(p);
+    }
   }
   operations_.push_back({AuditEntry::Action::kErased, absl::Now(), "", "", {id}, "profile erased (GDPR)"});
-  return id;
+  return changed;
 }
 
 IdentityStats Graph::Stats() const {

@@ -1,0 +1,111 @@
+// omnijourney::Engine: the façade a host links in. It validates and de-duplicates interaction events,
+// stitches their identifiers into profiles, keeps each profile's cross-channel timeline, and answers
+// "who is this and what happened so far" for any identifier.
+//
+// Example:
+//   omnijourney::EngineOptions options;
+//   auto engine = omnijourney::Engine::Open(options);
+//   if (!engine.ok()) return engine.status();
+//   auto r = (*engine)->Ingest(event);                     // from any channel
+//   auto ctx = (*engine)->Context({.type = "phone", .value = "601 123 456"});
+//
+// Thread-safety: all methods may be called from many threads. Ingest, AdvanceTime, Unlink and the
+// erasures take an exclusive lock; Context and Explain share a reader lock.
+#ifndef OMNIJOURNEY_ENGINE_H_
+#define OMNIJOURNEY_ENGINE_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "omnijourney/context.h"
+#include "omnijourney/engine_options.h"
+#include "omnijourney/event.h"
+#include "omnijourney/identity.h"
+
+namespace omnijourney {
+
+// An identifier to look a customer up by, in any spelling its normaliser accepts.
+struct IdentifierQuery {
+  std::string tenant;  // Default tenant: "".
+  std::string type;
+  std::string value;
+};
+
+struct IngestResult {
+  ProfileId profile = 0;   // The event's profile after linking.
+  bool duplicate = false;  // (tenant, source, event_id) was ingested before: nothing changed.
+  std::vector<ProfileId> merged;   // Profile ids absorbed into others by this event.
+  std::vector<ProfileId> changed;  // Profiles recomputed (late event replays, id moves).
+  std::vector<std::string> refusals;          // Merges refused, with reasons.
+  std::vector<DroppedIdentifier> dropped;     // Identifiers not used (blocked, invalid).
+};
+
+// Why a profile is what it is.
+struct ProfileExplanation {
+  ProfileId profile = 0;
+  std::vector<IdentifierValue> identifiers;  // Highest priority first.
+  std::vector<AuditEntry> audit;             // Links, merges, refusals, operator actions.
+  std::string ToString() const;
+};
+
+struct EngineStats {
+  int64_t events = 0;      // Ingested (not counting duplicates and rejected events).
+  int64_t duplicates = 0;
+  int64_t rejected = 0;
+  int64_t profiles = 0;    // Profiles with at least one retained entry.
+  int64_t timeline_entries = 0;
+  IdentityStats identity;
+};
+
+class Engine {
+ public:
+  // InvalidArgument naming the option when `options` are inconsistent.
+  static absl::StatusOr<std::unique_ptr<Engine>> Open(const EngineOptions& options);
+
+  virtual ~Engine() = default;
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Validates, de-duplicates, links and records one event. InvalidArgument naming the field for a
+  // bad event, or when none of its identifiers is usable; nothing changes then.
+  virtual absl::StatusOr<IngestResult> Ingest(const Event& event) = 0;
+  // Ingest for each event in order (faster: index lookups of the next events overlap). One result
+  // per event; a bad event does not stop the others.
+  virtual std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& events) = 0;
+
+  // Moves the engine's time forward to `t` (never backwards). Journeys fire due timers here.
+  virtual absl::Status AdvanceTime(absl::Time t) = 0;
+  // The engine's current time (see EngineOptions::time_mode).
+  virtual absl::Time Now() const = 0;
+
+  // The customer's context. NotFound for an unknown identifier or profile (never an empty profile);
+  // InvalidArgument for a value the type's normaliser rejects. Cost: O(retained entries).
+  virtual absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const = 0;
+  virtual absl::StatusOr<CustomerContext> Context(ProfileId profile) const = 0;
+
+  // Identifiers and audit trail of a profile (absorbed ids are followed). NotFound when unknown.
+  virtual absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const = 0;
+
+  // Detaches an identifier from its profile for good; stored events are re-attributed.
+  // Returns the changed profiles.
+  virtual absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) = 0;
+  // GDPR erasure of one identifier: its value is removed from the graph and from every stored
+  // event; events that only it identified are deleted. Returns the changed profiles.
+  virtual absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) = 0;
+  // GDPR erasure of a whole person: identifiers and timeline. Returns the changed profiles (the
+  // erased one first).
+  virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
+
+  virtual EngineStats Stats() const = 0;
+
+ protected:
+  Engine() = default;
+};
+
+}  // namespace omnijourney
+
+#endif  // OMNIJOURNEY_ENGINE_H_

@@ -1,0 +1,84 @@
+// Options of omnijourney::Engine.
+#ifndef OMNIJOURNEY_ENGINE_OPTIONS_H_
+#define OMNIJOURNEY_ENGINE_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "omnijourney/clock.h"
+#include "omnijourney/event_options.h"
+#include "omnijourney/identity_options.h"
+
+namespace omnijourney {
+
+// What each profile keeps of its events.
+struct TimelineOptions {
+  // Most entries kept per profile; the oldest go first.
+  // Default: 1000 entries.
+  size_t max_entries = 1000;
+  // Entries older than this before the engine's current time are dropped.
+  // Default: 730 days.
+  absl::Duration max_age = absl::Hours(24 * 730);
+  // Longest `text` kept per entry (cut at a UTF-8 character boundary).
+  // Default: 4096 bytes.
+  size_t max_text_bytes = 4096;
+  // Event properties kept on entries (and used by conversations, tickets, orders and interests).
+  // Default: the list below.
+  std::vector<std::string> key_properties = {
+      "order_id", "ticket_id", "reservation_id", "contract_id", "status", "subject", "title",
+      "reason",   "category",  "product",        "product_id",  "sku",    "store",   "total",
+      "rating",   "score",     "priority",       "issue",       "path"};
+  // An event closes its conversation or ticket when its name contains one of these words
+  // (case-insensitive) or its "status" property equals one of them.
+  // Default: closed, ended, resolved, completed, done, cancelled.
+  std::vector<std::string> closing_words = {"closed", "ended", "resolved", "completed", "done", "cancelled"};
+  // A conversation without activity for this long counts as closed ("idle").
+  // Default: 24 hours.
+  absl::Duration conversation_idle_timeout = absl::Hours(24);
+};
+
+// How Context() summarises a profile.
+struct ContextOptions {
+  // Entries in CustomerContext::recent. Default: 20.
+  size_t recent_entries = 20;
+  // Interests returned. Default: 5.
+  size_t max_interests = 5;
+  // Trait sources in priority order (first wins over later, whatever the time); unlisted sources
+  // rank below listed ones and, among themselves, the most recent value wins.
+  // Default: empty (the most recent value wins).
+  std::vector<std::string> trait_source_priority;
+  // Weight of a contact in the preferred-channel score halves every this long.
+  // Default: 90 days.
+  absl::Duration preference_half_life = absl::Hours(24 * 90);
+  // An inbound message within this long after an outbound one on the same channel is a reply
+  // (weighs twice as much as an inbound contact the customer started).
+  // Default: 72 hours.
+  absl::Duration reply_window = absl::Hours(72);
+};
+
+struct EngineOptions {
+  ValidationOptions validation;
+  IdentityOptions identity;
+  TimelineOptions timeline;
+  ContextOptions context;
+  // Source of "now" for validation (future skew) and, in kClock mode, for Context(). Not owned;
+  // must outlive the engine. Default: RealClock().
+  const Clock* clock = nullptr;
+  enum class TimeMode {
+    kClock,      // Now is clock->Now() (or later, after AdvanceTime): live operation.
+    kEventTime,  // Now is the latest event time ingested or AdvanceTime, whichever is later:
+                 // replays of historical data.
+  };
+  // Default: kClock.
+  TimeMode time_mode = TimeMode::kClock;
+  // How many (tenant, source, event_id) keys are remembered for idempotence; the oldest are
+  // forgotten first (a re-delivery older than that is ingested again).
+  // Default: 4,000,000.
+  size_t dedupe_window = 4'000'000;
+};
+
+}  // namespace omnijourney
+
+#endif  // OMNIJOURNEY_ENGINE_OPTIONS_H_

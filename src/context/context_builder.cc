@@ -1,0 +1,246 @@
+#include "context/context_builder.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace omnijourney::internal {
+namespace {
+
+using v1::Channel;
+using v1::Direction;
+using v1::EventKind;
+
+bool IsContactKind(EventKind kind) {
+  return kind == v1::EVENT_KIND_MESSAGE || kind == v1::EVENT_KIND_CALL || kind == v1::EVENT_KIND_TICKET ||
+         kind == v1::EVENT_KIND_VISIT || kind == v1::EVENT_KIND_CONVERSATION;
+}
+
+// Channels a customer can be reached on or reach out through (not web browsing, ads or back office).
+bool IsContactChannel(Channel c) {
+  switch (c) {
+    case v1::CHANNEL_EMAIL:
+    case v1::CHANNEL_VOICE:
+    case v1::CHANNEL_CHAT:
+    case v1::CHANNEL_SMS:
+    case v1::CHANNEL_WHATSAPP:
+    case v1::CHANNEL_VIBER:
+    case v1::CHANNEL_TELEGRAM:
+    case v1::CHANNEL_SOCIAL:
+    case v1::CHANNEL_PUSH:
+    case v1::CHANNEL_STORE:
+    case v1::CHANNEL_OFFICE:
+    case v1::CHANNEL_APP:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Conversation key of a contact: its conversation, else the event itself.
+std::string ContactKey(const TimelineEntry& e) {
+  return e.conversation_id.empty() ? absl::StrCat("\x1f", e.source, "\x1f", e.event_id) : e.conversation_id;
+}
+
+}  // namespace
+
+bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options) {
+  const std::string name = absl::AsciiStrToLower(ToAbsl(entry.name));
+  const std::string status = absl::AsciiStrToLower(ToAbsl(entry.Property("status")));
+  for (const std::string& word : options.closing_words) {
+    if (word.empty()) continue;
+    if (status == word) return true;
+    // Whole words only: "Closed" closes, "Enclosed photo" does not.
+    for (size_t at = name.find(word); at != std::string::npos; at = name.find(word, at + 1)) {
+      const bool start = at == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(name[at - 1]));
+      const size_t end = at + word.size();
+      const bool stop = end == name.size() || !absl::ascii_isalnum(static_cast<unsigned char>(name[end]));
+      if (start && stop) return true;
+    }
+  }
+  return false;
+}
+
+bool IsInboundContact(const TimelineEntry& entry) {
+  return entry.direction == v1::DIRECTION_INBOUND && IsContactKind(entry.kind);
+}
+
+CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
+                             const std::vector<IdentifierValue>& identifiers, const EngineOptions& options,
+                             absl::Time now) {
+  const TimelineOptions& topt = options.timeline;
+  const ContextOptions& copt = options.context;
+  const std::vector<StoredEntry>& entries = timeline.entries();
+  CustomerContext ctx;
+  ctx.tenant = timeline.tenant();
+  ctx.profile = profile;
+  ctx.as_of = now;
+  for (const IdentifierValue& id : identifiers) ctx.identifiers[id.type].push_back(id.value);
+  ctx.traits = timeline.Traits(copt.trait_source_priority);
+  ctx.timeline_size = static_cast<int>(entries.size());
+  for (size_t i = entries.size(); i > 0 && ctx.recent.size() < copt.recent_entries; --i) {
+    ctx.recent.push_back(entries[i - 1].view);
+  }
+
+  // Conversations and tickets, in one pass in time order.
+  std::map<std::string, ConversationSummary> conversations;
+  std::map<std::string, TicketSummary> tickets;
+  std::map<std::string, bool> ticket_closed_by_last;
+  std::set<std::string> orders_all, orders_30d;
+  int anonymous_orders = 0, anonymous_orders_30d = 0;
+  std::map<std::string, absl::Time> contact_start;  // Contact key -> first inbound event.
+  std::vector<std::pair<absl::Time, Channel>> outbound;  // For reply detection, time order.
+  std::map<Channel, double> scores;
+  std::map<std::pair<std::string, std::string>, Interest> interests;
+  const double half_life_s = std::max(1.0, absl::ToDoubleSeconds(copt.preference_half_life));
+  auto decay = [&](absl::Time t) { return std::exp2(-std::max(0.0, absl::ToDoubleSeconds(now - t)) / half_life_s); };
+
+  for (const StoredEntry& stored : entries) {
+    const TimelineEntry& e = stored.view;
+    if (!e.conversation_id.empty()) {
+      ConversationSummary& c = conversations[e.conversation_id];
+      if (c.events == 0) {
+        c.id = e.conversation_id;
+        c.channel = e.channel;
+        c.started = e.time;
+      }
+      ++c.events;
+      c.last_activity = e.time;
+      if (!e.agent_id.empty() && std::find(c.agents.begin(), c.agents.end(), e.agent_id) == c.agents.end()) {
+        c.agents.push_back(e.agent_id);
+      }
+      if (!e.text.empty()) c.last_message = e;
+      c.open = !IsClosing(e, topt);  // A later event reopens a closed conversation.
+      c.closed_by = c.open ? "" : "event";
+    }
+    if (e.kind == v1::EVENT_KIND_TICKET) {
+      std::string key(e.Property("ticket_id"));
+      if (key.empty()) key = e.conversation_id;
+      if (key.empty()) key = absl::StrCat(e.source, "/", e.event_id);
+      auto [it, inserted] = tickets.try_emplace(key);
+      TicketSummary& t = it->second;
+      if (inserted) {
+        t.id = key;
+        t.channel = e.channel;
+        t.opened = e.time;
+        t.subject = e.name;
+      }
+      if (std::string_view s = e.Property("subject"); !s.empty()) t.subject = s;
+      else if (std::string_view s2 = e.Property("title"); !s2.empty()) t.subject = s2;
+      t.updated = e.time;
+      t.open = !IsClosing(e, topt);
+      if (std::string_view st = e.Property("status"); !st.empty()) {
+        t.status = st;
+      } else {
+        t.status = t.open ? "open" : "closed";
+      }
+    }
+    if (e.kind == v1::EVENT_KIND_ORDER) {
+      const std::string_view id = e.Property("order_id");
+      const bool recent = e.time >= now - absl::Hours(24 * 30);
+      if (id.empty()) {
+        ++anonymous_orders;
+        if (recent) ++anonymous_orders_30d;
+      } else {
+        orders_all.insert(std::string(id));
+        if (recent) orders_30d.insert(std::string(id));
+      }
+    }
+    if (e.direction == v1::DIRECTION_OUTBOUND && IsContactChannel(e.channel)) outbound.emplace_back(e.time, e.channel);
+    if (IsInboundContact(e)) {
+      auto [it, first] = contact_start.try_emplace(ContactKey(e), e.time);
+      if (first && IsContactChannel(e.channel)) {
+        // A reply: an outbound on the same channel shortly before.
+        bool reply = false;
+        for (auto o = outbound.rbegin(); o != outbound.rend() && e.time - o->first <= copt.reply_window; ++o) {
+          if (o->second == e.channel && o->first <= e.time) {
+            reply = true;
+            break;
+          }
+        }
+        scores[e.channel] += (reply ? 2.0 : 1.0) * decay(e.time);
+      }
+    }
+    if (e.kind == v1::EVENT_KIND_PAGE || e.kind == v1::EVENT_KIND_SCREEN || e.kind == v1::EVENT_KIND_TRACK) {
+      for (const char* kind : {"category", "product"}) {
+        const std::string_view v = e.Property(kind);
+        if (v.empty()) continue;
+        Interest& in = interests[{kind, std::string(v)}];
+        in.kind = kind;
+        in.value = std::string(v);
+        ++in.count;
+        in.last_seen = e.time;
+      }
+    }
+    if (IsContactKind(e.kind) && e.direction != v1::DIRECTION_INTERNAL) {
+      LastContact lc;
+      lc.channel = e.channel;
+      lc.direction = e.direction;
+      lc.time = e.time;
+      lc.name = e.name;
+      lc.agent_id = e.agent_id;
+      if (lc.agent_id.empty() && !e.conversation_id.empty()) {
+        const auto& agents = conversations[e.conversation_id].agents;
+        if (!agents.empty()) lc.agent_id = agents.back();
+      }
+      ctx.last_contact = lc;
+    }
+  }
+
+  for (auto& [id, c] : conversations) {
+    if (c.open && now - c.last_activity > topt.conversation_idle_timeout) {
+      c.open = false;
+      c.closed_by = "idle";
+    }
+    if (c.open) ctx.open_conversations.push_back(std::move(c));
+  }
+  std::sort(ctx.open_conversations.begin(), ctx.open_conversations.end(),
+            [](const auto& a, const auto& b) { return a.last_activity > b.last_activity; });
+  for (auto& [id, t] : tickets) {
+    if (t.open) ctx.open_tickets.push_back(std::move(t));
+  }
+  std::sort(ctx.open_tickets.begin(), ctx.open_tickets.end(),
+            [](const auto& a, const auto& b) { return a.updated > b.updated; });
+
+  ContactCounters& k = ctx.counters;
+  k.orders = static_cast<int>(orders_all.size()) + anonymous_orders;
+  k.orders_30d = static_cast<int>(orders_30d.size()) + anonymous_orders_30d;
+  std::vector<absl::Time> starts;
+  for (const auto& [key, t] : contact_start) starts.push_back(t);
+  std::sort(starts.begin(), starts.end());
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const absl::Time t = starts[i];
+    const bool repeat = i > 0 && t - starts[i - 1] <= absl::Hours(24);
+    if (t > now) continue;  // Contacts after the as-of time (a replay's future) do not count yet.
+    if (now - t <= absl::Hours(24 * 7)) ++k.contacts_7d;
+    if (now - t <= absl::Hours(24 * 30)) {
+      ++k.contacts_30d;
+      if (repeat) ++k.repeat_contacts_24h_30d;
+    }
+    k.last_contact_is_repeat_24h = repeat;
+  }
+
+  for (const auto& [channel, score] : scores) ctx.channel_scores.push_back({channel, score});
+  std::sort(ctx.channel_scores.begin(), ctx.channel_scores.end(), [](const auto& a, const auto& b) {
+    return a.score != b.score ? a.score > b.score : a.channel < b.channel;
+  });
+  if (!ctx.channel_scores.empty()) ctx.preferred_channel = ctx.channel_scores.front().channel;
+
+  for (auto& [key, in] : interests) ctx.interests.push_back(std::move(in));
+  std::sort(ctx.interests.begin(), ctx.interests.end(), [](const Interest& a, const Interest& b) {
+    if (a.count != b.count) return a.count > b.count;
+    if (a.last_seen != b.last_seen) return a.last_seen > b.last_seen;
+    return std::tie(a.kind, a.value) < std::tie(b.kind, b.value);
+  });
+  if (ctx.interests.size() > copt.max_interests) ctx.interests.resize(copt.max_interests);
+  return ctx;
+}
+
+}  // namespace omnijourney::internal

@@ -1,0 +1,25 @@
+// Builds a CustomerContext from a profile's timeline and identity.
+#ifndef OMNIJOURNEY_SRC_CONTEXT_CONTEXT_BUILDER_H_
+#define OMNIJOURNEY_SRC_CONTEXT_CONTEXT_BUILDER_H_
+
+#include <vector>
+
+#include "omnijourney/context.h"
+#include "omnijourney/engine_options.h"
+#include "timeline/timeline.h"
+
+namespace omnijourney::internal {
+
+// `identifiers`: the profile's identifiers, highest priority first. Cost: O(retained entries).
+CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
+                             const std::vector<IdentifierValue>& identifiers, const EngineOptions& options,
+                             absl::Time now);
+
+// True when the entry closes its conversation or ticket (name word or status property).
+bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options);
+// Inbound MESSAGE, CALL, TICKET, VISIT or CONVERSATION event: the customer reached out.
+bool IsInboundContact(const TimelineEntry& entry);
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_CONTEXT_CONTEXT_BUILDER_H_

@@ -1,0 +1,149 @@
+#include "timeline/timeline.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace omnijourney {
+
+std::string_view TimelineEntry::Property(std::string_view key) const {
+  for (const auto& [k, v] : properties) {
+    if (k == key) return v;
+  }
+  return {};
+}
+
+namespace internal {
+namespace {
+
+// Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
+std::string CutUtf8(const std::string& s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+  return s.substr(0, end);
+}
+
+std::string FormatMoney(const v1::Money& m) {
+  // units + nanos/1e9 with two decimals (rounded half away from zero), then the currency.
+  const bool negative = m.units() < 0 || m.nanos() < 0;
+  const int64_t units = std::abs(m.units());
+  const int64_t cents = (std::abs(static_cast<int64_t>(m.nanos())) + 5'000'000) / 10'000'000;
+  return absl::StrFormat("%s%d.%02d %s", negative ? "-" : "", units + cents / 100, cents % 100, m.currency());
+}
+
+}  // namespace
+
+std::string DisplayValue(const google::protobuf::Value& value) {
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kStringValue: return value.string_value();
+    case google::protobuf::Value::kBoolValue: return value.bool_value() ? "true" : "false";
+    case google::protobuf::Value::kNullValue: return "null";
+    case google::protobuf::Value::kNumberValue: {
+      const double d = value.number_value();
+      if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 1e15) {
+        return absl::StrCat(static_cast<int64_t>(d));
+      }
+      return absl::StrCat(d);
+    }
+    default: {
+      std::string out;
+      if (!google::protobuf::util::MessageToJsonString(value, &out).ok()) return "";
+      return out;
+    }
+  }
+}
+
+StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
+  StoredEntry e;
+  TimelineEntry& v = e.view;
+  v.time = FromTimestamp(event.occurred_at());
+  v.source = event.source();
+  v.event_id = event.event_id();
+  v.kind = event.kind();
+  v.name = event.name();
+  v.channel = event.channel();
+  v.direction = event.direction();
+  v.provider = event.provider();
+  v.agent_id = event.agent_id();
+  v.conversation_id = event.conversation_id();
+  v.text = CutUtf8(event.text(), options.max_text_bytes);
+  if (event.has_value() && !event.value().currency().empty()) v.value = FormatMoney(event.value());
+  const auto& fields = event.properties().fields();
+  for (const std::string& key : options.key_properties) {
+    auto it = fields.find(key);
+    if (it != fields.end()) {
+      v.properties.emplace_back(key, DisplayValue(it->second));
+    } else if (key == "path" && !event.context().page().path().empty()) {
+      v.properties.emplace_back(key, event.context().page().path());
+    }
+  }
+  e.identifiers.reserve(event.identifiers_size() + 1);
+  for (const auto& id : event.identifiers()) e.identifiers.push_back({id.type(), id.value()});
+  if (event.has_previous_id()) e.identifiers.push_back({event.previous_id().type(), event.previous_id().value()});
+  for (const auto& [key, value] : event.traits().fields()) e.traits.emplace_back(key, DisplayValue(value));
+  std::sort(e.traits.begin(), e.traits.end());  // Map iteration order is unspecified.
+  return e;
+}
+
+void ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now) {
+  if (entries_.empty() || entries_.back().Key() < entry.Key()) {
+    entries_.push_back(std::move(entry));
+  } else {
+    auto at = std::upper_bound(entries_.begin(), entries_.end(), entry,
+                               [](const StoredEntry& a, const StoredEntry& b) { return a.Key() < b.Key(); });
+    entries_.insert(at, std::move(entry));
+  }
+  Retain(options, now);
+}
+
+void ProfileTimeline::Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now) {
+  const size_t middle = entries_.size();
+  for (StoredEntry& e : other.entries_) entries_.push_back(std::move(e));
+  other.entries_.clear();
+  std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle), entries_.end(),
+                     [](const StoredEntry& a, const StoredEntry& b) { return a.Key() < b.Key(); });
+  Retain(options, now);
+}
+
+std::vector<StoredEntry> ProfileTimeline::TakeAll() {
+  std::vector<StoredEntry> out = std::move(entries_);
+  entries_.clear();
+  return out;
+}
+
+void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
+  size_t drop = entries_.size() > options.max_entries ? entries_.size() - options.max_entries : 0;
+  const absl::Time oldest = now - options.max_age;
+  while (drop < entries_.size() && entries_[drop].view.time < oldest) ++drop;
+  if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+
+std::map<std::string, TraitValue> ProfileTimeline::Traits(const std::vector<std::string>& source_priority) const {
+  auto rank = [&](const std::string& source) {
+    auto it = std::find(source_priority.begin(), source_priority.end(), source);
+    return static_cast<size_t>(it - source_priority.begin());  // Unlisted: size().
+  };
+  std::map<std::string, TraitValue> out;
+  std::map<std::string, size_t> ranks;
+  // Entries are in time order: a later value of equal or better rank replaces the earlier one.
+  for (const StoredEntry& e : entries_) {
+    if (e.traits.empty()) continue;
+    const size_t r = rank(e.view.source);
+    for (const auto& [key, value] : e.traits) {
+      auto it = ranks.find(key);
+      if (it == ranks.end() || r <= it->second) {
+        ranks[key] = r;
+        out[key] = {value, e.view.source, e.view.time};
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace internal
+}  // namespace omnijourney

@@ -1,0 +1,70 @@
+// Per-profile timeline: the profile's events in event-time order, reduced to TimelineEntry, with
+// bounded retention and the traits reconciled from them.
+#ifndef OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
+#define OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
+
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "omnijourney/context.h"
+#include "omnijourney/engine_options.h"
+#include "omnijourney/event.h"
+
+namespace omnijourney::internal {
+
+// A stored event: what the operator sees, plus what re-attribution and trait reconciliation need.
+struct StoredEntry {
+  TimelineEntry view;
+  std::vector<IdentifierValue> identifiers;  // Raw, as the event carried them (incl. previous_id).
+  std::vector<std::pair<std::string, std::string>> traits;  // Flattened display values.
+
+  // Timeline order: event time, then source and event id (total and arrival-independent).
+  auto Key() const { return std::tie(view.time, view.source, view.event_id); }
+};
+
+// REQUIRES: `event` passed ValidateEvent.
+StoredEntry MakeEntry(const Event& event, const TimelineOptions& options);
+
+// A display string for a protobuf Value: strings as is, whole numbers without ".0", others as JSON.
+std::string DisplayValue(const google::protobuf::Value& value);
+
+class ProfileTimeline {
+ public:
+  explicit ProfileTimeline(std::string tenant) : tenant_(std::move(tenant)) {}
+
+  const std::string& tenant() const { return tenant_; }
+  const std::vector<StoredEntry>& entries() const { return entries_; }
+
+  // Inserts in timeline order (appends in O(1) when in order) and applies retention as of `now`.
+  void Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now);
+  // Moves every entry of `other` in (re-sorting once).
+  void Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now);
+  // Takes all entries out (for re-attribution).
+  std::vector<StoredEntry> TakeAll();
+  // Removes entries for which `drop` is true; `edit` may change the others first.
+  template <typename Edit>
+  void Rewrite(Edit&& edit) {
+    std::vector<StoredEntry> kept;
+    kept.reserve(entries_.size());
+    for (StoredEntry& e : entries_) {
+      if (edit(e)) kept.push_back(std::move(e));
+    }
+    entries_ = std::move(kept);
+  }
+
+  // Traits reconciled over the retained entries: higher-priority source first, then most recent.
+  std::map<std::string, TraitValue> Traits(const std::vector<std::string>& source_priority) const;
+
+ private:
+  void Retain(const TimelineOptions& options, absl::Time now);
+
+  std::string tenant_;
+  std::vector<StoredEntry> entries_;  // Timeline order.
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
