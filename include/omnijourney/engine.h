@@ -102,6 +102,10 @@ class Engine {
 
   virtual EngineStats Stats() const = 0;
 
+  // For tests of erasure: true when the identity graph or any stored event (identifiers, text,
+  // properties, traits) contains `needle`. Cost: O(everything stored).
+  virtual bool ContainsStringForTesting(std::string_view needle) const = 0;
+
  protected:
   Engine() = default;
 };

@@ -96,22 +96,32 @@ class EngineImpl final : public Engine {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId before, ResolveQuery(query));
     ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(query.type, query.value));
-    // Scrub the identifier from the stored events of its profile first (while it still resolves).
-    if (auto it = profiles_.find(before); it != profiles_.end()) {
-      it->second->Rewrite([&](StoredEntry& e) {
-        e.identifiers.erase(std::remove_if(e.identifiers.begin(), e.identifiers.end(),
-                                           [&](const IdentifierValue& id) {
-                                             if (id.type != query.type) return false;
-                                             auto k = graph_->MatchKey(id.type, id.value);
-                                             return k.ok() && *k == key;
-                                           }),
-                            e.identifiers.end());
-        return !e.identifiers.empty();  // Events only it identified are deleted.
-      });
-    }
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed,
                      graph_->EraseIdentifier(query.tenant, query.type, query.value));
     changed.push_back(before);
+    // Scrub the value from every stored event of the tenant: an event whose merge was refused may
+    // sit in another profile and still carry it. Cost: O(stored events); erasure is rare.
+    for (auto& [id, timeline] : profiles_) {
+      if (timeline->tenant() != query.tenant) continue;
+      bool touched = false;
+      const auto size_before = static_cast<int64_t>(timeline->entries().size());
+      timeline->Rewrite([&](StoredEntry& e) {
+        const size_t n = e.identifiers.size();
+        e.identifiers.erase(std::remove_if(e.identifiers.begin(), e.identifiers.end(),
+                                           [&](const IdentifierValue& v) {
+                                             if (v.type != query.type) return false;
+                                             auto k = graph_->MatchKey(v.type, v.value);
+                                             return k.ok() && *k == key;
+                                           }),
+                            e.identifiers.end());
+        touched = touched || e.identifiers.size() != n;
+        return !e.identifiers.empty();  // Events only it identified are deleted.
+      });
+      entries_ += static_cast<int64_t>(timeline->entries().size()) - size_before;
+      if (touched) changed.push_back(id);
+    }
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     Reattribute(changed);
     return changed;
   }
@@ -135,6 +145,27 @@ class EngineImpl final : public Engine {
     s.timeline_entries = entries_;
     s.identity = graph_->Stats();
     return s;
+  }
+
+  bool ContainsStringForTesting(std::string_view needle) const override {
+    absl::ReaderMutexLock lock(&mu_);
+    if (graph_->ContainsStringForTesting(needle)) return true;
+    auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
+    for (const auto& [id, timeline] : profiles_) {
+      for (const StoredEntry& e : timeline->entries()) {
+        if (has(e.view.text) || has(e.view.name)) return true;
+        for (const auto& v : e.identifiers) {
+          if (has(v.value)) return true;
+        }
+        for (const auto& [k, v] : e.view.properties) {
+          if (has(v)) return true;
+        }
+        for (const auto& [k, v] : e.traits) {
+          if (has(v)) return true;
+        }
+      }
+    }
+    return false;
   }
 
  private:

@@ -1,0 +1,307 @@
+// Engine behaviour: idempotence, bad input, lookups, merges and splits of timelines, erasure,
+// retention, traits, JSON, time, concurrency.
+#include "omnijourney/engine.h"
+
+#include <algorithm>
+#include <random>
+#include <thread>
+
+#include "common/json.h"
+#include "engine_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace omnijourney {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::At;
+using testing::Ev;
+
+struct Fixture {
+  explicit Fixture(EngineOptions options = {}) : clock(At(100000)) {
+    options.clock = &clock;
+    auto e = Engine::Open(options);
+    EXPECT_TRUE(e.ok()) << e.status();
+    engine = *std::move(e);
+  }
+  IngestResult Must(const Event& e) {
+    auto r = engine->Ingest(e);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : IngestResult{};
+  }
+  CustomerContext Ctx(const std::string& type, const std::string& value) {
+    auto c = engine->Context({"", type, value});
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : CustomerContext{};
+  }
+  SimulatedClock clock;
+  std::unique_ptr<Engine> engine;
+};
+
+Ev Msg(const std::string& id, int minute, const std::string& type, const std::string& value,
+       const std::string& text = "") {
+  return Ev(id, minute, v1::EVENT_KIND_MESSAGE, "Message Received").Id(type, value).In(v1::CHANNEL_CHAT).Text(text);
+}
+
+TEST(EngineTest, RedeliveryIsANoOp) {
+  Fixture f;
+  const Ev e = Msg("m1", 0, "email", "eva@example.com", "hello");
+  const IngestResult first = f.Must(e);
+  const IngestResult again = f.Must(e);
+  EXPECT_FALSE(first.duplicate);
+  EXPECT_TRUE(again.duplicate);
+  EXPECT_EQ(again.profile, first.profile);
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 1);
+  EXPECT_EQ(f.engine->Stats().duplicates, 1);
+  EXPECT_EQ(f.engine->Stats().events, 1);
+  // The same event id from another source is another event.
+  f.Must(Msg("m1", 1, "email", "eva@example.com").Source("other"));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 2);
+}
+
+TEST(EngineTest, BadInputIsAClearErrorAndChangesNothing) {
+  Fixture f;
+  Ev no_time("x", 0, v1::EVENT_KIND_MESSAGE, "m");
+  Event bad = no_time.event();
+  bad.clear_occurred_at();
+  bad.add_identifiers()->set_type("email");
+  auto r = f.engine->Ingest(bad);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("occurred_at"));
+  auto junk = f.engine->Ingest(Msg("j", 0, "email", "null"));
+  ASSERT_FALSE(junk.ok());
+  EXPECT_THAT(std::string(junk.status().message()), HasSubstr("identifiers: none usable"));
+  EXPECT_EQ(f.engine->Stats().events, 0);
+  EXPECT_EQ(f.engine->Stats().rejected, 2);
+  EXPECT_EQ(f.engine->Stats().profiles, 0);
+  // A rejected event id may be sent again once fixed.
+  f.Must(Msg("j", 0, "email", "jan@example.com"));
+}
+
+TEST(EngineTest, LookupsNeverInventProfiles) {
+  Fixture f;
+  f.Must(Msg("m1", 0, "phone", "+420601123456"));
+  EXPECT_EQ(f.Ctx("phone", "601 123 456").profile, f.Ctx("phone", "+420 601-123-456").profile);
+  EXPECT_EQ(f.engine->Context({"", "phone", "+420 777 000 000"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(f.engine->Context({"", "phone", "12"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(f.engine->Context({"", "", "x"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(f.engine->Context({"acme", "phone", "601123456"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(f.engine->Context(ProfileId{12345}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(f.engine->Explain(ProfileId{12345}).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EngineTest, MergingProfilesMergesTimelinesAndOldIdsFollow) {
+  Fixture f;
+  const ProfileId a = f.Must(Msg("m1", 0, "cookie", "ck-1", "first")).profile;
+  const ProfileId b = f.Must(Msg("m2", 5, "email", "eva@example.com", "second")).profile;
+  ASSERT_NE(a, b);
+  const IngestResult r = f.Must(Msg("m3", 10, "cookie", "ck-1").Id("email", "eva@example.com"));
+  EXPECT_EQ(r.merged.size(), 1u);
+  const CustomerContext ctx = f.Ctx("cookie", "ck-1");
+  EXPECT_EQ(ctx.timeline_size, 3);
+  EXPECT_EQ(ctx.recent.back().text, "first");  // Oldest last.
+  auto via_old = f.engine->Context(r.merged[0]);
+  ASSERT_TRUE(via_old.ok());
+  EXPECT_EQ(via_old->profile, ctx.profile);
+  EXPECT_EQ(f.engine->Stats().profiles, 1);
+  auto explained = f.engine->Explain(a);
+  ASSERT_TRUE(explained.ok());
+  EXPECT_THAT(explained->ToString(), HasSubstr("merged"));
+}
+
+TEST(EngineTest, AnyDeliveryOrderGivesTheSameContext) {
+  std::vector<Ev> events = {
+      Msg("a", 0, "cookie", "ck-1", "hi"),
+      Msg("b", 1, "email", "eva@example.com", "mail"),
+      Msg("c", 2, "cookie", "ck-1").Id("email", "eva@example.com"),
+      Msg("d", 3, "phone", "+420601123456", "call me").Id("crm_id", "C-1"),
+      Msg("e", 4, "crm_id", "C-1").Id("email", "eva@example.com").Trait("name", "Eva"),
+      Ev("f", 5, v1::EVENT_KIND_ORDER, "Order Completed").Id("phone", "601123456").Prop("order_id", "O-1"),
+      Msg("g", 6, "crm_id", "C-2").Id("email", "eva@example.com"),  // Refused: crm_id is unique.
+  };
+  std::string reference;
+  std::mt19937 rng(7);
+  for (int round = 0; round < 12; ++round) {
+    Fixture f;
+    std::vector<Ev> order = events;
+    if (round > 0) std::shuffle(order.begin(), order.end(), rng);
+    for (const Ev& e : order) f.Must(e);
+    const std::string json = ContextToJson(f.Ctx("email", "eva@example.com"));
+    if (round == 0) {
+      reference = json;
+      EXPECT_THAT(json, HasSubstr("\"timeline_size\":6"));
+    } else {
+      EXPECT_EQ(json, reference) << "round " << round;
+    }
+    EXPECT_EQ(f.Ctx("crm_id", "C-2").timeline_size, 1);
+  }
+}
+
+TEST(EngineTest, UnlinkMovesTheEventsOfTheDetachedIdentifier) {
+  Fixture f;
+  f.Must(Msg("m1", 0, "cookie", "shared-tablet", "browsing").Id("email", "eva@example.com"));
+  f.Must(Msg("m2", 1, "email", "eva@example.com", "eva only"));
+  f.Must(Msg("m3", 2, "cookie", "shared-tablet", "someone else"));
+  ASSERT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 3);
+  auto changed = f.engine->Unlink({"", "cookie", "shared-tablet"});
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  // m1 carries the email (higher priority): it stays with Eva; m3 goes with the tablet.
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 2);
+  const CustomerContext tablet = f.Ctx("cookie", "shared-tablet");
+  EXPECT_NE(tablet.profile, f.Ctx("email", "eva@example.com").profile);
+  EXPECT_EQ(tablet.timeline_size, 1);
+  EXPECT_EQ(tablet.recent[0].text, "someone else");
+}
+
+TEST(EngineTest, ErasingAnIdentifierScrubsItFromStoredEvents) {
+  Fixture f;
+  f.Must(Msg("m1", 0, "email", "eva@example.com", "one").Id("phone", "+420601123456"));
+  f.Must(Msg("m2", 1, "phone", "601 123 456", "phone only"));
+  auto changed = f.engine->EraseIdentifier({"", "phone", "+420 601 123 456"});
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  EXPECT_EQ(f.engine->Context({"", "phone", "+420601123456"}).status().code(), absl::StatusCode::kNotFound);
+  const CustomerContext eva = f.Ctx("email", "eva@example.com");
+  EXPECT_EQ(eva.timeline_size, 1);  // The event only the phone identified is gone.
+  EXPECT_FALSE(f.engine->ContainsStringForTesting("601123456"));
+  EXPECT_FALSE(f.engine->ContainsStringForTesting("601 123 456"));
+  EXPECT_EQ(f.engine->Stats().timeline_entries, 1);
+}
+
+TEST(EngineTest, ErasureReachesEventsFiledUnderAnotherProfile) {
+  Fixture f;
+  f.Must(Msg("m1", 0, "crm_id", "C-1").Id("email", "eva@example.com"));
+  // crm_id allows one per profile: this event stays with C-2 but carries Eva's email.
+  f.Must(Msg("m2", 1, "crm_id", "C-2", "not eva").Id("email", "eva@example.com"));
+  ASSERT_THAT(ContextToJson(f.Ctx("crm_id", "C-2")), HasSubstr("not eva"));
+  ASSERT_TRUE(f.engine->EraseIdentifier({"", "email", "Eva@Example.com"}).ok());
+  const CustomerContext other = f.Ctx("crm_id", "C-2");
+  EXPECT_EQ(other.timeline_size, 1);
+  EXPECT_FALSE(f.engine->ContainsStringForTesting("eva@example.com"));
+  EXPECT_FALSE(f.engine->ContainsStringForTesting("Eva@Example.com"));
+  EXPECT_EQ(f.Ctx("crm_id", "C-1").timeline_size, 1);
+}
+
+TEST(EngineTest, ErasingAProfileRemovesThePerson) {
+  Fixture f;
+  const ProfileId eva = f.Must(Msg("m1", 0, "email", "eva@example.com", "one")).profile;
+  f.Must(Msg("m2", 1, "email", "jan@example.com", "two"));
+  auto erased = f.engine->EraseProfile(eva);
+  ASSERT_TRUE(erased.ok());
+  EXPECT_EQ(erased->front(), eva);
+  EXPECT_EQ(f.engine->Context({"", "email", "eva@example.com"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(f.engine->Stats().profiles, 1);
+  EXPECT_EQ(f.engine->Stats().timeline_entries, 1);
+  EXPECT_FALSE(f.engine->ContainsStringForTesting("eva@example.com"));
+  EXPECT_TRUE(f.engine->ContainsStringForTesting("jan@example.com"));
+  EXPECT_EQ(f.engine->EraseProfile(eva).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(EngineTest, RetentionByCountAndAge) {
+  EngineOptions options;
+  options.timeline.max_entries = 3;
+  options.timeline.max_age = absl::Hours(24 * 30);
+  Fixture f(options);
+  for (int i = 0; i < 5; ++i) f.Must(Msg("m" + std::to_string(i), 100000 - 10 + i, "email", "eva@example.com"));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 3);
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").recent.back().event_id, "m2");
+  // Older than 30 days before now: not kept.
+  f.Must(Msg("old", 100000 - 31 * 1440, "email", "jan@example.com"));
+  f.Must(Msg("new", 100000, "email", "jan@example.com"));
+  EXPECT_EQ(f.Ctx("email", "jan@example.com").timeline_size, 1);
+}
+
+TEST(EngineTest, TraitsFollowSourcePriorityThenRecency) {
+  EngineOptions options;
+  options.context.trait_source_priority = {"crm"};
+  Fixture f(options);
+  f.Must(Ev("i1", 0, v1::EVENT_KIND_IDENTIFY, "").Id("email", "eva@example.com").Trait("city", "Brno").Source("crm"));
+  f.Must(Ev("i2", 5, v1::EVENT_KIND_IDENTIFY, "").Id("email", "eva@example.com").Trait("city", "Praha")
+             .Trait("nickname", "evi").Source("web"));
+  f.Must(Ev("i3", 9, v1::EVENT_KIND_IDENTIFY, "").Id("email", "eva@example.com").Trait("nickname", "eve").Source("app"));
+  const CustomerContext c = f.Ctx("email", "eva@example.com");
+  EXPECT_EQ(c.traits.at("city").value, "Brno");  // The CRM wins although older.
+  EXPECT_EQ(c.traits.at("city").source, "crm");
+  EXPECT_EQ(c.traits.at("nickname").value, "eve");  // Unlisted sources: the most recent wins.
+}
+
+TEST(EngineTest, ContextJsonIsWellFormed) {
+  Fixture f;
+  f.Must(Msg("m1", 100000, "email", "eva@example.com", "quote \" backslash \\ newline \n tab \t ctrl \x01 end")
+             .Conv("c1").Prop("category", "sofas"));
+  const std::string json = ContextToJson(f.Ctx("email", "eva@example.com"));
+  auto parsed = internal::ParseJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status() << "\n" << json;
+  const auto& fields = parsed->struct_value().fields();
+  EXPECT_EQ(fields.at("identifiers").struct_value().fields().at("email").list_value().values(0).string_value(),
+            "eva@example.com");
+  EXPECT_EQ(fields.at("recent").list_value().values(0).struct_value().fields().at("text").string_value(),
+            "quote \" backslash \\ newline \n tab \t ctrl \x01 end");
+  EXPECT_EQ(fields.at("open_conversations").list_value().values_size(), 1);
+}
+
+TEST(EngineTest, EventTimeModeFollowsEventsAndAdvanceTime) {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  Fixture f(options);
+  f.Must(Msg("m1", 10, "email", "eva@example.com"));
+  EXPECT_EQ(f.engine->Now(), At(10));
+  f.Must(Msg("m0", 5, "email", "eva@example.com"));  // Late: time does not go back.
+  EXPECT_EQ(f.engine->Now(), At(10));
+  ASSERT_TRUE(f.engine->AdvanceTime(At(20)).ok());
+  ASSERT_TRUE(f.engine->AdvanceTime(At(15)).ok());
+  EXPECT_EQ(f.engine->Now(), At(20));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").as_of, At(20));
+}
+
+TEST(EngineTest, BadOptionsAreErrors) {
+  EngineOptions options;
+  options.timeline.max_entries = 0;
+  EXPECT_THAT(std::string(Engine::Open(options).status().message()), HasSubstr("timeline.max_entries"));
+  EngineOptions bad_identity;
+  bad_identity.identity.default_phone_region = "XX";
+  EXPECT_THAT(std::string(Engine::Open(bad_identity).status().message()), HasSubstr("identity.default_phone_region"));
+}
+
+TEST(EngineTest, ConcurrentIngestAndContext) {
+  Fixture f;
+  constexpr int kWriters = 3, kPerWriter = 300;
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        const std::string who = "c" + std::to_string(w) + "-" + std::to_string(i % 50);
+        auto r = f.engine->Ingest(Msg(who + "-" + std::to_string(i), i, "email", who + "@example.com"));
+        ASSERT_TRUE(r.ok()) << r.status();
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    for (int i = 0; i < 500; ++i) {
+      auto c = f.engine->Context({"", "email", "c0-1@example.com"});
+      if (c.ok()) ASSERT_GE(c->timeline_size, 1);
+    }
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(f.engine->Stats().events, kWriters * kPerWriter);
+  EXPECT_EQ(f.engine->Stats().profiles, kWriters * 50);
+  EXPECT_EQ(f.Ctx("email", "c2-7@example.com").timeline_size, kPerWriter / 50);
+}
+
+TEST(EngineTest, IngestBatchReportsPerEvent) {
+  Fixture f;
+  const Ev a = Msg("a", 0, "email", "eva@example.com");
+  const Ev junk = Msg("b", 1, "email", "null");
+  const Ev c = Msg("c", 2, "email", "eva@example.com");
+  auto results = f.engine->IngestBatch({&a.event(), &junk.event(), nullptr, &c.event()});
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_FALSE(results[1].ok());
+  EXPECT_FALSE(results[2].ok());
+  EXPECT_TRUE(results[3].ok());
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 2);
+}
+
+}  // namespace
+}  // namespace omnijourney
