@@ -44,21 +44,29 @@ bool IsContactChannel(Channel c) {
   }
 }
 
-// Conversation key of a contact: its conversation, else the event itself.
-std::string ContactKey(const TimelineEntry& e) {
-  return e.conversation_id.empty() ? absl::StrCat("\x1f", e.source, "\x1f", e.event_id) : e.conversation_id;
+// Conversation key of a contact: its conversation, else the event itself (views into the entry).
+std::pair<std::string_view, std::string_view> ContactKey(const TimelineEntry& e) {
+  if (e.conversation_id.empty()) return {e.source, e.event_id};
+  return {std::string_view(), e.conversation_id};
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return absl::ascii_tolower(static_cast<unsigned char>(x)) == absl::ascii_tolower(static_cast<unsigned char>(y));
+         });
 }
 
 }  // namespace
 
 bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options) {
-  const std::string name = absl::AsciiStrToLower(ToAbsl(entry.name));
-  const std::string status = absl::AsciiStrToLower(ToAbsl(entry.Property("status")));
+  const std::string_view name = entry.name;
+  const std::string_view status = entry.Property("status");
   for (const std::string& word : options.closing_words) {
     if (word.empty()) continue;
-    if (status == word) return true;
-    // Whole words only: "Closed" closes, "Enclosed photo" does not.
-    for (size_t at = name.find(word); at != std::string::npos; at = name.find(word, at + 1)) {
+    if (EqualsIgnoreCase(status, word)) return true;
+    // Whole words only, any case: "Ticket Closed" closes, "Enclosed photo" does not.
+    for (size_t at = 0; at + word.size() <= name.size(); ++at) {
+      if (!EqualsIgnoreCase(name.substr(at, word.size()), word)) continue;
       const bool start = at == 0 || !absl::ascii_isalnum(static_cast<unsigned char>(name[at - 1]));
       const size_t end = at + word.size();
       const bool stop = end == name.size() || !absl::ascii_isalnum(static_cast<unsigned char>(name[end]));
@@ -90,12 +98,14 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   }
 
   // Conversations and tickets, in one pass in time order.
-  std::map<std::string, ConversationSummary> conversations;
+  std::map<std::string_view, ConversationSummary> conversations;
+  std::map<std::string_view, const TimelineEntry*> last_message;  // Copied once at the end.
+  const TimelineEntry* last_contact = nullptr;
   std::map<std::string, TicketSummary> tickets;
   std::map<std::string, bool> ticket_closed_by_last;
   std::set<std::string> orders_all, orders_30d;
   int anonymous_orders = 0, anonymous_orders_30d = 0;
-  std::map<std::string, absl::Time> contact_start;  // Contact key -> first inbound event.
+  std::map<std::pair<std::string_view, std::string_view>, absl::Time> contact_start;  // -> first inbound.
   std::vector<std::pair<absl::Time, Channel>> outbound;  // For reply detection, time order.
   std::map<Channel, double> scores;
   std::map<std::pair<std::string, std::string>, Interest> interests;
@@ -116,7 +126,7 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
       if (!e.agent_id.empty() && std::find(c.agents.begin(), c.agents.end(), e.agent_id) == c.agents.end()) {
         c.agents.push_back(e.agent_id);
       }
-      if (!e.text.empty()) c.last_message = e;
+      if (!e.text.empty()) last_message[e.conversation_id] = &e;
       c.open = !IsClosing(e, topt);  // A later event reopens a closed conversation.
       c.closed_by = c.open ? "" : "event";
     }
@@ -179,19 +189,26 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
         in.last_seen = e.time;
       }
     }
-    if (IsContactKind(e.kind) && e.direction != v1::DIRECTION_INTERNAL) {
-      LastContact lc;
-      lc.channel = e.channel;
-      lc.direction = e.direction;
-      lc.time = e.time;
-      lc.name = e.name;
-      lc.agent_id = e.agent_id;
-      if (lc.agent_id.empty() && !e.conversation_id.empty()) {
-        const auto& agents = conversations[e.conversation_id].agents;
-        if (!agents.empty()) lc.agent_id = agents.back();
+    if (IsContactKind(e.kind) && e.direction != v1::DIRECTION_INTERNAL) last_contact = &e;
+  }
+  if (last_contact != nullptr) {
+    const TimelineEntry& e = *last_contact;
+    LastContact lc;
+    lc.channel = e.channel;
+    lc.direction = e.direction;
+    lc.time = e.time;
+    lc.name = e.name;
+    lc.agent_id = e.agent_id;
+    if (lc.agent_id.empty() && !e.conversation_id.empty()) {
+      // The conversation's latest agent up to that event.
+      for (const StoredEntry& other : entries) {
+        if (other.view.time > e.time) break;
+        if (other.view.conversation_id == e.conversation_id && !other.view.agent_id.empty()) {
+          lc.agent_id = other.view.agent_id;
+        }
       }
-      ctx.last_contact = lc;
     }
+    ctx.last_contact = std::move(lc);
   }
 
   for (auto& [id, c] : conversations) {
@@ -199,7 +216,9 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
       c.open = false;
       c.closed_by = "idle";
     }
-    if (c.open) ctx.open_conversations.push_back(std::move(c));
+    if (!c.open) continue;
+    if (auto m = last_message.find(id); m != last_message.end()) c.last_message = *m->second;
+    ctx.open_conversations.push_back(std::move(c));
   }
   std::sort(ctx.open_conversations.begin(), ctx.open_conversations.end(),
             [](const auto& a, const auto& b) { return a.last_activity > b.last_activity; });

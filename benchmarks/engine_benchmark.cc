@@ -1,0 +1,174 @@
+// The whole Engine: ingest throughput and Context lookup latency.
+//
+// Input (seeded, reproducible): customers with an email, a phone and a cookie. Each customer has
+// an order on the web (cookie + email + phone), a chat message (email) and a call (phone, the
+// number written with spaces for half of them), in time order per customer; customers interleave.
+//
+// BM_ContextLatency/profiles:1000000: 1M customers (3M events) ingested once, then Context() by a
+//   random customer's phone (E.164, as caller ID delivers it). Reported: p50_us, p99_us over all
+//   iterations (each call timed on its own) and items_per_second.
+// BM_EngineIngest/events:N/batch:B: N events into a new in-memory engine, B events per
+//   IngestBatch (1: Ingest one by one). Reported: items_per_second = events/s.
+#include <algorithm>
+#include <chrono>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "google/protobuf/arena.h"
+#include "omnijourney/engine.h"
+
+namespace {
+
+using omnijourney::Event;
+namespace v1 = omnijourney::v1;
+
+const absl::Time kStart = absl::FromUnixSeconds(1788220800);  // 2026-09-01: 3M seconds later is still past
+
+struct Stream {
+  std::vector<std::unique_ptr<google::protobuf::Arena>> arenas;
+  std::vector<const Event*> events;
+};
+
+std::string Phone(int i) { return absl::StrCat("+420", 600000000 + i); }
+
+Stream MakeStream(int customers) {
+  Stream s;
+  std::mt19937_64 rng(42);
+  s.events.reserve(static_cast<size_t>(customers) * 3);
+  auto add = [&](int64_t seq) -> Event& {
+    if (s.events.size() % 10000 == 0) s.arenas.push_back(std::make_unique<google::protobuf::Arena>());
+    Event& e = *google::protobuf::Arena::CreateMessage<Event>(s.arenas.back().get());
+    e.set_source("bench");
+    e.set_event_id(absl::StrCat("e", seq));
+    *e.mutable_occurred_at() = omnijourney::ToTimestamp(kStart + absl::Seconds(seq));
+    s.events.push_back(&e);
+    return e;
+  };
+  auto id = [](Event& e, const char* type, const std::string& value) {
+    auto* i = e.add_identifiers();
+    i->set_type(type);
+    i->set_value(value);
+  };
+  // Three rounds over the customers: order, chat, call.
+  int64_t seq = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (int i = 0; i < customers; ++i) {
+      Event& e = add(seq++);
+      const std::string email = absl::StrCat("customer", i, "@example.com");
+      if (round == 0) {
+        e.set_kind(v1::EVENT_KIND_ORDER);
+        e.set_name("Order Completed");
+        e.set_channel(v1::CHANNEL_WEB);
+        e.set_direction(v1::DIRECTION_INBOUND);
+        id(e, "cookie", absl::StrCat("ck-", i));
+        id(e, "email", email);
+        id(e, "phone", Phone(i));
+        (*e.mutable_properties()->mutable_fields())["order_id"].set_string_value(absl::StrCat("O-", i));
+        (*e.mutable_properties()->mutable_fields())["category"].set_string_value(rng() % 2 ? "sofas" : "lamps");
+        e.mutable_value()->set_units(1000 + static_cast<int64_t>(rng() % 50000));
+        e.mutable_value()->set_currency("CZK");
+      } else if (round == 1) {
+        e.set_kind(v1::EVENT_KIND_MESSAGE);
+        e.set_name("Message Received");
+        e.set_channel(v1::CHANNEL_CHAT);
+        e.set_direction(v1::DIRECTION_INBOUND);
+        e.set_conversation_id(absl::StrCat("chat-", i));
+        e.set_text("Hello, where is my order? It should have arrived yesterday.");
+        id(e, "email", email);
+      } else {
+        e.set_kind(v1::EVENT_KIND_CALL);
+        e.set_name("Call Started");
+        e.set_channel(v1::CHANNEL_VOICE);
+        e.set_direction(v1::DIRECTION_INBOUND);
+        e.set_agent_id("agent:7");
+        const std::string digits = std::to_string(600000000 + i);
+        id(e, "phone", i % 2 ? Phone(i)
+                             : absl::StrCat("+420 ", digits.substr(0, 3), " ", digits.substr(3, 3), " ",
+                                            digits.substr(6)));
+      }
+    }
+  }
+  return s;
+}
+
+std::unique_ptr<omnijourney::Engine> NewEngine() {
+  omnijourney::EngineOptions options;
+  options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
+  return *omnijourney::Engine::Open(options);
+}
+
+void IngestAll(omnijourney::Engine& engine, const std::vector<const Event*>& events, size_t batch) {
+  if (batch <= 1) {
+    for (const Event* e : events) {
+      auto r = engine.Ingest(*e);
+      benchmark::DoNotOptimize(r);
+    }
+    return;
+  }
+  for (size_t i = 0; i < events.size(); i += batch) {
+    std::vector<const Event*> part(events.begin() + static_cast<std::ptrdiff_t>(i),
+                                   events.begin() + static_cast<std::ptrdiff_t>(std::min(events.size(), i + batch)));
+    auto r = engine.IngestBatch(part);
+    benchmark::DoNotOptimize(r);
+  }
+}
+
+void BM_EngineIngest(benchmark::State& state) {
+  static const Stream* stream = new Stream(MakeStream(100000));  // 300k events.
+  const size_t n = std::min(static_cast<size_t>(state.range(0)), stream->events.size());
+  const std::vector<const Event*> events(stream->events.begin(), stream->events.begin() + static_cast<std::ptrdiff_t>(n));
+  for (auto _ : state) {
+    auto engine = NewEngine();
+    IngestAll(*engine, events, static_cast<size_t>(state.range(1)));
+    state.PauseTiming();
+    engine.reset();
+    state.ResumeTiming();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * n));
+}
+BENCHMARK(BM_EngineIngest)
+    ->ArgNames({"events", "batch"})
+    ->Args({300000, 1})
+    ->Args({300000, 1000})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(2);
+
+void BM_ContextLatency(benchmark::State& state) {
+  const int customers = static_cast<int>(state.range(0));
+  Stream stream = MakeStream(customers);
+  auto engine = NewEngine();
+  IngestAll(*engine, stream.events, 1000);
+  stream = Stream();  // The engine keeps its own copy of what it needs.
+  std::mt19937_64 rng(7);
+  std::vector<double> micros;
+  micros.reserve(1 << 20);
+  for (auto _ : state) {
+    const int who = static_cast<int>(rng() % static_cast<uint64_t>(customers));
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ctx = engine->Context({"", "phone", Phone(who)});
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!ctx.ok() || ctx->timeline_size != 3) {
+      state.SkipWithError(ctx.ok() ? absl::StrCat("timeline size ", ctx->timeline_size).c_str()
+                                   : std::string(ctx.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(ctx);
+    micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  if (!micros.empty()) {
+    std::sort(micros.begin(), micros.end());
+    state.counters["p50_us"] = micros[micros.size() / 2];
+    state.counters["p99_us"] = micros[micros.size() * 99 / 100];
+  }
+  state.counters["profiles"] = static_cast<double>(engine->Stats().profiles);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_ContextLatency)->ArgNames({"profiles"})->Arg(1000)->Arg(1000000)->Iterations(200000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
