@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "omnijourney/engine.h"
 #include "omnijourney/event_json.h"
 #include "omnijourney/segment.h"
 #include "omnijourney/validate.h"
@@ -74,7 +75,32 @@ int main(int argc, char** argv) {
 
   std::cout << "\n" << accepted.size() << " events accepted, in event-time order:\n";
   for (const auto& e : accepted) std::cout << "  " << omnijourney::DescribeEvent(e) << "\n";
-  std::cout << "\nEach channel saw only its own identifiers (cookie, email, chat handle, phone). "
-               "Identity stitching (next) joins them into one customer.\n";
+  std::cout << "\nEach channel saw only its own identifiers (cookie, email, chat handle, phone).\n";
+
+  // The call arrives: what does the operator see? Omnichannel (stitching on) vs multichannel.
+  for (bool stitching : {true, false}) {
+    omnijourney::EngineOptions options;
+    options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;  // Replaying November data.
+    if (!stitching) {
+      for (auto& [type, rule] : options.identity.rules) rule.links = false;
+      options.identity.default_rule.links = false;
+    }
+    auto engine = omnijourney::Engine::Open(options);
+    if (!engine.ok()) {
+      std::cerr << engine.status() << "\n";
+      return 1;
+    }
+    for (const auto& e : all) {  // Everything, re-deliveries and bad events included: the engine sorts it out.
+      (void)(*engine)->Ingest(e);
+    }
+    std::cout << "\n=== Incoming call from +420 601 123 456, " << (stitching ? "omnichannel" : "multichannel")
+              << " (stitching " << (stitching ? "on" : "off") << ") ===\n";
+    auto ctx = (*engine)->Context({"", "phone", "+420 601 123 456"});
+    if (ctx.ok()) {
+      std::cout << omnijourney::RenderContext(*ctx);
+    } else {
+      std::cout << "no context: " << ctx.status().message() << "\n";
+    }
+  }
   return 0;
 }
