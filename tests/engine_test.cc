@@ -155,6 +155,32 @@ TEST(EngineTest, UnlinkMovesTheEventsOfTheDetachedIdentifier) {
   EXPECT_EQ(tablet.recent[0].text, "someone else");
 }
 
+TEST(EngineTest, SplitSeparatesTimelinesAndTheAuditCarriesTheClockTime) {
+  Fixture f;
+  f.Must(Msg("m1", 0, "email", "eva@example.com", "eva").Id("cookie", "tablet"));
+  f.Must(Msg("m2", 1, "email", "jan@example.com", "jan").Id("cookie", "tablet"));
+  const ProfileId merged = f.Ctx("cookie", "tablet").profile;
+  ASSERT_EQ(f.Ctx("email", "jan@example.com").profile, merged);
+  auto parts = f.engine->Split(merged, {{"email", "jan@example.com"}});
+  ASSERT_TRUE(parts.ok()) << parts.status();
+  const CustomerContext jan = f.Ctx("email", "jan@example.com");
+  const CustomerContext eva = f.Ctx("email", "eva@example.com");
+  EXPECT_NE(jan.profile, eva.profile);
+  EXPECT_EQ(jan.timeline_size, 1);
+  EXPECT_EQ(jan.recent[0].text, "jan");
+  EXPECT_EQ(eva.timeline_size, 1);
+  // A later event with both does not merge them again.
+  f.Must(Msg("m3", 2, "email", "jan@example.com").Id("email", "eva@example.com"));
+  EXPECT_NE(f.Ctx("email", "jan@example.com").profile, f.Ctx("email", "eva@example.com").profile);
+  auto explained = f.engine->Explain(jan.profile);
+  ASSERT_TRUE(explained.ok());
+  const auto split = std::find_if(explained->audit.begin(), explained->audit.end(),
+                                  [](const AuditEntry& e) { return e.action == AuditEntry::Action::kSplit; });
+  ASSERT_NE(split, explained->audit.end());
+  EXPECT_EQ(split->time, f.clock.Now());
+  EXPECT_EQ(f.engine->Split(ProfileId{42}, {}).status().code(), absl::StatusCode::kNotFound);
+}
+
 TEST(EngineTest, ErasingAnIdentifierScrubsItFromStoredEvents) {
   Fixture f;
   f.Must(Msg("m1", 0, "email", "eva@example.com", "one").Id("phone", "+420601123456"));

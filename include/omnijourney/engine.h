@@ -93,6 +93,11 @@ class Engine {
   // Detaches an identifier from its profile for good; stored events are re-attributed.
   // Returns the changed profiles.
   virtual absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) = 0;
+  // Splits a wrongly merged profile: `part` (identifiers of the profile) becomes a profile of its own
+  // and the two never merge again; stored events are re-attributed. Returns the ids of the part and
+  // of the rest. InvalidArgument as IdentityGraph::Split.
+  virtual absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
+                                                       const std::vector<IdentifierValue>& part) = 0;
   // GDPR erasure of one identifier: its value is removed from the graph and from every stored
   // event; events that only it identified are deleted. Returns the changed profiles.
   virtual absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) = 0;

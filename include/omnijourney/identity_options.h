@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "omnijourney/clock.h"
+
 namespace omnijourney {
 
 // How raw identifier values are turned into match keys.
@@ -62,6 +64,9 @@ std::vector<std::string> DefaultBlockedValues();
 std::vector<std::string> DefaultBlockedPatterns();
 
 struct IdentityOptions {
+  // Time stamped on operator actions (unlink, split, erasure) in the audit trail. Not owned; must
+  // outlive the graph. Default: nullptr (RealClock()). The Engine passes its own clock.
+  const Clock* clock = nullptr;
   // Rules by identifier type (lowercase snake_case). Default: DefaultIdentifierRules().
   std::map<std::string, IdentifierRule> rules = DefaultIdentifierRules();
   // Rule for types not in `rules`. Default: kTrim, links, unlimited, priority 40.

@@ -92,6 +92,16 @@ class EngineImpl final : public Engine {
     return changed;
   }
 
+  absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
+    ASSIGN_OR_RETURN(std::vector<ProfileId> parts, graph_->Split(id, part));
+    std::vector<ProfileId> changed = parts;
+    changed.push_back(id);
+    Reattribute(changed);
+    return parts;
+  }
+
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) override {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId before, ResolveQuery(query));
@@ -309,7 +319,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   if (options.context.preference_half_life <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("context.preference_half_life: must be positive");
   }
-  auto graph = IdentityGraph::Create(options.identity);
+  IdentityOptions identity = options.identity;
+  if (identity.clock == nullptr) identity.clock = options.clock;
+  auto graph = IdentityGraph::Create(identity);
   if (!graph.ok()) return internal::Prefixed("identity.", graph.status());
   return std::unique_ptr<Engine>(new internal::EngineImpl(options, *std::move(graph)));
 }

@@ -142,6 +142,8 @@ class Graph final : public IdentityGraph {
   bool ContainsStringForTesting(std::string_view needle) const override;
 
  private:
+  absl::Time OperatorTime() const { return (options_.clock ? options_.clock : RealClock())->Now(); }
+
   // --- union-find -----------------------------------------------------------------------------
   // Mutating paths halve the path; const paths (lookups, possibly from several reader threads)
   // only walk it: union by size keeps trees O(log n) deep.
@@ -935,7 +937,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, st
   nodes_[n].flags |= kUnlinkedFlag;
   LinkResult result;
   Replay(seeds, &result);
-  operations_.push_back({AuditEntry::Action::kUnlinked, absl::Now(), std::string(type), std::string(nodes_[n].value()),
+  operations_.push_back({AuditEntry::Action::kUnlinked, OperatorTime(), std::string(type), std::string(nodes_[n].value()),
                          {before, IdOf(n), nodes_[n].own_id}, "unlinked by an operator"});
   return result.changed;
 }
@@ -971,7 +973,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
     if (!part_nodes.contains(n) && (rest_first == kNone || PriorityLess(n, rest_first))) rest_first = n;
   }
   std::vector<ProfileId> out = {IdOf(part_first), IdOf(rest_first)};
-  operations_.push_back({AuditEntry::Action::kSplit, absl::Now(), "", "", {before, out[0], out[1]},
+  operations_.push_back({AuditEntry::Action::kSplit, OperatorTime(), "", "", {before, out[0], out[1]},
                          absl::StrCat("split by an operator into ", FormatProfileId(out[0]), " and ",
                                       FormatProfileId(out[1]))});
   return out;
@@ -1033,7 +1035,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseIdentifier(std::string_view t
   }
   std::vector<ProfileId> changed = result.changed;
   if (std::find(changed.begin(), changed.end(), before) == changed.end()) changed.push_back(before);
-  operations_.push_back({AuditEntry::Action::kErased, absl::Now(), std::string(type), "", changed,
+  operations_.push_back({AuditEntry::Action::kErased, OperatorTime(), std::string(type), "", changed,
                          "identifier erased (GDPR)"});
   return changed;
 }
@@ -1058,7 +1060,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseProfile(ProfileId profile) {
       if (p != id) changed.push_back(p);
     }
   }
-  operations_.push_back({AuditEntry::Action::kErased, absl::Now(), "", "", {id}, "profile erased (GDPR)"});
+  operations_.push_back({AuditEntry::Action::kErased, OperatorTime(), "", "", {id}, "profile erased (GDPR)"});
   return changed;
 }
 
