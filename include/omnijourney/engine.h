@@ -14,6 +14,7 @@
 #ifndef OMNIJOURNEY_ENGINE_H_
 #define OMNIJOURNEY_ENGINE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "omnijourney/engine_options.h"
 #include "omnijourney/event.h"
 #include "omnijourney/identity.h"
+#include "omnijourney/journey.h"
 
 namespace omnijourney {
 
@@ -44,11 +46,46 @@ struct IngestResult {
   std::vector<DroppedIdentifier> dropped;     // Identifiers not used (blocked, invalid).
 };
 
+// An action a journey hands to the host. Handle each id once: replays (merges, late events) yield
+// the same id for the same transition.
+struct JourneyAction {
+  std::string id;  // Hash of journey, version, instance (its starting event), transition, cause, index.
+  ProfileId profile = 0;  // The profile when the action was handed out.
+  std::string journey;
+  int version = 0;
+  std::string transition;
+  std::string from_state;
+  std::string to_state;
+  std::string name;
+  // The action's channel; "preferred" is resolved to the profile's preferred channel when known
+  // (else stays "preferred").
+  std::string channel;
+  std::map<std::string, std::string> parameters;
+  absl::Time time;    // Event time of the transition.
+  std::string cause;  // "source/event_id" of the triggering event, or "timeout@<time>".
+};
+
+// One journey instance of a profile and how it got where it is.
+struct JourneyTrace {
+  std::string journey;
+  int version = 0;
+  std::string state;
+  bool ended = false;
+  absl::Time started;
+  absl::Time entered;  // Current state entered.
+  struct Step {
+    std::string from, to, transition, cause;
+    absl::Time time;
+  };
+  std::vector<Step> steps;
+};
+
 // Why a profile is what it is.
 struct ProfileExplanation {
   ProfileId profile = 0;
   std::vector<IdentifierValue> identifiers;  // Highest priority first.
   std::vector<AuditEntry> audit;             // Links, merges, refusals, operator actions.
+  std::vector<JourneyTrace> journeys;        // Every instance, running and ended.
   std::string ToString() const;
 };
 
@@ -76,6 +113,13 @@ class Engine {
   // Ingest for each event in order (faster: index lookups of the next events overlap). One result
   // per event; a bad event does not stop the others.
   virtual std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& events) = 0;
+
+  // Loads a journey definition (validated). New instances start on the latest version of a journey.
+  // FailedPrecondition once events have been ingested (loading journeys into a running engine, with
+  // versions and migrations, comes later); AlreadyExists for a loaded (name, version).
+  virtual absl::Status AddJourney(const JourneyDefinition& journey) = 0;
+  // Actions handed out since the last call, in the order they became due.
+  virtual std::vector<JourneyAction> TakeActions() = 0;
 
   // Moves the engine's time forward to `t` (never backwards). Journeys fire due timers here.
   virtual absl::Status AdvanceTime(absl::Time t) = 0;

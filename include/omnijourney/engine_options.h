@@ -77,6 +77,11 @@ struct EngineOptions {
   // forgotten first (a re-delivery older than that is ingested again).
   // Default: 4,000,000.
   size_t dedupe_window = 4'000'000;
+  // How long journey timeouts and actions wait behind now (see time_mode) for late events: a timeout
+  // due at t fires, and an action of a transition at t is handed to the host, once now - t reaches
+  // this. Late events within it are placed in order and change the outcome; later ones cannot take
+  // back what was handed out. Default: 0 (immediately).
+  absl::Duration allowed_lateness = absl::ZeroDuration();
 };
 
 }  // namespace omnijourney

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -14,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/status_macros.h"
 #include "context/context_builder.h"
+#include "journey/runtime.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/validate.h"
 #include "timeline/timeline.h"
@@ -53,7 +55,25 @@ class EngineImpl final : public Engine {
   absl::Status AdvanceTime(absl::Time t) override {
     absl::MutexLock lock(&mu_);
     if (t > watermark_) watermark_ = t;
+    FireDueTimers();
+    ReleaseActions();
     return absl::OkStatus();
+  }
+
+  absl::Status AddJourney(const JourneyDefinition& journey) override {
+    absl::MutexLock lock(&mu_);
+    if (stats_.events > 0) {
+      return absl::FailedPreconditionError(
+          "journeys must be loaded before the first event is ingested (their state is derived from all events)");
+    }
+    return catalog_.Add(journey);
+  }
+
+  std::vector<JourneyAction> TakeActions() override {
+    absl::MutexLock lock(&mu_);
+    std::vector<JourneyAction> out = std::move(outbox_);
+    outbox_.clear();
+    return out;
   }
 
   absl::Time Now() const override {
@@ -80,6 +100,19 @@ class EngineImpl final : public Engine {
     out.profile = id;
     ASSIGN_OR_RETURN(out.identifiers, graph_->Identifiers(id));
     ASSIGN_OR_RETURN(out.audit, graph_->Explain(id));
+    if (auto j = journeys_.find(id); j != journeys_.end()) {
+      for (const JourneyInstance& inst : j->second->instances()) {
+        JourneyTrace t;
+        t.journey = inst.journey->def.name();
+        t.version = inst.journey->def.version();
+        t.state = inst.journey->def.states(inst.state).name();
+        t.ended = inst.ended;
+        t.started = inst.started;
+        t.entered = inst.entered;
+        for (const JourneyStep& s : inst.history) t.steps.push_back({s.from, s.to, s.transition, s.cause, s.time});
+        out.journeys.push_back(std::move(t));
+      }
+    }
     return out;
   }
 
@@ -89,6 +122,7 @@ class EngineImpl final : public Engine {
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->Unlink(query.tenant, query.type, query.value));
     changed.push_back(before);
     Reattribute(changed);
+    SyncJourneys();
     return changed;
   }
 
@@ -99,6 +133,7 @@ class EngineImpl final : public Engine {
     std::vector<ProfileId> changed = parts;
     changed.push_back(id);
     Reattribute(changed);
+    SyncJourneys();
     return parts;
   }
 
@@ -133,6 +168,7 @@ class EngineImpl final : public Engine {
     std::sort(changed.begin(), changed.end());
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     Reattribute(changed);
+    SyncJourneys();
     return changed;
   }
 
@@ -144,7 +180,9 @@ class EngineImpl final : public Engine {
       entries_ -= static_cast<int64_t>(it->second->entries().size());
       profiles_.erase(it);
     }
+    stale_.insert(id);
     Reattribute(std::vector<ProfileId>(changed.begin() + 1, changed.end()));
+    SyncJourneys();
     return changed;
   }
 
@@ -196,7 +234,15 @@ class EngineImpl final : public Engine {
       return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " has no retained events"));
     }
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> ids, graph_->Identifiers(id));
-    return BuildContext(id, *it->second, ids, options_, NowLocked());
+    CustomerContext ctx = BuildContext(id, *it->second, ids, options_, NowLocked());
+    if (auto j = journeys_.find(id); j != journeys_.end()) {
+      for (const JourneyInstance& inst : j->second->instances()) {
+        if (inst.ended) continue;
+        ctx.journeys.push_back({inst.journey->def.name(), inst.journey->def.version(),
+                                inst.journey->def.states(inst.state).name(), inst.entered, ctx.as_of - inst.entered});
+      }
+    }
+    return ctx;
   }
 
   absl::StatusOr<IngestResult> IngestLocked(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -241,6 +287,8 @@ class EngineImpl final : public Engine {
       std::unique_ptr<ProfileTimeline> moved = std::move(it->second);
       profiles_.erase(it);
       ProfileTimeline& into = State(*survivor, event.tenant());
+      stale_.insert(*survivor);
+      stale_.insert(absorbed);
       const size_t before = into.entries().size() + moved->entries().size();
       into.Absorb(std::move(*moved), options_.timeline, now);
       entries_ -= static_cast<int64_t>(before - into.entries().size());
@@ -248,9 +296,113 @@ class EngineImpl final : public Engine {
     if (!result.changed.empty()) Reattribute(result.changed);
     ProfileTimeline& timeline = State(result.profile, event.tenant());
     const size_t before = timeline.entries().size();
-    timeline.Insert(MakeEntry(event, options_.timeline), options_.timeline, now);
+    StoredEntry entry = MakeEntry(event, options_.timeline);
+    if (!catalog_.empty()) {
+      // In timeline order: one more step; otherwise (a late event) the profile's journeys are rebuilt.
+      auto j = journeys_.find(result.profile);
+      if (j != journeys_.end() && j->second->InOrder(entry) && !stale_.contains(result.profile)) {
+        j->second->Apply(entry);
+        touched_.insert(result.profile);
+      } else {
+        stale_.insert(result.profile);
+      }
+    }
+    timeline.Insert(std::move(entry), options_.timeline, now);
     entries_ += static_cast<int64_t>(timeline.entries().size()) - static_cast<int64_t>(before);
+    SyncJourneys();
     return result;
+  }
+
+  // The time journey timeouts and actions have reached: now minus the allowed lateness.
+  absl::Time TimerTime() const ABSL_SHARED_LOCKS_REQUIRED(mu_) { return NowLocked() - options_.allowed_lateness; }
+
+  // Rebuilds stale profiles' journeys from their timelines, then fires timers and releases actions.
+  void SyncJourneys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (catalog_.empty()) return;
+    for (ProfileId id : stale_) {
+      auto it = profiles_.find(id);
+      if (it == profiles_.end()) {
+        journeys_.erase(id);
+        Schedule(id);
+        continue;
+      }
+      auto fresh = std::make_unique<ProfileJourneys>(&catalog_, &options_.context.trait_source_priority);
+      for (const StoredEntry& e : it->second->entries()) fresh->Apply(e);
+      journeys_[id] = std::move(fresh);
+      touched_.insert(id);
+    }
+    stale_.clear();
+    for (ProfileId id : touched_) Schedule(id);
+    FireDueTimers();
+    ReleaseActions();
+  }
+
+  // Records the profile's next timeout in the timer index.
+  void Schedule(ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (auto old = timer_of_.find(id); old != timer_of_.end()) {
+      timers_.erase({old->second, id});
+      timer_of_.erase(old);
+    }
+    auto j = journeys_.find(id);
+    if (j == journeys_.end()) return;
+    if (auto due = j->second->NextDue()) {
+      timers_.insert({*due, id});
+      timer_of_[id] = *due;
+    }
+  }
+
+  void FireDueTimers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (catalog_.empty()) return;
+    const absl::Time limit = TimerTime();
+    while (!timers_.empty() && timers_.begin()->first <= limit) {
+      const ProfileId id = timers_.begin()->second;
+      auto j = journeys_.find(id);
+      if (j != journeys_.end()) {
+        j->second->AdvanceTo(limit);
+        touched_.insert(id);
+      }
+      Schedule(id);
+    }
+  }
+
+  // Hands out the actions of touched profiles whose time has come (each id once).
+  void ReleaseActions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Time limit = TimerTime();
+    std::vector<ProfileId> still_pending;
+    for (ProfileId id : touched_) {
+      auto j = journeys_.find(id);
+      if (j == journeys_.end()) continue;
+      bool pending = false;
+      for (const EmittedAction& a : j->second->actions()) {
+        if (released_.contains(a.id)) continue;
+        if (a.time > limit) {
+          pending = true;
+          continue;
+        }
+        released_.insert(a.id);
+        JourneyAction out;
+        out.id = a.id;
+        out.profile = id;
+        out.journey = a.journey;
+        out.version = a.version;
+        out.transition = a.transition;
+        out.from_state = a.from_state;
+        out.to_state = a.to_state;
+        out.name = a.action.name();
+        out.channel = a.action.channel();
+        if (out.channel == "preferred") {
+          auto ctx = ContextLocked(id);
+          if (ctx.ok() && ctx->preferred_channel) out.channel = std::string(ChannelName(*ctx->preferred_channel));
+        }
+        out.parameters.insert(a.action.parameters().begin(), a.action.parameters().end());
+        out.time = a.time;
+        out.cause = a.cause;
+        outbox_.push_back(std::move(out));
+      }
+      if (pending) still_pending.push_back(id);
+    }
+    touched_.clear();
+    touched_.insert(still_pending.begin(), still_pending.end());
   }
 
   ProfileTimeline& State(ProfileId id, const std::string& tenant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -263,6 +415,7 @@ class EngineImpl final : public Engine {
   void Reattribute(const std::vector<ProfileId>& ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<std::unique_ptr<ProfileTimeline>> taken;
     for (ProfileId id : ids) {
+      stale_.insert(id);
       auto it = profiles_.find(id);
       if (it == profiles_.end()) continue;
       taken.push_back(std::move(it->second));
@@ -276,6 +429,7 @@ class EngineImpl final : public Engine {
         auto p = graph_->ResolveIdentifiers(tenant, e.identifiers);
         if (!p.ok()) continue;  // Nobody's any more (its identifiers were erased).
         ProfileTimeline& into = State(*p, tenant);
+        stale_.insert(*p);
         const size_t before = into.entries().size();
         into.Insert(std::move(e), options_.timeline, now);
         entries_ += static_cast<int64_t>(into.entries().size()) - static_cast<int64_t>(before);
@@ -302,6 +456,14 @@ class EngineImpl final : public Engine {
   std::deque<std::string> seen_order_ ABSL_GUARDED_BY(mu_);
   absl::Time watermark_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
+  JourneyCatalog catalog_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileJourneys>> journeys_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<ProfileId> stale_ ABSL_GUARDED_BY(mu_);    // Journeys to rebuild from the timeline.
+  absl::flat_hash_set<ProfileId> touched_ ABSL_GUARDED_BY(mu_);  // May have actions to hand out.
+  std::set<std::pair<absl::Time, ProfileId>> timers_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<ProfileId, absl::Time> timer_of_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> released_ ABSL_GUARDED_BY(mu_);
+  std::vector<JourneyAction> outbox_ ABSL_GUARDED_BY(mu_);
   int64_t entries_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -330,6 +492,13 @@ std::string ProfileExplanation::ToString() const {
   std::string out = absl::StrCat("profile ", FormatProfileId(profile), "\n");
   for (const auto& id : identifiers) absl::StrAppend(&out, "  ", id.type, " ", id.value, "\n");
   for (const auto& e : audit) absl::StrAppend(&out, "  ", e.ToString(), "\n");
+  for (const auto& j : journeys) {
+    absl::StrAppend(&out, "  journey ", j.journey, " v", j.version, ": ", j.state, j.ended ? " (ended)" : "", "\n");
+    for (const auto& s : j.steps) {
+      absl::StrAppend(&out, "    ", FormatRfc3339(s.time), " ", s.from.empty() ? "(entry)" : s.from, " -> ",
+                      s.to.empty() ? "(restarted)" : s.to, " by ", s.transition, " on ", s.cause, "\n");
+    }
+  }
   return out;
 }
 

@@ -87,7 +87,24 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
   if (event.has_previous_id()) e.identifiers.push_back({event.previous_id().type(), event.previous_id().value()});
   for (const auto& [key, value] : event.traits().fields()) e.traits.emplace_back(key, DisplayValue(value));
   std::sort(e.traits.begin(), e.traits.end());  // Map iteration order is unspecified.
+  for (const auto& [key, value] : fields) FlattenValue(key, value, &e.flat_properties, StoredEntry::kMaxFlatProperties);
+  std::sort(e.flat_properties.begin(), e.flat_properties.end());
+  e.session_id = event.session_id();
+  if (event.has_value() && !event.value().currency().empty()) {
+    e.value_units = absl::StrCat(static_cast<double>(event.value().units()) + event.value().nanos() / 1e9);
+    e.currency = event.value().currency();
+  }
   return e;
+}
+
+void FlattenValue(const std::string& path, const google::protobuf::Value& value,
+                  std::vector<std::pair<std::string, std::string>>* out, size_t max) {
+  if (out->size() >= max) return;
+  if (value.has_struct_value()) {
+    for (const auto& [key, inner] : value.struct_value().fields()) FlattenValue(path + "." + key, inner, out, max);
+    return;
+  }
+  out->emplace_back(path, DisplayValue(value));
 }
 
 void ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now) {

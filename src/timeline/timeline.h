@@ -20,6 +20,13 @@ struct StoredEntry {
   TimelineEntry view;
   std::vector<IdentifierValue> identifiers;  // Raw, as the event carried them (incl. previous_id).
   std::vector<std::pair<std::string, std::string>> traits;  // Flattened display values.
+  // What journey predicates read beyond the view: every property flattened to "a.b" paths (sorted,
+  // at most kMaxFlatProperties), the session and the monetary value.
+  static constexpr size_t kMaxFlatProperties = 64;
+  std::vector<std::pair<std::string, std::string>> flat_properties;
+  std::string session_id;
+  std::string value_units;  // Decimal, e.g. "1249.9"; empty without a value.
+  std::string currency;
 
   // Timeline order: event time, then source and event id (total and arrival-independent).
   auto Key() const { return std::tie(view.time, view.source, view.event_id); }
@@ -27,6 +34,11 @@ struct StoredEntry {
 
 // REQUIRES: `event` passed ValidateEvent.
 StoredEntry MakeEntry(const Event& event, const TimelineOptions& options);
+
+// Appends `value` flattened under `path` ("order.total"): structures recurse, everything else is a
+// display string. Stops at `max` entries.
+void FlattenValue(const std::string& path, const google::protobuf::Value& value,
+                  std::vector<std::pair<std::string, std::string>>* out, size_t max);
 
 // A display string for a protobuf Value: strings as is, whole numbers without ".0", others as JSON.
 std::string DisplayValue(const google::protobuf::Value& value);

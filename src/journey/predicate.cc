@@ -1,0 +1,180 @@
+#include "journey/predicate.h"
+
+#include <algorithm>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "context/context_builder.h"
+#include "omnijourney/event.h"
+
+namespace omnijourney::internal {
+namespace {
+
+std::optional<std::string> Lookup(const std::vector<std::pair<std::string, std::string>>& fields,
+                                  std::string_view key) {
+  for (const auto& [k, v] : fields) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+bool AsNumber(std::string_view s, double* out) { return absl::SimpleAtod(ToAbsl(s), out); }
+
+// -1, 0, 1, or nullopt when the two cannot be compared (a number against a non-number).
+std::optional<int> Compare(const std::string& field, const google::protobuf::Value& v) {
+  if (v.has_number_value()) {
+    double d;
+    if (!AsNumber(field, &d)) return std::nullopt;
+    return d < v.number_value() ? -1 : d > v.number_value() ? 1 : 0;
+  }
+  const std::string other = v.has_bool_value() ? (v.bool_value() ? "true" : "false") : v.string_value();
+  const int c = field.compare(other);
+  return c < 0 ? -1 : c > 0 ? 1 : 0;
+}
+
+bool EvalCondition(const v1::Condition& c, const FieldSource& fields) {
+  const std::optional<std::string> value = fields.Get(c.field());
+  using C = v1::Condition;
+  if (c.op() == C::OP_EXISTS) return value.has_value();
+  if (c.op() == C::OP_NE) {
+    if (!value) return true;
+    const auto cmp = Compare(*value, c.values(0));
+    return !cmp || *cmp != 0;
+  }
+  if (!value) return false;
+  switch (c.op()) {
+    case C::OP_EQ: {
+      const auto cmp = Compare(*value, c.values(0));
+      return cmp && *cmp == 0;
+    }
+    case C::OP_LT: case C::OP_LE: case C::OP_GT: case C::OP_GE: {
+      const auto cmp = Compare(*value, c.values(0));
+      if (!cmp) return false;
+      switch (c.op()) {
+        case C::OP_LT: return *cmp < 0;
+        case C::OP_LE: return *cmp <= 0;
+        case C::OP_GT: return *cmp > 0;
+        default: return *cmp >= 0;
+      }
+    }
+    case C::OP_IN:
+      return std::any_of(c.values().begin(), c.values().end(), [&](const google::protobuf::Value& v) {
+        const auto cmp = Compare(*value, v);
+        return cmp && *cmp == 0;
+      });
+    case C::OP_PREFIX: return std::string_view(*value).substr(0, c.values(0).string_value().size()) == c.values(0).string_value();
+    case C::OP_CONTAINS: return value->find(c.values(0).string_value()) != std::string::npos;
+    default: return false;
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> EntryFields::Get(std::string_view field) const {
+  const TimelineEntry& v = e_.view;
+  auto nonempty = [](const std::string& s) -> std::optional<std::string> {
+    if (s.empty()) return std::nullopt;
+    return s;
+  };
+  if (field == "kind") return std::string(KindName(v.kind));
+  if (field == "name") return nonempty(v.name);
+  if (field == "channel") return std::string(ChannelName(v.channel));
+  if (field == "direction") return std::string(DirectionName(v.direction));
+  if (field == "source") return nonempty(v.source);
+  if (field == "provider") return nonempty(v.provider);
+  if (field == "agent_id") return nonempty(v.agent_id);
+  if (field == "conversation_id") return nonempty(v.conversation_id);
+  if (field == "session_id") return nonempty(e_.session_id);
+  if (field == "text") return nonempty(v.text);
+  if (field == "value.units") return nonempty(e_.value_units);
+  if (field == "value.currency") return nonempty(e_.currency);
+  if (field.substr(0, 11) == "properties.") return Lookup(e_.flat_properties, field.substr(11));
+  if (field.substr(0, 7) == "traits.") return Lookup(e_.traits, field.substr(7));
+  return std::nullopt;
+}
+
+void ProfileFacts::Observe(const StoredEntry& e) {
+  const TimelineEntry& v = e.view;
+  if (v.time > now_) now_ = v.time;
+  if (!e.traits.empty()) {
+    size_t rank = 0;
+    if (priority_ != nullptr) {
+      rank = static_cast<size_t>(std::find(priority_->begin(), priority_->end(), v.source) - priority_->begin());
+    }
+    for (const auto& [key, value] : e.traits) {
+      auto t = traits_.find(key);
+      if (t == traits_.end()) {
+        traits_.emplace(key, std::make_pair(rank, value));
+      } else if (rank <= t->second.first) {
+        t->second = {rank, value};
+      }
+    }
+  }
+  if (v.kind == v1::EVENT_KIND_ORDER) {
+    const std::string_view id = v.Property("order_id");
+    if (id.empty() || order_ids_.insert(std::string(id)).second) order_times_.push_back(v.time);
+  }
+  if (IsInboundContact(v)) {
+    std::pair<std::string, std::string> key =
+        v.conversation_id.empty() ? std::make_pair(v.source, v.event_id) : std::make_pair(std::string(), v.conversation_id);
+    if (contact_keys_.insert(std::move(key)).second) contact_starts_.push_back(v.time);
+  }
+}
+
+std::optional<std::string> ProfileFacts::Get(std::string_view field) const {
+  if (field.substr(0, 7) == "traits.") {
+    auto it = traits_.find(field.substr(7));
+    if (it == traits_.end()) return std::nullopt;
+    return it->second.second;
+  }
+  auto count_since = [&](const std::vector<absl::Time>& times, absl::Duration window) {
+    return std::count_if(times.begin(), times.end(), [&](absl::Time t) { return t <= now_ && now_ - t <= window; });
+  };
+  if (field == "counters.orders") return absl::StrCat(order_times_.size());
+  if (field == "counters.orders_30d") return absl::StrCat(count_since(order_times_, absl::Hours(24 * 30)));
+  if (field == "counters.contacts_7d") return absl::StrCat(count_since(contact_starts_, absl::Hours(24 * 7)));
+  if (field == "counters.contacts_30d") return absl::StrCat(count_since(contact_starts_, absl::Hours(24 * 30)));
+  if (field == "counters.repeat_contacts_24h_30d") {
+    std::vector<absl::Time> sorted = contact_starts_;
+    std::sort(sorted.begin(), sorted.end());
+    int repeats = 0;
+    for (size_t i = 1; i < sorted.size(); ++i) {
+      if (sorted[i] <= now_ && now_ - sorted[i] <= absl::Hours(24 * 30) && sorted[i] - sorted[i - 1] <= absl::Hours(24)) {
+        ++repeats;
+      }
+    }
+    return absl::StrCat(repeats);
+  }
+  return std::nullopt;
+}
+
+bool Eval(const v1::Predicate& p, const FieldSource& fields) {
+  switch (p.expr_case()) {
+    case v1::Predicate::kCondition: return EvalCondition(p.condition(), fields);
+    case v1::Predicate::kAll:
+      return std::all_of(p.all().items().begin(), p.all().items().end(),
+                         [&](const v1::Predicate& i) { return Eval(i, fields); });
+    case v1::Predicate::kAny:
+      return std::any_of(p.any().items().begin(), p.any().items().end(),
+                         [&](const v1::Predicate& i) { return Eval(i, fields); });
+    case v1::Predicate::kNot: return !Eval(p.not_(), fields);
+    default: return true;  // Unset: no constraint.
+  }
+}
+
+bool Matches(const v1::EventPredicate& p, const StoredEntry& e) {
+  const TimelineEntry& v = e.view;
+  if (p.kinds_size() > 0 && std::find(p.kinds().begin(), p.kinds().end(), v.kind) == p.kinds().end()) return false;
+  if (p.names_size() > 0 && std::find(p.names().begin(), p.names().end(), v.name) == p.names().end()) return false;
+  if (p.channels_size() > 0 && std::find(p.channels().begin(), p.channels().end(), v.channel) == p.channels().end()) {
+    return false;
+  }
+  if (p.directions_size() > 0 &&
+      std::find(p.directions().begin(), p.directions().end(), v.direction) == p.directions().end()) {
+    return false;
+  }
+  return !p.has_where() || Eval(p.where(), EntryFields(e));
+}
+
+}  // namespace omnijourney::internal

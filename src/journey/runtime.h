@@ -1,0 +1,113 @@
+// The journey runtime: per-profile instances derived from the profile's events in time order.
+//
+// A profile's journey state is a pure function of (its events in timeline order, the definitions,
+// the time timers have been fired up to). ProfileJourneys::Apply processes one more event (in order);
+// anything that breaks the order (a late event, a merge, a split) rebuilds the state by applying the
+// profile's whole timeline again. Timeouts fire in event time: before an event later than their due
+// time, or when time is advanced past it.
+#ifndef OMNIJOURNEY_SRC_JOURNEY_RUNTIME_H_
+#define OMNIJOURNEY_SRC_JOURNEY_RUNTIME_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "journey/predicate.h"
+#include "omnijourney/journey.h"
+#include "timeline/timeline.h"
+
+namespace omnijourney::internal {
+
+struct CompiledJourney {
+  JourneyDefinition def;
+  std::map<std::string, int, std::less<>> state_index;
+  int first_state = 0;
+};
+
+// All loaded definitions. New instances start on the latest version of each journey.
+class JourneyCatalog {
+ public:
+  absl::Status Add(const JourneyDefinition& def);
+  const std::vector<std::unique_ptr<CompiledJourney>>& all() const { return all_; }
+  // Latest version per journey name, in name order.
+  const std::vector<const CompiledJourney*>& latest() const { return latest_; }
+  bool empty() const { return all_.empty(); }
+
+ private:
+  std::vector<std::unique_ptr<CompiledJourney>> all_;
+  std::vector<const CompiledJourney*> latest_;
+};
+
+struct JourneyStep {
+  std::string from;  // Empty for the entry.
+  std::string to;
+  std::string transition;
+  absl::Time time;
+  std::string cause;  // "source/event_id" of the triggering event, or "timeout".
+};
+
+struct JourneyInstance {
+  const CompiledJourney* journey = nullptr;
+  int state = 0;
+  std::string start_key;  // "source/event_id" of the event that started it (stable across merges).
+  absl::Time started;
+  absl::Time entered;     // When the current state was entered.
+  absl::Time timer_base;  // Entered, or the last reset_timers_on event.
+  uint64_t skipped_timeouts = 0;  // Timeouts whose guard failed since timer_base (bit per transition).
+  bool ended = false;
+  absl::Time ended_at;
+  std::vector<JourneyStep> history;
+};
+
+struct EmittedAction {
+  std::string id;  // Deterministic: see ActionId in runtime.cc.
+  std::string journey;
+  int version = 0;
+  std::string from_state;
+  std::string to_state;
+  std::string transition;
+  std::string cause;
+  absl::Time time;  // Event time of the transition.
+  v1::Action action;
+};
+
+class ProfileJourneys {
+ public:
+  ProfileJourneys(const JourneyCatalog* catalog, const std::vector<std::string>* trait_priority)
+      : catalog_(catalog), facts_(trait_priority) {}
+
+  // REQUIRES: `e` is later in timeline order than every entry applied before (see InOrder).
+  void Apply(const StoredEntry& e);
+  bool InOrder(const StoredEntry& e) const { return !has_cursor_ || cursor_ < e.Key(); }
+  // Fires every timeout due at or before `t` (due == t fires here, unlike before an event at t).
+  void AdvanceTo(absl::Time t);
+  // The earliest pending timeout, if any.
+  std::optional<absl::Time> NextDue() const;
+
+  const std::vector<JourneyInstance>& instances() const { return instances_; }
+  const std::vector<EmittedAction>& actions() const { return actions_; }
+
+ private:
+  using Key = std::tuple<absl::Time, std::string, std::string>;
+  // Fires timeouts due before `limit` (or at it when `inclusive`).
+  void FireTimers(absl::Time limit, bool inclusive);
+  void Enter(JourneyInstance& inst, int state, absl::Time t, const std::string& from, const std::string& transition,
+             const std::string& cause, const v1::Transition* via, int branch);
+  std::optional<absl::Time> Due(const JourneyInstance& inst, int transition) const;
+
+  const JourneyCatalog* catalog_;
+  ProfileFacts facts_;
+  std::vector<JourneyInstance> instances_;
+  std::vector<EmittedAction> actions_;
+  bool has_cursor_ = false;
+  Key cursor_;
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_JOURNEY_RUNTIME_H_

@@ -1,0 +1,277 @@
+// Journey runtime through the Engine: transitions, event-time timeouts, hold-until, guards, entry
+// conditions, re-entry, splits, merges, order independence, exactly-once action ids, explain.
+#include <algorithm>
+#include <random>
+#include <set>
+
+#include "engine_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "omnijourney/journey.h"
+
+namespace omnijourney {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::At;
+using testing::Ev;
+
+constexpr int64_t kDay = 1440;
+
+JourneyDefinition Reservation(v1::Reentry::Policy policy = v1::Reentry::REENTRY_NEVER) {
+  auto j = JourneyBuilder("reservation", 1)
+               .Entry(OnEvent().Names({"Reservation Created"}))
+               .Reentry(policy)
+               .State("reserved")
+               .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+               .After("reminded", absl::Hours(24), {MakeAction("remind_pickup", "preferred", {{"template", "r1"}})})
+               .ResetTimersOn(OnEvent().Names({"Reservation Extended"}))
+               .State("reminded")
+               .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+               .After("expired", absl::Hours(24), {MakeAction("release_item")})
+               .Goal("picked_up", {MakeAction("thank_you", "email")})
+               .Exit("expired")
+               .Build();
+  EXPECT_TRUE(j.ok()) << j.status();
+  return *j;
+}
+
+struct Harness {
+  explicit Harness(std::vector<JourneyDefinition> journeys, EngineOptions options = {}) {
+    options.time_mode = EngineOptions::TimeMode::kEventTime;
+    auto e = Engine::Open(options);
+    EXPECT_TRUE(e.ok()) << e.status();
+    engine = *std::move(e);
+    for (const auto& j : journeys) EXPECT_TRUE(engine->AddJourney(j).ok());
+  }
+  void Ingest(const Event& e) {
+    auto r = engine->Ingest(e);
+    ASSERT_TRUE(r.ok()) << r.status();
+  }
+  std::string State(const std::string& type, const std::string& value, const std::string& journey) {
+    auto ctx = engine->Context({"", type, value});
+    if (!ctx.ok()) return "<" + std::string(ctx.status().message()) + ">";
+    for (const auto& j : ctx->journeys) {
+      if (j.journey == journey) return j.state;
+    }
+    return "<none>";
+  }
+  std::unique_ptr<Engine> engine;
+};
+
+Ev Named(const std::string& id, int64_t minute, const std::string& name, const std::string& email) {
+  return Ev(id, minute, v1::EVENT_KIND_ORDER, name).Id("email", email).In(v1::CHANNEL_STORE);
+}
+
+std::vector<std::string> Names(const std::vector<JourneyAction>& actions) {
+  std::vector<std::string> out;
+  for (const auto& a : actions) out.push_back(a.name);
+  return out;
+}
+
+TEST(JourneyRuntimeTest, EventTransitionReachesTheGoal) {
+  Harness h({Reservation()});
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "reserved");
+  h.Ingest(Named("p1", 60, "Reservation Picked Up", "eva@example.com"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "<none>");  // Ended: not active.
+  const auto actions = h.engine->TakeActions();
+  EXPECT_EQ(Names(actions), std::vector<std::string>{"thank_you"});
+  EXPECT_EQ(actions[0].channel, "email");
+  EXPECT_EQ(actions[0].to_state, "picked_up");
+  auto explained = h.engine->Explain(actions[0].profile);
+  ASSERT_TRUE(explained.ok());
+  ASSERT_EQ(explained->journeys.size(), 1u);
+  EXPECT_TRUE(explained->journeys[0].ended);
+  EXPECT_EQ(explained->journeys[0].steps.size(), 2u);
+  EXPECT_THAT(explained->ToString(), HasSubstr("reserved -> picked_up"));
+  EXPECT_THAT(explained->ToString(), HasSubstr("test/p1"));
+}
+
+TEST(JourneyRuntimeTest, TimeoutsFireInEventTimeAndOnlyWhenDue) {
+  Harness h({Reservation()});
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay - 1)).ok());
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "reserved");
+  EXPECT_TRUE(h.engine->TakeActions().empty());
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay)).ok());
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "reminded");
+  auto actions = h.engine->TakeActions();
+  ASSERT_EQ(Names(actions), std::vector<std::string>{"remind_pickup"});
+  EXPECT_EQ(actions[0].time, At(kDay));
+  EXPECT_EQ(actions[0].parameters.at("template"), "r1");
+  EXPECT_THAT(actions[0].cause, HasSubstr("timeout@"));
+  // Another customer's later event moves event time on: Eva's second timeout fires too.
+  h.Ingest(Named("x", 2 * kDay + 5, "Browse", "jan@example.com"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "<none>");
+  EXPECT_EQ(Names(h.engine->TakeActions()), std::vector<std::string>{"release_item"});
+  // Context shows time in state for running instances.
+  Harness g({Reservation()});
+  g.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  ASSERT_TRUE(g.engine->AdvanceTime(At(90)).ok());
+  auto ctx = g.engine->Context({"", "email", "eva@example.com"});
+  ASSERT_EQ(ctx->journeys.size(), 1u);
+  EXPECT_EQ(ctx->journeys[0].time_in_state, absl::Minutes(90));
+}
+
+TEST(JourneyRuntimeTest, HoldUntilResetsTheTimer) {
+  Harness h({Reservation()});
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  h.Ingest(Named("x1", 20 * 60, "Reservation Extended", "eva@example.com"));
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay + 60)).ok());
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "reserved");  // Reset at 20h.
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay + 20 * 60)).ok());
+  EXPECT_EQ(h.State("email", "eva@example.com", "reservation"), "reminded");
+}
+
+TEST(JourneyRuntimeTest, GuardsAndEntryConditionsUseProfileFacts) {
+  auto vip = JourneyBuilder("vip_welcome", 1)
+                 .Entry(OnEvent().Kinds({v1::EVENT_KIND_IDENTIFY}), Field("traits.tier").Eq(Str("gold")))
+                 .State("welcomed")
+                 .On("loyal", OnEvent().Kinds({v1::EVENT_KIND_ORDER}), {MakeAction("gift")}, Field("counters.orders").Ge(Num(2)))
+                 .Goal("loyal")
+                 .Build();
+  ASSERT_TRUE(vip.ok()) << vip.status();
+  Harness h({*vip});
+  h.Ingest(Ev("i1", 0, v1::EVENT_KIND_IDENTIFY, "").Id("email", "eva@example.com").Trait("tier", "silver"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "vip_welcome"), "<none>");
+  h.Ingest(Ev("i2", 1, v1::EVENT_KIND_IDENTIFY, "").Id("email", "eva@example.com").Trait("tier", "gold"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "vip_welcome"), "welcomed");
+  h.Ingest(Ev("o1", 2, v1::EVENT_KIND_ORDER, "Order Completed").Id("email", "eva@example.com").Prop("order_id", "A"));
+  EXPECT_EQ(h.State("email", "eva@example.com", "vip_welcome"), "welcomed");  // One order: guard fails.
+  h.Ingest(Ev("o2", 3, v1::EVENT_KIND_ORDER, "Order Completed").Id("email", "eva@example.com").Prop("order_id", "B"));
+  EXPECT_EQ(Names(h.engine->TakeActions()), std::vector<std::string>{"gift"});
+}
+
+TEST(JourneyRuntimeTest, ReentryPolicies) {
+  auto run = [](v1::Reentry::Policy policy, absl::Duration cooldown) {
+    auto j = JourneyBuilder("visit", 1)
+                 .Entry(OnEvent().Names({"Start"}))
+                 .Reentry(policy, cooldown)
+                 .State("open", {MakeAction("hello")})
+                 .On("done", OnEvent().Names({"Finish"}))
+                 .Goal("done")
+                 .Build();
+    Harness h({*j});
+    h.Ingest(Named("s1", 0, "Start", "eva@example.com"));
+    h.Ingest(Named("s2", 10, "Start", "eva@example.com"));   // While running.
+    h.Ingest(Named("f1", 20, "Finish", "eva@example.com"));
+    h.Ingest(Named("s3", 30, "Start", "eva@example.com"));   // After the end.
+    return h.engine->TakeActions().size();  // One "hello" per instance started.
+  };
+  EXPECT_EQ(run(v1::Reentry::REENTRY_NEVER, absl::ZeroDuration()), 1u);
+  EXPECT_EQ(run(v1::Reentry::REENTRY_AFTER_EXIT, absl::ZeroDuration()), 2u);
+  EXPECT_EQ(run(v1::Reentry::REENTRY_AFTER_EXIT, absl::Minutes(15)), 1u);  // s3 is 10 min after the end.
+  EXPECT_EQ(run(v1::Reentry::REENTRY_ALWAYS, absl::ZeroDuration()), 3u);
+}
+
+TEST(JourneyRuntimeTest, SplitsAreDeterministicAndFollowWeights) {
+  auto j = JourneyBuilder("offer", 1)
+               .Entry(OnEvent().Names({"Cart Abandoned"}))
+               .State("start")
+               .Split(OnEvent().Names({"Cart Abandoned"}), {{"treatment", 1}, {"control", 1}})
+               .After("start_done", absl::Hours(1))
+               .Goal("treatment")
+               .Goal("control")
+               .Exit("start_done")
+               .Build();
+  ASSERT_TRUE(j.ok()) << j.status();
+  auto run = [&] {
+    Harness h({*j});
+    for (int i = 0; i < 400; ++i) {
+      const std::string email = "c" + std::to_string(i) + "@example.com";
+      h.Ingest(Named("a" + std::to_string(i), i, "Cart Abandoned", email));
+      h.Ingest(Named("b" + std::to_string(i), i, "Cart Abandoned", email));
+    }
+    std::vector<std::string> branches;
+    for (int i = 0; i < 400; ++i) {
+      auto x = h.engine->Explain(h.engine->Context({"", "email", "c" + std::to_string(i) + "@example.com"})->profile);
+      branches.push_back(x->journeys.at(0).state);
+    }
+    return branches;
+  };
+  const auto first = run();
+  EXPECT_EQ(run(), first);  // Another engine, the same branches.
+  const auto treatment = std::count(first.begin(), first.end(), "treatment");
+  EXPECT_GT(treatment, 150);
+  EXPECT_LT(treatment, 250);
+}
+
+// "No order within 24h of the cart": the cart was seen on an anonymous cookie, the order on the email.
+// When an event links the two, the merged timeline decides.
+TEST(JourneyRuntimeTest, MergedProfilesRecomputeTheirJourneys) {
+  auto j = JourneyBuilder("cart_recovery", 1)
+               .Entry(OnEvent().Names({"Cart Updated"}))
+               .State("carted")
+               .On("bought", OnEvent().Kinds({v1::EVENT_KIND_ORDER}))
+               .After("abandoned", absl::Hours(24), {MakeAction("cart_reminder", "email")})
+               .Goal("bought")
+               .Exit("abandoned")
+               .Build();
+  EngineOptions options;
+  options.allowed_lateness = absl::Hours(48);
+  Harness h({*j}, options);
+  h.Ingest(Ev("c1", 0, v1::EVENT_KIND_TRACK, "Cart Updated").Id("cookie", "ck-1").In(v1::CHANNEL_WEB));
+  h.Ingest(Ev("o1", 60, v1::EVENT_KIND_ORDER, "Order Completed").Id("email", "eva@example.com").In(v1::CHANNEL_APP));
+  EXPECT_EQ(h.State("cookie", "ck-1", "cart_recovery"), "carted");
+  h.Ingest(Ev("l1", 120, v1::EVENT_KIND_IDENTIFY, "").Id("cookie", "ck-1").Id("email", "eva@example.com"));
+  EXPECT_EQ(h.State("cookie", "ck-1", "cart_recovery"), "<none>");  // Bought: the goal ended it.
+  ASSERT_TRUE(h.engine->AdvanceTime(At(10 * kDay)).ok());
+  EXPECT_TRUE(h.engine->TakeActions().empty());  // No reminder: the order was there.
+}
+
+TEST(JourneyRuntimeTest, AnyDeliveryOrderGivesTheSameStatesAndActionIds) {
+  std::vector<Ev> events;
+  for (int c = 0; c < 6; ++c) {
+    const std::string email = "c" + std::to_string(c) + "@example.com";
+    events.push_back(Named("r" + std::to_string(c), c * 100, "Reservation Created", email));
+    if (c % 3 == 0) events.push_back(Named("p" + std::to_string(c), c * 100 + 2000, "Reservation Picked Up", email));
+    if (c % 3 == 1) events.push_back(Named("x" + std::to_string(c), c * 100 + 1000, "Reservation Extended", email));
+  }
+  EngineOptions options;
+  options.allowed_lateness = absl::Hours(24 * 30);  // Everything within lateness: nothing final early.
+  auto run = [&](std::vector<Ev> order) {
+    Harness h({Reservation()}, options);
+    for (const Ev& e : order) h.Ingest(e);
+    EXPECT_TRUE(h.engine->AdvanceTime(At(60 * kDay)).ok());
+    std::set<std::string> ids;
+    for (const auto& a : h.engine->TakeActions()) ids.insert(a.id + " " + a.name);
+    return ids;
+  };
+  const auto reference = run(events);
+  // Every customer is reminded after 24h (c1, c4 after their extension); c0 and c3 then pick up
+  // (thank_you), the others are released: 6 + 2 + 4.
+  EXPECT_EQ(reference.size(), 12u);
+  std::mt19937 rng(3);
+  for (int round = 0; round < 8; ++round) {
+    std::vector<Ev> shuffled = events;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    EXPECT_EQ(run(shuffled), reference) << "round " << round;
+  }
+}
+
+TEST(JourneyRuntimeTest, ActionsAreHandedOutOnceAcrossReplays) {
+  EngineOptions options;
+  Harness h({Reservation()}, options);
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay)).ok());
+  ASSERT_EQ(h.engine->TakeActions().size(), 1u);
+  // A late event forces a rebuild of the journey; the same reminder is not handed out again.
+  h.Ingest(Named("late", 5, "Browse", "eva@example.com"));
+  EXPECT_TRUE(h.engine->TakeActions().empty());
+}
+
+TEST(JourneyRuntimeTest, LoadingRules) {
+  Harness h({Reservation()});
+  EXPECT_EQ(h.engine->AddJourney(Reservation()).code(), absl::StatusCode::kAlreadyExists);
+  JourneyDefinition bad = Reservation();
+  bad.mutable_states(0)->mutable_transitions(0)->set_to("nowhere");
+  EXPECT_EQ(h.engine->AddJourney(bad).code(), absl::StatusCode::kInvalidArgument);
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  JourneyDefinition v2 = Reservation();
+  v2.set_version(2);
+  EXPECT_EQ(h.engine->AddJourney(v2).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace omnijourney
