@@ -54,8 +54,26 @@ absl::Status JourneyCatalog::Add(const JourneyDefinition& def) {
     if (slot == nullptr || slot->def.version() < j->def.version()) slot = j.get();
   }
   latest_.clear();
-  for (const auto& [name, j] : latest) latest_.push_back(j);
+  entry_by_name_.clear();
+  entry_unnamed_.clear();
+  for (const auto& [name, j] : latest) {
+    latest_.push_back(j);
+    const auto& names = j->def.entry().trigger().names();
+    if (names.empty()) entry_unnamed_.push_back(j);
+    for (const std::string& n : names) entry_by_name_[n].push_back(j);
+  }
   return absl::OkStatus();
+}
+
+void JourneyCatalog::EntryCandidates(std::string_view name, std::vector<const CompiledJourney*>* out) const {
+  out->clear();
+  if (auto it = entry_by_name_.find(name); it != entry_by_name_.end()) out->assign(it->second.begin(), it->second.end());
+  out->insert(out->end(), entry_unnamed_.begin(), entry_unnamed_.end());
+  if (out->size() > 1) {
+    std::sort(out->begin(), out->end(),
+              [](const CompiledJourney* a, const CompiledJourney* b) { return a->def.name() < b->def.name(); });
+    out->erase(std::unique(out->begin(), out->end()), out->end());
+  }
 }
 
 std::optional<absl::Time> ProfileJourneys::Due(const JourneyInstance& inst, int transition) const {
@@ -208,8 +226,9 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
       break;
     }
   }
-  // Then entries.
-  for (const CompiledJourney* j : catalog_->latest()) {
+  // Then entries (only journeys whose trigger can match this event's name).
+  catalog_->EntryCandidates(e.view.name, &candidates_);
+  for (const CompiledJourney* j : candidates_) {
     const v1::Entry& entry = j->def.entry();
     if (!Matches(entry.trigger(), e)) continue;
     if (entry.has_condition() && !Eval(entry.condition(), facts_)) continue;

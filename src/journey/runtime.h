@@ -37,10 +37,16 @@ class JourneyCatalog {
   // Latest version per journey name, in name order.
   const std::vector<const CompiledJourney*>& latest() const { return latest_; }
   bool empty() const { return all_.empty(); }
+  // The latest journeys whose entry trigger could match an event named `name` (indexed by the
+  // trigger's names; triggers without names are always candidates), in name order. The cost does not
+  // grow with journeys that cannot match.
+  void EntryCandidates(std::string_view name, std::vector<const CompiledJourney*>* out) const;
 
  private:
   std::vector<std::unique_ptr<CompiledJourney>> all_;
   std::vector<const CompiledJourney*> latest_;
+  std::map<std::string, std::vector<const CompiledJourney*>, std::less<>> entry_by_name_;
+  std::vector<const CompiledJourney*> entry_unnamed_;
 };
 
 struct JourneyStep {
@@ -106,6 +112,7 @@ class ProfileJourneys {
   std::vector<EmittedAction> actions_;
   bool has_cursor_ = false;
   Key cursor_;
+  std::vector<const CompiledJourney*> candidates_;  // Scratch.
 };
 
 }  // namespace omnijourney::internal
