@@ -261,6 +261,92 @@ TEST(JourneyRuntimeTest, ActionsAreHandedOutOnceAcrossReplays) {
   EXPECT_TRUE(h.engine->TakeActions().empty());
 }
 
+JourneyDefinition Pinger() {
+  auto j = JourneyBuilder("pinger", 1)
+               .Entry(OnEvent().Names({"Ping"}))
+               .Reentry(v1::Reentry::REENTRY_ALWAYS)
+               .State("pinged", {MakeAction("sms_ping", "sms"), MakeAction("create_task")})
+               .On("done", OnEvent().Names({"Done"}))
+               .Goal("done")
+               .Build();
+  EXPECT_TRUE(j.ok()) << j.status();
+  return *j;
+}
+
+// 2026-11-02 21:30 UTC is 22:30 in Prague (UTC+1 in November).
+constexpr int64_t kEvening = 12 * 60 + 30;
+
+TEST(JourneyRuntimeTest, QuietHoursDeferActionsToTheMorningInTheProfilesZone) {
+  EngineOptions options;
+  options.actions.quiet_start_hour = 21;
+  options.actions.quiet_end_hour = 8;
+  options.actions.default_time_zone = "Europe/Prague";
+  Harness h({Pinger()}, options);
+  h.Ingest(Named("p1", kEvening, "Ping", "eva@example.com"));
+  auto now = h.engine->TakeActions();
+  ASSERT_THAT(Names(now), ::testing::ElementsAre("create_task"));  // Tasks have no channel: not deferred.
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kEvening + 9 * 60 + 29)).ok());  // 07:59 Prague.
+  EXPECT_TRUE(h.engine->TakeActions().empty());
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kEvening + 9 * 60 + 30)).ok());  // 08:00 Prague.
+  auto morning = h.engine->TakeActions();
+  ASSERT_THAT(Names(morning), ::testing::ElementsAre("sms_ping"));
+  EXPECT_EQ(morning[0].disposition, JourneyAction::Disposition::kDeferred);
+  EXPECT_THAT(morning[0].disposition_reason, HasSubstr("quiet hours 21:00-8:00 Europe/Prague"));
+  EXPECT_EQ(morning[0].handed_out, At(kEvening + 9 * 60 + 30));
+  EXPECT_EQ(morning[0].time, At(kEvening));
+
+  // 07:31 UTC: 08:31 in Prague, but 02:31 for a New York customer (their "timezone" trait): deferred
+  // to 08:00 New York time (13:00 UTC).
+  h.Ingest(Ev("id", kEvening + 600, v1::EVENT_KIND_IDENTIFY, "").Id("email", "joe@example.com")
+               .Trait("timezone", "America/New_York"));
+  h.Ingest(Named("p2", kEvening + 601, "Ping", "joe@example.com"));
+  ASSERT_THAT(Names(h.engine->TakeActions()), ::testing::ElementsAre("create_task"));
+  h.Ingest(Named("p3", kEvening + 602, "Ping", "eva@example.com"));  // Eva (Prague): delivered now.
+  auto eva = h.engine->TakeActions();
+  ASSERT_THAT(Names(eva), ::testing::ElementsAre("sms_ping", "create_task"));
+  EXPECT_EQ(eva[0].disposition, JourneyAction::Disposition::kDeliver);
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kEvening + 15 * 60 + 30)).ok());  // 13:00 UTC.
+  auto joe = h.engine->TakeActions();
+  ASSERT_THAT(Names(joe), ::testing::ElementsAre("sms_ping"));
+  EXPECT_THAT(joe[0].disposition_reason, HasSubstr("America/New_York"));
+}
+
+TEST(JourneyRuntimeTest, QuietHoursCanSuppressAndCapsLimitPerChannelAndDay) {
+  EngineOptions options;
+  options.actions.quiet_start_hour = 21;
+  options.actions.quiet_end_hour = 8;
+  options.actions.quiet_policy = ActionOptions::QuietPolicy::kSuppress;
+  options.actions.max_per_channel_per_day = 1;
+  Harness h({Pinger()}, options);
+  h.Ingest(Named("p1", kEvening, "Ping", "eva@example.com"));  // 21:30 UTC: quiet.
+  auto quiet = h.engine->TakeActions();
+  ASSERT_EQ(quiet.size(), 2u);
+  EXPECT_EQ(quiet[0].disposition, JourneyAction::Disposition::kSuppressed);
+  EXPECT_THAT(quiet[0].disposition_reason, HasSubstr("quiet hours"));
+  // Next day at 10:00 and 11:00 UTC: the first SMS goes, the second is over the cap; tasks are not capped.
+  h.Ingest(Named("p2", kDay + 60, "Ping", "eva@example.com"));
+  h.Ingest(Named("p3", kDay + 120, "Ping", "eva@example.com"));
+  auto day = h.engine->TakeActions();
+  ASSERT_EQ(day.size(), 4u);
+  EXPECT_EQ(day[0].disposition, JourneyAction::Disposition::kDeliver);
+  EXPECT_EQ(day[1].name, "create_task");
+  EXPECT_EQ(day[2].disposition, JourneyAction::Disposition::kSuppressed);
+  EXPECT_THAT(day[2].disposition_reason, HasSubstr("frequency cap 1 per day on sms"));
+  EXPECT_EQ(day[3].disposition, JourneyAction::Disposition::kDeliver);
+}
+
+TEST(JourneyRuntimeTest, BadActionOptionsAreErrors) {
+  EngineOptions a;
+  a.actions.quiet_start_hour = 24;
+  EXPECT_THAT(std::string(Engine::Open(a).status().message()), HasSubstr("quiet_start_hour"));
+  EngineOptions b;
+  b.actions.default_time_zone = "Mars/Olympus";
+  EXPECT_THAT(std::string(Engine::Open(b).status().message()), HasSubstr("actions.default_time_zone"));
+  EngineOptions c;
+  c.actions.max_per_channel_per_day = -1;
+  EXPECT_THAT(std::string(Engine::Open(c).status().message()), HasSubstr("max_per_channel_per_day"));
+}
+
 TEST(JourneyRuntimeTest, LoadingRules) {
   Harness h({Reservation()});
   EXPECT_EQ(h.engine->AddJourney(Reservation()).code(), absl::StatusCode::kAlreadyExists);

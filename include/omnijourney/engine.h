@@ -63,6 +63,12 @@ struct JourneyAction {
   std::map<std::string, std::string> parameters;
   absl::Time time;    // Event time of the transition.
   std::string cause;  // "source/event_id" of the triggering event, or "timeout@<time>".
+  // What the host should do with it (EngineOptions::actions): deliver it, deliver it now that the
+  // quiet hours are over (deferred), or not at all (suppressed: frequency cap or quiet hours).
+  enum class Disposition { kDeliver, kDeferred, kSuppressed };
+  Disposition disposition = Disposition::kDeliver;
+  std::string disposition_reason;  // Why deferred or suppressed; empty for kDeliver.
+  absl::Time handed_out;           // Engine time it was handed out (later than `time` when deferred).
 };
 
 // One journey instance of a profile and how it got where it is.

@@ -58,6 +58,26 @@ struct ContextOptions {
   absl::Duration reply_window = absl::Hours(72);
 };
 
+// What the engine does with journey actions for customer-facing channels (actions with a channel;
+// tasks without one are never capped or deferred).
+struct ActionOptions {
+  // At most this many actions per profile, channel and local calendar day; further ones are handed
+  // out as suppressed. Default: 0 (no cap).
+  int max_per_channel_per_day = 0;
+  // Quiet hours in the profile's local time, [quiet_start_hour, quiet_end_hour), wrapping midnight
+  // when start > end (21 and 8: 21:00-08:00). Equal hours: no quiet hours. Default: 0, 0 (none).
+  int quiet_start_hour = 0;
+  int quiet_end_hour = 0;
+  enum class QuietPolicy {
+    kDefer,     // Handed out when the quiet hours end (marked deferred).
+    kSuppress,  // Handed out at once, marked suppressed.
+  };
+  // Default: kDefer.
+  QuietPolicy quiet_policy = QuietPolicy::kDefer;
+  // IANA time zone of profiles without a "timezone" trait. Default: "UTC".
+  std::string default_time_zone = "UTC";
+};
+
 struct EngineOptions {
   ValidationOptions validation;
   IdentityOptions identity;
@@ -82,6 +102,7 @@ struct EngineOptions {
   // this. Late events within it are placed in order and change the outcome; later ones cannot take
   // back what was handed out. Default: 0 (immediately).
   absl::Duration allowed_lateness = absl::ZeroDuration();
+  ActionOptions actions;
 };
 
 }  // namespace omnijourney

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <deque>
 #include <memory>
+#include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -24,10 +27,19 @@ namespace omnijourney {
 namespace internal {
 namespace {
 
+struct DeferredLess {
+  bool operator()(const std::tuple<absl::Time, int64_t, JourneyAction>& a,
+                  const std::tuple<absl::Time, int64_t, JourneyAction>& b) const {
+    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+  }
+};
+
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph)
-      : options_(options), clock_(options.clock ? options.clock : RealClock()), graph_(std::move(graph)) {}
+  EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone)
+      : options_(options), clock_(options.clock ? options.clock : RealClock()), graph_(std::move(graph)) {
+    default_zone_ = zone;
+  }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
     absl::MutexLock lock(&mu_);
@@ -365,8 +377,95 @@ class EngineImpl final : public Engine {
     }
   }
 
+  bool PolicyActive() const {
+    const ActionOptions& o = options_.actions;
+    return o.max_per_channel_per_day > 0 || o.quiet_start_hour != o.quiet_end_hour;
+  }
+
+  // The profile's time zone: its "timezone" trait when it names a known zone, else the default.
+  absl::TimeZone ZoneOf(const CustomerContext* ctx) const {
+    absl::TimeZone tz = default_zone_;
+    if (ctx != nullptr) {
+      if (auto it = ctx->traits.find("timezone"); it != ctx->traits.end()) {
+        absl::TimeZone own;
+        if (absl::LoadTimeZone(it->second.value, &own)) tz = own;
+      }
+    }
+    return tz;
+  }
+
+  // Applies quiet hours and frequency caps to an action for a customer-facing channel, then queues it
+  // (or holds it until the quiet hours end).
+  void Dispose(JourneyAction action, const CustomerContext* ctx) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const ActionOptions& o = options_.actions;
+    if (action.channel.empty() || !PolicyActive()) {
+      outbox_.push_back(std::move(action));
+      return;
+    }
+    const absl::TimeZone tz = ZoneOf(ctx);
+    const absl::Time at = action.handed_out;
+    const absl::CivilHour hour = absl::ToCivilHour(at, tz);
+    const int h = hour.hour();
+    const int start = o.quiet_start_hour, end = o.quiet_end_hour;
+    const bool quiet = start != end && (start < end ? (h >= start && h < end) : (h >= start || h < end));
+    if (quiet) {
+      const std::string why = absl::StrCat("quiet hours ", start, ":00-", end, ":00 ", tz.name());
+      if (o.quiet_policy == ActionOptions::QuietPolicy::kSuppress) {
+        action.disposition = JourneyAction::Disposition::kSuppressed;
+        action.disposition_reason = why;
+        outbox_.push_back(std::move(action));
+        return;
+      }
+      // The next local end hour after `at`.
+      absl::CivilDay day = absl::CivilDay(hour);
+      if (h >= end) day += 1;
+      action.handed_out = absl::FromCivil(absl::CivilHour(day.year(), day.month(), day.day(), end), tz);
+      action.disposition = JourneyAction::Disposition::kDeferred;
+      action.disposition_reason = absl::StrCat(why, ": deferred from ", FormatRfc3339(at));
+      deferred_.insert({action.handed_out, deferred_seq_++, std::move(action)});
+      return;
+    }
+    if (o.max_per_channel_per_day > 0) {
+      const absl::CivilDay day = absl::ToCivilDay(at, tz);
+      int& sent = sent_per_day_[{action.profile, action.channel, absl::FormatCivilTime(day)}];
+      if (sent >= o.max_per_channel_per_day) {
+        action.disposition = JourneyAction::Disposition::kSuppressed;
+        action.disposition_reason = absl::StrCat("frequency cap ", o.max_per_channel_per_day, " per day on ",
+                                                 action.channel, " reached on ", absl::FormatCivilTime(day));
+        outbox_.push_back(std::move(action));
+        return;
+      }
+      ++sent;
+    }
+    outbox_.push_back(std::move(action));
+  }
+
+  // Hands out deferred actions whose quiet hours are over (caps apply on the day they go out).
+  void ReleaseDeferred() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const absl::Time limit = TimerTime();
+    while (!deferred_.empty() && std::get<0>(*deferred_.begin()) <= limit) {
+      auto node = deferred_.extract(deferred_.begin());
+      JourneyAction action = std::move(std::get<2>(node.value()));
+      const ActionOptions& o = options_.actions;
+      if (o.max_per_channel_per_day > 0) {
+        auto ctx = ContextLocked(action.profile);
+        const absl::CivilDay day = absl::ToCivilDay(action.handed_out, ZoneOf(ctx.ok() ? &*ctx : nullptr));
+        int& sent = sent_per_day_[{action.profile, action.channel, absl::FormatCivilTime(day)}];
+        if (sent >= o.max_per_channel_per_day) {
+          action.disposition = JourneyAction::Disposition::kSuppressed;
+          action.disposition_reason = absl::StrCat(action.disposition_reason, "; then frequency cap ",
+                                                   o.max_per_channel_per_day, " per day on ", action.channel);
+        } else {
+          ++sent;
+        }
+      }
+      outbox_.push_back(std::move(action));
+    }
+  }
+
   // Hands out the actions of touched profiles whose time has come (each id once).
   void ReleaseActions() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ReleaseDeferred();
     const absl::Time limit = TimerTime();
     std::vector<ProfileId> still_pending;
     for (ProfileId id : touched_) {
@@ -390,14 +489,19 @@ class EngineImpl final : public Engine {
         out.to_state = a.to_state;
         out.name = a.action.name();
         out.channel = a.action.channel();
-        if (out.channel == "preferred") {
-          auto ctx = ContextLocked(id);
-          if (ctx.ok() && ctx->preferred_channel) out.channel = std::string(ChannelName(*ctx->preferred_channel));
+        const bool needs_context = out.channel == "preferred" || (!out.channel.empty() && PolicyActive());
+        std::optional<CustomerContext> ctx;
+        if (needs_context) {
+          if (auto c = ContextLocked(id); c.ok()) ctx = *std::move(c);
+        }
+        if (out.channel == "preferred" && ctx && ctx->preferred_channel) {
+          out.channel = std::string(ChannelName(*ctx->preferred_channel));
         }
         out.parameters.insert(a.action.parameters().begin(), a.action.parameters().end());
         out.time = a.time;
         out.cause = a.cause;
-        outbox_.push_back(std::move(out));
+        out.handed_out = std::max(a.time, limit);
+        Dispose(std::move(out), ctx ? &*ctx : nullptr);
       }
       if (pending) still_pending.push_back(id);
     }
@@ -464,6 +568,11 @@ class EngineImpl final : public Engine {
   absl::flat_hash_map<ProfileId, absl::Time> timer_of_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::string> released_ ABSL_GUARDED_BY(mu_);
   std::vector<JourneyAction> outbox_ ABSL_GUARDED_BY(mu_);
+  absl::TimeZone default_zone_;
+  // Deferred actions by the time they go out (sequence keeps equal times in order).
+  std::set<std::tuple<absl::Time, int64_t, JourneyAction>, DeferredLess> deferred_ ABSL_GUARDED_BY(mu_);
+  int64_t deferred_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::tuple<ProfileId, std::string, std::string>, int> sent_per_day_ ABSL_GUARDED_BY(mu_);
   int64_t entries_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
@@ -485,7 +594,17 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   if (identity.clock == nullptr) identity.clock = options.clock;
   auto graph = IdentityGraph::Create(identity);
   if (!graph.ok()) return internal::Prefixed("identity.", graph.status());
-  return std::unique_ptr<Engine>(new internal::EngineImpl(options, *std::move(graph)));
+  const ActionOptions& a = options.actions;
+  if (a.max_per_channel_per_day < 0) return absl::InvalidArgumentError("actions.max_per_channel_per_day: must be >= 0");
+  if (a.quiet_start_hour < 0 || a.quiet_start_hour > 23 || a.quiet_end_hour < 0 || a.quiet_end_hour > 23) {
+    return absl::InvalidArgumentError("actions.quiet_start_hour/quiet_end_hour: must be 0-23");
+  }
+  absl::TimeZone zone;
+  if (!absl::LoadTimeZone(a.default_time_zone, &zone)) {
+    return absl::InvalidArgumentError(absl::StrCat("actions.default_time_zone: unknown time zone '", a.default_time_zone, "'"));
+  }
+  if (options.allowed_lateness < absl::ZeroDuration()) return absl::InvalidArgumentError("allowed_lateness: must be >= 0");
+  return std::unique_ptr<Engine>(new internal::EngineImpl(options, *std::move(graph), zone));
 }
 
 std::string ProfileExplanation::ToString() const {
