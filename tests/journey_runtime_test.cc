@@ -356,7 +356,58 @@ TEST(JourneyRuntimeTest, LoadingRules) {
   h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
   JourneyDefinition v2 = Reservation();
   v2.set_version(2);
-  EXPECT_EQ(h.engine->AddJourney(v2).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(h.engine->AddJourney(v2).ok());
+  JourneyDefinition v0 = Reservation();
+  v0.set_version(0);
+  EXPECT_EQ(h.engine->AddJourney(v0).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(JourneyRuntimeTest, JourneysLoadedLaterIgnoreHistoryAndMigrateRunningInstances) {
+  Harness h({Reservation()});
+  h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));
+  h.Ingest(Named("r2", 1, "Reservation Created", "jan@example.com"));
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay + 1)).ok());  // Jan and Eva: reminded.
+  h.Ingest(Named("x", kDay + 2, "Reservation Extended", "ola@example.com"));
+  h.engine->TakeActions();
+  // Version 2: "reminded" becomes "last_call" (with its own 6h timeout); "reserved" is not mapped.
+  auto v2 = JourneyBuilder("reservation", 2)
+                .Entry(OnEvent().Names({"Reservation Created"}))
+                .State("reserved")
+                .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+                .After("last_call", absl::Hours(12))
+                .State("last_call")
+                .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+                .After("expired", absl::Hours(6), {MakeAction("release_item_v2")})
+                .Goal("picked_up")
+                .Exit("expired")
+                .Migrate(1, {{"reminded", "last_call"}})
+                .Build();
+  ASSERT_TRUE(v2.ok()) << v2.status();
+  ASSERT_TRUE(h.engine->AddJourney(*v2).ok());
+  // A journey loaded now does not start on Eva's old "Browse"-like history.
+  auto later = JourneyBuilder("browse", 1).Entry(OnEvent().Names({"Reservation Created"})).Goal("seen").Build();
+  ASSERT_TRUE(h.engine->AddJourney(*later).ok());
+  // Eva's next event advances her journeys: her v1 instance (reminded) migrates to v2 last_call.
+  h.Ingest(Named("e1", kDay + 3, "Browse", "eva@example.com"));
+  auto eva = h.engine->Context({"", "email", "eva@example.com"});
+  ASSERT_EQ(eva->journeys.size(), 1u);
+  EXPECT_EQ(eva->journeys[0].version, 2);
+  EXPECT_EQ(eva->journeys[0].state, "last_call");
+  // A new reservation starts on v2 and also enters the journey loaded later.
+  h.Ingest(Named("r3", kDay + 4, "Reservation Created", "ola@example.com"));
+  auto ola = h.engine->Context({"", "email", "ola@example.com"});
+  ASSERT_EQ(ola->journeys.size(), 1u);  // "browse" ended at once (goal); reservation v2 runs.
+  EXPECT_EQ(ola->journeys[0].version, 2);
+  auto explained = h.engine->Explain(ola->profile);
+  ASSERT_EQ(explained->journeys.size(), 2u);
+  // Expiry follows v2's definition for the migrated instance: 6h after entering "reminded" at 24h.
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay + 6 * 60)).ok());
+  std::vector<std::string> names;
+  for (const auto& a : h.engine->TakeActions()) names.push_back(a.name + ":" + a.journey + "v" + std::to_string(a.version));
+  EXPECT_THAT(names, ::testing::Contains("release_item_v2:reservationv2"));
+  EXPECT_EQ(h.engine->Explain(eva->profile)->journeys.size(), 1u);  // "browse" did not start on r1.
+  auto steps = h.engine->Explain(eva->profile)->ToString();
+  EXPECT_THAT(steps, HasSubstr("migrated v1->v2"));
 }
 
 }  // namespace

@@ -120,9 +120,12 @@ class Engine {
   // per event; a bad event does not stop the others.
   virtual std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& events) = 0;
 
-  // Loads a journey definition (validated). New instances start on the latest version of a journey.
-  // FailedPrecondition once events have been ingested (loading journeys into a running engine, with
-  // versions and migrations, comes later); AlreadyExists for a loaded (name, version).
+  // Loads a journey definition (validated). Loaded before the first event, it applies to all events.
+  // Loaded later, it is active from the engine's current time: earlier events do not start instances
+  // of it, events from then on start instances of the highest active version, and running instances
+  // of older versions move to it by its `migrations` state maps (unmapped ones stay on their version).
+  // A profile's instances migrate when the profile's journeys next advance (its next event or due
+  // timeout). AlreadyExists for a loaded (name, version); InvalidArgument for a lower version.
   virtual absl::Status AddJourney(const JourneyDefinition& journey) = 0;
   // Actions handed out since the last call, in the order they became due.
   virtual std::vector<JourneyAction> TakeActions() = 0;

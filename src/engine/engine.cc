@@ -74,11 +74,10 @@ class EngineImpl final : public Engine {
 
   absl::Status AddJourney(const JourneyDefinition& journey) override {
     absl::MutexLock lock(&mu_);
-    if (stats_.events > 0) {
-      return absl::FailedPreconditionError(
-          "journeys must be loaded before the first event is ingested (their state is derived from all events)");
-    }
-    return catalog_.Add(journey);
+    // Loaded before any event: it applies to every event. Later: from now on (history does not start
+    // instances; running instances of older versions migrate now, see JourneyCatalog).
+    const absl::Time active_from = stats_.events == 0 ? absl::InfinitePast() : NowLocked();
+    return catalog_.Add(journey, active_from);
   }
 
   std::vector<JourneyAction> TakeActions() override {

@@ -35,45 +35,101 @@ std::string ActionId(const CompiledJourney& j, const std::string& start_key, con
 
 }  // namespace
 
-absl::Status JourneyCatalog::Add(const JourneyDefinition& def) {
+absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active_from) {
   if (absl::Status s = ValidateJourney(def); !s.ok()) return s;
-  for (const auto& j : all_) {
-    if (j->def.name() == def.name() && j->def.version() == def.version()) {
+  auto& versions = versions_[def.name()];
+  for (const CompiledJourney* v : versions) {
+    if (v->def.version() == def.version()) {
       return absl::AlreadyExistsError(absl::StrCat("journey '", def.name(), "' version ", def.version(), " is already loaded"));
+    }
+    if (v->def.version() > def.version()) {
+      return absl::InvalidArgumentError(absl::StrCat("journey '", def.name(), "' version ", def.version(),
+                                                     ": version ", v->def.version(), " is already loaded (versions only go up)"));
+    }
+    if (v->active_from > active_from) {
+      return absl::InvalidArgumentError(absl::StrCat("journey '", def.name(), "': activation times must not go back"));
     }
   }
   auto c = std::make_unique<CompiledJourney>();
   c->def = def;
+  c->active_from = active_from;
   for (int i = 0; i < def.states_size(); ++i) c->state_index.emplace(def.states(i).name(), i);
   c->first_state = def.entry().state().empty() ? 0 : c->state_index.at(def.entry().state());
+  versions.push_back(c.get());
+  if (def.migrations_size() > 0) {
+    migrating_.push_back(c.get());
+    std::stable_sort(migrating_.begin(), migrating_.end(), [](const CompiledJourney* a, const CompiledJourney* b) {
+      return a->active_from < b->active_from;
+    });
+  }
+  // Entry index by event name (journey names, deduplicated).
+  auto add_unique = [](std::vector<std::string>& list, const std::string& name) {
+    if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
+  };
+  if (def.entry().trigger().names().empty()) add_unique(entry_unnamed_, def.name());
+  for (const std::string& n : def.entry().trigger().names()) add_unique(entry_by_name_[n], def.name());
   all_.push_back(std::move(c));
-  // Latest version per name.
-  std::map<std::string, const CompiledJourney*> latest;
-  for (const auto& j : all_) {
-    auto& slot = latest[j->def.name()];
-    if (slot == nullptr || slot->def.version() < j->def.version()) slot = j.get();
-  }
-  latest_.clear();
-  entry_by_name_.clear();
-  entry_unnamed_.clear();
-  for (const auto& [name, j] : latest) {
-    latest_.push_back(j);
-    const auto& names = j->def.entry().trigger().names();
-    if (names.empty()) entry_unnamed_.push_back(j);
-    for (const std::string& n : names) entry_by_name_[n].push_back(j);
-  }
   return absl::OkStatus();
 }
 
-void JourneyCatalog::EntryCandidates(std::string_view name, std::vector<const CompiledJourney*>* out) const {
-  out->clear();
-  if (auto it = entry_by_name_.find(name); it != entry_by_name_.end()) out->assign(it->second.begin(), it->second.end());
-  out->insert(out->end(), entry_unnamed_.begin(), entry_unnamed_.end());
-  if (out->size() > 1) {
-    std::sort(out->begin(), out->end(),
-              [](const CompiledJourney* a, const CompiledJourney* b) { return a->def.name() < b->def.name(); });
-    out->erase(std::unique(out->begin(), out->end()), out->end());
+const CompiledJourney* JourneyCatalog::Active(const std::string& name, absl::Time t) const {
+  auto it = versions_.find(name);
+  if (it == versions_.end()) return nullptr;
+  const CompiledJourney* best = nullptr;
+  for (const CompiledJourney* v : it->second) {
+    if (v->active_from <= t && (best == nullptr || v->def.version() > best->def.version())) best = v;
   }
+  return best;
+}
+
+void JourneyCatalog::EntryCandidates(std::string_view name, absl::Time t,
+                                     std::vector<const CompiledJourney*>* out) const {
+  out->clear();
+  auto consider = [&](const std::string& journey) {
+    const CompiledJourney* v = Active(journey, t);
+    if (v == nullptr) return;
+    // The active version's own trigger must name this event (an older version's may have).
+    const auto& names = v->def.entry().trigger().names();
+    if (!names.empty() && std::find(names.begin(), names.end(), name) == names.end()) return;
+    if (std::find(out->begin(), out->end(), v) == out->end()) out->push_back(v);
+  };
+  if (auto it = entry_by_name_.find(name); it != entry_by_name_.end()) {
+    for (const std::string& j : it->second) consider(j);
+  }
+  for (const std::string& j : entry_unnamed_) consider(j);
+  std::sort(out->begin(), out->end(),
+            [](const CompiledJourney* a, const CompiledJourney* b) { return a->def.name() < b->def.name(); });
+}
+
+void ProfileJourneys::Migrate(const CompiledJourney& to) {
+  for (JourneyInstance& inst : instances_) {
+    if (inst.ended || inst.journey->def.name() != to.def.name() || inst.journey == &to) continue;
+    for (const v1::Migration& m : to.def.migrations()) {
+      if (m.from_version() != inst.journey->def.version()) continue;
+      const std::string& from_state = inst.journey->def.states(inst.state).name();
+      auto mapped = m.state_map().find(from_state);
+      if (mapped == m.state_map().end()) break;  // Unmapped: stays on its version.
+      inst.history.push_back({from_state, mapped->second,
+                              absl::StrCat("migrated v", inst.journey->def.version(), "->v", to.def.version()),
+                              to.active_from, "migration"});
+      inst.journey = &to;
+      inst.state = to.state_index.at(mapped->second);
+      inst.skipped_timeouts = 0;  // Keeps entered and timer_base: the state continues.
+      break;
+    }
+  }
+}
+
+void ProfileJourneys::Advance(absl::Time limit, bool inclusive) {
+  const auto& migrating = catalog_->migrating();
+  while (migrations_done_ < migrating.size()) {
+    const CompiledJourney* m = migrating[migrations_done_];
+    if (inclusive ? m->active_from > limit : m->active_from >= limit) break;
+    FireTimers(m->active_from, /*inclusive=*/false);  // Timeouts before the switch run on the old version.
+    Migrate(*m);
+    ++migrations_done_;
+  }
+  FireTimers(limit, inclusive);
 }
 
 std::optional<absl::Time> ProfileJourneys::Due(const JourneyInstance& inst, int transition) const {
@@ -179,11 +235,17 @@ void ProfileJourneys::FireTimers(absl::Time limit, bool inclusive) {
   }
 }
 
-void ProfileJourneys::AdvanceTo(absl::Time t) { FireTimers(t, /*inclusive=*/true); }
+void ProfileJourneys::AdvanceTo(absl::Time t) { Advance(t, /*inclusive=*/true); }
 
 void ProfileJourneys::Apply(const StoredEntry& e) {
   const absl::Time t = e.view.time;
-  FireTimers(t, /*inclusive=*/false);
+  Advance(t, /*inclusive=*/false);
+  // A migration activated exactly at t applies before the event.
+  const auto& migrating = catalog_->migrating();
+  while (migrations_done_ < migrating.size() && migrating[migrations_done_]->active_from <= t) {
+    Migrate(*migrating[migrations_done_]);
+    ++migrations_done_;
+  }
   facts_.Observe(e);
   facts_.SetNow(t);
   has_cursor_ = true;
@@ -227,7 +289,7 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
     }
   }
   // Then entries (only journeys whose trigger can match this event's name).
-  catalog_->EntryCandidates(e.view.name, &candidates_);
+  catalog_->EntryCandidates(e.view.name, t, &candidates_);
   for (const CompiledJourney* j : candidates_) {
     const v1::Entry& entry = j->def.entry();
     if (!Matches(entry.trigger(), e)) continue;

@@ -27,26 +27,31 @@ struct CompiledJourney {
   JourneyDefinition def;
   std::map<std::string, int, std::less<>> state_index;
   int first_state = 0;
+  // Events before this time do not start instances of this version; running instances of older
+  // versions migrate (by def.migrations) at this time. InfinitePast for journeys loaded before any event.
+  absl::Time active_from = absl::InfinitePast();
 };
 
-// All loaded definitions. New instances start on the latest version of each journey.
+// All loaded definitions. An event at time t starts instances of the highest version active at t.
 class JourneyCatalog {
  public:
-  absl::Status Add(const JourneyDefinition& def);
-  const std::vector<std::unique_ptr<CompiledJourney>>& all() const { return all_; }
-  // Latest version per journey name, in name order.
-  const std::vector<const CompiledJourney*>& latest() const { return latest_; }
+  absl::Status Add(const JourneyDefinition& def, absl::Time active_from = absl::InfinitePast());
   bool empty() const { return all_.empty(); }
-  // The latest journeys whose entry trigger could match an event named `name` (indexed by the
-  // trigger's names; triggers without names are always candidates), in name order. The cost does not
-  // grow with journeys that cannot match.
-  void EntryCandidates(std::string_view name, std::vector<const CompiledJourney*>* out) const;
+  // Journeys whose entry trigger could match an event named `name` at time `t`: per journey name the
+  // highest version active at t, indexed by the trigger's names (triggers without names are always
+  // candidates), in name order. The cost does not grow with journeys that cannot match.
+  void EntryCandidates(std::string_view name, absl::Time t, std::vector<const CompiledJourney*>* out) const;
+  // Versions that migrate running instances, by activation time.
+  const std::vector<const CompiledJourney*>& migrating() const { return migrating_; }
 
  private:
+  const CompiledJourney* Active(const std::string& name, absl::Time t) const;
+
   std::vector<std::unique_ptr<CompiledJourney>> all_;
-  std::vector<const CompiledJourney*> latest_;
-  std::map<std::string, std::vector<const CompiledJourney*>, std::less<>> entry_by_name_;
-  std::vector<const CompiledJourney*> entry_unnamed_;
+  std::map<std::string, std::vector<const CompiledJourney*>> versions_;  // Name -> by version.
+  std::map<std::string, std::vector<std::string>, std::less<>> entry_by_name_;  // Event name -> journeys.
+  std::vector<std::string> entry_unnamed_;
+  std::vector<const CompiledJourney*> migrating_;
 };
 
 struct JourneyStep {
@@ -100,8 +105,11 @@ class ProfileJourneys {
 
  private:
   using Key = std::tuple<absl::Time, std::string, std::string>;
-  // Fires timeouts due before `limit` (or at it when `inclusive`).
+  // Fires timeouts due before `limit` (or at it when `inclusive`), applying version migrations at
+  // their activation times in between.
+  void Advance(absl::Time limit, bool inclusive);
   void FireTimers(absl::Time limit, bool inclusive);
+  void Migrate(const CompiledJourney& to);
   void Enter(JourneyInstance& inst, int state, absl::Time t, const std::string& from, const std::string& transition,
              const std::string& cause, const v1::Transition* via, int branch);
   std::optional<absl::Time> Due(const JourneyInstance& inst, int transition) const;
@@ -113,6 +121,7 @@ class ProfileJourneys {
   bool has_cursor_ = false;
   Key cursor_;
   std::vector<const CompiledJourney*> candidates_;  // Scratch.
+  size_t migrations_done_ = 0;  // Prefix of catalog_->migrating() applied.
 };
 
 }  // namespace omnijourney::internal
