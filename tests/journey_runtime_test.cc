@@ -236,12 +236,22 @@ TEST(JourneyRuntimeTest, AnyDeliveryOrderGivesTheSameStatesAndActionIds) {
     EXPECT_TRUE(h.engine->AdvanceTime(At(60 * kDay)).ok());
     std::set<std::string> ids;
     for (const auto& a : h.engine->TakeActions()) ids.insert(a.id + " " + a.name);
+    // Final states and paths, per customer.
+    for (int c = 0; c < 6; ++c) {
+      auto ctx = h.engine->Context({"", "email", "c" + std::to_string(c) + "@example.com"});
+      auto x = h.engine->Explain(ctx->profile);
+      std::string path = "c" + std::to_string(c) + ":";
+      for (const auto& j : x->journeys) {
+        for (const auto& step : j.steps) path += " " + step.to + "@" + FormatRfc3339(step.time);
+      }
+      ids.insert(path);
+    }
     return ids;
   };
   const auto reference = run(events);
   // Every customer is reminded after 24h (c1, c4 after their extension); c0 and c3 then pick up
   // (thank_you), the others are released: 6 + 2 + 4.
-  EXPECT_EQ(reference.size(), 12u);
+  EXPECT_EQ(reference.size(), 12u + 6u);
   std::mt19937 rng(3);
   for (int round = 0; round < 8; ++round) {
     std::vector<Ev> shuffled = events;
