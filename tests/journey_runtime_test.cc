@@ -114,6 +114,18 @@ TEST(JourneyRuntimeTest, TimeoutsFireInEventTimeAndOnlyWhenDue) {
   EXPECT_EQ(ctx->journeys[0].time_in_state, absl::Minutes(90));
 }
 
+TEST(JourneyRuntimeTest, ActionsOfManyProfilesComeOutInTimeOrder) {
+  Harness h({Reservation()});
+  for (int c = 0; c < 50; ++c) {
+    h.Ingest(Named("r" + std::to_string(c), 49 - c, "Reservation Created", "c" + std::to_string(c) + "@example.com"));
+  }
+  ASSERT_TRUE(h.engine->AdvanceTime(At(kDay + 100)).ok());
+  const auto actions = h.engine->TakeActions();
+  ASSERT_EQ(actions.size(), 50u);
+  EXPECT_TRUE(std::is_sorted(actions.begin(), actions.end(),
+                             [](const JourneyAction& a, const JourneyAction& b) { return a.time < b.time; }));
+}
+
 TEST(JourneyRuntimeTest, HoldUntilResetsTheTimer) {
   Harness h({Reservation()});
   h.Ingest(Named("r1", 0, "Reservation Created", "eva@example.com"));

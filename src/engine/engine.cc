@@ -250,7 +250,8 @@ class EngineImpl final : public Engine {
       for (const JourneyInstance& inst : j->second->instances()) {
         if (inst.ended) continue;
         ctx.journeys.push_back({inst.journey->def.name(), inst.journey->def.version(),
-                                inst.journey->def.states(inst.state).name(), inst.entered, ctx.as_of - inst.entered});
+                                inst.journey->def.states(inst.state).name(), inst.entered,
+                                std::max(absl::ZeroDuration(), ctx.as_of - inst.entered)});
       }
     }
     return ctx;
@@ -467,42 +468,53 @@ class EngineImpl final : public Engine {
     ReleaseDeferred();
     const absl::Time limit = TimerTime();
     std::vector<ProfileId> still_pending;
+    // Due actions of every touched profile, handed out in time order (then profile, then emission).
+    std::vector<std::tuple<absl::Time, ProfileId, size_t, const EmittedAction*>> due;
     for (ProfileId id : touched_) {
       auto j = journeys_.find(id);
       if (j == journeys_.end()) continue;
       bool pending = false;
-      for (const EmittedAction& a : j->second->actions()) {
+      const auto& actions = j->second->actions();
+      for (size_t i = 0; i < actions.size(); ++i) {
+        const EmittedAction& a = actions[i];
         if (released_.contains(a.id)) continue;
         if (a.time > limit) {
           pending = true;
           continue;
         }
-        released_.insert(a.id);
-        JourneyAction out;
-        out.id = a.id;
-        out.profile = id;
-        out.journey = a.journey;
-        out.version = a.version;
-        out.transition = a.transition;
-        out.from_state = a.from_state;
-        out.to_state = a.to_state;
-        out.name = a.action.name();
-        out.channel = a.action.channel();
-        const bool needs_context = out.channel == "preferred" || (!out.channel.empty() && PolicyActive());
-        std::optional<CustomerContext> ctx;
-        if (needs_context) {
-          if (auto c = ContextLocked(id); c.ok()) ctx = *std::move(c);
-        }
-        if (out.channel == "preferred" && ctx && ctx->preferred_channel) {
-          out.channel = std::string(ChannelName(*ctx->preferred_channel));
-        }
-        out.parameters.insert(a.action.parameters().begin(), a.action.parameters().end());
-        out.time = a.time;
-        out.cause = a.cause;
-        out.handed_out = std::max(a.time, limit);
-        Dispose(std::move(out), ctx ? &*ctx : nullptr);
+        due.emplace_back(a.time, id, i, &a);
       }
       if (pending) still_pending.push_back(id);
+    }
+    std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
+      return std::tie(std::get<0>(x), std::get<1>(x), std::get<2>(x)) < std::tie(std::get<0>(y), std::get<1>(y), std::get<2>(y));
+    });
+    for (const auto& [time, id, index, action] : due) {
+      const EmittedAction& a = *action;
+      if (!released_.insert(a.id).second) continue;
+      JourneyAction out;
+      out.id = a.id;
+      out.profile = id;
+      out.journey = a.journey;
+      out.version = a.version;
+      out.transition = a.transition;
+      out.from_state = a.from_state;
+      out.to_state = a.to_state;
+      out.name = a.action.name();
+      out.channel = a.action.channel();
+      const bool needs_context = out.channel == "preferred" || (!out.channel.empty() && PolicyActive());
+      std::optional<CustomerContext> ctx;
+      if (needs_context) {
+        if (auto c = ContextLocked(id); c.ok()) ctx = *std::move(c);
+      }
+      if (out.channel == "preferred" && ctx && ctx->preferred_channel) {
+        out.channel = std::string(ChannelName(*ctx->preferred_channel));
+      }
+      out.parameters.insert(a.action.parameters().begin(), a.action.parameters().end());
+      out.time = a.time;
+      out.cause = a.cause;
+      out.handed_out = std::max(a.time, limit);
+      Dispose(std::move(out), ctx ? &*ctx : nullptr);
     }
     touched_.clear();
     touched_.insert(still_pending.begin(), still_pending.end());
