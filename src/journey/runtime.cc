@@ -66,8 +66,12 @@ absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active
   auto add_unique = [](std::vector<std::string>& list, const std::string& name) {
     if (std::find(list.begin(), list.end(), name) == list.end()) list.push_back(name);
   };
-  if (def.entry().trigger().names().empty()) add_unique(entry_unnamed_, def.name());
-  for (const std::string& n : def.entry().trigger().names()) add_unique(entry_by_name_[n], def.name());
+  const v1::EventPredicate& trigger = def.entry().trigger();
+  for (const std::string& n : trigger.names()) add_unique(entry_by_name_[n], def.name());
+  if (trigger.names().empty()) {
+    for (int k : trigger.kinds()) add_unique(entry_by_kind_[k], def.name());
+    if (trigger.kinds().empty()) add_unique(entry_unindexed_, def.name());
+  }
   all_.push_back(std::move(c));
   return absl::OkStatus();
 }
@@ -82,7 +86,7 @@ const CompiledJourney* JourneyCatalog::Active(const std::string& name, absl::Tim
   return best;
 }
 
-void JourneyCatalog::EntryCandidates(std::string_view name, absl::Time t,
+void JourneyCatalog::EntryCandidates(std::string_view name, v1::EventKind kind, absl::Time t,
                                      std::vector<const CompiledJourney*>* out) const {
   out->clear();
   auto consider = [&](const std::string& journey) {
@@ -96,7 +100,10 @@ void JourneyCatalog::EntryCandidates(std::string_view name, absl::Time t,
   if (auto it = entry_by_name_.find(name); it != entry_by_name_.end()) {
     for (const std::string& j : it->second) consider(j);
   }
-  for (const std::string& j : entry_unnamed_) consider(j);
+  if (auto it = entry_by_kind_.find(kind); it != entry_by_kind_.end()) {
+    for (const std::string& j : it->second) consider(j);
+  }
+  for (const std::string& j : entry_unindexed_) consider(j);
   std::sort(out->begin(), out->end(),
             [](const CompiledJourney* a, const CompiledJourney* b) { return a->def.name() < b->def.name(); });
 }
@@ -289,7 +296,7 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
     }
   }
   // Then entries (only journeys whose trigger can match this event's name).
-  catalog_->EntryCandidates(e.view.name, t, &candidates_);
+  catalog_->EntryCandidates(e.view.name, e.view.kind, t, &candidates_);
   for (const CompiledJourney* j : candidates_) {
     const v1::Entry& entry = j->def.entry();
     if (!Matches(entry.trigger(), e)) continue;

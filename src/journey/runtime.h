@@ -37,10 +37,12 @@ class JourneyCatalog {
  public:
   absl::Status Add(const JourneyDefinition& def, absl::Time active_from = absl::InfinitePast());
   bool empty() const { return all_.empty(); }
-  // Journeys whose entry trigger could match an event named `name` at time `t`: per journey name the
-  // highest version active at t, indexed by the trigger's names (triggers without names are always
-  // candidates), in name order. The cost does not grow with journeys that cannot match.
-  void EntryCandidates(std::string_view name, absl::Time t, std::vector<const CompiledJourney*>* out) const;
+  // Journeys whose entry trigger could match an event (`name`, `kind`) at time `t`: per journey name
+  // the highest version active at t, indexed by the trigger's names, else its kinds (triggers with
+  // neither are always candidates), in name order. The cost does not grow with journeys that cannot
+  // match.
+  void EntryCandidates(std::string_view name, v1::EventKind kind, absl::Time t,
+                       std::vector<const CompiledJourney*>* out) const;
   // Versions that migrate running instances, by activation time.
   const std::vector<const CompiledJourney*>& migrating() const { return migrating_; }
 
@@ -50,7 +52,8 @@ class JourneyCatalog {
   std::vector<std::unique_ptr<CompiledJourney>> all_;
   std::map<std::string, std::vector<const CompiledJourney*>> versions_;  // Name -> by version.
   std::map<std::string, std::vector<std::string>, std::less<>> entry_by_name_;  // Event name -> journeys.
-  std::vector<std::string> entry_unnamed_;
+  std::map<int, std::vector<std::string>> entry_by_kind_;  // Triggers with kinds but no names.
+  std::vector<std::string> entry_unindexed_;                // Neither names nor kinds.
   std::vector<const CompiledJourney*> migrating_;
 };
 
