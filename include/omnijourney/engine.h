@@ -99,6 +99,7 @@ struct EngineStats {
   int64_t events = 0;      // Ingested (not counting duplicates and rejected events).
   int64_t duplicates = 0;
   int64_t rejected = 0;
+  int64_t recovered = 0;   // Log records replayed by Open() from storage.
   int64_t profiles = 0;    // Profiles with at least one retained entry.
   int64_t timeline_entries = 0;
   IdentityStats identity;

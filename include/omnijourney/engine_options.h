@@ -103,6 +103,16 @@ struct EngineOptions {
   // back what was handed out. Default: 0 (immediately).
   absl::Duration allowed_lateness = absl::ZeroDuration();
   ActionOptions actions;
+  // Durability. Empty path: in memory only. Otherwise a RocksDB directory (created when missing):
+  // every acknowledged event, journey definition and operator action is stored before the call
+  // returns, and Open() on the directory recovers the whole state by replaying it.
+  struct Storage {
+    std::string path;
+    // fsync each write: acknowledged events survive power loss, not only a process crash.
+    // Default: false.
+    bool sync = false;
+  };
+  Storage storage;
 };
 
 }  // namespace omnijourney

@@ -19,6 +19,7 @@
 #include "common/status_macros.h"
 #include "context/context_builder.h"
 #include "journey/runtime.h"
+#include "store/log_store.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/validate.h"
 #include "timeline/timeline.h"
@@ -36,13 +37,52 @@ struct DeferredLess {
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone)
+  EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone,
+             std::unique_ptr<LogStore> store)
       : options_(options), clock_(options.clock ? options.clock : RealClock()), graph_(std::move(graph)) {
     default_zone_ = zone;
+    store_ = std::move(store);
+  }
+
+  // Rebuilds the state from the stored log (nothing is written while replaying).
+  absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_) {
+    absl::MutexLock lock(&mu_);
+    if (store_ == nullptr) return absl::OkStatus();
+    RETURN_IF_ERROR(store_->ForEachTaken([&](const std::string& id) { released_.insert(id); }));
+    std::unique_ptr<LogStore> store = std::move(store_);  // No logging during the replay.
+    absl::Status status = store->ForEach([&](uint64_t seq, const v1::LogRecord& r) -> absl::Status {
+      if (r.has_event()) {
+        (void)IngestLocked(r.event());  // A rejected event is rejected again: same outcome.
+      } else if (r.has_journey()) {
+        const absl::Time from = r.journey().has_active_from() ? FromTimestamp(r.journey().active_from())
+                                                               : absl::InfinitePast();
+        if (absl::Status s = catalog_.Add(r.journey().definition(), from); !s.ok()) {
+          return absl::DataLossError(absl::StrCat("log record ", seq, ": journey: ", s.message()));
+        }
+      } else if (r.has_unlink()) {
+        (void)UnlinkLocked({r.unlink().tenant(), r.unlink().type(), r.unlink().value()});
+      } else if (r.has_split()) {
+        std::vector<IdentifierValue> part;
+        for (const auto& id : r.split().part()) part.push_back({id.type(), id.value()});
+        (void)SplitLocked(r.split().profile(), part);
+      } else if (r.has_advance_time()) {
+        (void)AdvanceLocked(FromTimestamp(r.advance_time()));
+      }
+      ++stats_.recovered;
+      return absl::OkStatus();
+    });
+    store_ = std::move(store);
+    return status;
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
     absl::MutexLock lock(&mu_);
+    if (absl::Status s = Check(event); !s.ok()) return s;
+    if (store_ != nullptr && !seen_.contains(DedupeKey(event))) {
+      v1::LogRecord record;
+      *record.mutable_event() = event;
+      RETURN_IF_ERROR(store_->Append({&record}));  // Durable before it is acknowledged.
+    }
     return IngestLocked(event);
   }
 
@@ -51,12 +91,29 @@ class EngineImpl final : public Engine {
     std::vector<absl::StatusOr<IngestResult>> out;
     out.reserve(events.size());
     absl::MutexLock lock(&mu_);
+    // Validation first, then one durable write for the whole batch, then the state changes.
+    std::vector<absl::Status> checks(events.size());
+    std::vector<v1::LogRecord> records;
+    for (size_t i = 0; i < events.size(); ++i) {
+      checks[i] = events[i] == nullptr ? absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"))
+                                       : Check(*events[i]);
+      if (checks[i].ok() && store_ != nullptr && !seen_.contains(DedupeKey(*events[i]))) {
+        *records.emplace_back().mutable_event() = *events[i];
+      }
+    }
+    if (!records.empty()) {
+      std::vector<const v1::LogRecord*> batch;
+      for (const auto& r : records) batch.push_back(&r);
+      if (absl::Status s = store_->Append(batch); !s.ok()) {
+        return std::vector<absl::StatusOr<IngestResult>>(events.size(), s);
+      }
+    }
     for (size_t i = 0; i < events.size(); ++i) {
       if (i + kLookahead < events.size() && events[i + kLookahead] != nullptr) {
         graph_->Prefetch(*events[i + kLookahead]);
       }
-      if (events[i] == nullptr) {
-        out.push_back(absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null")));
+      if (!checks[i].ok()) {
+        out.push_back(checks[i]);
         continue;
       }
       out.push_back(IngestLocked(*events[i]));
@@ -66,6 +123,15 @@ class EngineImpl final : public Engine {
 
   absl::Status AdvanceTime(absl::Time t) override {
     absl::MutexLock lock(&mu_);
+    if (store_ != nullptr && t > watermark_ && options_.time_mode == EngineOptions::TimeMode::kEventTime) {
+      v1::LogRecord record;
+      *record.mutable_advance_time() = ToTimestamp(t);
+      RETURN_IF_ERROR(store_->Append({&record}));
+    }
+    return AdvanceLocked(t);
+  }
+
+  absl::Status AdvanceLocked(absl::Time t) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (t > watermark_) watermark_ = t;
     FireDueTimers();
     ReleaseActions();
@@ -77,13 +143,27 @@ class EngineImpl final : public Engine {
     // Loaded before any event: it applies to every event. Later: from now on (history does not start
     // instances; running instances of older versions migrate now, see JourneyCatalog).
     const absl::Time active_from = stats_.events == 0 ? absl::InfinitePast() : NowLocked();
-    return catalog_.Add(journey, active_from);
+    RETURN_IF_ERROR(catalog_.Add(journey, active_from));
+    if (store_ != nullptr) {
+      v1::LogRecord record;
+      *record.mutable_journey()->mutable_definition() = journey;
+      if (active_from != absl::InfinitePast()) *record.mutable_journey()->mutable_active_from() = ToTimestamp(active_from);
+      RETURN_IF_ERROR(store_->Append({&record}));
+    }
+    return absl::OkStatus();
   }
 
   std::vector<JourneyAction> TakeActions() override {
     absl::MutexLock lock(&mu_);
     std::vector<JourneyAction> out = std::move(outbox_);
     outbox_.clear();
+    if (store_ != nullptr && !out.empty()) {
+      // Taken: never handed out again, also after a restart. (If this write fails, they may be
+      // handed out again after a restart: at least once, with the same ids.)
+      std::vector<std::string> ids;
+      for (const auto& a : out) ids.push_back(a.id);
+      (void)store_->MarkTaken(ids);
+    }
     return out;
   }
 
@@ -129,6 +209,24 @@ class EngineImpl final : public Engine {
 
   absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) override {
     absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(std::vector<ProfileId> changed, UnlinkLocked(query));
+    if (store_ != nullptr) {
+      v1::LogRecord record;
+      record.mutable_unlink()->set_tenant(query.tenant);
+      record.mutable_unlink()->set_type(query.type);
+      record.mutable_unlink()->set_value(query.value);
+      RETURN_IF_ERROR(Durable(store_->Append({&record})));
+    }
+    return changed;
+  }
+
+  // In-memory state changed but the log write failed: say so (the change is lost on restart).
+  static absl::Status Durable(absl::Status s) {
+    if (s.ok()) return s;
+    return absl::Status(s.code(), absl::StrCat("applied in memory but not stored (lost on restart): ", s.message()));
+  }
+
+  absl::StatusOr<std::vector<ProfileId>> UnlinkLocked(const IdentifierQuery& query) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ASSIGN_OR_RETURN(ProfileId before, ResolveQuery(query));
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->Unlink(query.tenant, query.type, query.value));
     changed.push_back(before);
@@ -139,6 +237,22 @@ class EngineImpl final : public Engine {
 
   absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
     absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(std::vector<ProfileId> parts, SplitLocked(profile, part));
+    if (store_ != nullptr) {
+      v1::LogRecord record;
+      record.mutable_split()->set_profile(profile);
+      for (const auto& p : part) {
+        auto* id = record.mutable_split()->add_part();
+        id->set_type(p.type);
+        id->set_value(p.value);
+      }
+      RETURN_IF_ERROR(Durable(store_->Append({&record})));
+    }
+    return parts;
+  }
+
+  absl::StatusOr<std::vector<ProfileId>> SplitLocked(ProfileId profile, const std::vector<IdentifierValue>& part)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
     ASSIGN_OR_RETURN(std::vector<ProfileId> parts, graph_->Split(id, part));
     std::vector<ProfileId> changed = parts;
@@ -180,12 +294,79 @@ class EngineImpl final : public Engine {
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     Reattribute(changed);
     SyncJourneys();
+    RETURN_IF_ERROR(Durable(ScrubLog(query.tenant, {{query.type, key}})));
     return changed;
+  }
+
+  // Removes erased identifiers (type, match key) from the stored log: from events (an event left
+  // without identifiers is deleted), unlink and split records; then the old bytes are purged.
+  absl::Status ScrubLog(const std::string& tenant, const std::vector<IdentifierValue>& erased)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (store_ == nullptr || erased.empty()) return absl::OkStatus();
+    auto is_erased = [&](const std::string& type, const std::string& value) {
+      for (const auto& e : erased) {
+        if (e.type != type) continue;
+        auto k = graph_->MatchKey(type, value);
+        if (k.ok() && *k == e.value) return true;
+      }
+      return false;
+    };
+    std::vector<std::pair<uint64_t, std::optional<v1::LogRecord>>> changes;
+    RETURN_IF_ERROR(store_->ForEach([&](uint64_t seq, const v1::LogRecord& r) -> absl::Status {
+      if (r.has_event() && r.event().tenant() == tenant) {
+        v1::LogRecord copy = r;
+        Event& e = *copy.mutable_event();
+        auto* ids = e.mutable_identifiers();
+        const int before = ids->size();
+        ids->erase(std::remove_if(ids->begin(), ids->end(),
+                                  [&](const v1::Identifier& id) { return is_erased(id.type(), id.value()); }),
+                   ids->end());
+        bool changed = ids->size() != before;
+        if (e.has_previous_id() && is_erased(e.previous_id().type(), e.previous_id().value())) {
+          e.clear_previous_id();
+          changed = true;
+        }
+        if (changed) {
+          if (ids->empty() && !e.has_previous_id()) {
+            changes.emplace_back(seq, std::nullopt);
+          } else {
+            changes.emplace_back(seq, std::move(copy));
+          }
+        }
+      } else if (r.has_unlink() && r.unlink().tenant() == tenant && is_erased(r.unlink().type(), r.unlink().value())) {
+        changes.emplace_back(seq, std::nullopt);
+      } else if (r.has_split()) {
+        v1::LogRecord copy = r;
+        auto* part = copy.mutable_split()->mutable_part();
+        const int before = part->size();
+        part->erase(std::remove_if(part->begin(), part->end(),
+                                   [&](const v1::Identifier& id) { return is_erased(id.type(), id.value()); }),
+                    part->end());
+        if (part->size() != before) {
+          if (part->empty()) {
+            changes.emplace_back(seq, std::nullopt);
+          } else {
+            changes.emplace_back(seq, std::move(copy));
+          }
+        }
+      }
+      return absl::OkStatus();
+    }));
+    return store_->Rewrite(changes);
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
+    ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
+    std::string tenant;
+    if (auto it = profiles_.find(id); it != profiles_.end()) tenant = it->second->tenant();
+    ASSIGN_OR_RETURN(std::vector<ProfileId> changed, EraseProfileLocked(id));
+    RETURN_IF_ERROR(Durable(ScrubLog(tenant, identifiers)));
+    return changed;
+  }
+
+  absl::StatusOr<std::vector<ProfileId>> EraseProfileLocked(ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseProfile(id));
     if (auto it = profiles_.find(id); it != profiles_.end()) {
       entries_ -= static_cast<int64_t>(it->second->entries().size());
@@ -209,6 +390,7 @@ class EngineImpl final : public Engine {
   bool ContainsStringForTesting(std::string_view needle) const override {
     absl::ReaderMutexLock lock(&mu_);
     if (graph_->ContainsStringForTesting(needle)) return true;
+    if (store_ != nullptr && store_->ContainsForTesting(needle)) return true;
     auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
     for (const auto& [id, timeline] : profiles_) {
       for (const StoredEntry& e : timeline->entries()) {
@@ -257,12 +439,20 @@ class EngineImpl final : public Engine {
     return ctx;
   }
 
+  static std::string DedupeKey(const Event& event) {
+    return absl::StrCat(event.tenant(), "\x1f", event.source(), "\x1f", event.event_id());
+  }
+
+  // Validation (counts rejections).
+  absl::Status Check(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status s = ValidateEvent(event, options_.validation, clock_->Now());
+    if (!s.ok()) ++stats_.rejected;
+    return s;
+  }
+
+  // REQUIRES: `event` passed Check (or comes from the log, where it had).
   absl::StatusOr<IngestResult> IngestLocked(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (absl::Status s = ValidateEvent(event, options_.validation, clock_->Now()); !s.ok()) {
-      ++stats_.rejected;
-      return s;
-    }
-    std::string key = absl::StrCat(event.tenant(), "\x1f", event.source(), "\x1f", event.event_id());
+    std::string key = DedupeKey(event);
     IngestResult result;
     if (seen_.contains(key)) {
       ++stats_.duplicates;
@@ -572,6 +762,7 @@ class EngineImpl final : public Engine {
   absl::Time watermark_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
   JourneyCatalog catalog_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<LogStore> store_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileJourneys>> journeys_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<ProfileId> stale_ ABSL_GUARDED_BY(mu_);    // Journeys to rebuild from the timeline.
   absl::flat_hash_set<ProfileId> touched_ ABSL_GUARDED_BY(mu_);  // May have actions to hand out.
@@ -615,7 +806,15 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
     return absl::InvalidArgumentError(absl::StrCat("actions.default_time_zone: unknown time zone '", a.default_time_zone, "'"));
   }
   if (options.allowed_lateness < absl::ZeroDuration()) return absl::InvalidArgumentError("allowed_lateness: must be >= 0");
-  return std::unique_ptr<Engine>(new internal::EngineImpl(options, *std::move(graph), zone));
+  std::unique_ptr<internal::LogStore> store;
+  if (!options.storage.path.empty()) {
+    auto opened = internal::OpenRocksDbLogStore(options.storage.path, options.storage.sync);
+    if (!opened.ok()) return opened.status();
+    store = *std::move(opened);
+  }
+  auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(graph), zone, std::move(store));
+  if (absl::Status s = engine->Recover(); !s.ok()) return s;
+  return std::unique_ptr<Engine>(std::move(engine));
 }
 
 std::string ProfileExplanation::ToString() const {
