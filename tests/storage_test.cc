@@ -1,9 +1,12 @@
 // Durable storage: recovery by replay, idempotence across restarts, actions taken once, erasure
 // removes the data from the files.
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <fstream>
 
 #include "engine_test_util.h"
@@ -151,6 +154,87 @@ TEST(StorageTest, ErasureRemovesTheDataFromTheFiles) {
   ASSERT_TRUE(phone.ok()) << phone.status();
   EXPECT_EQ(phone->timeline_size, 1);  // m1 keeps its phone; m2 was only Eva's email.
   EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  std::filesystem::remove_all(dir);
+}
+
+// A child process ingests a stream and reports each acknowledged event through a pipe; it is killed
+// with SIGKILL at random points. Each time, the test reopens the store and checks that every
+// acknowledged event is there, then restarts the child from the first unacknowledged event (as a host
+// re-delivers). In the end the state equals a clean in-memory run over the whole stream.
+std::vector<Ev> CrashStream() {
+  std::vector<Ev> events;
+  for (int i = 0; i < 400; ++i) {
+    const std::string who = "c" + std::to_string(i % 37) + "@example.com";
+    Ev e = Msg("e" + std::to_string(i), i, who, "message " + std::to_string(i));
+    if (i % 5 == 0) e.Id("cookie", "ck-" + std::to_string(i % 11));  // Merges along the way.
+    events.push_back(e);
+  }
+  return events;
+}
+
+int64_t StoredEvents(const std::string& dir) {
+  auto engine = Open(Durable(dir));
+  return engine ? engine->Stats().events : -1;
+}
+
+TEST(StorageTest, CrashAtRandomPointsLosesNoAcknowledgedEvent) {
+  const std::string dir = FreshDir("crash");
+  const std::vector<Ev> events = CrashStream();
+  std::mt19937 rng(20261122);
+  size_t next = 0;  // First event not yet acknowledged.
+  int kills = 0;
+  while (next < events.size()) {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const size_t start = next;
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      close(fds[0]);
+      auto engine = Engine::Open(Durable(dir));
+      if (!engine.ok()) _exit(2);
+      for (size_t i = start; i < events.size(); ++i) {
+        if (!(*engine)->Ingest(events[i]).ok()) _exit(3);
+        const uint32_t ack = static_cast<uint32_t>(i);
+        if (write(fds[1], &ack, sizeof(ack)) != sizeof(ack)) _exit(4);
+      }
+      _exit(0);
+    }
+    close(fds[1]);
+    const size_t kill_after = 1 + rng() % 60;  // Acknowledgements to wait for before the kill.
+    size_t acked = 0;
+    uint32_t ack;
+    while (acked < kill_after && read(fds[0], &ack, sizeof(ack)) == sizeof(ack)) {
+      next = ack + 1;
+      ++acked;
+    }
+    kill(child, SIGKILL);
+    // Acknowledgements already in the pipe count too: the child returned from Ingest for them.
+    while (read(fds[0], &ack, sizeof(ack)) == sizeof(ack)) next = ack + 1;
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    ++kills;
+    // Every acknowledged event is stored (events the child wrote but could not acknowledge may be too).
+    const int64_t stored = StoredEvents(dir);
+    ASSERT_GE(stored, static_cast<int64_t>(next)) << "after kill " << kills;
+    ASSERT_LE(stored, static_cast<int64_t>(next) + 1) << "after kill " << kills;  // At most one in flight.
+  }
+  EXPECT_GT(kills, 3);
+  // Exactly once, and the same state as a clean in-memory run.
+  auto recovered = Open(Durable(dir));
+  EngineOptions memory;
+  memory.time_mode = EngineOptions::TimeMode::kEventTime;
+  auto clean = Open(memory);
+  for (const Ev& e : events) ASSERT_TRUE(clean->Ingest(e).ok());
+  EXPECT_EQ(recovered->Stats().events, static_cast<int64_t>(events.size()));
+  EXPECT_EQ(recovered->Stats().profiles, clean->Stats().profiles);
+  EXPECT_EQ(recovered->Stats().timeline_entries, clean->Stats().timeline_entries);
+  for (int c = 0; c < 37; ++c) {
+    const std::string who = "c" + std::to_string(c) + "@example.com";
+    EXPECT_EQ(ContextToJson(*recovered->Context({"", "email", who})), ContextToJson(*clean->Context({"", "email", who})))
+        << who;
+  }
   std::filesystem::remove_all(dir);
 }
 
