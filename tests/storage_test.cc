@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "omnijourney/journey.h"
+#include "store/log_store.h"
 
 namespace omnijourney {
 namespace {
@@ -245,6 +246,16 @@ TEST(StorageTest, CrashAtRandomPointsLosesNoAcknowledgedEvent) {
         << who;
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(StorageTest, EncodedEventRecordsParseAsLogRecords) {
+  for (const std::string& text : {std::string(""), std::string(300, 'x'), std::string(70000, 'y')}) {
+    const Ev e = Msg("m1", 0, "eva@example.com", text);
+    v1::LogRecord parsed;
+    ASSERT_TRUE(parsed.ParseFromString(internal::EncodeEventRecord(e.event())));
+    ASSERT_TRUE(parsed.has_event());
+    EXPECT_EQ(parsed.event().SerializeAsString(), e.event().SerializeAsString());
+  }
 }
 
 TEST(StorageTest, UnusablePathIsAClearError) {

@@ -79,9 +79,7 @@ class EngineImpl final : public Engine {
     absl::MutexLock lock(&mu_);
     if (absl::Status s = Check(event); !s.ok()) return s;
     if (store_ != nullptr && !seen_.contains(DedupeKey(event))) {
-      v1::LogRecord record;
-      *record.mutable_event() = event;
-      RETURN_IF_ERROR(store_->Append({&record}));  // Durable before it is acknowledged.
+      RETURN_IF_ERROR(store_->AppendSerialized({EncodeEventRecord(event)}));  // Durable before acknowledged.
     }
     return IngestLocked(event);
   }
@@ -93,18 +91,16 @@ class EngineImpl final : public Engine {
     absl::MutexLock lock(&mu_);
     // Validation first, then one durable write for the whole batch, then the state changes.
     std::vector<absl::Status> checks(events.size());
-    std::vector<v1::LogRecord> records;
+    std::vector<std::string> records;
     for (size_t i = 0; i < events.size(); ++i) {
       checks[i] = events[i] == nullptr ? absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"))
                                        : Check(*events[i]);
       if (checks[i].ok() && store_ != nullptr && !seen_.contains(DedupeKey(*events[i]))) {
-        *records.emplace_back().mutable_event() = *events[i];
+        records.push_back(EncodeEventRecord(*events[i]));
       }
     }
     if (!records.empty()) {
-      std::vector<const v1::LogRecord*> batch;
-      for (const auto& r : records) batch.push_back(&r);
-      if (absl::Status s = store_->Append(batch); !s.ok()) {
+      if (absl::Status s = store_->AppendSerialized(records); !s.ok()) {
         return std::vector<absl::StatusOr<IngestResult>>(events.size(), s);
       }
     }

@@ -23,6 +23,10 @@ class MemoryLogStore final : public LogStore {
     for (const auto* r : records) log_.emplace(next_++, r->SerializeAsString());
     return absl::OkStatus();
   }
+  absl::Status AppendSerialized(const std::vector<std::string>& records) override {
+    for (const auto& r : records) log_.emplace(next_++, r);
+    return absl::OkStatus();
+  }
   absl::Status ForEach(const std::function<absl::Status(uint64_t, const v1::LogRecord&)>& fn) const override {
     for (const auto& [seq, bytes] : log_) {
       v1::LogRecord r;
@@ -106,6 +110,17 @@ class RocksDbLogStore final : public LogStore {
     return absl::OkStatus();
   }
 
+  absl::Status AppendSerialized(const std::vector<std::string>& records) override {
+    rocksdb::WriteBatch batch;
+    uint64_t seq = next_;
+    for (const auto& r : records) {
+      if (absl::Status s = FromRocks(batch.Put(log(), SeqKey(seq++), r), "batch"); !s.ok()) return s;
+    }
+    if (absl::Status s = FromRocks(db_->Write(write_, &batch), "write"); !s.ok()) return s;
+    next_ = seq;
+    return absl::OkStatus();
+  }
+
   absl::Status ForEach(const std::function<absl::Status(uint64_t, const v1::LogRecord&)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), log()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -182,6 +197,25 @@ class RocksDbLogStore final : public LogStore {
 };
 
 }  // namespace
+
+std::string EncodeEventRecord(const v1::Event& event) {
+  // LogRecord.event is field 1, length-delimited: tag 0x0A, varint length, the event's bytes.
+  const size_t size = event.ByteSizeLong();
+  std::string out;
+  out.reserve(size + 11);
+  out.push_back('\x0A');
+  for (size_t v = size;; v >>= 7) {
+    if (v < 0x80) {
+      out.push_back(static_cast<char>(v));
+      break;
+    }
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+  }
+  const size_t header = out.size();
+  out.resize(header + size);
+  event.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + header));
+  return out;
+}
 
 std::unique_ptr<LogStore> NewMemoryLogStore() { return std::make_unique<MemoryLogStore>(); }
 

@@ -25,6 +25,8 @@ class LogStore {
   virtual ~LogStore() = default;
   // Appends records after the last one, atomically.
   virtual absl::Status Append(const std::vector<const v1::LogRecord*>& records) = 0;
+  // The same for records already serialized (see EncodeEventRecord).
+  virtual absl::Status AppendSerialized(const std::vector<std::string>& records) = 0;
   // Calls `fn` for every record in order; stops at the first error and returns it.
   virtual absl::Status ForEach(const std::function<absl::Status(uint64_t seq, const v1::LogRecord&)>& fn) const = 0;
   // Replaces records (nullopt: deletes them) atomically, then purges the old bytes from storage.
@@ -35,6 +37,9 @@ class LogStore {
   // For tests of erasure: true when any stored byte sequence (after compaction) contains `needle`.
   virtual bool ContainsForTesting(std::string_view needle) const = 0;
 };
+
+// The serialized LogRecord holding `event`, without copying the event into a LogRecord first.
+std::string EncodeEventRecord(const v1::Event& event);
 
 std::unique_ptr<LogStore> NewMemoryLogStore();
 // Opens or creates the store in `path`. `sync`: fsync every write (survives power loss, slower).
