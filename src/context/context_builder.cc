@@ -76,6 +76,30 @@ bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options) {
   return false;
 }
 
+ContactCounters CountContacts(std::vector<absl::Time> order_times, std::vector<absl::Time> contact_starts,
+                              absl::Time now) {
+  ContactCounters k;
+  const absl::Duration day = absl::Hours(24);
+  for (absl::Time t : order_times) {
+    if (t > now) continue;  // After the as-of time (a replay's future): not yet.
+    ++k.orders;
+    if (now - t <= 30 * day) ++k.orders_30d;
+  }
+  std::sort(contact_starts.begin(), contact_starts.end());
+  for (size_t i = 0; i < contact_starts.size(); ++i) {
+    const absl::Time t = contact_starts[i];
+    if (t > now) break;
+    const bool repeat = i > 0 && t - contact_starts[i - 1] <= day;
+    if (now - t <= 7 * day) ++k.contacts_7d;
+    if (now - t <= 30 * day) {
+      ++k.contacts_30d;
+      if (repeat) ++k.repeat_contacts_24h_30d;
+    }
+    k.last_contact_is_repeat_24h = repeat;
+  }
+  return k;
+}
+
 bool IsInboundContact(const TimelineEntry& entry) {
   return entry.direction == v1::DIRECTION_INBOUND && IsContactKind(entry.kind);
 }
@@ -103,8 +127,8 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   const TimelineEntry* last_contact = nullptr;
   std::map<std::string, TicketSummary> tickets;
   std::map<std::string, bool> ticket_closed_by_last;
-  std::set<std::string> orders_all, orders_30d;
-  int anonymous_orders = 0, anonymous_orders_30d = 0;
+  std::map<std::string_view, absl::Time> order_first;  // Order id -> first seen.
+  std::vector<absl::Time> order_times;                 // Orders without an id, one each.
   std::map<std::pair<std::string_view, std::string_view>, absl::Time> contact_start;  // -> first inbound.
   std::vector<std::pair<absl::Time, Channel>> outbound;  // For reply detection, time order.
   std::map<Channel, double> scores;
@@ -154,13 +178,10 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
     }
     if (e.kind == v1::EVENT_KIND_ORDER) {
       const std::string_view id = e.Property("order_id");
-      const bool recent = e.time >= now - absl::Hours(24 * 30);
       if (id.empty()) {
-        ++anonymous_orders;
-        if (recent) ++anonymous_orders_30d;
+        order_times.push_back(e.time);
       } else {
-        orders_all.insert(std::string(id));
-        if (recent) orders_30d.insert(std::string(id));
+        order_first.try_emplace(id, e.time);  // Entries are in time order: the first is the earliest.
       }
     }
     if (e.direction == v1::DIRECTION_OUTBOUND && IsContactChannel(e.channel)) outbound.emplace_back(e.time, e.channel);
@@ -228,23 +249,10 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   std::sort(ctx.open_tickets.begin(), ctx.open_tickets.end(),
             [](const auto& a, const auto& b) { return a.updated > b.updated; });
 
-  ContactCounters& k = ctx.counters;
-  k.orders = static_cast<int>(orders_all.size()) + anonymous_orders;
-  k.orders_30d = static_cast<int>(orders_30d.size()) + anonymous_orders_30d;
+  for (const auto& [id, t] : order_first) order_times.push_back(t);
   std::vector<absl::Time> starts;
   for (const auto& [key, t] : contact_start) starts.push_back(t);
-  std::sort(starts.begin(), starts.end());
-  for (size_t i = 0; i < starts.size(); ++i) {
-    const absl::Time t = starts[i];
-    const bool repeat = i > 0 && t - starts[i - 1] <= absl::Hours(24);
-    if (t > now) continue;  // Contacts after the as-of time (a replay's future) do not count yet.
-    if (now - t <= absl::Hours(24 * 7)) ++k.contacts_7d;
-    if (now - t <= absl::Hours(24 * 30)) {
-      ++k.contacts_30d;
-      if (repeat) ++k.repeat_contacts_24h_30d;
-    }
-    k.last_contact_is_repeat_24h = repeat;
-  }
+  ctx.counters = CountContacts(std::move(order_times), std::move(starts), now);
 
   for (const auto& [channel, score] : scores) ctx.channel_scores.push_back({channel, score});
   std::sort(ctx.channel_scores.begin(), ctx.channel_scores.end(), [](const auto& a, const auto& b) {

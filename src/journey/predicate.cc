@@ -128,24 +128,14 @@ std::optional<std::string> ProfileFacts::Get(std::string_view field) const {
     if (it == traits_.end()) return std::nullopt;
     return it->second.second;
   }
-  auto count_since = [&](const std::vector<absl::Time>& times, absl::Duration window) {
-    return std::count_if(times.begin(), times.end(), [&](absl::Time t) { return t <= now_ && now_ - t <= window; });
-  };
-  if (field == "counters.orders") return absl::StrCat(order_times_.size());
-  if (field == "counters.orders_30d") return absl::StrCat(count_since(order_times_, absl::Hours(24 * 30)));
-  if (field == "counters.contacts_7d") return absl::StrCat(count_since(contact_starts_, absl::Hours(24 * 7)));
-  if (field == "counters.contacts_30d") return absl::StrCat(count_since(contact_starts_, absl::Hours(24 * 30)));
-  if (field == "counters.repeat_contacts_24h_30d") {
-    std::vector<absl::Time> sorted = contact_starts_;
-    std::sort(sorted.begin(), sorted.end());
-    int repeats = 0;
-    for (size_t i = 1; i < sorted.size(); ++i) {
-      if (sorted[i] <= now_ && now_ - sorted[i] <= absl::Hours(24 * 30) && sorted[i] - sorted[i - 1] <= absl::Hours(24)) {
-        ++repeats;
-      }
-    }
-    return absl::StrCat(repeats);
-  }
+  if (field.substr(0, 9) != "counters.") return std::nullopt;
+  const ContactCounters k = CountContacts(order_times_, contact_starts_, now_);
+  const std::string_view name = field.substr(9);
+  if (name == "orders") return absl::StrCat(k.orders);
+  if (name == "orders_30d") return absl::StrCat(k.orders_30d);
+  if (name == "contacts_7d") return absl::StrCat(k.contacts_7d);
+  if (name == "contacts_30d") return absl::StrCat(k.contacts_30d);
+  if (name == "repeat_contacts_24h_30d") return absl::StrCat(k.repeat_contacts_24h_30d);
   return std::nullopt;
 }
 
