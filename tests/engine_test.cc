@@ -306,7 +306,9 @@ TEST(EngineTest, ConcurrentIngestAndContext) {
   threads.emplace_back([&] {
     for (int i = 0; i < 500; ++i) {
       auto c = f.engine->Context({"", "email", "c0-1@example.com"});
-      if (c.ok()) ASSERT_GE(c->timeline_size, 1);
+      if (c.ok()) {
+        ASSERT_GE(c->timeline_size, 1);
+      }
     }
   });
   for (auto& t : threads) t.join();

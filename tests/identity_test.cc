@@ -252,6 +252,10 @@ TEST(IdentityGraphTest, ResolveIdentifiersFollowsLinksRuleAndMatchKeyNormalises)
   EXPECT_EQ(*g->ResolveIdentifiers("", {{"cookie", "c2"}, {"email", "EVA@example.com"}}), eva);
   EXPECT_EQ(*g->ResolveIdentifiers("", {{"cookie", "c2"}, {"phone", "+420 777 000 111"}}), anon);
   EXPECT_EQ(g->ResolveIdentifiers("", {{"cookie", "nobody"}}).status().code(), absl::StatusCode::kNotFound);
+  MustLink(*g, Ev("e3", 3, {{"cookie", "c9"}}, "acme"));
+  EXPECT_EQ(*g->TenantOf(*g->Resolve("acme", "cookie", "c9")), "acme");
+  EXPECT_EQ(*g->TenantOf(eva), "");
+  EXPECT_EQ(g->TenantOf(ProfileId{7}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(g->ResolveIdentifiers("other", {{"cookie", "c2"}}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(*g->MatchKey("phone", "601 123 456"), "+420601123456");
   EXPECT_EQ(*g->MatchKey("email", " Eva@Example.com"), "eva@example.com");

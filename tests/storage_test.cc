@@ -248,6 +248,22 @@ TEST(StorageTest, CrashAtRandomPointsLosesNoAcknowledgedEvent) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(StorageTest, ErasingAProfileScrubsTheLogOfItsTenantOnly) {
+  const std::string dir = FreshDir("erase_tenant");
+  auto engine = Open(Durable(dir));
+  ASSERT_TRUE(engine->Ingest(Msg("m1", 0, "same@example.com", "acme's").Tenant("acme")).ok());
+  ASSERT_TRUE(engine->Ingest(Msg("m1", 0, "same@example.com", "globex's").Tenant("globex")).ok());
+  const ProfileId acme = engine->Context({"acme", "email", "same@example.com"})->profile;
+  ASSERT_TRUE(engine->EraseProfile(acme).ok());
+  EXPECT_FALSE(engine->ContainsStringForTesting("acme's"));
+  EXPECT_TRUE(engine->ContainsStringForTesting("globex's"));  // The same address in another tenant stays.
+  engine.reset();
+  engine = Open(Durable(dir));
+  EXPECT_EQ(engine->Context({"acme", "email", "same@example.com"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(engine->Context({"globex", "email", "same@example.com"}).ok());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StorageTest, EncodedEventRecordsParseAsLogRecords) {
   for (const std::string& text : {std::string(""), std::string(300, 'x'), std::string(70000, 'y')}) {
     const Ev e = Msg("m1", 0, "eva@example.com", text);

@@ -137,6 +137,8 @@ class IdentityGraph {
   // The match key of a raw identifier under its type's rule (unknown types: the default rule), e.g.
   // "+420601123456" for phone "601 123 456". InvalidArgument for invalid or blocked values.
   virtual absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const = 0;
+  // The tenant a profile belongs to. NotFound as ResolveProfile.
+  virtual absl::StatusOr<std::string> TenantOf(ProfileId id) const = 0;
   // The profile's identifiers, highest priority first. NotFound as ResolveProfile.
   virtual absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const = 0;
   // The profile's audit trail in time order: every link, merge, refusal and operator action

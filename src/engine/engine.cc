@@ -355,8 +355,7 @@ class EngineImpl final : public Engine {
     absl::MutexLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
-    std::string tenant;
-    if (auto it = profiles_.find(id); it != profiles_.end()) tenant = it->second->tenant();
+    ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, EraseProfileLocked(id));
     RETURN_IF_ERROR(Durable(ScrubLog(tenant, identifiers)));
     return changed;

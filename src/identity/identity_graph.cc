@@ -126,6 +126,10 @@ class Graph final : public IdentityGraph {
   absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
                                     std::string_view value) const override;
   absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const override;
+  absl::StatusOr<std::string> TenantOf(ProfileId id) const override {
+    ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(id));
+    return tenants_[nodes_[root].tenant];
+  }
   absl::StatusOr<ProfileId> ResolveIdentifiers(std::string_view tenant,
                                                const std::vector<IdentifierValue>& ids) const override;
   absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const override;
