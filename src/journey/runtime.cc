@@ -221,25 +221,25 @@ void ProfileJourneys::FireTimers(absl::Time limit, bool inclusive) {
       best->skipped_timeouts |= uint64_t{1} << std::min(best_t, 63);
       continue;
     }
-    const std::string label = TransitionLabel(tr, st.name(), best_t);
-    const std::string cause = absl::StrCat("timeout@", FormatRfc3339(best_due));
-    int target = tr.to().empty() ? -1 : best->journey->state_index.at(tr.to());
-    int branch = -1;
-    if (tr.branches_size() > 0) {
-      uint64_t total = 0;
-      for (const auto& b : tr.branches()) total += b.weight();
-      uint64_t pick = HashBytes(HashBytes(0x9e3779b97f4a7c15ULL, best->journey->def.name()), best->start_key + label) % total;
-      for (int b = 0; b < tr.branches_size(); ++b) {
-        if (pick < tr.branches(b).weight()) {
-          branch = b;
-          break;
-        }
-        pick -= tr.branches(b).weight();
-      }
-      target = best->journey->state_index.at(tr.branches(branch).to());
-    }
-    Enter(*best, target, best_due, st.name(), label, cause, &tr, branch);
+    Take(*best, tr, TransitionLabel(tr, st.name(), best_t), best_due, absl::StrCat("timeout@", FormatRfc3339(best_due)));
   }
+}
+
+void ProfileJourneys::Take(JourneyInstance& inst, const v1::Transition& tr, const std::string& label, absl::Time t,
+                           const std::string& cause) {
+  const std::string from = inst.journey->def.states(inst.state).name();
+  if (tr.branches_size() == 0) {
+    Enter(inst, inst.journey->state_index.at(tr.to()), t, from, label, cause, &tr, -1);
+    return;
+  }
+  // A randomized split, deterministic per instance (profile and journey): every replay takes the
+  // same branch.
+  uint64_t total = 0;
+  for (const auto& b : tr.branches()) total += b.weight();
+  uint64_t pick = HashBytes(HashBytes(0x9e3779b97f4a7c15ULL, inst.journey->def.name()), inst.start_key + label) % total;
+  int branch = 0;
+  while (pick >= tr.branches(branch).weight()) pick -= tr.branches(branch++).weight();
+  Enter(inst, inst.journey->state_index.at(tr.branches(branch).to()), t, from, label, cause, &tr, branch);
 }
 
 void ProfileJourneys::AdvanceTo(absl::Time t) { Advance(t, /*inclusive=*/true); }
@@ -273,25 +273,7 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
       const v1::Transition& tr = st.transitions(i);
       if (!tr.has_on() || !Matches(tr.on(), e)) continue;
       if (tr.has_guard() && !Eval(tr.guard(), facts_)) continue;
-      const std::string label = TransitionLabel(tr, st.name(), i);
-      int target = -1, branch = -1;
-      if (tr.branches_size() > 0) {
-        uint64_t total = 0;
-        for (const auto& b : tr.branches()) total += b.weight();
-        // Deterministic per instance (profile and journey): every replay takes the same branch.
-        uint64_t pick = HashBytes(HashBytes(0x9e3779b97f4a7c15ULL, inst.journey->def.name()), inst.start_key + label) % total;
-        for (int b = 0; b < tr.branches_size(); ++b) {
-          if (pick < tr.branches(b).weight()) {
-            branch = b;
-            break;
-          }
-          pick -= tr.branches(b).weight();
-        }
-        target = inst.journey->state_index.at(tr.branches(branch).to());
-      } else {
-        target = inst.journey->state_index.at(tr.to());
-      }
-      Enter(inst, target, t, st.name(), label, cause, &tr, branch);
+      Take(inst, tr, TransitionLabel(tr, st.name(), i), t, cause);
       break;
     }
   }

@@ -113,6 +113,9 @@ class ProfileJourneys {
   void Advance(absl::Time limit, bool inclusive);
   void FireTimers(absl::Time limit, bool inclusive);
   void Migrate(const CompiledJourney& to);
+  // Takes transition `tr` of the instance's state (choosing the branch of a split).
+  void Take(JourneyInstance& inst, const v1::Transition& tr, const std::string& label, absl::Time t,
+            const std::string& cause);
   void Enter(JourneyInstance& inst, int state, absl::Time t, const std::string& from, const std::string& transition,
              const std::string& cause, const v1::Transition* via, int branch);
   std::optional<absl::Time> Due(const JourneyInstance& inst, int transition) const;
