@@ -97,20 +97,7 @@ std::optional<std::string> EntryFields::Get(std::string_view field) const {
 void ProfileFacts::Observe(const StoredEntry& e) {
   const TimelineEntry& v = e.view;
   if (v.time > now_) now_ = v.time;
-  if (!e.traits.empty()) {
-    size_t rank = 0;
-    if (priority_ != nullptr) {
-      rank = static_cast<size_t>(std::find(priority_->begin(), priority_->end(), v.source) - priority_->begin());
-    }
-    for (const auto& [key, value] : e.traits) {
-      auto t = traits_.find(key);
-      if (t == traits_.end()) {
-        traits_.emplace(key, std::make_pair(rank, value));
-      } else if (rank <= t->second.first) {
-        t->second = {rank, value};
-      }
-    }
-  }
+  traits_.Observe(e);
   if (v.kind == v1::EVENT_KIND_ORDER) {
     const std::string_view id = v.Property("order_id");
     if (id.empty() || order_ids_.insert(std::string(id)).second) order_times_.push_back(v.time);
@@ -124,9 +111,9 @@ void ProfileFacts::Observe(const StoredEntry& e) {
 
 std::optional<std::string> ProfileFacts::Get(std::string_view field) const {
   if (field.substr(0, 7) == "traits.") {
-    auto it = traits_.find(field.substr(7));
-    if (it == traits_.end()) return std::nullopt;
-    return it->second.second;
+    auto it = traits_.traits().find(field.substr(7));
+    if (it == traits_.traits().end()) return std::nullopt;
+    return it->second.value;
   }
   if (field.substr(0, 9) != "counters.") return std::nullopt;
   const ContactCounters k = CountContacts(order_times_, contact_starts_, now_);

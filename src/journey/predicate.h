@@ -38,16 +38,15 @@ class EntryFields final : public FieldSource {
 class ProfileFacts final : public FieldSource {
  public:
   explicit ProfileFacts(const std::vector<std::string>* trait_source_priority)
-      : priority_(trait_source_priority) {}
+      : traits_(trait_source_priority) {}
   void Observe(const StoredEntry& e);
   // Counters are computed as of `now_` (the latest observed event time, or SetNow()).
   void SetNow(absl::Time now) { now_ = now; }
   std::optional<std::string> Get(std::string_view field) const override;
 
  private:
-  const std::vector<std::string>* priority_;
+  TraitReconciler traits_;
   absl::Time now_ = absl::InfinitePast();
-  std::map<std::string, std::pair<size_t, std::string>, std::less<>> traits_;  // name -> (rank, value)
   std::set<std::string> order_ids_;
   std::vector<absl::Time> order_times_;  // One per distinct order (first seen).
   std::set<std::pair<std::string, std::string>> contact_keys_;

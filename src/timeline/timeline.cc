@@ -140,26 +140,25 @@ void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
   if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
-std::map<std::string, TraitValue> ProfileTimeline::Traits(const std::vector<std::string>& source_priority) const {
-  auto rank = [&](const std::string& source) {
-    auto it = std::find(source_priority.begin(), source_priority.end(), source);
-    return static_cast<size_t>(it - source_priority.begin());  // Unlisted: size().
-  };
-  std::map<std::string, TraitValue> out;
-  std::map<std::string, size_t> ranks;
-  // Entries are in time order: a later value of equal or better rank replaces the earlier one.
-  for (const StoredEntry& e : entries_) {
-    if (e.traits.empty()) continue;
-    const size_t r = rank(e.view.source);
-    for (const auto& [key, value] : e.traits) {
-      auto it = ranks.find(key);
-      if (it == ranks.end() || r <= it->second) {
-        ranks[key] = r;
-        out[key] = {value, e.view.source, e.view.time};
-      }
+void TraitReconciler::Observe(const StoredEntry& e) {
+  if (e.traits.empty()) return;
+  size_t rank = 0;
+  if (priority_ != nullptr) {
+    rank = static_cast<size_t>(std::find(priority_->begin(), priority_->end(), e.view.source) - priority_->begin());
+  }
+  for (const auto& [key, value] : e.traits) {
+    auto it = ranks_.find(key);
+    if (it == ranks_.end() || rank <= it->second) {
+      ranks_[key] = rank;
+      traits_[key] = {value, e.view.source, e.view.time};
     }
   }
-  return out;
+}
+
+std::map<std::string, TraitValue> ProfileTimeline::Traits(const std::vector<std::string>& source_priority) const {
+  TraitReconciler reconciler(&source_priority);
+  for (const StoredEntry& e : entries_) reconciler.Observe(e);
+  return {reconciler.traits().begin(), reconciler.traits().end()};
 }
 
 }  // namespace internal

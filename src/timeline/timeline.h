@@ -3,6 +3,7 @@
 #ifndef OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
 #define OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
 
+#include <map>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -42,6 +43,22 @@ void FlattenValue(const std::string& path, const google::protobuf::Value& value,
 
 // A display string for a protobuf Value: strings as is, whole numbers without ".0", others as JSON.
 std::string DisplayValue(const google::protobuf::Value& value);
+
+// Trait reconciliation: a value from a higher-priority source (earlier in `source_priority`) wins
+// whatever the time; unlisted sources rank below listed ones; among equal ranks the later value wins.
+// Shared by the context and by journey conditions so they never disagree.
+class TraitReconciler {
+ public:
+  explicit TraitReconciler(const std::vector<std::string>* source_priority) : priority_(source_priority) {}
+  // REQUIRES: entries in timeline order.
+  void Observe(const StoredEntry& e);
+  const std::map<std::string, TraitValue, std::less<>>& traits() const { return traits_; }
+
+ private:
+  const std::vector<std::string>* priority_;  // May be null: every source ranks the same.
+  std::map<std::string, TraitValue, std::less<>> traits_;
+  std::map<std::string, size_t, std::less<>> ranks_;
+};
 
 class ProfileTimeline {
  public:
