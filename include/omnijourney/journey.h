@@ -113,6 +113,8 @@ class JourneyBuilder {
 
  private:
   v1::State* Current();
+  // A transition on the current state with its target, actions and guard; null after misuse.
+  v1::Transition* AddTransition(std::string_view to, std::vector<v1::Action> actions, v1::Predicate guard);
   JourneyDefinition def_;
   std::string error_;  // First misuse (a transition before any state).
 };

@@ -141,27 +141,28 @@ v1::State* JourneyBuilder::Current() {
   return def_.mutable_states(def_.states_size() - 1);
 }
 
-JourneyBuilder& JourneyBuilder::On(std::string_view to, const OnEvent& trigger, std::vector<v1::Action> actions,
-                                   v1::Predicate guard) {
+v1::Transition* JourneyBuilder::AddTransition(std::string_view to, std::vector<v1::Action> actions,
+                                             v1::Predicate guard) {
   v1::State* s = Current();
-  if (s == nullptr) return *this;
+  if (s == nullptr) return nullptr;
   auto* t = s->add_transitions();
   t->set_to(std::string(to));
-  *t->mutable_on() = trigger.proto();
   for (auto& a : actions) *t->add_actions() = std::move(a);
   if (guard.expr_case() != v1::Predicate::EXPR_NOT_SET) *t->mutable_guard() = std::move(guard);
+  return t;
+}
+
+JourneyBuilder& JourneyBuilder::On(std::string_view to, const OnEvent& trigger, std::vector<v1::Action> actions,
+                                   v1::Predicate guard) {
+  if (v1::Transition* t = AddTransition(to, std::move(actions), std::move(guard))) *t->mutable_on() = trigger.proto();
   return *this;
 }
 
 JourneyBuilder& JourneyBuilder::After(std::string_view to, absl::Duration timeout, std::vector<v1::Action> actions,
                                       v1::Predicate guard) {
-  v1::State* s = Current();
-  if (s == nullptr) return *this;
-  auto* t = s->add_transitions();
-  t->set_to(std::string(to));
-  *t->mutable_after() = ToDuration(timeout);
-  for (auto& a : actions) *t->add_actions() = std::move(a);
-  if (guard.expr_case() != v1::Predicate::EXPR_NOT_SET) *t->mutable_guard() = std::move(guard);
+  if (v1::Transition* t = AddTransition(to, std::move(actions), std::move(guard))) {
+    *t->mutable_after() = ToDuration(timeout);
+  }
   return *this;
 }
 
