@@ -562,6 +562,8 @@ class EngineImpl final : public Engine {
     }
   }
 
+  static inline const std::optional<CustomerContext> kNoContext;
+
   bool PolicyActive() const {
     const ActionOptions& o = options_.actions;
     return o.max_per_channel_per_day > 0 || o.quiet_start_hour != o.quiet_end_hour;
@@ -674,6 +676,7 @@ class EngineImpl final : public Engine {
     std::sort(due.begin(), due.end(), [](const auto& x, const auto& y) {
       return std::tie(std::get<0>(x), std::get<1>(x), std::get<2>(x)) < std::tie(std::get<0>(y), std::get<1>(y), std::get<2>(y));
     });
+    std::map<ProfileId, std::optional<CustomerContext>> contexts;  // Built once per profile, when needed.
     for (const auto& [time, id, index, action] : due) {
       const EmittedAction& a = *action;
       if (!released_.insert(a.id).second) continue;
@@ -688,10 +691,15 @@ class EngineImpl final : public Engine {
       out.name = a.action.name();
       out.channel = a.action.channel();
       const bool needs_context = out.channel == "preferred" || (!out.channel.empty() && PolicyActive());
-      std::optional<CustomerContext> ctx;
+      std::optional<CustomerContext>* ctx_slot = nullptr;
       if (needs_context) {
-        if (auto c = ContextLocked(id); c.ok()) ctx = *std::move(c);
+        auto [slot, fresh] = contexts.try_emplace(id);
+        if (fresh) {
+          if (auto c = ContextLocked(id); c.ok()) slot->second = *std::move(c);
+        }
+        ctx_slot = &slot->second;
       }
+      const std::optional<CustomerContext>& ctx = ctx_slot ? *ctx_slot : kNoContext;
       if (out.channel == "preferred" && ctx && ctx->preferred_channel) {
         out.channel = std::string(ChannelName(*ctx->preferred_channel));
       }
