@@ -9,6 +9,7 @@
 #include <random>
 #include <fstream>
 
+#include "absl/strings/str_cat.h"
 #include "engine_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -262,6 +263,132 @@ TEST(StorageTest, ErasingAProfileScrubsTheLogOfItsTenantOnly) {
   EXPECT_EQ(engine->Context({"acme", "email", "same@example.com"}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(engine->Context({"globex", "email", "same@example.com"}).ok());
   std::filesystem::remove_all(dir);
+}
+
+// A cache of 8 profiles for 60 customers whose events interleave: every customer is spilled between
+// two of its events, its timers come due while it is spilled, operators split, unlink and erase
+// spilled profiles. Everything must equal an engine that keeps all profiles in memory.
+TEST(StorageTest, ProfilesBeyondTheCacheAreSpilledAndLoadedOnDemand) {
+  const std::string dir = FreshDir("cache");
+  SimulatedClock clock(At(4000));  // Stamps the operators' actions in the audit.
+  EngineOptions cached_options = Durable(dir);
+  cached_options.storage.cache_profiles = 8;
+  cached_options.clock = &clock;
+  EngineOptions memory_options;
+  memory_options.time_mode = EngineOptions::TimeMode::kEventTime;
+  memory_options.clock = &clock;
+  auto cached = Open(cached_options);
+  auto memory = Open(memory_options);
+  constexpr int kCustomers = 60;
+  auto email = [](int c) { return absl::StrCat("c", c, "@example.com"); };
+  auto phone = [](int c) { return absl::StrCat("+42060100", 1000 + c); };
+  std::vector<Ev> stream;
+  for (int step = 0; step < 6; ++step) {
+    for (int c = 0; c < kCustomers; ++c) {
+      const std::string id = absl::StrCat("s", step, "-", c);
+      const int minute = step * 60 + c;
+      const std::string cookie = absl::StrCat("ck-", c);
+      switch (step) {
+        case 0:
+          stream.push_back(Ev(id, minute, v1::EVENT_KIND_TRACK, "Page Viewed").Id("cookie", cookie)
+                               .On(v1::CHANNEL_WEB).Prop("path", "/tours/" + std::to_string(c % 4)));
+          break;
+        case 1:
+          stream.push_back(Msg(id, minute, email(c), "question " + std::to_string(c)).Id("cookie", cookie)
+                               .Conv(absl::StrCat("conv-", c)).Trait("tier", c % 2 ? "gold" : "silver"));
+          break;
+        case 2:
+          stream.push_back(Ev(id, minute, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", email(c))
+                               .Value(100 + c, "EUR"));
+          break;
+        case 3:  // Late: before the reservation (a rebuild of the journeys).
+          stream.push_back(Ev(id, minute - 150, v1::EVENT_KIND_TRACK, "Page Viewed").Id("cookie", cookie)
+                               .On(v1::CHANNEL_WEB));
+          break;
+        case 4:
+          stream.push_back(Ev(id, minute, v1::EVENT_KIND_CALL, "Call Started").Id("phone", phone(c))
+                               .Id("email", email(c)).In(v1::CHANNEL_VOICE).Agent("agent-7"));
+          break;
+        case 5:
+          if (c % 2 == 0) {
+            stream.push_back(Ev(id, minute, v1::EVENT_KIND_ORDER, "Reservation Picked Up").Id("phone", phone(c)));
+          }
+          break;
+      }
+    }
+  }
+  for (auto* engine : {cached.get(), memory.get()}) {
+    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    for (size_t i = 0; i < stream.size(); i += 7) {  // Batches of 7 and single events.
+      if (i % 2 == 0) {
+        std::vector<const Event*> batch;
+        for (size_t k = i; k < std::min(stream.size(), i + 7); ++k) batch.push_back(&stream[k].event());
+        for (const auto& r : engine->IngestBatch(batch)) ASSERT_TRUE(r.ok()) << r.status();
+      } else {
+        for (size_t k = i; k < std::min(stream.size(), i + 7); ++k) ASSERT_TRUE(engine->Ingest(stream[k]).ok());
+      }
+    }
+    ASSERT_TRUE(engine->AdvanceTime(At(1500)).ok());  // Reminders come due while most are spilled.
+  }
+  auto same_actions = [&](const std::string& when) {
+    const auto a = cached->TakeActions(), b = memory->TakeActions();
+    ASSERT_EQ(a.size(), b.size()) << when;
+    for (size_t i = 0; i < a.size(); ++i) {
+      EXPECT_EQ(a[i].id, b[i].id) << when;
+      EXPECT_EQ(a[i].name, b[i].name) << when;
+      EXPECT_EQ(a[i].profile, b[i].profile) << when;
+    }
+  };
+  // After a restart the audit lacks the erasure (erasure leaves no record in the log).
+  auto same_state = [&](Engine& got, const std::string& when, bool audit = true) {
+    EXPECT_EQ(got.Stats().profiles, memory->Stats().profiles) << when;
+    EXPECT_EQ(got.Stats().timeline_entries, memory->Stats().timeline_entries) << when;
+    for (int c = 0; c < kCustomers; ++c) {
+      auto want = memory->Context({"", "phone", phone(c)});
+      auto have = got.Context({"", "phone", phone(c)});
+      ASSERT_EQ(have.ok(), want.ok()) << when << " " << c;
+      if (!want.ok()) continue;
+      EXPECT_EQ(ContextToJson(*have), ContextToJson(*want)) << when << " " << c;
+      if (audit) {
+        EXPECT_EQ(got.Explain(have->profile)->ToString(), memory->Explain(want->profile)->ToString()) << when << " " << c;
+      }
+    }
+  };
+  same_actions("reminders");
+  EXPECT_EQ(cached->Stats().profiles, kCustomers);
+  EXPECT_LE(cached->Stats().cached_profiles, 8);
+  EXPECT_GT(cached->Stats().cached_profiles, 0);
+  same_state(*cached, "after ingest");
+
+  // Operators act on spilled profiles.
+  for (auto* engine : {cached.get(), memory.get()}) {
+    ASSERT_TRUE(engine->Unlink({"", "cookie", "ck-5"}).ok());
+    const ProfileId p = engine->Context({"", "email", email(9)})->profile;
+    ASSERT_TRUE(engine->Split(p, {{"phone", phone(9)}}).ok());
+    ASSERT_TRUE(engine->EraseIdentifier({"", "email", email(13)}).ok());
+    ASSERT_TRUE(engine->AdvanceTime(At(3000)).ok());  // Releases of the reservations not picked up.
+  }
+  same_actions("releases");
+  same_state(*cached, "after operators");
+  EXPECT_LE(cached->Stats().cached_profiles, 8);
+  EXPECT_FALSE(cached->ContainsStringForTesting(email(13)));
+
+  // Reopened with the same small cache: the same state again.
+  cached.reset();
+  cached = Open(cached_options);
+  same_state(*cached, "reopened", /*audit=*/false);
+  EXPECT_LE(cached->Stats().cached_profiles, 8);
+  EXPECT_TRUE(cached->TakeActions().empty());  // All were taken before.
+  cached.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StorageTest, CacheWithoutAPathIsAClearError) {
+  EngineOptions options;
+  options.storage.cache_profiles = 10;
+  auto e = Engine::Open(options);
+  ASSERT_FALSE(e.ok());
+  EXPECT_THAT(std::string(e.status().message()), HasSubstr("storage.cache_profiles"));
 }
 
 TEST(StorageTest, EncodedEventRecordsParseAsLogRecords) {

@@ -101,6 +101,7 @@ struct EngineStats {
   int64_t rejected = 0;
   int64_t recovered = 0;   // Log records replayed by Open() from storage.
   int64_t profiles = 0;    // Profiles with at least one retained entry.
+  int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
   int64_t timeline_entries = 0;
   IdentityStats identity;
 };

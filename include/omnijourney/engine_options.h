@@ -111,6 +111,11 @@ struct EngineOptions {
     // fsync each write: acknowledged events survive power loss, not only a process crash.
     // Default: false.
     bool sync = false;
+    // Profiles whose timeline and journeys stay in memory; the least recently used others are
+    // spilled to the store and loaded on demand (an event, a due timeout, a query or an operator
+    // action). 0: all stay in memory. The identity graph, timer index and idempotence window stay
+    // in memory regardless. Needs `path`. Default: 0.
+    size_t cache_profiles = 0;
   };
   Storage storage;
 };

@@ -4,6 +4,12 @@
 // (merges) move their timelines into the survivor; other changes (late-event replays, unlink,
 // split, erasure) re-attribute the stored events of every changed profile by asking the graph
 // which profile each event's identifiers belong to now (ResolveIdentifiers).
+//
+// With storage.cache_profiles, at most that many profiles keep their timeline and journeys in
+// memory: the least recently used others are spilled to the store ("profiles" column family) and
+// loaded back when an event, a timer, an operator action or a query needs them. Their journeys are
+// rebuilt from the timeline on load, like after a late event; the identity graph, the timer index
+// and the idempotence window stay in memory.
 #include <algorithm>
 #include <deque>
 #include <memory>
@@ -39,7 +45,10 @@ class EngineImpl final : public Engine {
  public:
   EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone,
              std::unique_ptr<LogStore> store)
-      : options_(options), clock_(options.clock ? options.clock : RealClock()), graph_(std::move(graph)) {
+      : options_(options),
+        clock_(options.clock ? options.clock : RealClock()),
+        graph_(std::move(graph)),
+        cache_limit_(options.storage.cache_profiles) {
     default_zone_ = zone;
     store_ = std::move(store);
   }
@@ -49,8 +58,9 @@ class EngineImpl final : public Engine {
     absl::MutexLock lock(&mu_);
     if (store_ == nullptr) return absl::OkStatus();
     RETURN_IF_ERROR(store_->ForEachTaken([&](const std::string& id) { released_.insert(id); }));
-    std::unique_ptr<LogStore> store = std::move(store_);  // No logging during the replay.
-    absl::Status status = store->ForEach([&](uint64_t seq, const v1::LogRecord& r) -> absl::Status {
+    RETURN_IF_ERROR(store_->ClearProfiles());  // Spilled profiles of the last run: rebuilt below.
+    // The *Locked operations replayed here never write the log.
+    absl::Status status = store_->ForEach([&](uint64_t seq, const v1::LogRecord& r) -> absl::Status {
       if (r.has_event()) {
         (void)IngestLocked(r.event());  // A rejected event is rejected again: same outcome.
       } else if (r.has_journey()) {
@@ -69,14 +79,14 @@ class EngineImpl final : public Engine {
         (void)AdvanceLocked(FromTimestamp(r.advance_time()));
       }
       ++stats_.recovered;
-      return absl::OkStatus();
+      return io_error_;
     });
-    store_ = std::move(store);
     return status;
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
     absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(io_error_);
     if (absl::Status s = Check(event); !s.ok()) return s;
     if (store_ != nullptr && !seen_.contains(DedupeKey(event))) {
       RETURN_IF_ERROR(store_->AppendSerialized({EncodeEventRecord(event)}));  // Durable before acknowledged.
@@ -89,6 +99,7 @@ class EngineImpl final : public Engine {
     std::vector<absl::StatusOr<IngestResult>> out;
     out.reserve(events.size());
     absl::MutexLock lock(&mu_);
+    if (!io_error_.ok()) return std::vector<absl::StatusOr<IngestResult>>(events.size(), io_error_);
     // Validation first, then one durable write for the whole batch, then the state changes.
     std::vector<absl::Status> checks(events.size());
     std::vector<std::string> records;
@@ -131,7 +142,8 @@ class EngineImpl final : public Engine {
     if (t > watermark_) watermark_ = t;
     FireDueTimers();
     ReleaseActions();
-    return absl::OkStatus();
+    Trim();
+    return io_error_;
   }
 
   absl::Status AddJourney(const JourneyDefinition& journey) override {
@@ -187,8 +199,9 @@ class EngineImpl final : public Engine {
     out.profile = id;
     ASSIGN_OR_RETURN(out.identifiers, graph_->Identifiers(id));
     ASSIGN_OR_RETURN(out.audit, graph_->Explain(id));
-    if (auto j = journeys_.find(id); j != journeys_.end()) {
-      for (const JourneyInstance& inst : j->second->instances()) {
+    ASSIGN_OR_RETURN(ProfileView view, View(id));
+    if (view.journeys != nullptr) {
+      for (const JourneyInstance& inst : view.journeys->instances()) {
         JourneyTrace t;
         t.journey = inst.journey->def.name();
         t.version = inst.journey->def.version();
@@ -228,6 +241,8 @@ class EngineImpl final : public Engine {
     changed.push_back(before);
     Reattribute(changed);
     SyncJourneys();
+    Trim();
+    RETURN_IF_ERROR(io_error_);
     return changed;
   }
 
@@ -255,6 +270,8 @@ class EngineImpl final : public Engine {
     changed.push_back(id);
     Reattribute(changed);
     SyncJourneys();
+    Trim();
+    RETURN_IF_ERROR(io_error_);
     return parts;
   }
 
@@ -266,20 +283,37 @@ class EngineImpl final : public Engine {
                      graph_->EraseIdentifier(query.tenant, query.type, query.value));
     changed.push_back(before);
     // Scrub the value from every stored event of the tenant: an event whose merge was refused may
-    // sit in another profile and still carry it. Cost: O(stored events); erasure is rare.
+    // sit in another profile and still carry it. Cost: O(stored events); erasure is rare. Spilled
+    // profiles that carry it are loaded first (which removes their stored copy).
+    auto carries = [&](const IdentifierValue& v) {
+      if (v.type != query.type) return false;
+      auto k = graph_->MatchKey(v.type, v.value);
+      return k.ok() && *k == key;
+    };
+    std::vector<ProfileId> carriers;
+    if (store_ != nullptr && !spilled_.empty()) {
+      RETURN_IF_ERROR(store_->ForEachProfile([&](uint64_t id, std::string_view bytes) -> absl::Status {
+        if (!spilled_.contains(id)) return absl::OkStatus();
+        ASSIGN_OR_RETURN(ProfileTimeline t, ProfileTimeline::Decode(bytes));
+        if (t.tenant() != query.tenant) return absl::OkStatus();
+        for (const StoredEntry& e : t.entries()) {
+          if (std::any_of(e.identifiers.begin(), e.identifiers.end(), carries)) {
+            carriers.push_back(id);
+            break;
+          }
+        }
+        return absl::OkStatus();
+      }));
+    }
+    for (ProfileId id : carriers) Load(id);
+    RETURN_IF_ERROR(io_error_);
     for (auto& [id, timeline] : profiles_) {
       if (timeline->tenant() != query.tenant) continue;
       bool touched = false;
       const auto size_before = static_cast<int64_t>(timeline->entries().size());
       timeline->Rewrite([&](StoredEntry& e) {
         const size_t n = e.identifiers.size();
-        e.identifiers.erase(std::remove_if(e.identifiers.begin(), e.identifiers.end(),
-                                           [&](const IdentifierValue& v) {
-                                             if (v.type != query.type) return false;
-                                             auto k = graph_->MatchKey(v.type, v.value);
-                                             return k.ok() && *k == key;
-                                           }),
-                            e.identifiers.end());
+        e.identifiers.erase(std::remove_if(e.identifiers.begin(), e.identifiers.end(), carries), e.identifiers.end());
         touched = touched || e.identifiers.size() != n;
         return !e.identifiers.empty();  // Events only it identified are deleted.
       });
@@ -290,6 +324,8 @@ class EngineImpl final : public Engine {
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     Reattribute(changed);
     SyncJourneys();
+    Trim();
+    RETURN_IF_ERROR(io_error_);
     RETURN_IF_ERROR(Durable(ScrubLog(query.tenant, {{query.type, key}})));
     return changed;
   }
@@ -348,7 +384,8 @@ class EngineImpl final : public Engine {
       }
       return absl::OkStatus();
     }));
-    return store_->Rewrite(changes);
+    RETURN_IF_ERROR(store_->Rewrite(changes));
+    return store_->Purge();  // Also the old copies of spilled profiles loaded for the erasure.
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
@@ -357,11 +394,15 @@ class EngineImpl final : public Engine {
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
     ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, EraseProfileLocked(id));
+    Trim();
+    RETURN_IF_ERROR(io_error_);
     RETURN_IF_ERROR(Durable(ScrubLog(tenant, identifiers)));
     return changed;
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfileLocked(ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Load(id);  // Its stored copy goes too.
+    RETURN_IF_ERROR(io_error_);
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseProfile(id));
     if (auto it = profiles_.find(id); it != profiles_.end()) {
       entries_ -= static_cast<int64_t>(it->second->entries().size());
@@ -376,7 +417,8 @@ class EngineImpl final : public Engine {
   EngineStats Stats() const override {
     absl::ReaderMutexLock lock(&mu_);
     EngineStats s = stats_;
-    s.profiles = static_cast<int64_t>(profiles_.size());
+    s.profiles = static_cast<int64_t>(profiles_.size() + spilled_.size());
+    s.cached_profiles = static_cast<int64_t>(profiles_.size());
     s.timeline_entries = entries_;
     s.identity = graph_->Stats();
     return s;
@@ -416,15 +458,53 @@ class EngineImpl final : public Engine {
     return graph_->Resolve(query.tenant, query.type, query.value);
   }
 
+  // A profile's timeline and journeys: in memory, or read from the store for a spilled profile
+  // (without caching it: readers hold the lock shared).
+  struct ProfileView {
+    const ProfileTimeline* timeline = nullptr;  // Null: no retained events.
+    const ProfileJourneys* journeys = nullptr;  // Null: none (no journeys loaded).
+    std::unique_ptr<ProfileTimeline> own_timeline;
+    std::unique_ptr<ProfileJourneys> own_journeys;
+  };
+
+  absl::StatusOr<ProfileView> View(ProfileId id) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    ProfileView view;
+    if (auto it = profiles_.find(id); it != profiles_.end()) {
+      view.timeline = it->second.get();
+      if (auto j = journeys_.find(id); j != journeys_.end()) view.journeys = j->second.get();
+      return view;
+    }
+    if (!spilled_.contains(id)) return view;
+    ASSIGN_OR_RETURN(std::optional<std::string> bytes, store_->GetProfile(id));
+    if (!bytes) return absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));
+    ASSIGN_OR_RETURN(ProfileTimeline timeline, ProfileTimeline::Decode(*bytes));
+    view.own_timeline = std::make_unique<ProfileTimeline>(std::move(timeline));
+    view.timeline = view.own_timeline.get();
+    if (!catalog_.empty()) {
+      view.own_journeys = RebuildJourneys(*view.timeline);
+      view.journeys = view.own_journeys.get();
+    }
+    return view;
+  }
+
+  // A profile's journeys derived from its timeline, with the timeouts fired so far.
+  std::unique_ptr<ProfileJourneys> RebuildJourneys(const ProfileTimeline& timeline) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    auto fresh = std::make_unique<ProfileJourneys>(&catalog_, &options_.context.trait_source_priority);
+    for (const StoredEntry& e : timeline.entries()) fresh->Apply(e);
+    if (auto due = fresh->NextDue(); due && *due <= fired_until_) fresh->AdvanceTo(fired_until_);
+    return fresh;
+  }
+
   absl::StatusOr<CustomerContext> ContextLocked(ProfileId id) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    auto it = profiles_.find(id);
-    if (it == profiles_.end()) {
+    ASSIGN_OR_RETURN(ProfileView view, View(id));
+    if (view.timeline == nullptr) {
       return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " has no retained events"));
     }
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> ids, graph_->Identifiers(id));
-    CustomerContext ctx = BuildContext(id, *it->second, ids, options_, NowLocked());
-    if (auto j = journeys_.find(id); j != journeys_.end()) {
-      for (const JourneyInstance& inst : j->second->instances()) {
+    CustomerContext ctx = BuildContext(id, *view.timeline, ids, options_, NowLocked());
+    if (view.journeys != nullptr) {
+      for (const JourneyInstance& inst : view.journeys->instances()) {
         if (inst.ended) continue;
         ctx.journeys.push_back({inst.journey->def.name(), inst.journey->def.version(),
                                 inst.journey->def.states(inst.state).name(), inst.entered,
@@ -469,6 +549,10 @@ class EngineImpl final : public Engine {
       for (const auto& d : result.dropped) absl::StrAppend(&why, why.empty() ? "" : "; ", d.type, ": ", d.reason);
       return absl::InvalidArgumentError(absl::StrCat("identifiers: none usable (", why, ")"));
     }
+    // Spilled profiles this event touches come back into memory.
+    Load(result.profile);
+    for (ProfileId absorbed : result.merged) Load(absorbed);
+    if (!io_error_.ok()) return io_error_;
     Remember(std::move(key));
     ++stats_.events;
     const absl::Time t = FromTimestamp(event.occurred_at());
@@ -483,6 +567,7 @@ class EngineImpl final : public Engine {
       if (!survivor.ok() || *survivor == absorbed) continue;
       std::unique_ptr<ProfileTimeline> moved = std::move(it->second);
       profiles_.erase(it);
+      Load(*survivor);
       ProfileTimeline& into = State(*survivor, event.tenant());
       stale_.insert(*survivor);
       stale_.insert(absorbed);
@@ -507,6 +592,7 @@ class EngineImpl final : public Engine {
     timeline.Insert(std::move(entry), options_.timeline, now);
     entries_ += static_cast<int64_t>(timeline.entries().size()) - static_cast<int64_t>(before);
     SyncJourneys();
+    Trim();
     return result;
   }
 
@@ -515,23 +601,27 @@ class EngineImpl final : public Engine {
 
   // Rebuilds stale profiles' journeys from their timelines, then fires timers and releases actions.
   void SyncJourneys() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (catalog_.empty()) return;
-    for (ProfileId id : stale_) {
-      auto it = profiles_.find(id);
-      if (it == profiles_.end()) {
-        journeys_.erase(id);
-        Schedule(id);
-        continue;
-      }
-      auto fresh = std::make_unique<ProfileJourneys>(&catalog_, &options_.context.trait_source_priority);
-      for (const StoredEntry& e : it->second->entries()) fresh->Apply(e);
-      journeys_[id] = std::move(fresh);
-      touched_.insert(id);
+    if (catalog_.empty()) {
+      stale_.clear();
+      return;
     }
+    for (ProfileId id : stale_) Rebuild(id);
     stale_.clear();
     for (ProfileId id : touched_) Schedule(id);
     FireDueTimers();
     ReleaseActions();
+  }
+
+  // Rebuilds a profile's journeys from its timeline (REQUIRES: not spilled).
+  void Rebuild(ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = profiles_.find(id);
+    if (it == profiles_.end()) {
+      journeys_.erase(id);
+      Schedule(id);
+      return;
+    }
+    journeys_[id] = RebuildJourneys(*it->second);
+    touched_.insert(id);
   }
 
   // Records the profile's next timeout in the timer index.
@@ -551,8 +641,13 @@ class EngineImpl final : public Engine {
   void FireDueTimers() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (catalog_.empty()) return;
     const absl::Time limit = TimerTime();
+    fired_until_ = std::max(fired_until_, limit);
     while (!timers_.empty() && timers_.begin()->first <= limit) {
       const ProfileId id = timers_.begin()->second;
+      if (spilled_.contains(id)) {
+        Load(id, /*mark_stale=*/false);
+        Rebuild(id);
+      }
       auto j = journeys_.find(id);
       if (j != journeys_.end()) {
         j->second->AdvanceTo(limit);
@@ -716,13 +811,81 @@ class EngineImpl final : public Engine {
   ProfileTimeline& State(ProfileId id, const std::string& tenant) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto& slot = profiles_[id];
     if (!slot) slot = std::make_unique<ProfileTimeline>(tenant);
+    if (cache_limit_ > 0) last_use_[id] = ++use_clock_;
     return *slot;
+  }
+
+  // Brings a spilled profile back into memory (its stored copy is deleted); its journeys are rebuilt
+  // by the next SyncJourneys when `mark_stale`. A storage failure sets io_error_.
+  void Load(ProfileId id, bool mark_stale = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!spilled_.contains(id) || !io_error_.ok()) return;
+    absl::StatusOr<std::optional<std::string>> bytes = store_->GetProfile(id);
+    if (bytes.ok() && !*bytes) {
+      bytes = absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));
+    }
+    if (!bytes.ok()) {
+      Fail(bytes.status());
+      return;
+    }
+    absl::StatusOr<ProfileTimeline> timeline = ProfileTimeline::Decode(**bytes);
+    if (!timeline.ok()) {
+      Fail(timeline.status());
+      return;
+    }
+    if (absl::Status s = store_->DeleteProfiles({id}); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    spilled_.erase(id);
+    profiles_[id] = std::make_unique<ProfileTimeline>(*std::move(timeline));
+    last_use_[id] = ++use_clock_;
+    if (mark_stale) stale_.insert(id);
+  }
+
+  // Spills the least recently used profiles when more than cache_limit_ are in memory (down to
+  // 7/8 of it, so spills come in batches). Profiles with work pending (stale journeys, actions
+  // not yet due) stay.
+  void Trim() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (cache_limit_ == 0 || profiles_.size() <= cache_limit_ || !io_error_.ok()) return;
+    const size_t target = cache_limit_ - cache_limit_ / 8;
+    std::vector<std::pair<uint64_t, ProfileId>> candidates;
+    candidates.reserve(profiles_.size());
+    for (const auto& [id, timeline] : profiles_) {
+      if (stale_.contains(id) || touched_.contains(id)) continue;
+      candidates.emplace_back(last_use_[id], id);
+    }
+    const size_t excess = profiles_.size() - target;
+    if (candidates.size() > excess) {
+      std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(excess), candidates.end());
+      candidates.resize(excess);
+    }
+    std::vector<std::pair<uint64_t, std::string>> out;
+    out.reserve(candidates.size());
+    for (const auto& [use, id] : candidates) out.emplace_back(id, profiles_[id]->Encode());
+    if (absl::Status s = store_->PutProfiles(out); !s.ok()) {
+      Fail(s);
+      return;
+    }
+    for (const auto& [use, id] : candidates) {
+      profiles_.erase(id);
+      journeys_.erase(id);
+      last_use_.erase(id);
+      spilled_.insert(id);
+    }
+  }
+
+  // After a storage failure the in-memory state may lack a profile: refuse further changes until
+  // the engine is reopened (which rebuilds the state from the log).
+  void Fail(const absl::Status& s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!io_error_.ok()) return;
+    io_error_ = absl::Status(s.code(), absl::StrCat("storage failed, reopen the engine: ", s.message()));
   }
 
   // Moves every stored event of the given profiles to the profile its identifiers resolve to now.
   void Reattribute(const std::vector<ProfileId>& ids) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     std::vector<std::unique_ptr<ProfileTimeline>> taken;
     for (ProfileId id : ids) {
+      Load(id);
       stale_.insert(id);
       auto it = profiles_.find(id);
       if (it == profiles_.end()) continue;
@@ -736,6 +899,7 @@ class EngineImpl final : public Engine {
       for (StoredEntry& e : timeline->TakeAll()) {
         auto p = graph_->ResolveIdentifiers(tenant, e.identifiers);
         if (!p.ok()) continue;  // Nobody's any more (its identifiers were erased).
+        Load(*p);
         ProfileTimeline& into = State(*p, tenant);
         stale_.insert(*p);
         const size_t before = into.entries().size();
@@ -779,6 +943,13 @@ class EngineImpl final : public Engine {
   int64_t deferred_seq_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<std::tuple<ProfileId, std::string, std::string>, int> sent_per_day_ ABSL_GUARDED_BY(mu_);
   int64_t entries_ ABSL_GUARDED_BY(mu_) = 0;
+  // The profile cache (storage.cache_profiles; 0: everything stays in memory).
+  const size_t cache_limit_;
+  absl::flat_hash_set<ProfileId> spilled_ ABSL_GUARDED_BY(mu_);  // Timeline in the store, not in memory.
+  absl::flat_hash_map<ProfileId, uint64_t> last_use_ ABSL_GUARDED_BY(mu_);
+  uint64_t use_clock_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time fired_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // Timer time of the last firing.
+  absl::Status io_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
@@ -809,6 +980,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
     return absl::InvalidArgumentError(absl::StrCat("actions.default_time_zone: unknown time zone '", a.default_time_zone, "'"));
   }
   if (options.allowed_lateness < absl::ZeroDuration()) return absl::InvalidArgumentError("allowed_lateness: must be >= 0");
+  if (options.storage.cache_profiles > 0 && options.storage.path.empty()) {
+    return absl::InvalidArgumentError("storage.cache_profiles: needs storage.path (profiles are spilled there)");
+  }
   std::unique_ptr<internal::LogStore> store;
   if (!options.storage.path.empty()) {
     auto opened = internal::OpenRocksDbLogStore(options.storage.path, options.storage.sync);

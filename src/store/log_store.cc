@@ -45,6 +45,30 @@ class MemoryLogStore final : public LogStore {
     }
     return absl::OkStatus();
   }
+  absl::Status Purge() override { return absl::OkStatus(); }
+  absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& profiles) override {
+    for (const auto& [id, bytes] : profiles) profiles_[id] = bytes;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const override {
+    auto it = profiles_.find(id);
+    if (it == profiles_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) override {
+    for (uint64_t id : ids) profiles_.erase(id);
+    return absl::OkStatus();
+  }
+  absl::Status ForEachProfile(const std::function<absl::Status(uint64_t, std::string_view)>& fn) const override {
+    for (const auto& [id, bytes] : profiles_) {
+      if (absl::Status s = fn(id, bytes); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status ClearProfiles() override {
+    profiles_.clear();
+    return absl::OkStatus();
+  }
   absl::Status MarkTaken(const std::vector<std::string>& ids) override {
     taken_.insert(ids.begin(), ids.end());
     return absl::OkStatus();
@@ -57,11 +81,15 @@ class MemoryLogStore final : public LogStore {
     for (const auto& [seq, bytes] : log_) {
       if (bytes.find(needle) != std::string::npos) return true;
     }
+    for (const auto& [id, bytes] : profiles_) {
+      if (bytes.find(needle) != std::string::npos) return true;
+    }
     return false;
   }
 
  private:
   std::map<uint64_t, std::string> log_;
+  std::map<uint64_t, std::string> profiles_;
   std::set<std::string> taken_;
   uint64_t next_ = 1;
 };
@@ -92,6 +120,7 @@ class RocksDbLogStore final : public LogStore {
                   bool sync, uint64_t next)
       : path_(std::move(path)), db_(std::move(db)), cfs_(std::move(cfs)), next_(next) {
     write_.sync = sync;
+    spill_.disableWAL = true;
   }
   ~RocksDbLogStore() override {
     for (auto* cf : cfs_) db_->DestroyColumnFamilyHandle(cf);
@@ -143,12 +172,65 @@ class RocksDbLogStore final : public LogStore {
     }
     rocksdb::WriteOptions sync = write_;
     sync.sync = true;  // Erasure must not be undone by a crash.
-    if (absl::Status s = FromRocks(db_->Write(sync, &batch), "write"); !s.ok()) return s;
-    // Purge old versions: flush the memtable (and the WAL with it) and compact everything.
+    return FromRocks(db_->Write(sync, &batch), "write");
+  }
+
+  absl::Status Purge() override {
+    // Flush the memtables (the WAL goes with them), then compact every column family to the bottom.
     if (absl::Status s = FromRocks(db_->Flush(rocksdb::FlushOptions(), cfs_), "flush"); !s.ok()) return s;
     rocksdb::CompactRangeOptions compact;
     compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    return FromRocks(db_->CompactRange(compact, log(), nullptr, nullptr), "compact");
+    for (auto* cf : {log(), profiles()}) {
+      if (absl::Status s = FromRocks(db_->CompactRange(compact, cf, nullptr, nullptr), "compact"); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& snapshots) override {
+    if (snapshots.empty()) return absl::OkStatus();
+    rocksdb::WriteBatch batch;
+    for (const auto& [id, bytes] : snapshots) {
+      if (absl::Status s = FromRocks(batch.Put(profiles(), SeqKey(id), bytes), "batch"); !s.ok()) return s;
+    }
+    return FromRocks(db_->Write(spill_, &batch), "write");
+  }
+
+  absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const override {
+    std::string bytes;
+    rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), profiles(), SeqKey(id), &bytes);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (absl::Status st = FromRocks(s, "get"); !st.ok()) return st;
+    return std::optional<std::string>(std::move(bytes));
+  }
+
+  absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) override {
+    if (ids.empty()) return absl::OkStatus();
+    rocksdb::WriteBatch batch;
+    for (uint64_t id : ids) {
+      if (absl::Status s = FromRocks(batch.Delete(profiles(), SeqKey(id)), "batch"); !s.ok()) return s;
+    }
+    return FromRocks(db_->Write(spill_, &batch), "write");
+  }
+
+  absl::Status ForEachProfile(const std::function<absl::Status(uint64_t, std::string_view)>& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), profiles()));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (absl::Status s = fn(SeqOf(it->key()), std::string_view(it->value().data(), it->value().size())); !s.ok()) {
+        return s;
+      }
+    }
+    return FromRocks(it->status(), "scan");
+  }
+
+  absl::Status ClearProfiles() override {
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), profiles()));
+      it->SeekToFirst();
+      if (!it->Valid()) return FromRocks(it->status(), "scan");  // Already empty.
+    }
+    // A range tombstone; the bytes leave the files with the next compaction (Purge() forces one).
+    const std::string end(9, '\xff');  // After every 8-byte key.
+    return FromRocks(db_->DeleteRange(spill_, profiles(), SeqKey(0), end), "clear");
   }
 
   absl::Status MarkTaken(const std::vector<std::string>& ids) override {
@@ -188,11 +270,13 @@ class RocksDbLogStore final : public LogStore {
 
  private:
   rocksdb::ColumnFamilyHandle* log() const { return cfs_[1]; }
+  rocksdb::ColumnFamilyHandle* profiles() const { return cfs_[4]; }
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // default, log, taken, meta
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // default, log, taken, meta, profiles
   rocksdb::WriteOptions write_;
+  rocksdb::WriteOptions spill_;  // Derived state: no WAL (the log rebuilds it).
   uint64_t next_;
 };
 
@@ -228,6 +312,7 @@ absl::StatusOr<std::unique_ptr<LogStore>> OpenRocksDbLogStore(const std::string&
       {"log", rocksdb::ColumnFamilyOptions()},
       {"taken", rocksdb::ColumnFamilyOptions()},
       {"meta", rocksdb::ColumnFamilyOptions()},
+      {"profiles", rocksdb::ColumnFamilyOptions()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

@@ -2,7 +2,9 @@
 // the host has taken. Two implementations: in memory and RocksDB.
 //
 // RocksDB layout (column families): "log" (8-byte big-endian sequence -> LogRecord), "taken" (action id
-// -> empty), "meta" ("format_version" -> "1"). One WriteBatch per Append/MarkTaken call.
+// -> empty), "meta" ("format_version" -> "1"), "profiles" (8-byte big-endian profile id ->
+// StoredTimeline of a profile spilled out of the engine's cache; derived state, cleared on open).
+// One WriteBatch per Append/MarkTaken/PutProfiles call.
 #ifndef OMNIJOURNEY_SRC_STORE_LOG_STORE_H_
 #define OMNIJOURNEY_SRC_STORE_LOG_STORE_H_
 
@@ -11,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -29,8 +32,19 @@ class LogStore {
   virtual absl::Status AppendSerialized(const std::vector<std::string>& records) = 0;
   // Calls `fn` for every record in order; stops at the first error and returns it.
   virtual absl::Status ForEach(const std::function<absl::Status(uint64_t seq, const v1::LogRecord&)>& fn) const = 0;
-  // Replaces records (nullopt: deletes them) atomically, then purges the old bytes from storage.
+  // Replaces records (nullopt: deletes them) atomically and durably (synced). The old bytes stay in
+  // the files until Purge().
   virtual absl::Status Rewrite(const std::vector<std::pair<uint64_t, std::optional<v1::LogRecord>>>& changes) = 0;
+  // Removes overwritten and deleted bytes from storage (flush and full compaction).
+  virtual absl::Status Purge() = 0;
+
+  // Spilled profiles: id -> encoded ProfileTimeline. Not synced: they are rebuilt from the log.
+  virtual absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& profiles) = 0;
+  virtual absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const = 0;
+  virtual absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) = 0;
+  virtual absl::Status ForEachProfile(const std::function<absl::Status(uint64_t id, std::string_view bytes)>& fn) const = 0;
+  virtual absl::Status ClearProfiles() = 0;
+
   // Records action ids the host has taken.
   virtual absl::Status MarkTaken(const std::vector<std::string>& ids) = 0;
   virtual absl::Status ForEachTaken(const std::function<void(const std::string&)>& fn) const = 0;

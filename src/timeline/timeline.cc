@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
+#include "omnijourney/v1/store.pb.h"
 
 namespace omnijourney {
 
@@ -138,6 +139,91 @@ void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
   const absl::Time oldest = now - options.max_age;
   while (drop < entries_.size() && entries_[drop].view.time < oldest) ++drop;
   if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+}
+
+std::string ProfileTimeline::Encode() const {
+  v1::StoredTimeline out;
+  out.set_tenant(tenant_);
+  auto pairs = [](const std::vector<std::pair<std::string, std::string>>& from,
+                  google::protobuf::RepeatedPtrField<v1::StoredPair>* to) {
+    to->Reserve(static_cast<int>(from.size()));
+    for (const auto& [k, v] : from) {
+      v1::StoredPair* p = to->Add();
+      p->set_key(k);
+      p->set_value(v);
+    }
+  };
+  out.mutable_entries()->Reserve(static_cast<int>(entries_.size()));
+  for (const StoredEntry& e : entries_) {
+    v1::StoredTimelineEntry* s = out.add_entries();
+    const TimelineEntry& v = e.view;
+    *s->mutable_time() = ToTimestamp(v.time);
+    s->set_source(v.source);
+    s->set_event_id(v.event_id);
+    s->set_kind(v.kind);
+    s->set_name(v.name);
+    s->set_channel(v.channel);
+    s->set_direction(v.direction);
+    s->set_provider(v.provider);
+    s->set_agent_id(v.agent_id);
+    s->set_conversation_id(v.conversation_id);
+    s->set_text(v.text);
+    s->set_value(v.value);
+    pairs(v.properties, s->mutable_properties());
+    for (const IdentifierValue& id : e.identifiers) {
+      v1::Identifier* i = s->add_identifiers();
+      i->set_type(id.type);
+      i->set_value(id.value);
+    }
+    pairs(e.traits, s->mutable_traits());
+    pairs(e.flat_properties, s->mutable_flat_properties());
+    s->set_session_id(e.session_id);
+    s->set_value_units(e.value_units);
+    s->set_currency(e.currency);
+  }
+  return out.SerializeAsString();
+}
+
+absl::StatusOr<ProfileTimeline> ProfileTimeline::Decode(std::string_view bytes) {
+  v1::StoredTimeline in;
+  if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    return absl::DataLossError("stored profile timeline: unreadable");
+  }
+  auto pairs = [](google::protobuf::RepeatedPtrField<v1::StoredPair>* from,
+                  std::vector<std::pair<std::string, std::string>>* to) {
+    to->reserve(static_cast<size_t>(from->size()));
+    for (v1::StoredPair& p : *from) to->emplace_back(std::move(*p.mutable_key()), std::move(*p.mutable_value()));
+  };
+  ProfileTimeline out(std::move(*in.mutable_tenant()));
+  out.entries_.reserve(static_cast<size_t>(in.entries_size()));
+  for (v1::StoredTimelineEntry& s : *in.mutable_entries()) {
+    StoredEntry e;
+    TimelineEntry& v = e.view;
+    v.time = FromTimestamp(s.time());
+    v.source = std::move(*s.mutable_source());
+    v.event_id = std::move(*s.mutable_event_id());
+    v.kind = s.kind();
+    v.name = std::move(*s.mutable_name());
+    v.channel = s.channel();
+    v.direction = s.direction();
+    v.provider = std::move(*s.mutable_provider());
+    v.agent_id = std::move(*s.mutable_agent_id());
+    v.conversation_id = std::move(*s.mutable_conversation_id());
+    v.text = std::move(*s.mutable_text());
+    v.value = std::move(*s.mutable_value());
+    pairs(s.mutable_properties(), &v.properties);
+    e.identifiers.reserve(static_cast<size_t>(s.identifiers_size()));
+    for (v1::Identifier& id : *s.mutable_identifiers()) {
+      e.identifiers.push_back({std::move(*id.mutable_type()), std::move(*id.mutable_value())});
+    }
+    pairs(s.mutable_traits(), &e.traits);
+    pairs(s.mutable_flat_properties(), &e.flat_properties);
+    e.session_id = std::move(*s.mutable_session_id());
+    e.value_units = std::move(*s.mutable_value_units());
+    e.currency = std::move(*s.mutable_currency());
+    out.entries_.push_back(std::move(e));
+  }
+  return out;
 }
 
 void TraitReconciler::Observe(const StoredEntry& e) {

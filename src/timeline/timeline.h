@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "omnijourney/context.h"
 #include "omnijourney/engine_options.h"
@@ -83,6 +84,11 @@ class ProfileTimeline {
     }
     entries_ = std::move(kept);
   }
+
+  // The timeline as bytes (v1::StoredTimeline) and back, for profiles spilled out of the cache.
+  std::string Encode() const;
+  // DataLoss when `bytes` is not a StoredTimeline.
+  static absl::StatusOr<ProfileTimeline> Decode(std::string_view bytes);
 
   // Traits reconciled over the retained entries: higher-priority source first, then most recent.
   std::map<std::string, TraitValue> Traits(const std::vector<std::string>& source_priority) const;
