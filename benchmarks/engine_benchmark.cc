@@ -9,8 +9,11 @@
 //   iterations (each call timed on its own) and items_per_second.
 // BM_EngineIngest/events:N/batch:B: N events into a new in-memory engine, B events per
 //   IngestBatch (1: Ingest one by one). Reported: items_per_second = events/s.
-// BM_DurableIngest: the 300k events (100k customers) into a new RocksDB engine, batches of 1000,
-//   sync off. Reported: items_per_second = events/s.
+// BM_DurableIngest/C: the 300k events (100k customers) into a new RocksDB engine, batches of 1000,
+//   sync off; C = storage.cache_profiles (0: all in memory; 10000: a tenth of the profiles, the rest
+//   spilled and loaded on demand). Reported: items_per_second = events/s.
+// BM_SpilledContext: Context by phone on that engine with a cache of 10k of 100k profiles, random
+//   customers (90% spilled: read from RocksDB and decoded). Reported: p50/p99 in microseconds.
 // BM_Recovery: Open() on that database (replay of 300k events, 100k profiles). Reported: time per Open.
 #include <algorithm>
 #include <chrono>
@@ -157,16 +160,54 @@ void BM_DurableIngest(benchmark::State& state) {
     omnijourney::EngineOptions options;
     options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
     options.storage.path = BenchDir();
+    options.storage.cache_profiles = static_cast<size_t>(state.range(0));
     auto engine = *omnijourney::Engine::Open(options);
     state.ResumeTiming();
     IngestAll(*engine, stream->events, 1000);
     state.PauseTiming();
+    state.counters["cached_profiles"] = static_cast<double>(engine->Stats().cached_profiles);
     engine.reset();
     state.ResumeTiming();
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * stream->events.size()));
 }
-BENCHMARK(BM_DurableIngest)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_DurableIngest)->Arg(0)->Arg(10000)->Unit(benchmark::kMillisecond)->Iterations(2);
+
+void BM_SpilledContext(benchmark::State& state) {
+  static const Stream* stream = new Stream(MakeStream(100000));
+  const std::string dir = BenchDir() + "_spilled";
+  std::filesystem::remove_all(dir);
+  omnijourney::EngineOptions options;
+  options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
+  options.storage.path = dir;
+  options.storage.cache_profiles = 10000;
+  auto engine = *omnijourney::Engine::Open(options);
+  IngestAll(*engine, stream->events, 1000);
+  std::mt19937_64 rng(7);
+  std::vector<double> micros;
+  for (auto _ : state) {
+    const int who = static_cast<int>(rng() % 100000);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto ctx = engine->Context({"", "phone", Phone(who)});
+    const auto t1 = std::chrono::steady_clock::now();
+    if (!ctx.ok() || ctx->timeline_size != 3) {
+      state.SkipWithError(ctx.ok() ? absl::StrCat("timeline size ", ctx->timeline_size).c_str()
+                                   : std::string(ctx.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(ctx);
+    micros.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+  }
+  if (!micros.empty()) {
+    std::sort(micros.begin(), micros.end());
+    state.counters["p50_us"] = micros[micros.size() / 2];
+    state.counters["p99_us"] = micros[micros.size() * 99 / 100];
+  }
+  state.counters["cached_profiles"] = static_cast<double>(engine->Stats().cached_profiles);
+  engine.reset();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_SpilledContext)->Iterations(200000);
 
 void BM_Recovery(benchmark::State& state) {
   // Uses the database BM_DurableIngest left behind (100k profiles, 300k events); builds it if missing.

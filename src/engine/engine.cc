@@ -284,7 +284,7 @@ class EngineImpl final : public Engine {
     changed.push_back(before);
     // Scrub the value from every stored event of the tenant: an event whose merge was refused may
     // sit in another profile and still carry it. Cost: O(stored events); erasure is rare. Spilled
-    // profiles that carry it are loaded first (which removes their stored copy).
+    // profiles that carry it are loaded first; ScrubLog deletes the stale copies.
     auto carries = [&](const IdentifierValue& v) {
       if (v.type != query.type) return false;
       auto k = graph_->MatchKey(v.type, v.value);
@@ -385,7 +385,8 @@ class EngineImpl final : public Engine {
       return absl::OkStatus();
     }));
     RETURN_IF_ERROR(store_->Rewrite(changes));
-    return store_->Purge();  // Also the old copies of spilled profiles loaded for the erasure.
+    RETURN_IF_ERROR(DropCopies());
+    return store_->Purge();
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
@@ -401,7 +402,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfileLocked(ProfileId id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Load(id);  // Its stored copy goes too.
+    Load(id);  // Its stored copy goes too (ScrubLog).
     RETURN_IF_ERROR(io_error_);
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseProfile(id));
     if (auto it = profiles_.find(id); it != profiles_.end()) {
@@ -815,7 +816,7 @@ class EngineImpl final : public Engine {
     return *slot;
   }
 
-  // Brings a spilled profile back into memory (its stored copy is deleted); its journeys are rebuilt
+  // Brings a spilled profile back into memory (its stored copy becomes stale); its journeys are rebuilt
   // by the next SyncJourneys when `mark_stale`. A storage failure sets io_error_.
   void Load(ProfileId id, bool mark_stale = true) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!spilled_.contains(id) || !io_error_.ok()) return;
@@ -832,11 +833,8 @@ class EngineImpl final : public Engine {
       Fail(timeline.status());
       return;
     }
-    if (absl::Status s = store_->DeleteProfiles({id}); !s.ok()) {
-      Fail(s);
-      return;
-    }
     spilled_.erase(id);
+    copies_.insert(id);  // The stored copy stays until the profile is spilled again (or erased).
     profiles_[id] = std::make_unique<ProfileTimeline>(*std::move(timeline));
     last_use_[id] = ++use_clock_;
     if (mark_stale) stale_.insert(id);
@@ -862,16 +860,31 @@ class EngineImpl final : public Engine {
     std::vector<std::pair<uint64_t, std::string>> out;
     out.reserve(candidates.size());
     for (const auto& [use, id] : candidates) out.emplace_back(id, profiles_[id]->Encode());
-    if (absl::Status s = store_->PutProfiles(out); !s.ok()) {
+    // Stale copies of profiles that are gone (merged into another, erased) go with the same batch.
+    std::vector<uint64_t> gone;
+    for (ProfileId id : copies_) {
+      if (!profiles_.contains(id)) gone.push_back(id);
+    }
+    if (absl::Status s = store_->WriteProfiles(out, gone); !s.ok()) {
       Fail(s);
       return;
     }
+    for (ProfileId id : gone) copies_.erase(id);
     for (const auto& [use, id] : candidates) {
       profiles_.erase(id);
       journeys_.erase(id);
       last_use_.erase(id);
+      copies_.erase(id);
       spilled_.insert(id);
     }
+  }
+
+  // Deletes every stale stored copy (erasure: the erased value may be in one).
+  absl::Status DropCopies() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (store_ == nullptr || copies_.empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(store_->WriteProfiles({}, std::vector<uint64_t>(copies_.begin(), copies_.end())));
+    copies_.clear();
+    return absl::OkStatus();
   }
 
   // After a storage failure the in-memory state may lack a profile: refuse further changes until
@@ -946,6 +959,7 @@ class EngineImpl final : public Engine {
   // The profile cache (storage.cache_profiles; 0: everything stays in memory).
   const size_t cache_limit_;
   absl::flat_hash_set<ProfileId> spilled_ ABSL_GUARDED_BY(mu_);  // Timeline in the store, not in memory.
+  absl::flat_hash_set<ProfileId> copies_ ABSL_GUARDED_BY(mu_);   // Not spilled, but a stale copy is stored.
   absl::flat_hash_map<ProfileId, uint64_t> last_use_ ABSL_GUARDED_BY(mu_);
   uint64_t use_clock_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time fired_until_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();  // Timer time of the last firing.

@@ -46,18 +46,16 @@ class MemoryLogStore final : public LogStore {
     return absl::OkStatus();
   }
   absl::Status Purge() override { return absl::OkStatus(); }
-  absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& profiles) override {
-    for (const auto& [id, bytes] : profiles) profiles_[id] = bytes;
+  absl::Status WriteProfiles(const std::vector<std::pair<uint64_t, std::string>>& put,
+                             const std::vector<uint64_t>& erase) override {
+    for (const auto& [id, bytes] : put) profiles_[id] = bytes;
+    for (uint64_t id : erase) profiles_.erase(id);
     return absl::OkStatus();
   }
   absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const override {
     auto it = profiles_.find(id);
     if (it == profiles_.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
-  }
-  absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) override {
-    for (uint64_t id : ids) profiles_.erase(id);
-    return absl::OkStatus();
   }
   absl::Status ForEachProfile(const std::function<absl::Status(uint64_t, std::string_view)>& fn) const override {
     for (const auto& [id, bytes] : profiles_) {
@@ -186,11 +184,15 @@ class RocksDbLogStore final : public LogStore {
     return absl::OkStatus();
   }
 
-  absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& snapshots) override {
-    if (snapshots.empty()) return absl::OkStatus();
+  absl::Status WriteProfiles(const std::vector<std::pair<uint64_t, std::string>>& put,
+                             const std::vector<uint64_t>& erase) override {
+    if (put.empty() && erase.empty()) return absl::OkStatus();
     rocksdb::WriteBatch batch;
-    for (const auto& [id, bytes] : snapshots) {
+    for (const auto& [id, bytes] : put) {
       if (absl::Status s = FromRocks(batch.Put(profiles(), SeqKey(id), bytes), "batch"); !s.ok()) return s;
+    }
+    for (uint64_t id : erase) {
+      if (absl::Status s = FromRocks(batch.Delete(profiles(), SeqKey(id)), "batch"); !s.ok()) return s;
     }
     return FromRocks(db_->Write(spill_, &batch), "write");
   }
@@ -201,15 +203,6 @@ class RocksDbLogStore final : public LogStore {
     if (s.IsNotFound()) return std::optional<std::string>();
     if (absl::Status st = FromRocks(s, "get"); !st.ok()) return st;
     return std::optional<std::string>(std::move(bytes));
-  }
-
-  absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) override {
-    if (ids.empty()) return absl::OkStatus();
-    rocksdb::WriteBatch batch;
-    for (uint64_t id : ids) {
-      if (absl::Status s = FromRocks(batch.Delete(profiles(), SeqKey(id)), "batch"); !s.ok()) return s;
-    }
-    return FromRocks(db_->Write(spill_, &batch), "write");
   }
 
   absl::Status ForEachProfile(const std::function<absl::Status(uint64_t, std::string_view)>& fn) const override {

@@ -4,7 +4,7 @@
 // RocksDB layout (column families): "log" (8-byte big-endian sequence -> LogRecord), "taken" (action id
 // -> empty), "meta" ("format_version" -> "1"), "profiles" (8-byte big-endian profile id ->
 // StoredTimeline of a profile spilled out of the engine's cache; derived state, cleared on open).
-// One WriteBatch per Append/MarkTaken/PutProfiles call.
+// One WriteBatch per Append/MarkTaken/WriteProfiles call.
 #ifndef OMNIJOURNEY_SRC_STORE_LOG_STORE_H_
 #define OMNIJOURNEY_SRC_STORE_LOG_STORE_H_
 
@@ -39,9 +39,10 @@ class LogStore {
   virtual absl::Status Purge() = 0;
 
   // Spilled profiles: id -> encoded ProfileTimeline. Not synced: they are rebuilt from the log.
-  virtual absl::Status PutProfiles(const std::vector<std::pair<uint64_t, std::string>>& profiles) = 0;
+  // Stores `put` and deletes `erase` in one batch.
+  virtual absl::Status WriteProfiles(const std::vector<std::pair<uint64_t, std::string>>& put,
+                                     const std::vector<uint64_t>& erase) = 0;
   virtual absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const = 0;
-  virtual absl::Status DeleteProfiles(const std::vector<uint64_t>& ids) = 0;
   virtual absl::Status ForEachProfile(const std::function<absl::Status(uint64_t id, std::string_view bytes)>& fn) const = 0;
   virtual absl::Status ClearProfiles() = 0;
 
