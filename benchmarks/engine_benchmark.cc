@@ -14,7 +14,8 @@
 //   spilled and loaded on demand). Reported: items_per_second = events/s.
 // BM_SpilledContext: Context by phone on that engine with a cache of 10k of 100k profiles, random
 //   customers (90% spilled: read from RocksDB and decoded). Reported: p50/p99 in microseconds.
-// BM_Recovery: Open() on that database (replay of 300k events, 100k profiles). Reported: time per Open.
+// BM_Recovery/C: Open() on a database of C customers, 3 events each (100k: the one BM_DurableIngest
+//   wrote; 1M: built on first use in $TMPDIR/omnijourney_bench_db_1000000). Reported: time per Open.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -210,26 +211,32 @@ void BM_SpilledContext(benchmark::State& state) {
 BENCHMARK(BM_SpilledContext)->Iterations(200000);
 
 void BM_Recovery(benchmark::State& state) {
-  // Uses the database BM_DurableIngest left behind (100k profiles, 300k events); builds it if missing.
+  // Open() on a database of C customers (3 events each), built first when missing (100k: the one
+  // BM_DurableIngest left behind).
+  const int customers = static_cast<int>(state.range(0));
+  const std::string dir = customers == 100000 ? BenchDir() : absl::StrCat(BenchDir(), "_", customers);
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
-  options.storage.path = BenchDir();
-  if (!std::filesystem::exists(BenchDir())) {
-    static const Stream* stream = new Stream(MakeStream(100000));
+  options.storage.path = dir;
+  if (!std::filesystem::exists(dir)) {
+    Stream stream = MakeStream(customers);
     auto engine = *omnijourney::Engine::Open(options);
-    IngestAll(*engine, stream->events, 1000);
+    IngestAll(*engine, stream.events, 1000);
   }
-  int64_t profiles = 0;
+  int64_t profiles = 0, events = 0;
   for (auto _ : state) {
     auto engine = *omnijourney::Engine::Open(options);
     profiles = engine->Stats().profiles;
+    events = engine->Stats().events;
     state.PauseTiming();
     engine.reset();
     state.ResumeTiming();
   }
   state.counters["profiles"] = static_cast<double>(profiles);
+  state.counters["events"] = static_cast<double>(events);
 }
-BENCHMARK(BM_Recovery)->Unit(benchmark::kMillisecond)->Iterations(2);
+BENCHMARK(BM_Recovery)->Arg(100000)->Iterations(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recovery)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_ContextLatency(benchmark::State& state) {
   const int customers = static_cast<int>(state.range(0));
