@@ -14,6 +14,7 @@
 #ifndef OMNIJOURNEY_ENGINE_H_
 #define OMNIJOURNEY_ENGINE_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -95,6 +96,14 @@ struct ProfileExplanation {
   std::string ToString() const;
 };
 
+// A profile as analytics and exports read it (Engine::ForEachProfile).
+struct ProfileSnapshot {
+  std::string tenant;
+  ProfileId profile = 0;
+  std::vector<TimelineEntry> timeline;  // Every retained entry, oldest first.
+  std::vector<JourneyTrace> journeys;   // Every instance, running and ended, in start order.
+};
+
 struct EngineStats {
   int64_t events = 0;      // Ingested (not counting duplicates and rejected events).
   int64_t duplicates = 0;
@@ -159,6 +168,11 @@ class Engine {
   // GDPR erasure of a whole person: identifiers and timeline. Returns the changed profiles (the
   // erased one first).
   virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
+
+  // Calls `fn` for every profile with retained events, in profile id order (spilled profiles are
+  // read from the store one at a time). Holds the reader lock: `fn` must not call the engine.
+  // For analytics and exports; cost O(everything retained).
+  virtual absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const = 0;
 
   virtual EngineStats Stats() const = 0;
 

@@ -226,21 +226,31 @@ class EngineImpl final : public Engine {
     ASSIGN_OR_RETURN(out.identifiers, graph_->Identifiers(id));
     ASSIGN_OR_RETURN(out.audit, graph_->Explain(id));
     ASSIGN_OR_RETURN(ProfileView view, View(id));
-    if (view.journeys != nullptr) {
-      for (const JourneyInstance& inst : view.journeys->instances()) {
-        JourneyTrace t;
-        t.journey = inst.journey->def.name();
-        t.version = inst.journey->def.version();
-        t.state = inst.journey->def.states(inst.state).name();
-        t.ended = inst.ended;
-        t.started = inst.started;
-        t.entered = inst.entered;
-        for (const JourneyStep& s : inst.history) t.steps.push_back({s.from, s.to, s.transition, s.cause, s.time});
-        out.journeys.push_back(std::move(t));
-      }
-    }
+    out.journeys = Traces(view);
     return out;
   }
+
+  absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
+    absl::ReaderMutexLock lock(&mu_);
+    std::vector<ProfileId> ids;
+    ids.reserve(profiles_.size() + spilled_.size());
+    for (const auto& [id, timeline] : profiles_) ids.push_back(id);
+    for (ProfileId id : spilled_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    for (ProfileId id : ids) {
+      ASSIGN_OR_RETURN(ProfileView view, View(id));
+      if (view.timeline == nullptr) continue;
+      ProfileSnapshot snap;
+      snap.tenant = view.timeline->tenant();
+      snap.profile = id;
+      snap.timeline.reserve(view.timeline->entries().size());
+      for (const StoredEntry& e : view.timeline->entries()) snap.timeline.push_back(e.view);
+      snap.journeys = Traces(view);
+      fn(snap);
+    }
+    return absl::OkStatus();
+  }
+
 
   absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) override {
     absl::MutexLock lock(&mu_);
@@ -512,6 +522,23 @@ class EngineImpl final : public Engine {
       view.journeys = view.own_journeys.get();
     }
     return view;
+  }
+
+  static std::vector<JourneyTrace> Traces(const ProfileView& view) {
+    std::vector<JourneyTrace> out;
+    if (view.journeys == nullptr) return out;
+    for (const JourneyInstance& inst : view.journeys->instances()) {
+      JourneyTrace t;
+      t.journey = inst.journey->def.name();
+      t.version = inst.journey->def.version();
+      t.state = inst.journey->def.states(inst.state).name();
+      t.ended = inst.ended;
+      t.started = inst.started;
+      t.entered = inst.entered;
+      for (const JourneyStep& s : inst.history) t.steps.push_back({s.from, s.to, s.transition, s.cause, s.time});
+      out.push_back(std::move(t));
+    }
+    return out;
   }
 
   // A profile's journeys derived from its timeline, with the timeouts fired so far.
