@@ -41,7 +41,7 @@ case "$cmd" in
   demo)
     install_missing
     configure_and_build build RelWithDebInfo
-    ./build/examples/omnijourney_demo "$@"
+    ./build/examples/omnijourney_demo --report build/omnijourney-report.html "$@"
     ;;
   test)
     install_missing
