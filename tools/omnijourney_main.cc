@@ -1,27 +1,107 @@
-// The omnijourney command-line tool.
+// The omnijourney command-line tool. Errors go to stderr; the exit status is 0 on success, 1 when
+// the input had errors or a lookup failed, 2 for a usage error.
 //
-//   omnijourney convert [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] FILE|-
-//       Reads events (a Segment JSON document, Segment JSON Lines, or omnijourney JSON Lines),
-//       validates them and writes omnijourney JSON Lines to stdout. Every bad record is reported on
-//       stderr with its line and field; the exit status is 1 when any record was bad.
+//   omnijourney replay   [SOURCE] [--progress|--quiet]
+//       Ingests the events (and journeys) of SOURCE and prints a summary: events accepted,
+//       duplicates, rejected, profiles, journey instances, actions. With --store DIR the result is
+//       durable and later commands can query it.
+//   omnijourney context  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T] [--json]
+//   omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]
+//   omnijourney report   [SOURCE] --out FILE.html [--title TEXT]
+//       A self-contained HTML report: KPIs, journey funnels, channel-path Sankey, attribution.
+//   omnijourney validate FILE...
+//       Checks journey definition files (text format JourneySet or JourneyDefinition, or JSON).
+//   omnijourney generate [--customers N] [--seed S] [--tenant T]
+//       Writes a synthetic population's events as omnijourney JSON Lines to stdout.
+//   omnijourney convert  [--format F] [--source NAME] [--tenant T] FILE|-
+//       Reads events, validates them and writes omnijourney JSON Lines to stdout.
 //   omnijourney version
+//
+// SOURCE: --events FILE|- (with --format jsonl|segment|segment-lines, --source, --tenant for
+// Segment input), --journeys FILE (repeatable), --store DIR (a RocksDB directory: opened and
+// recovered, then the events are added to it). Without --store everything is in memory.
+#include <unistd.h>
+
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "omnijourney/analytics.h"
+#include "omnijourney/context.h"
+#include "omnijourney/engine.h"
 #include "omnijourney/event_json.h"
+#include "omnijourney/journey.h"
+#include "omnijourney/report.h"
 #include "omnijourney/segment.h"
+#include "omnijourney/synth.h"
 #include "omnijourney/validate.h"
 #include "omnijourney/version.h"
 
 namespace {
 
+namespace analytics = omnijourney::analytics;
+
 constexpr char kUsage[] =
-    "usage: omnijourney convert [--format segment|segment-lines|jsonl] [--source NAME] "
-    "[--tenant TENANT] FILE|-\n"
-    "       omnijourney version\n";
+    "usage: omnijourney replay   [SOURCE] [--progress|--quiet]\n"
+    "       omnijourney context  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T] [--json]\n"
+    "       omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]\n"
+    "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT]\n"
+    "       omnijourney validate FILE...\n"
+    "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
+    "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] FILE|-\n"
+    "       omnijourney version\n"
+    "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n";
+
+// Command-line options: "--name value" pairs, "--flag"s and positional arguments.
+struct Args {
+  std::multimap<std::string, std::string> values;
+  std::vector<std::string> flags;
+  std::vector<std::string> positional;
+
+  bool Has(const std::string& flag) const {
+    return std::find(flags.begin(), flags.end(), flag) != flags.end();
+  }
+  std::string Get(const std::string& name, const std::string& fallback = "") const {
+    auto it = values.find(name);
+    return it == values.end() ? fallback : it->second;
+  }
+  std::vector<std::string> All(const std::string& name) const {
+    std::vector<std::string> out;
+    for (auto [it, end] = values.equal_range(name); it != end; ++it) out.push_back(it->second);
+    return out;
+  }
+};
+
+// Parses `raw` against the options a command accepts; false (with a message) on anything else.
+bool ParseArgs(const std::string& command, const std::vector<std::string>& raw,
+               const std::vector<std::string>& with_value, const std::vector<std::string>& flags, Args* out) {
+  for (size_t i = 0; i < raw.size(); ++i) {
+    const std::string& a = raw[i];
+    if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
+      if (i + 1 >= raw.size()) {
+        std::cerr << command << ": " << a << " needs a value\n" << kUsage;
+        return false;
+      }
+      out->values.emplace(a, raw[++i]);
+    } else if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
+      out->flags.push_back(a);
+    } else if (a.size() > 1 && a[0] == '-') {
+      std::cerr << command << ": unknown option " << a << "\n" << kUsage;
+      return false;
+    } else {
+      out->positional.push_back(a);
+    }
+  }
+  return true;
+}
 
 bool ReadInput(const std::string& path, std::string* out) {
   std::stringstream ss;
@@ -36,59 +116,349 @@ bool ReadInput(const std::string& path, std::string* out) {
   return true;
 }
 
-int Convert(const std::vector<std::string>& args) {
-  std::string format = "jsonl";
-  std::string path;
-  omnijourney::SegmentOptions segment;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if ((a == "--format" || a == "--source" || a == "--tenant") && i + 1 < args.size()) {
-      const std::string& v = args[++i];
-      if (a == "--format") format = v;
-      if (a == "--source") segment.source = v;
-      if (a == "--tenant") segment.tenant = v;
-    } else if (!a.empty() && a[0] == '-' && a != "-") {
-      std::cerr << "convert: unknown or incomplete option " << a << "\n" << kUsage;
-      return 2;
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      std::cerr << "convert: more than one input file\n" << kUsage;
-      return 2;
-    }
-  }
-  if (path.empty()) {
-    std::cerr << "convert: no input file\n" << kUsage;
-    return 2;
-  }
+// Events from a file in one of the formats; read errors are reported and counted in *bad.
+bool ReadEvents(const std::string& path, const std::string& format, const omnijourney::SegmentOptions& segment,
+                omnijourney::ParsedEvents* parsed) {
   std::string input;
   if (!ReadInput(path, &input)) {
-    std::cerr << "convert: cannot read " << path << "\n";
-    return 1;
+    std::cerr << "cannot read " << path << "\n";
+    return false;
   }
-  omnijourney::ParsedEvents parsed;
   if (format == "segment") {
     auto doc = omnijourney::ParseSegmentJson(input, segment);
     if (!doc.ok()) {
       std::cerr << path << ": " << doc.status().message() << "\n";
-      return 1;
+      return false;
     }
-    parsed = *std::move(doc);
+    *parsed = *std::move(doc);
   } else if (format == "segment-lines") {
-    parsed = omnijourney::ParseSegmentJsonLines(input, segment);
+    *parsed = omnijourney::ParseSegmentJsonLines(input, segment);
   } else if (format == "jsonl") {
-    parsed = omnijourney::ParseEventJsonLines(input);
+    *parsed = omnijourney::ParseEventJsonLines(input);
   } else {
-    std::cerr << "convert: unknown format '" << format << "'\n" << kUsage;
+    std::cerr << "unknown format '" << format << "' (jsonl, segment, segment-lines)\n";
+    return false;
+  }
+  return true;
+}
+
+// Journey definitions of a file: a JourneySet or one JourneyDefinition in text format, or JSON.
+absl::StatusOr<std::vector<omnijourney::JourneyDefinition>> ReadJourneys(const std::string& path) {
+  std::string text;
+  if (!ReadInput(path, &text)) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  const bool json = path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+  if (json) {
+    auto one = omnijourney::ParseJourneyJson(text);
+    if (!one.ok()) return one.status();
+    return std::vector<omnijourney::JourneyDefinition>{*std::move(one)};
+  }
+  auto set = omnijourney::ParseJourneySetText(text);
+  if (set.ok() && !set->empty()) return set;
+  auto one = omnijourney::ParseJourneyText(text);
+  if (one.ok()) return std::vector<omnijourney::JourneyDefinition>{*std::move(one)};
+  // Report the error of the form the file looks like.
+  if (text.find("journeys") != std::string::npos && !set.ok()) return set.status();
+  if (set.ok()) return absl::InvalidArgumentError("no journeys in the file");
+  return one.status();
+}
+
+// Prints "replayed N events (R/s)" while a long replay runs.
+class Progress {
+ public:
+  explicit Progress(bool enabled) : enabled_(enabled), tty_(isatty(2) != 0), start_(absl::Now()), last_(start_) {}
+  void Update(size_t done, size_t total) {
+    if (!enabled_) return;
+    const absl::Time now = absl::Now();
+    if (now - last_ < (tty_ ? absl::Seconds(1) : absl::Seconds(5))) return;
+    last_ = now;
+    printed_ = true;
+    std::cerr << absl::StrFormat("%sreplayed %d of %d events (%.0f events/s)%s", tty_ ? "\r" : "", done, total,
+                                 static_cast<double>(done) / absl::ToDoubleSeconds(now - start_), tty_ ? "" : "\n");
+  }
+  void Done() {
+    if (printed_ && tty_) std::cerr << "\n";
+  }
+  double Seconds() const { return absl::ToDoubleSeconds(absl::Now() - start_); }
+
+ private:
+  bool enabled_, tty_, printed_ = false;
+  absl::Time start_, last_;
+};
+
+struct Loaded {
+  std::unique_ptr<omnijourney::Engine> engine;
+  std::vector<omnijourney::JourneyDefinition> journeys;
+  analytics::ContactMonitor monitor;
+  bool monitored = false;
+  int64_t read_errors = 0, accepted = 0, duplicates = 0, rejected = 0, actions = 0;
+  double seconds = 0;
+};
+
+const std::vector<std::string> kSourceOptions = {"--events", "--format", "--journeys", "--store", "--source", "--tenant"};
+
+// Opens the engine of SOURCE and replays its events. `monitor`: observe every contact (one
+// event at a time) for the KPI "history available at contact".
+bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
+  omnijourney::EngineOptions options;
+  options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
+  options.storage.path = args.Get("--store");
+  auto engine = omnijourney::Engine::Open(options);
+  if (!engine.ok()) {
+    std::cerr << "cannot open the engine: " << engine.status() << "\n";
+    return false;
+  }
+  out->engine = *std::move(engine);
+  for (const std::string& path : args.All("--journeys")) {
+    auto journeys = ReadJourneys(path);
+    if (!journeys.ok()) {
+      std::cerr << path << ": " << journeys.status().message() << "\n";
+      return false;
+    }
+    for (auto& j : *journeys) {
+      absl::Status s = out->engine->AddJourney(j);
+      if (!s.ok() && s.code() != absl::StatusCode::kAlreadyExists) {  // Already in the store: fine.
+        std::cerr << path << ": journey " << j.name() << ": " << s.message() << "\n";
+        return false;
+      }
+      out->journeys.push_back(std::move(j));
+    }
+  }
+  const std::string events = args.Get("--events");
+  if (events.empty()) return true;
+  omnijourney::SegmentOptions segment;
+  segment.source = args.Get("--source", segment.source);
+  segment.tenant = args.Get("--tenant", segment.tenant);
+  omnijourney::ParsedEvents parsed;
+  if (!ReadEvents(events, args.Get("--format", "jsonl"), segment, &parsed)) return false;
+  for (const auto& err : parsed.errors) std::cerr << events << ": " << err.status.message() << "\n";
+  out->read_errors = static_cast<int64_t>(parsed.errors.size());
+  Progress bar(progress);
+  const auto count = [&](const omnijourney::Event& e, const absl::StatusOr<omnijourney::IngestResult>& r) {
+    if (!r.ok()) {
+      ++out->rejected;
+      std::cerr << events << ": event " << e.source() << "/" << e.event_id() << ": " << r.status().message() << "\n";
+    } else if (r->duplicate) {
+      ++out->duplicates;
+    } else {
+      ++out->accepted;
+    }
+  };
+  const size_t n = parsed.events.size();
+  if (monitor) {
+    out->monitored = true;
+    for (size_t i = 0; i < n; ++i) {
+      auto r = out->engine->Ingest(parsed.events[i]);
+      count(parsed.events[i], r);
+      if (r.ok()) out->monitor.Observe(*out->engine, parsed.events[i], *r);
+      if (i % 1024 == 0) bar.Update(i, n);
+    }
+  } else {
+    std::vector<const omnijourney::Event*> batch;
+    for (size_t i = 0; i < n; i += 1000) {
+      batch.clear();
+      for (size_t k = i; k < std::min(n, i + 1000); ++k) batch.push_back(&parsed.events[k]);
+      auto results = out->engine->IngestBatch(batch);
+      for (size_t k = 0; k < results.size(); ++k) count(*batch[k], results[k]);
+      out->actions += static_cast<int64_t>(out->engine->TakeActions().size());
+      bar.Update(i + batch.size(), n);
+    }
+  }
+  out->actions += static_cast<int64_t>(out->engine->TakeActions().size());
+  bar.Done();
+  out->seconds = bar.Seconds();
+  return true;
+}
+
+int Replay(const std::vector<std::string>& raw) {
+  Args args;
+  std::vector<std::string> flags = {"--progress", "--quiet"};
+  if (!ParseArgs("replay", raw, kSourceOptions, flags, &args)) return 2;
+  if (!args.positional.empty()) {
+    std::cerr << "replay: unexpected argument " << args.positional[0] << " (use --events FILE)\n" << kUsage;
     return 2;
   }
+  if (args.Get("--events").empty() && args.Get("--store").empty()) {
+    std::cerr << "replay: nothing to replay: give --events FILE and/or --store DIR\n" << kUsage;
+    return 2;
+  }
+  Loaded loaded;
+  if (!Load(args, false, !args.Has("--quiet"), &loaded)) return 1;
+  const omnijourney::EngineStats s = loaded.engine->Stats();
+  int64_t instances = 0, running = 0;
+  (void)loaded.engine->ForEachProfile([&](const omnijourney::ProfileSnapshot& p) {
+    for (const auto& j : p.journeys) {
+      ++instances;
+      if (!j.ended) ++running;
+    }
+  });
+  std::cout << absl::StrFormat(
+      "%d events accepted, %d duplicates, %d rejected, %d unreadable records in %.2f s (%.0f events/s)\n"
+      "%d profiles, %d identifiers, %d journey instances (%d running), %d actions handed out\n",
+      loaded.accepted, loaded.duplicates, loaded.rejected, loaded.read_errors, loaded.seconds,
+      loaded.seconds > 0 ? static_cast<double>(loaded.accepted + loaded.duplicates) / loaded.seconds : 0.0,
+      s.profiles, s.identity.identifiers, instances, running, loaded.actions);
+  if (s.recovered > 0) std::cout << s.recovered << " records recovered from " << args.Get("--store") << "\n";
+  return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
+}
+
+// The profile of --id TYPE:VALUE or --profile ID.
+absl::StatusOr<omnijourney::ProfileId> Lookup(const omnijourney::Engine& engine, const Args& args) {
+  const std::string id = args.Get("--id");
+  const std::string profile = args.Get("--profile");
+  if (id.empty() == profile.empty()) return absl::InvalidArgumentError("give one of --id TYPE:VALUE and --profile ID");
+  if (!profile.empty()) return omnijourney::ParseProfileId(profile);
+  const size_t colon = id.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("--id: expected TYPE:VALUE, got '", id, "'"));
+  }
+  auto ctx = engine.Context({args.Get("--tenant"), id.substr(0, colon), id.substr(colon + 1)});
+  if (!ctx.ok()) return ctx.status();
+  return ctx->profile;
+}
+
+int ContextOrExplain(const std::string& command, const std::vector<std::string>& raw) {
+  Args args;
+  std::vector<std::string> with_value = kSourceOptions;
+  with_value.insert(with_value.end(), {"--id", "--profile"});
+  if (!ParseArgs(command, raw, with_value, {"--json"}, &args)) return 2;
+  if (!args.positional.empty()) {
+    std::cerr << command << ": unexpected argument " << args.positional[0] << "\n" << kUsage;
+    return 2;
+  }
+  Loaded loaded;
+  if (!Load(args, false, false, &loaded)) return 1;
+  auto profile = Lookup(*loaded.engine, args);
+  if (!profile.ok()) {
+    std::cerr << command << ": " << profile.status().message() << "\n";
+    return 1;
+  }
+  if (command == "context") {
+    auto ctx = loaded.engine->Context(*profile);
+    if (!ctx.ok()) {
+      std::cerr << "context: " << ctx.status().message() << "\n";
+      return 1;
+    }
+    std::cout << (args.Has("--json") ? omnijourney::ContextToJson(*ctx) + "\n" : omnijourney::RenderContext(*ctx));
+    return 0;
+  }
+  auto explanation = loaded.engine->Explain(*profile);
+  if (!explanation.ok()) {
+    std::cerr << "explain: " << explanation.status().message() << "\n";
+    return 1;
+  }
+  std::cout << explanation->ToString();
+  return 0;
+}
+
+int ReportCommand(const std::vector<std::string>& raw) {
+  Args args;
+  std::vector<std::string> with_value = kSourceOptions;
+  with_value.insert(with_value.end(), {"--out", "--title"});
+  if (!ParseArgs("report", raw, with_value, {"--progress"}, &args)) return 2;
+  const std::string out_path = args.Get("--out");
+  if (out_path.empty() || !args.positional.empty()) {
+    std::cerr << "report: give --out FILE.html\n" << kUsage;
+    return 2;
+  }
+  Loaded loaded;
+  if (!Load(args, true, args.Has("--progress"), &loaded)) return 1;
+  auto profiles = analytics::CollectProfiles(*loaded.engine);
+  if (!profiles.ok()) {
+    std::cerr << "report: " << profiles.status().message() << "\n";
+    return 1;
+  }
+  analytics::Report report;
+  report.title = args.Get("--title", "omnijourney report");
+  report.notes.push_back(absl::StrFormat("%d profiles; %d events replayed here (%d duplicates, %d rejected).",
+                                         profiles->size(), loaded.accepted, loaded.duplicates, loaded.rejected));
+  if (!loaded.monitored || loaded.monitor.contacts() == 0) {
+    report.notes.push_back("History at contact is measured while events are replayed: not available for events "
+                           "stored before this run.");
+  }
+  report.kpi_columns.push_back({"profiles", analytics::ComputeKpis(*profiles, {}, loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr)});
+  for (const auto& j : loaded.journeys) {
+    auto f = analytics::Funnel(*profiles, j);
+    auto a = analytics::Attribute(*profiles, j);
+    if (!f.ok() || !a.ok()) {
+      std::cerr << "report: journey " << j.name() << ": " << (f.ok() ? a.status() : f.status()).message() << "\n";
+      return 1;
+    }
+    report.funnels.push_back(*std::move(f));
+    report.attributions.push_back(*std::move(a));
+  }
+  report.paths = analytics::ChannelPaths(*profiles);
+  std::ofstream out(out_path);
+  out << analytics::RenderHtmlReport(report);
+  out.close();
+  if (!out) {
+    std::cerr << "report: cannot write " << out_path << "\n";
+    return 1;
+  }
+  std::cout << "wrote " << out_path << " (" << profiles->size() << " profiles, " << report.funnels.size()
+            << " journeys)\n";
+  return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
+}
+
+int Validate(const std::vector<std::string>& raw) {
+  if (raw.empty()) {
+    std::cerr << "validate: no files\n" << kUsage;
+    return 2;
+  }
+  int bad = 0;
+  for (const std::string& path : raw) {
+    auto journeys = ReadJourneys(path);
+    if (!journeys.ok()) {
+      std::cerr << path << ": " << journeys.status().message() << "\n";
+      ++bad;
+      continue;
+    }
+    std::cout << path << ": ok:";
+    for (const auto& j : *journeys) std::cout << " " << j.name() << " v" << j.version() << " (" << j.states_size() << " states)";
+    std::cout << "\n";
+  }
+  return bad == 0 ? 0 : 1;
+}
+
+int GenerateCommand(const std::vector<std::string>& raw) {
+  Args args;
+  if (!ParseArgs("generate", raw, {"--customers", "--seed", "--tenant"}, {}, &args)) return 2;
+  omnijourney::synth::PopulationOptions options;
+  if (!absl::SimpleAtoi(args.Get("--customers", "1000"), &options.customers) ||
+      !absl::SimpleAtoi(args.Get("--seed", "1"), &options.seed)) {
+    std::cerr << "generate: --customers and --seed take whole numbers\n";
+    return 2;
+  }
+  options.tenant = args.Get("--tenant");
+  auto population = omnijourney::synth::Population::Create(options);
+  if (!population.ok()) {
+    std::cerr << "generate: " << population.status().message() << "\n";
+    return 2;
+  }
+  omnijourney::synth::GeneratedEvent g;
+  while ((*population)->Next(&g)) std::cout << omnijourney::EventToJson(g.event) << "\n";
+  return 0;
+}
+
+int Convert(const std::vector<std::string>& raw) {
+  Args args;
+  if (!ParseArgs("convert", raw, {"--format", "--source", "--tenant"}, {}, &args)) return 2;
+  if (args.positional.size() != 1) {
+    std::cerr << (args.positional.empty() ? "convert: no input file\n" : "convert: more than one input file\n")
+              << kUsage;
+    return 2;
+  }
+  const std::string& path = args.positional[0];
+  omnijourney::SegmentOptions segment;
+  segment.source = args.Get("--source", segment.source);
+  segment.tenant = args.Get("--tenant", segment.tenant);
+  omnijourney::ParsedEvents parsed;
+  if (!ReadEvents(path, args.Get("--format", "jsonl"), segment, &parsed)) return 1;
   int bad = static_cast<int>(parsed.errors.size());
   for (const auto& err : parsed.errors) std::cerr << path << ": " << err.status.message() << "\n";
   const absl::Time now = absl::Now();
   for (const auto& event : parsed.events) {
     if (absl::Status s = omnijourney::ValidateEvent(event, {}, now); !s.ok()) {
-      std::cerr << path << ": event " << event.source() << "/" << event.event_id() << ": "
-                << s.message() << "\n";
+      std::cerr << path << ": event " << event.source() << "/" << event.event_id() << ": " << s.message() << "\n";
       ++bad;
       continue;
     }
@@ -107,6 +477,11 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
+  if (command == "replay") return Replay(args);
+  if (command == "context" || command == "explain") return ContextOrExplain(command, args);
+  if (command == "report") return ReportCommand(args);
+  if (command == "validate") return Validate(args);
+  if (command == "generate") return GenerateCommand(args);
   if (command == "convert") return Convert(args);
   if (command == "version") {
     std::cout << "omnijourney " << OMNIJOURNEY_VERSION_STRING << "\n";
