@@ -32,24 +32,6 @@ std::string Indent(const std::string& text, const std::string& prefix = "    ") 
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Engine>> OpenEngine(const Scenario& s, bool stitching) {
-  EngineOptions options;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  if (!stitching) {
-    // The multichannel baseline: every identifier stays on its own.
-    for (auto& [type, rule] : options.identity.rules) rule.links = false;
-    options.identity.default_rule.links = false;
-  }
-  auto engine = Engine::Open(options);
-  if (!engine.ok()) return engine.status();
-  for (const std::string& text : s.journeys) {
-    auto journey = ParseJourneyText(text);
-    if (!journey.ok()) return journey.status();
-    if (absl::Status st = (*engine)->AddJourney(*journey); !st.ok()) return st;
-  }
-  return engine;
-}
-
 void PrintActions(Engine& engine) {
   for (const JourneyAction& a : engine.TakeActions()) {
     std::cout << absl::StrFormat("  >> action for the host: %s (journey %s, %s -> %s", a.name, a.journey, a.from_state,
@@ -62,7 +44,7 @@ void PrintActions(Engine& engine) {
 
 absl::Status Run(const Scenario& s) {
   std::cout << "\n=== Scenario " << s.number << ": " << s.title << "\n";
-  auto engine = OpenEngine(s, true);
+  auto engine = examples::OpenFor(s, true);
   if (!engine.ok()) return engine.status();
   Engine& e = **engine;
   absl::Status st = examples::RunScript(e, s.steps, [&](const Step& step, const IngestResult* r) {
@@ -89,7 +71,7 @@ absl::Status Run(const Scenario& s) {
   // What each scenario is about, beyond the operator screens.
   if (s.number == 1) {
     std::cout << "  Without stitching (the multichannel baseline) the same call shows:\n";
-    auto baseline = OpenEngine(s, false);
+    auto baseline = examples::OpenFor(s, false);
     if (!baseline.ok()) return baseline.status();
     const Step* look = nullptr;
     st = examples::RunScript(**baseline, s.steps, [&](const Step& step, const IngestResult*) {

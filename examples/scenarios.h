@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "event_builder.h"
 #include "omnijourney/engine.h"
+#include "omnijourney/journey.h"
 
 namespace omnijourney::examples {
 
@@ -39,6 +40,25 @@ struct Scenario {
 
 constexpr int64_t kHour = 60;
 constexpr int64_t kDay = 24 * 60;
+
+// An engine for the scenario (event time: the script's events set the clock), with its journeys.
+// `stitching` false: the multichannel baseline, every identifier stays on its own.
+inline absl::StatusOr<std::unique_ptr<Engine>> OpenFor(const Scenario& scenario, bool stitching = true) {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  if (!stitching) {
+    for (auto& [type, rule] : options.identity.rules) rule.links = false;
+    options.identity.default_rule.links = false;
+  }
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) return engine.status();
+  for (const std::string& text : scenario.journeys) {
+    auto journey = ParseJourneyText(text);
+    if (!journey.ok()) return journey.status();
+    if (absl::Status st = (*engine)->AddJourney(*journey); !st.ok()) return st;
+  }
+  return engine;
+}
 
 // Runs `steps` through `engine`: ingests events, advances time, and calls `on_step` after every
 // step (an event's ingest result is passed for events). Stops at the first failure.

@@ -17,20 +17,8 @@ using ::testing::HasSubstr;
 using examples::Step;
 
 std::unique_ptr<Engine> Open(const examples::Scenario& scenario, bool stitching = true) {
-  EngineOptions options;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  if (!stitching) {
-    // The multichannel baseline: every identifier stays on its own.
-    for (auto& [type, rule] : options.identity.rules) rule.links = false;
-    options.identity.default_rule.links = false;
-  }
-  auto engine = Engine::Open(options);
+  auto engine = examples::OpenFor(scenario, stitching);
   EXPECT_TRUE(engine.ok()) << engine.status();
-  for (const std::string& text : scenario.journeys) {
-    auto journey = ParseJourneyText(text);
-    EXPECT_TRUE(journey.ok()) << journey.status();
-    EXPECT_TRUE((*engine)->AddJourney(*journey).ok());
-  }
   return *std::move(engine);
 }
 

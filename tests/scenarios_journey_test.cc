@@ -14,16 +14,9 @@ namespace {
 using ::testing::ElementsAre;
 using examples::Step;
 
-std::unique_ptr<Engine> Open(const examples::Scenario& scenario) {
-  EngineOptions options;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  auto engine = Engine::Open(options);
+std::unique_ptr<Engine> Open(const examples::Scenario& scenario, bool stitching = true) {
+  auto engine = examples::OpenFor(scenario, stitching);
   EXPECT_TRUE(engine.ok()) << engine.status();
-  for (const std::string& text : scenario.journeys) {
-    auto journey = ParseJourneyText(text);
-    EXPECT_TRUE(journey.ok()) << journey.status();
-    EXPECT_TRUE((*engine)->AddJourney(*journey).ok());
-  }
   return *std::move(engine);
 }
 
