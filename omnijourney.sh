@@ -4,7 +4,8 @@
 #
 #   ./omnijourney.sh demo              build and run the main example
 #   ./omnijourney.sh test [--sanitize] build and run every test (--sanitize: ASan+UBSan build)
-#   ./omnijourney.sh bench [FILTER]    Release build, run the Google Benchmark suites
+#   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
+#                                      then the macro table and the PostgreSQL baseline (1M events)
 #   ./omnijourney.sh build             configure and build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -12,9 +13,11 @@ cd "$(dirname "$0")"
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev)
 
+# install_missing [PACKAGE...]: the given packages, or PACKAGES.
 install_missing() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+  local want=("$@") missing=()
+  [ ${#want[@]} -eq 0 ] && want=("${PACKAGES[@]}")
+  for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -59,9 +62,20 @@ case "$cmd" in
     install_missing
     configure_and_build build-release Release -DOMNIJOURNEY_BUILD_TESTS=OFF
     for b in build-release/benchmarks/*_benchmark; do
+      [ "$(basename "$b")" = macro_benchmark ] && continue
       echo "== $b"
       "$b" --benchmark_filter="${1:-.}"
     done
+    if [ $# -eq 0 ]; then
+      nodes=$(mktemp /tmp/omnijourney_nodes.XXXXXX)
+      echo "== build-release/benchmarks/macro_benchmark --events 1000000"
+      build-release/benchmarks/macro_benchmark --events 1000000 --nodes-file "$nodes" | tee build-release/macro.txt
+      events=$(awk '/^events/ {print $(NF-4)}' build-release/macro.txt)
+      echo "== benchmarks/postgres_baseline.sh ($events events)"
+      install_missing postgresql
+      benchmarks/postgres_baseline.sh "$nodes" "$events" || echo "postgres baseline failed" >&2
+      rm -f "$nodes"
+    fi
     ;;
   build)
     install_missing

@@ -1,0 +1,403 @@
+// The macro benchmark: one table for the whole engine on the synthetic population, with the
+// naive baseline a host would write by hand on the same events.
+//
+//   build-release/benchmarks/macro_benchmark [--events N] [--no-durable] [--nodes-file FILE]
+//
+// Input: omnijourney::synth::Population, seed 1, with as many customers as give about N events
+// (default 1,000,000; ~5.8 events per customer). Events are generated in batches of 1000 and only
+// the engine calls are timed. Rows:
+//   ingest events/s        IngestBatch(1000) into a new in-memory engine, one thread
+//   ingest latency         Ingest() one event at a time into another engine: p50, p99 per call
+//   context latency        Context() by a random known identifier (100k lookups) after the load
+//   memory                 resident set growth of the loaded engine / profiles and / events
+//   durable events/s       IngestBatch(1000) into a RocksDB engine (sync off), bytes on disk / event
+//   2 threads              the same engine fed from 2 threads; and 2 engines (customers split by
+//                          number, as hosts partition) on 2 threads vs the same 2 on one
+//   naive std::map         NaiveIngest below: per-event maps of strings, merge by moving entries
+// With --nodes-file FILE, also writes each event's identifiers as "event number<TAB>type:value"
+// lines (value trimmed and lowercased) for the PostgreSQL baseline (benchmarks/postgres_baseline.sh).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "omnijourney/engine.h"
+#include "omnijourney/synth.h"
+
+namespace {
+
+using omnijourney::Engine;
+using omnijourney::EngineOptions;
+using omnijourney::Event;
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+int64_t RssBytes() {
+  std::ifstream in("/proc/self/statm");
+  int64_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * 4096;
+}
+
+// Events of the population in batches; only what the caller does with a batch is timed by it.
+class Batches {
+ public:
+  explicit Batches(int64_t customers) {
+    omnijourney::synth::PopulationOptions o;
+    o.customers = customers;
+    population_ = *omnijourney::synth::Population::Create(o);
+  }
+  // Up to 1000 events; empty at the end.
+  const std::vector<omnijourney::synth::GeneratedEvent>& Next() {
+    batch_.clear();
+    omnijourney::synth::GeneratedEvent g;
+    while (batch_.size() < 1000 && population_->Next(&g)) batch_.push_back(std::move(g));
+    return batch_;
+  }
+
+ private:
+  std::unique_ptr<omnijourney::synth::Population> population_;
+  std::vector<omnijourney::synth::GeneratedEvent> batch_;
+};
+
+std::vector<const Event*> Pointers(const std::vector<omnijourney::synth::GeneratedEvent>& batch) {
+  std::vector<const Event*> out;
+  out.reserve(batch.size());
+  for (const auto& g : batch) out.push_back(&g.event);
+  return out;
+}
+
+std::unique_ptr<Engine> Open(const std::string& path = "") {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  options.storage.path = path;
+  auto engine = Engine::Open(options);
+  if (!engine.ok()) {
+    std::cerr << engine.status() << "\n";
+    std::exit(1);
+  }
+  return *std::move(engine);
+}
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+  return v[k];
+}
+
+// What a host might write by hand: identifiers lowercased into "type:value" keys in a std::map,
+// profiles as std::map of their identifiers and a vector of event copies; a merge moves the smaller
+// profile's identifiers and events into the larger one.
+class NaiveIngest {
+ public:
+  void Ingest(const Event& e) {
+    std::vector<std::string> keys;
+    for (const auto& id : e.identifiers()) {
+      keys.push_back(absl::StrCat(id.type(), ":", absl::AsciiStrToLower(absl::StripAsciiWhitespace(id.value()))));
+    }
+    std::set<int64_t> found;
+    for (const std::string& k : keys) {
+      auto it = owner_.find(k);
+      if (it != owner_.end()) found.insert(it->second);
+    }
+    int64_t target;
+    if (found.empty()) {
+      target = next_++;
+    } else {
+      target = *found.begin();
+      for (int64_t other : found) {
+        if (other == target) continue;
+        Profile& from = profiles_[other];
+        Profile& into = profiles_[target];
+        for (const std::string& k : from.keys) {
+          owner_[k] = target;
+          into.keys.insert(k);
+        }
+        for (Event& ev : from.events) into.events.push_back(std::move(ev));
+        profiles_.erase(other);
+      }
+    }
+    Profile& p = profiles_[target];
+    for (const std::string& k : keys) {
+      owner_[k] = target;
+      p.keys.insert(k);
+    }
+    p.events.push_back(e);
+  }
+  // The 20 newest events of the customer with `key`.
+  size_t Context(const std::string& key) const {
+    auto it = owner_.find(key);
+    if (it == owner_.end()) return 0;
+    const Profile& p = profiles_.at(it->second);
+    std::vector<const Event*> recent;
+    for (const Event& ev : p.events) recent.push_back(&ev);
+    std::sort(recent.begin(), recent.end(), [](const Event* a, const Event* b) {
+      return omnijourney::FromTimestamp(a->occurred_at()) > omnijourney::FromTimestamp(b->occurred_at());
+    });
+    if (recent.size() > 20) recent.resize(20);
+    return recent.size();
+  }
+  size_t profiles() const { return profiles_.size(); }
+
+ private:
+  struct Profile {
+    std::set<std::string> keys;
+    std::vector<Event> events;
+  };
+  std::map<std::string, int64_t> owner_;
+  std::map<int64_t, Profile> profiles_;
+  int64_t next_ = 1;
+};
+
+struct Row {
+  std::string what, value, note;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int64_t target_events = 1'000'000;
+  bool durable = true;
+  bool only_ingest = false;  // For profiling: phase 1 only.
+  std::string nodes_file;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--events" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &target_events)) {
+      ++i;
+    } else if (a == "--only-ingest") {
+      only_ingest = true;
+    } else if (a == "--no-durable") {
+      durable = false;
+    } else if (a == "--nodes-file" && i + 1 < argc) {
+      nodes_file = argv[++i];
+    } else {
+      std::cerr << "usage: macro_benchmark [--events N] [--only-ingest] [--no-durable] [--nodes-file FILE]\n";
+      return 2;
+    }
+  }
+  const int64_t customers = std::max<int64_t>(1, target_events * 10 / 58);
+  std::vector<Row> rows;
+
+  // 1. Throughput, batches of 1000, one thread; the lookup sample; memory.
+  std::vector<omnijourney::IdentifierQuery> sample;
+  std::mt19937_64 rng(7);
+  int64_t events = 0;
+  double ingest_seconds = 0;
+  const int64_t rss_before = RssBytes();
+  auto engine = Open();
+  {
+    Batches batches(customers);
+    std::ofstream out;
+    if (!nodes_file.empty()) out.open(nodes_file);
+    int64_t number = 0;
+    for (;;) {
+      const auto& batch = batches.Next();
+      if (batch.empty()) break;
+      const auto pointers = Pointers(batch);
+      const auto t0 = Clock::now();
+      auto results = engine->IngestBatch(pointers);
+      ingest_seconds += Seconds(Clock::now() - t0);
+      events += static_cast<int64_t>(batch.size());
+      for (const auto& g : batch) {
+        ++number;
+        if (out.is_open() && !g.duplicate) {
+          for (const auto& id : g.event.identifiers()) {
+            out << number << '\t' << id.type() << ':' << absl::AsciiStrToLower(absl::StripAsciiWhitespace(id.value())) << '\n';
+          }
+        }
+        if (rng() % 8 == 0 && g.event.identifiers_size() > 0) {
+          const auto& id = g.event.identifiers(0);
+          if (id.value() != "test@test.com" && id.value() != "null") sample.push_back({g.event.tenant(), id.type(), id.value()});
+        }
+      }
+      (void)engine->TakeActions();
+    }
+  }
+  const int64_t rss_after = RssBytes();
+  const omnijourney::EngineStats stats = engine->Stats();
+  rows.push_back({"events (synthetic population, seed 1)", absl::StrCat(events),
+                  absl::StrFormat("%d customers, %d profiles", customers, stats.profiles)});
+  rows.push_back({"ingest, in memory, batches of 1000, 1 thread", absl::StrFormat("%.0f events/s", events / ingest_seconds),
+                  absl::StrFormat("%.2f s", ingest_seconds)});
+  rows.push_back({"memory per profile / per event", absl::StrFormat("%.0f B / %.0f B",
+                  static_cast<double>(rss_after - rss_before) / std::max<int64_t>(1, stats.profiles),
+                  static_cast<double>(rss_after - rss_before) / std::max<int64_t>(1, events)),
+                  absl::StrFormat("resident set +%.0f MB", (rss_after - rss_before) / 1e6)});
+
+  // 2. Context latency on the loaded engine.
+  if (!only_ingest) {
+    std::vector<double> us;
+    std::shuffle(sample.begin(), sample.end(), rng);
+    if (sample.size() > 100000) sample.resize(100000);
+    for (const auto& q : sample) {
+      const auto t0 = Clock::now();
+      auto ctx = engine->Context(q);
+      us.push_back(Seconds(Clock::now() - t0) * 1e6);
+      if (!ctx.ok() && ctx.status().code() != absl::StatusCode::kNotFound) {
+        std::cerr << "context: " << ctx.status() << "\n";
+        return 1;
+      }
+    }
+    rows.push_back({"context by identifier, p50 / p99", absl::StrFormat("%.1f us / %.1f us", Percentile(us, 0.5), Percentile(us, 0.99)),
+                    absl::StrFormat("%d lookups, %d profiles", us.size(), stats.profiles)});
+  }
+  engine.reset();
+
+  if (only_ingest) {
+    for (const Row& r : rows) std::cout << r.what << "  " << r.value << "  " << r.note << "\n";
+    return 0;
+  }
+
+  // 3. Per-call ingest latency.
+  {
+    auto single = Open();
+    Batches batches(customers);
+    std::vector<double> us;
+    us.reserve(static_cast<size_t>(events));
+    for (;;) {
+      const auto& batch = batches.Next();
+      if (batch.empty()) break;
+      for (const auto& g : batch) {
+        const auto t0 = Clock::now();
+        (void)single->Ingest(g.event);
+        us.push_back(Seconds(Clock::now() - t0) * 1e6);
+      }
+      (void)single->TakeActions();
+    }
+    double total = 0;
+    for (double v : us) total += v;
+    rows.push_back({"ingest one event per call, p50 / p99", absl::StrFormat("%.1f us / %.1f us", Percentile(us, 0.5), Percentile(us, 0.99)),
+                    absl::StrFormat("%.0f events/s", static_cast<double>(us.size()) / (total / 1e6))});
+  }
+
+  // 4. Two threads: one engine, and two engines with the customers split.
+  {
+    std::vector<std::vector<omnijourney::synth::GeneratedEvent>> all;
+    Batches batches(customers);
+    for (;;) {
+      const auto& batch = batches.Next();
+      if (batch.empty()) break;
+      all.push_back(batch);
+    }
+    auto shared = Open();
+    auto run_shared = [&](size_t first) {
+      for (size_t b = first; b < all.size(); b += 2) (void)shared->IngestBatch(Pointers(all[b]));
+    };
+    auto t0 = Clock::now();
+    std::thread a(run_shared, 0), b(run_shared, 1);
+    a.join();
+    b.join();
+    const double shared_s = Seconds(Clock::now() - t0);
+    shared.reset();
+    // Partitioned by customer: engine k gets the events of customers with number % 2 == k.
+    std::vector<std::vector<const Event*>> parts(2);
+    for (const auto& batch : all) {
+      for (const auto& g : batch) parts[static_cast<size_t>(g.customer % 2)].push_back(&g.event);
+    }
+    auto run_part = [&](Engine* e, const std::vector<const Event*>& part) {
+      for (size_t i = 0; i < part.size(); i += 1000) {
+        (void)e->IngestBatch(std::vector<const Event*>(part.begin() + static_cast<std::ptrdiff_t>(i),
+                                                       part.begin() + static_cast<std::ptrdiff_t>(std::min(part.size(), i + 1000))));
+      }
+    };
+    auto e0 = Open(), e1 = Open();
+    t0 = Clock::now();
+    run_part(e0.get(), parts[0]);
+    run_part(e1.get(), parts[1]);
+    const double sequential_s = Seconds(Clock::now() - t0);
+    e0 = Open();
+    e1 = Open();
+    t0 = Clock::now();
+    std::thread c(run_part, e0.get(), std::cref(parts[0])), d(run_part, e1.get(), std::cref(parts[1]));
+    c.join();
+    d.join();
+    const double parallel_s = Seconds(Clock::now() - t0);
+    rows.push_back({"one engine fed from 2 threads", absl::StrFormat("%.0f events/s", events / shared_s),
+                    "ingest takes the engine's exclusive lock"});
+    rows.push_back({"2 engines (customers split) on 1 / 2 threads",
+                    absl::StrFormat("%.0f / %.0f events/s", events / sequential_s, events / parallel_s),
+                    absl::StrFormat("scaling x%.2f", sequential_s / parallel_s)});
+  }
+
+  // 5. Durable.
+  if (durable) {
+    const std::string dir = (std::filesystem::temp_directory_path() / "omnijourney_macro_db").string();
+    std::filesystem::remove_all(dir);
+    double seconds = 0;
+    {
+      auto db = Open(dir);
+      Batches batches(customers);
+      for (;;) {
+        const auto& batch = batches.Next();
+        if (batch.empty()) break;
+        const auto pointers = Pointers(batch);
+        const auto t0 = Clock::now();
+        (void)db->IngestBatch(pointers);
+        seconds += Seconds(Clock::now() - t0);
+        (void)db->TakeActions();
+      }
+    }
+    uintmax_t bytes = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
+      if (f.is_regular_file()) bytes += f.file_size();
+    }
+    rows.push_back({"durable ingest (RocksDB, sync off), batches of 1000", absl::StrFormat("%.0f events/s", events / seconds),
+                    absl::StrFormat("%.0f bytes on disk per event", static_cast<double>(bytes) / events)});
+    std::filesystem::remove_all(dir);
+  }
+
+  // 6. The naive baseline.
+  {
+    NaiveIngest naive;
+    Batches batches(customers);
+    double seconds = 0;
+    std::vector<std::string> keys;
+    for (;;) {
+      const auto& batch = batches.Next();
+      if (batch.empty()) break;
+      const auto t0 = Clock::now();
+      for (const auto& g : batch) naive.Ingest(g.event);
+      seconds += Seconds(Clock::now() - t0);
+      for (const auto& g : batch) {
+        if (keys.size() < 100000 && g.event.identifiers_size() > 0 && rng() % 8 == 0) {
+          keys.push_back(absl::StrCat(g.event.identifiers(0).type(), ":",
+                                      absl::AsciiStrToLower(absl::StripAsciiWhitespace(g.event.identifiers(0).value()))));
+        }
+      }
+    }
+    std::vector<double> us;
+    for (const std::string& k : keys) {
+      const auto t0 = Clock::now();
+      volatile size_t n = naive.Context(k);
+      (void)n;
+      us.push_back(Seconds(Clock::now() - t0) * 1e6);
+    }
+    rows.push_back({"naive std::map baseline: ingest", absl::StrFormat("%.0f events/s", events / seconds),
+                    absl::StrFormat("x%.2f of it for the engine; %d profiles (no rules)", (events / ingest_seconds) / (events / seconds), naive.profiles())});
+    rows.push_back({"naive std::map baseline: context p50 / p99", absl::StrFormat("%.1f us / %.1f us", Percentile(us, 0.5), Percentile(us, 0.99)), ""});
+  }
+
+  size_t w0 = 0, w1 = 0;
+  for (const Row& r : rows) {
+    w0 = std::max(w0, r.what.size());
+    w1 = std::max(w1, r.value.size());
+  }
+  for (const Row& r : rows) {
+    std::cout << absl::StrFormat("%-*s  %*s  %s\n", static_cast<int>(w0), r.what, static_cast<int>(w1), r.value, r.note);
+  }
+  return 0;
+}
