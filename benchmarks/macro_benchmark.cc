@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -91,6 +92,25 @@ std::unique_ptr<Engine> Open(const std::string& path = "") {
     std::exit(1);
   }
   return *std::move(engine);
+}
+
+// Feeds the whole population to `engine` in batches of 1000; returns the seconds spent in
+// IngestBatch. `seen` (optional) sees each batch after it was ingested.
+double IngestAll(Engine& engine, int64_t customers,
+                 const std::function<void(const std::vector<omnijourney::synth::GeneratedEvent>&)>& seen = nullptr) {
+  Batches batches(customers);
+  double seconds = 0;
+  for (;;) {
+    const auto& batch = batches.Next();
+    if (batch.empty()) break;
+    const auto pointers = Pointers(batch);
+    const auto t0 = Clock::now();
+    (void)engine.IngestBatch(pointers);
+    seconds += Seconds(Clock::now() - t0);
+    (void)engine.TakeActions();
+    if (seen) seen(batch);
+  }
+  return seconds;
 }
 
 double Percentile(std::vector<double>& v, double q) {
@@ -201,17 +221,10 @@ int main(int argc, char** argv) {
   const int64_t rss_before = RssBytes();
   auto engine = Open();
   {
-    Batches batches(customers);
     std::ofstream out;
     if (!nodes_file.empty()) out.open(nodes_file);
     int64_t number = 0;
-    for (;;) {
-      const auto& batch = batches.Next();
-      if (batch.empty()) break;
-      const auto pointers = Pointers(batch);
-      const auto t0 = Clock::now();
-      auto results = engine->IngestBatch(pointers);
-      ingest_seconds += Seconds(Clock::now() - t0);
+    ingest_seconds = IngestAll(*engine, customers, [&](const std::vector<omnijourney::synth::GeneratedEvent>& batch) {
       events += static_cast<int64_t>(batch.size());
       for (const auto& g : batch) {
         ++number;
@@ -225,8 +238,7 @@ int main(int argc, char** argv) {
           if (id.value() != "test@test.com" && id.value() != "null") sample.push_back({g.event.tenant(), id.type(), id.value()});
         }
       }
-      (void)engine->TakeActions();
-    }
+    });
   }
   const int64_t rss_after = RssBytes();
   const omnijourney::EngineStats stats = engine->Stats();
@@ -267,17 +279,7 @@ int main(int argc, char** argv) {
   // difference to the first row is the cost of growing the process (page faults, heap growth).
   {
     auto warm = Open();
-    Batches batches(customers);
-    double seconds = 0;
-    for (;;) {
-      const auto& batch = batches.Next();
-      if (batch.empty()) break;
-      const auto pointers = Pointers(batch);
-      const auto t0 = Clock::now();
-      (void)warm->IngestBatch(pointers);
-      seconds += Seconds(Clock::now() - t0);
-      (void)warm->TakeActions();
-    }
+    const double seconds = IngestAll(*warm, customers);
     rows.push_back({"the same into a second engine (memory reused)", absl::StrFormat("%.0f events/s", events / seconds),
                     absl::StrFormat("%.2f s", seconds)});
   }
@@ -357,20 +359,7 @@ int main(int argc, char** argv) {
   if (durable) {
     const std::string dir = (std::filesystem::temp_directory_path() / "omnijourney_macro_db").string();
     std::filesystem::remove_all(dir);
-    double seconds = 0;
-    {
-      auto db = Open(dir);
-      Batches batches(customers);
-      for (;;) {
-        const auto& batch = batches.Next();
-        if (batch.empty()) break;
-        const auto pointers = Pointers(batch);
-        const auto t0 = Clock::now();
-        (void)db->IngestBatch(pointers);
-        seconds += Seconds(Clock::now() - t0);
-        (void)db->TakeActions();
-      }
-    }
+    const double seconds = IngestAll(*Open(dir), customers);
     uintmax_t bytes = 0;
     for (const auto& f : std::filesystem::recursive_directory_iterator(dir)) {
       if (f.is_regular_file()) bytes += f.file_size();
