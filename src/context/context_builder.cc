@@ -45,9 +45,9 @@ bool IsContactChannel(Channel c) {
 }
 
 // Conversation key of a contact: its conversation, else the event itself (views into the entry).
-std::pair<std::string_view, std::string_view> ContactKey(const TimelineEntry& e) {
-  if (e.conversation_id.empty()) return {e.source, e.event_id};
-  return {std::string_view(), e.conversation_id};
+std::pair<std::string_view, std::string_view> ContactKey(const StoredEntry& e) {
+  if (e.conversation_id().empty()) return {e.source(), e.event_id()};
+  return {std::string_view(), e.conversation_id()};
 }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
@@ -59,8 +59,10 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 }  // namespace
 
 bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options) {
-  const std::string_view name = entry.name;
-  const std::string_view status = entry.Property("status");
+  return IsClosing(entry.name, entry.Property("status"), options);
+}
+
+bool IsClosing(std::string_view name, std::string_view status, const TimelineOptions& options) {
   for (const std::string& word : options.closing_words) {
     if (word.empty()) continue;
     if (EqualsIgnoreCase(status, word)) return true;
@@ -100,8 +102,10 @@ ContactCounters CountContacts(std::vector<absl::Time> order_times, std::vector<a
   return k;
 }
 
-bool IsInboundContact(const TimelineEntry& entry) {
-  return entry.direction == v1::DIRECTION_INBOUND && IsContactKind(entry.kind);
+bool IsInboundContact(const TimelineEntry& entry) { return IsInboundContact(entry.direction, entry.kind); }
+
+bool IsInboundContact(v1::Direction direction, v1::EventKind kind) {
+  return direction == v1::DIRECTION_INBOUND && IsContactKind(kind);
 }
 
 CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
@@ -118,15 +122,14 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   ctx.traits = timeline.Traits(copt.trait_source_priority);
   ctx.timeline_size = static_cast<int>(entries.size());
   for (size_t i = entries.size(); i > 0 && ctx.recent.size() < copt.recent_entries; --i) {
-    ctx.recent.push_back(entries[i - 1].view);
+    ctx.recent.push_back(entries[i - 1].View());
   }
 
   // Conversations and tickets, in one pass in time order.
   std::map<std::string_view, ConversationSummary> conversations;
-  std::map<std::string_view, const TimelineEntry*> last_message;  // Copied once at the end.
-  const TimelineEntry* last_contact = nullptr;
+  std::map<std::string_view, const StoredEntry*> last_message;  // Copied once at the end.
+  const StoredEntry* last_contact = nullptr;
   std::map<std::string, TicketSummary> tickets;
-  std::map<std::string, bool> ticket_closed_by_last;
   std::map<std::string_view, absl::Time> order_first;  // Order id -> first seen.
   std::vector<absl::Time> order_times;                 // Orders without an id, one each.
   std::map<std::pair<std::string_view, std::string_view>, absl::Time> contact_start;  // -> first inbound.
@@ -136,96 +139,100 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   const double half_life_s = std::max(1.0, absl::ToDoubleSeconds(copt.preference_half_life));
   auto decay = [&](absl::Time t) { return std::exp2(-std::max(0.0, absl::ToDoubleSeconds(now - t)) / half_life_s); };
 
-  for (const StoredEntry& stored : entries) {
-    const TimelineEntry& e = stored.view;
-    if (!e.conversation_id.empty()) {
-      ConversationSummary& c = conversations[e.conversation_id];
+  for (const StoredEntry& e : entries) {
+    const absl::Time time = e.time();
+    const EventKind kind = e.kind();
+    const Channel channel = e.channel();
+    const std::string_view conversation_id = e.conversation_id();
+    if (!conversation_id.empty()) {
+      ConversationSummary& c = conversations[conversation_id];
       if (c.events == 0) {
-        c.id = e.conversation_id;
-        c.channel = e.channel;
-        c.started = e.time;
+        c.id = conversation_id;
+        c.channel = channel;
+        c.started = time;
       }
       ++c.events;
-      c.last_activity = e.time;
-      if (!e.agent_id.empty() && std::find(c.agents.begin(), c.agents.end(), e.agent_id) == c.agents.end()) {
-        c.agents.push_back(e.agent_id);
+      c.last_activity = time;
+      const std::string_view agent = e.agent_id();
+      if (!agent.empty() && std::find(c.agents.begin(), c.agents.end(), agent) == c.agents.end()) {
+        c.agents.emplace_back(agent);
       }
-      if (!e.text.empty()) last_message[e.conversation_id] = &e;
-      c.open = !IsClosing(e, topt);  // A later event reopens a closed conversation.
+      if (!e.text().empty()) last_message[conversation_id] = &e;
+      c.open = !IsClosing(e.name(), e.Property("status"), topt);  // A later event reopens a closed conversation.
       c.closed_by = c.open ? "" : "event";
     }
-    if (e.kind == v1::EVENT_KIND_TICKET) {
+    if (kind == v1::EVENT_KIND_TICKET) {
       std::string key(e.Property("ticket_id"));
-      if (key.empty()) key = e.conversation_id;
-      if (key.empty()) key = absl::StrCat(e.source, "/", e.event_id);
+      if (key.empty()) key = conversation_id;
+      if (key.empty()) key = absl::StrCat(ToAbsl(e.source()), "/", ToAbsl(e.event_id()));
       auto [it, inserted] = tickets.try_emplace(key);
       TicketSummary& t = it->second;
       if (inserted) {
         t.id = key;
-        t.channel = e.channel;
-        t.opened = e.time;
-        t.subject = e.name;
+        t.channel = channel;
+        t.opened = time;
+        t.subject = e.name();
       }
       if (std::string_view s = e.Property("subject"); !s.empty()) t.subject = s;
       else if (std::string_view s2 = e.Property("title"); !s2.empty()) t.subject = s2;
-      t.updated = e.time;
-      t.open = !IsClosing(e, topt);
+      t.updated = time;
+      t.open = !IsClosing(e.name(), e.Property("status"), topt);
       if (std::string_view st = e.Property("status"); !st.empty()) {
         t.status = st;
       } else {
         t.status = t.open ? "open" : "closed";
       }
     }
-    if (e.kind == v1::EVENT_KIND_ORDER) {
+    if (kind == v1::EVENT_KIND_ORDER) {
       const std::string_view id = e.Property("order_id");
       if (id.empty()) {
-        order_times.push_back(e.time);
+        order_times.push_back(time);
       } else {
-        order_first.try_emplace(id, e.time);  // Entries are in time order: the first is the earliest.
+        order_first.try_emplace(id, time);  // Entries are in time order: the first is the earliest.
       }
     }
-    if (e.direction == v1::DIRECTION_OUTBOUND && IsContactChannel(e.channel)) outbound.emplace_back(e.time, e.channel);
-    if (IsInboundContact(e)) {
-      auto [it, first] = contact_start.try_emplace(ContactKey(e), e.time);
-      if (first && IsContactChannel(e.channel)) {
+    if (e.direction() == v1::DIRECTION_OUTBOUND && IsContactChannel(channel)) outbound.emplace_back(time, channel);
+    if (IsInboundContact(e.direction(), kind)) {
+      auto [it, first] = contact_start.try_emplace(ContactKey(e), time);
+      if (first && IsContactChannel(channel)) {
         // A reply: an outbound on the same channel shortly before.
         bool reply = false;
-        for (auto o = outbound.rbegin(); o != outbound.rend() && e.time - o->first <= copt.reply_window; ++o) {
-          if (o->second == e.channel && o->first <= e.time) {
+        for (auto o = outbound.rbegin(); o != outbound.rend() && time - o->first <= copt.reply_window; ++o) {
+          if (o->second == channel && o->first <= time) {
             reply = true;
             break;
           }
         }
-        scores[e.channel] += (reply ? 2.0 : 1.0) * decay(e.time);
+        scores[channel] += (reply ? 2.0 : 1.0) * decay(time);
       }
     }
-    if (e.kind == v1::EVENT_KIND_PAGE || e.kind == v1::EVENT_KIND_SCREEN || e.kind == v1::EVENT_KIND_TRACK) {
-      for (const char* kind : {"category", "product"}) {
-        const std::string_view v = e.Property(kind);
+    if (kind == v1::EVENT_KIND_PAGE || kind == v1::EVENT_KIND_SCREEN || kind == v1::EVENT_KIND_TRACK) {
+      for (const char* what : {"category", "product"}) {
+        const std::string_view v = e.Property(what);
         if (v.empty()) continue;
-        Interest& in = interests[{kind, std::string(v)}];
-        in.kind = kind;
+        Interest& in = interests[{what, std::string(v)}];
+        in.kind = what;
         in.value = std::string(v);
         ++in.count;
-        in.last_seen = e.time;
+        in.last_seen = time;
       }
     }
-    if (IsContactKind(e.kind) && e.direction != v1::DIRECTION_INTERNAL) last_contact = &e;
+    if (IsContactKind(kind) && e.direction() != v1::DIRECTION_INTERNAL) last_contact = &e;
   }
   if (last_contact != nullptr) {
-    const TimelineEntry& e = *last_contact;
+    const StoredEntry& e = *last_contact;
     LastContact lc;
-    lc.channel = e.channel;
-    lc.direction = e.direction;
-    lc.time = e.time;
-    lc.name = e.name;
-    lc.agent_id = e.agent_id;
-    if (lc.agent_id.empty() && !e.conversation_id.empty()) {
+    lc.channel = e.channel();
+    lc.direction = e.direction();
+    lc.time = e.time();
+    lc.name = e.name();
+    lc.agent_id = e.agent_id();
+    if (lc.agent_id.empty() && !e.conversation_id().empty()) {
       // The conversation's latest agent up to that event.
       for (const StoredEntry& other : entries) {
-        if (other.view.time > e.time) break;
-        if (other.view.conversation_id == e.conversation_id && !other.view.agent_id.empty()) {
-          lc.agent_id = other.view.agent_id;
+        if (other.time() > e.time()) break;
+        if (other.conversation_id() == e.conversation_id() && !other.agent_id().empty()) {
+          lc.agent_id = other.agent_id();
         }
       }
     }
@@ -238,7 +245,7 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
       c.closed_by = "idle";
     }
     if (!c.open) continue;
-    if (auto m = last_message.find(id); m != last_message.end()) c.last_message = *m->second;
+    if (auto m = last_message.find(id); m != last_message.end()) c.last_message = m->second->View();
     ctx.open_conversations.push_back(std::move(c));
   }
   std::sort(ctx.open_conversations.begin(), ctx.open_conversations.end(),

@@ -23,8 +23,10 @@ ContactCounters CountContacts(std::vector<absl::Time> order_times, std::vector<a
 
 // True when the entry closes its conversation or ticket (name word or status property).
 bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options);
+bool IsClosing(std::string_view name, std::string_view status, const TimelineOptions& options);
 // Inbound MESSAGE, CALL, TICKET, VISIT or CONVERSATION event: the customer reached out.
 bool IsInboundContact(const TimelineEntry& entry);
+bool IsInboundContact(v1::Direction direction, v1::EventKind kind);
 
 }  // namespace omnijourney::internal
 

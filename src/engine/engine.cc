@@ -244,7 +244,7 @@ class EngineImpl final : public Engine {
       snap.tenant = view.timeline->tenant();
       snap.profile = id;
       snap.timeline.reserve(view.timeline->entries().size());
-      for (const StoredEntry& e : view.timeline->entries()) snap.timeline.push_back(e.view);
+      for (const StoredEntry& e : view.timeline->entries()) snap.timeline.push_back(e.View());
       snap.journeys = Traces(view);
       fn(snap);
     }
@@ -321,9 +321,9 @@ class EngineImpl final : public Engine {
     // Scrub the value from every stored event of the tenant: an event whose merge was refused may
     // sit in another profile and still carry it. Cost: O(stored events); erasure is rare. Spilled
     // profiles that carry it are loaded first; ScrubLog deletes the stale copies.
-    auto carries = [&](const IdentifierValue& v) {
-      if (v.type != query.type) return false;
-      auto k = graph_->MatchKey(v.type, v.value);
+    auto carries = [&](const PairList::value_type& v) {
+      if (v.first != query.type) return false;
+      auto k = graph_->MatchKey(std::string(v.first), std::string(v.second));
       return k.ok() && *k == key;
     };
     std::vector<ProfileId> carriers;
@@ -333,7 +333,8 @@ class EngineImpl final : public Engine {
         ASSIGN_OR_RETURN(ProfileTimeline t, ProfileTimeline::Decode(bytes));
         if (t.tenant() != query.tenant) return absl::OkStatus();
         for (const StoredEntry& e : t.entries()) {
-          if (std::any_of(e.identifiers.begin(), e.identifiers.end(), carries)) {
+          const PairList ids = e.identifiers();
+          if (std::any_of(ids.begin(), ids.end(), carries)) {
             carriers.push_back(id);
             break;
           }
@@ -348,10 +349,16 @@ class EngineImpl final : public Engine {
       bool touched = false;
       const auto size_before = static_cast<int64_t>(timeline->entries().size());
       timeline->Rewrite([&](StoredEntry& e) {
-        const size_t n = e.identifiers.size();
-        e.identifiers.erase(std::remove_if(e.identifiers.begin(), e.identifiers.end(), carries), e.identifiers.end());
-        touched = touched || e.identifiers.size() != n;
-        return !e.identifiers.empty();  // Events only it identified are deleted.
+        const PairList ids = e.identifiers();
+        if (std::none_of(ids.begin(), ids.end(), carries)) return true;
+        std::vector<IdentifierValue> kept;
+        for (const auto& id : ids) {
+          if (!carries(id)) kept.push_back({std::string(id.first), std::string(id.second)});
+        }
+        touched = true;
+        if (kept.empty()) return false;  // Events only it identified are deleted.
+        e.SetIdentifiers(kept);
+        return true;
       });
       entries_ += static_cast<int64_t>(timeline->entries().size()) - size_before;
       if (touched) changed.push_back(id);
@@ -468,15 +475,12 @@ class EngineImpl final : public Engine {
     auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
     for (const auto& [id, timeline] : profiles_) {
       for (const StoredEntry& e : timeline->entries()) {
-        if (has(e.view.text) || has(e.view.name)) return true;
-        for (const auto& v : e.identifiers) {
-          if (has(v.value)) return true;
-        }
-        for (const auto& [k, v] : e.view.properties) {
-          if (has(v)) return true;
-        }
-        for (const auto& [k, v] : e.traits) {
-          if (has(v)) return true;
+        if (has(e.text()) || has(e.name())) return true;
+        for (const auto l : {StoredEntry::kProperties, StoredEntry::kIdentifiers, StoredEntry::kTraits,
+                             StoredEntry::kFlatProperties}) {
+          for (const auto& [k, v] : e.pairs(l)) {
+            if (has(v)) return true;
+          }
         }
       }
     }
@@ -970,7 +974,7 @@ class EngineImpl final : public Engine {
       entries_ -= static_cast<int64_t>(timeline->entries().size());
       const std::string tenant = timeline->tenant();
       for (StoredEntry& e : timeline->TakeAll()) {
-        auto p = graph_->ResolveIdentifiers(tenant, e.identifiers);
+        auto p = graph_->ResolveIdentifiers(tenant, e.Identifiers());
         if (!p.ok()) continue;  // Nobody's any more (its identifiers were erased).
         Load(*p);
         ProfileTimeline& into = State(*p, tenant);

@@ -11,14 +11,6 @@
 namespace omnijourney::internal {
 namespace {
 
-std::optional<std::string> Lookup(const std::vector<std::pair<std::string, std::string>>& fields,
-                                  std::string_view key) {
-  for (const auto& [k, v] : fields) {
-    if (k == key) return v;
-  }
-  return std::nullopt;
-}
-
 bool AsNumber(std::string_view s, double* out) { return absl::SimpleAtod(ToAbsl(s), out); }
 
 // -1, 0, 1, or nullopt when the two cannot be compared (a number against a non-number).
@@ -72,40 +64,44 @@ bool EvalCondition(const v1::Condition& c, const FieldSource& fields) {
 }  // namespace
 
 std::optional<std::string> EntryFields::Get(std::string_view field) const {
-  const TimelineEntry& v = e_.view;
-  auto nonempty = [](const std::string& s) -> std::optional<std::string> {
+  auto nonempty = [](std::string_view s) -> std::optional<std::string> {
     if (s.empty()) return std::nullopt;
-    return s;
+    return std::string(s);
   };
-  if (field == "kind") return std::string(KindName(v.kind));
-  if (field == "name") return nonempty(v.name);
-  if (field == "channel") return std::string(ChannelName(v.channel));
-  if (field == "direction") return std::string(DirectionName(v.direction));
-  if (field == "source") return nonempty(v.source);
-  if (field == "provider") return nonempty(v.provider);
-  if (field == "agent_id") return nonempty(v.agent_id);
-  if (field == "conversation_id") return nonempty(v.conversation_id);
-  if (field == "session_id") return nonempty(e_.session_id);
-  if (field == "text") return nonempty(v.text);
-  if (field == "value.units") return nonempty(e_.value_units);
-  if (field == "value.currency") return nonempty(e_.currency);
-  if (field.substr(0, 11) == "properties.") return Lookup(e_.flat_properties, field.substr(11));
-  if (field.substr(0, 7) == "traits.") return Lookup(e_.traits, field.substr(7));
+  auto found = [](std::optional<std::string_view> s) -> std::optional<std::string> {
+    if (!s) return std::nullopt;
+    return std::string(*s);
+  };
+  if (field == "kind") return std::string(KindName(e_.kind()));
+  if (field == "name") return nonempty(e_.name());
+  if (field == "channel") return std::string(ChannelName(e_.channel()));
+  if (field == "direction") return std::string(DirectionName(e_.direction()));
+  if (field == "source") return nonempty(e_.source());
+  if (field == "provider") return nonempty(e_.provider());
+  if (field == "agent_id") return nonempty(e_.agent_id());
+  if (field == "conversation_id") return nonempty(e_.conversation_id());
+  if (field == "session_id") return nonempty(e_.session_id());
+  if (field == "text") return nonempty(e_.text());
+  if (field == "value.units") return nonempty(e_.value_units());
+  if (field == "value.currency") return nonempty(e_.currency());
+  if (field.substr(0, 11) == "properties.") return found(e_.flat_properties().Find(field.substr(11)));
+  if (field.substr(0, 7) == "traits.") return found(e_.traits().Find(field.substr(7)));
   return std::nullopt;
 }
 
 void ProfileFacts::Observe(const StoredEntry& e) {
-  const TimelineEntry& v = e.view;
-  if (v.time > now_) now_ = v.time;
+  const absl::Time t = e.time();
+  if (t > now_) now_ = t;
   traits_.Observe(e);
-  if (v.kind == v1::EVENT_KIND_ORDER) {
-    const std::string_view id = v.Property("order_id");
-    if (id.empty() || order_ids_.insert(std::string(id)).second) order_times_.push_back(v.time);
+  if (e.kind() == v1::EVENT_KIND_ORDER) {
+    const std::string_view id = e.Property("order_id");
+    if (id.empty() || order_ids_.insert(std::string(id)).second) order_times_.push_back(t);
   }
-  if (IsInboundContact(v)) {
-    std::pair<std::string, std::string> key =
-        v.conversation_id.empty() ? std::make_pair(v.source, v.event_id) : std::make_pair(std::string(), v.conversation_id);
-    if (contact_keys_.insert(std::move(key)).second) contact_starts_.push_back(v.time);
+  if (IsInboundContact(e.direction(), e.kind())) {
+    std::pair<std::string, std::string> key = e.conversation_id().empty()
+                                                  ? std::make_pair(std::string(e.source()), std::string(e.event_id()))
+                                                  : std::make_pair(std::string(), std::string(e.conversation_id()));
+    if (contact_keys_.insert(std::move(key)).second) contact_starts_.push_back(t);
   }
 }
 
@@ -141,14 +137,13 @@ bool Eval(const v1::Predicate& p, const FieldSource& fields) {
 }
 
 bool Matches(const v1::EventPredicate& p, const StoredEntry& e) {
-  const TimelineEntry& v = e.view;
-  if (p.kinds_size() > 0 && std::find(p.kinds().begin(), p.kinds().end(), v.kind) == p.kinds().end()) return false;
-  if (p.names_size() > 0 && std::find(p.names().begin(), p.names().end(), v.name) == p.names().end()) return false;
-  if (p.channels_size() > 0 && std::find(p.channels().begin(), p.channels().end(), v.channel) == p.channels().end()) {
+  if (p.kinds_size() > 0 && std::find(p.kinds().begin(), p.kinds().end(), e.kind()) == p.kinds().end()) return false;
+  if (p.names_size() > 0 && std::find(p.names().begin(), p.names().end(), e.name()) == p.names().end()) return false;
+  if (p.channels_size() > 0 && std::find(p.channels().begin(), p.channels().end(), e.channel()) == p.channels().end()) {
     return false;
   }
   if (p.directions_size() > 0 &&
-      std::find(p.directions().begin(), p.directions().end(), v.direction) == p.directions().end()) {
+      std::find(p.directions().begin(), p.directions().end(), e.direction()) == p.directions().end()) {
     return false;
   }
   return !p.has_where() || Eval(p.where(), EntryFields(e));

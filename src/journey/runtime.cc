@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/status_macros.h"
 #include "identity/hash.h"
 #include "omnijourney/event.h"
 
@@ -14,7 +15,7 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
-std::string Cause(const StoredEntry& e) { return absl::StrCat(e.view.source, "/", e.view.event_id); }
+std::string Cause(const StoredEntry& e) { return absl::StrCat(ToAbsl(e.source()), "/", ToAbsl(e.event_id())); }
 
 std::string TransitionLabel(const v1::Transition& t, const std::string& from, int index) {
   if (!t.name().empty()) return t.name();
@@ -245,7 +246,7 @@ void ProfileJourneys::Take(JourneyInstance& inst, const v1::Transition& tr, cons
 void ProfileJourneys::AdvanceTo(absl::Time t) { Advance(t, /*inclusive=*/true); }
 
 void ProfileJourneys::Apply(const StoredEntry& e) {
-  const absl::Time t = e.view.time;
+  const absl::Time t = e.time();
   Advance(t, /*inclusive=*/false);
   // A migration activated exactly at t applies before the event.
   const auto& migrating = catalog_->migrating();
@@ -278,7 +279,7 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
     }
   }
   // Then entries (only journeys whose trigger can match this event's name).
-  catalog_->EntryCandidates(e.view.name, e.view.kind, t, &candidates_);
+  catalog_->EntryCandidates(e.name(), e.kind(), t, &candidates_);
   for (const CompiledJourney* j : candidates_) {
     const v1::Entry& entry = j->def.entry();
     if (!Matches(entry.trigger(), e)) continue;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -22,7 +23,7 @@ namespace internal {
 namespace {
 
 // Cuts `s` to at most `max` bytes without splitting a UTF-8 sequence.
-std::string CutUtf8(const std::string& s, size_t max) {
+std::string_view CutUtf8(std::string_view s, size_t max) {
   if (s.size() <= max) return s;
   size_t end = max;
   while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
@@ -59,43 +60,236 @@ std::string DisplayValue(const google::protobuf::Value& value) {
   }
 }
 
-StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
+namespace {
+
+constexpr size_t kSections = size_t{StoredEntry::kTextFields} + size_t{StoredEntry::kPairFields};
+constexpr size_t kHeaderBytes = kSections * sizeof(uint32_t);
+
+uint32_t Load32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+void Store32(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+
+void Append32(std::string* out, uint32_t v) {
+  char b[sizeof v];
+  Store32(b, v);
+  out->append(b, sizeof v);
+}
+
+// [begin, end) of section `i` of a block.
+std::pair<uint32_t, uint32_t> Section(const char* block, size_t i) {
+  const uint32_t begin = i == 0 ? static_cast<uint32_t>(kHeaderBytes) : Load32(block + (i - 1) * sizeof(uint32_t));
+  return {begin, Load32(block + i * sizeof(uint32_t))};
+}
+
+}  // namespace
+
+PairList::value_type PairList::iterator::operator*() const {
+  const uint32_t a = Load32(p_);
+  const char* second = p_ + sizeof(uint32_t) + a;
+  const uint32_t b = Load32(second);
+  return {std::string_view(p_ + sizeof(uint32_t), a), std::string_view(second + sizeof(uint32_t), b)};
+}
+
+PairList::iterator& PairList::iterator::operator++() {
+  const char* second = p_ + sizeof(uint32_t) + Load32(p_);
+  p_ = second + sizeof(uint32_t) + Load32(second);
+  return *this;
+}
+
+std::optional<std::string_view> PairList::Find(std::string_view key) const {
+  for (const auto& [k, v] : *this) {
+    if (k == key) return v;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::pair<std::string, std::string>> PairList::ToVector() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(count_);
+  for (const auto& [k, v] : *this) out.emplace_back(k, v);
+  return out;
+}
+
+StoredEntry& StoredEntry::operator=(const StoredEntry& other) {
+  if (this == &other) return *this;
+  time_ = other.time_;
+  kind_ = other.kind_;
+  channel_ = other.channel_;
+  direction_ = other.direction_;
+  if (other.block_ == nullptr) {
+    block_.reset();
+  } else {
+    const size_t n = other.BlockSize();
+    block_ = std::make_unique_for_overwrite<char[]>(n);
+    std::memcpy(block_.get(), other.block_.get(), n);
+  }
+  return *this;
+}
+
+size_t StoredEntry::BlockSize() const {
+  return block_ == nullptr ? 0 : Load32(block_.get() + (kSections - 1) * sizeof(uint32_t));
+}
+
+std::string_view StoredEntry::text_field(TextField f) const {
+  if (block_ == nullptr) return {};
+  const auto [begin, end] = Section(block_.get(), f);
+  return std::string_view(block_.get() + begin, end - begin);
+}
+
+PairList StoredEntry::pairs(PairField f) const {
+  if (block_ == nullptr) return {};
+  const auto [begin, end] = Section(block_.get(), size_t{kTextFields} + f);
+  const char* b = block_.get() + begin;
+  return PairList(b + sizeof(uint32_t), block_.get() + end, Load32(b));
+}
+
+std::vector<IdentifierValue> StoredEntry::Identifiers() const {
+  std::vector<IdentifierValue> out;
+  const PairList ids = identifiers();
+  out.reserve(ids.size());
+  for (const auto& [type, value] : ids) out.push_back({std::string(type), std::string(value)});
+  return out;
+}
+
+TimelineEntry StoredEntry::View() const {
+  TimelineEntry v;
+  v.time = time_;
+  v.source = source();
+  v.event_id = event_id();
+  v.kind = kind_;
+  v.name = name();
+  v.channel = channel_;
+  v.direction = direction_;
+  v.provider = provider();
+  v.agent_id = agent_id();
+  v.conversation_id = conversation_id();
+  v.text = text();
+  v.value = value();
+  v.properties = properties().ToVector();
+  return v;
+}
+
+void StoredEntry::SetIdentifiers(const std::vector<IdentifierValue>& identifiers) {
+  EntryPacker p;
+  for (size_t f = 0; f < kTextFields; ++f) p.Text(text_field(static_cast<TextField>(f)));
+  for (size_t l = 0; l < kPairFields; ++l) {
+    p.Pairs();
+    if (l == kIdentifiers) {
+      for (const IdentifierValue& id : identifiers) p.Pair(id.type, id.value);
+    } else {
+      for (const auto& [a, b] : pairs(static_cast<PairField>(l))) p.Pair(a, b);
+    }
+  }
+  *this = p.Finish(time_, kind_, channel_, direction_);
+}
+
+void EntryPacker::Reset() {
+  buf_.assign(kHeaderBytes, '\0');
+  section_ = 0;
+  in_pairs_ = false;
+}
+
+void EntryPacker::EndSection() {
+  if (in_pairs_) Store32(buf_.data() + count_at_, count_);
+  Store32(buf_.data() + section_ * sizeof(uint32_t), static_cast<uint32_t>(buf_.size()));
+  ++section_;
+  in_pairs_ = false;
+}
+
+void EntryPacker::Text(std::string_view s) {
+  buf_.append(s);
+  EndSection();
+}
+
+void EntryPacker::Pairs() {
+  if (in_pairs_) EndSection();
+  in_pairs_ = true;
+  count_at_ = buf_.size();
+  count_ = 0;
+  Append32(&buf_, 0);
+}
+
+void EntryPacker::Pair(std::string_view first, std::string_view second) {
+  Append32(&buf_, static_cast<uint32_t>(first.size()));
+  buf_.append(first);
+  Append32(&buf_, static_cast<uint32_t>(second.size()));
+  buf_.append(second);
+  ++count_;
+}
+
+StoredEntry EntryPacker::Finish(absl::Time time, v1::EventKind kind, v1::Channel channel, v1::Direction direction) {
+  if (in_pairs_) EndSection();
+  // Sections never given are empty.
+  while (section_ < kSections) {
+    if (section_ >= StoredEntry::kTextFields) {
+      in_pairs_ = true;
+      count_at_ = buf_.size();
+      count_ = 0;
+      Append32(&buf_, 0);
+    }
+    EndSection();
+  }
   StoredEntry e;
-  TimelineEntry& v = e.view;
-  v.time = FromTimestamp(event.occurred_at());
-  v.source = event.source();
-  v.event_id = event.event_id();
-  v.kind = event.kind();
-  v.name = event.name();
-  v.channel = event.channel();
-  v.direction = event.direction();
-  v.provider = event.provider();
-  v.agent_id = event.agent_id();
-  v.conversation_id = event.conversation_id();
-  v.text = CutUtf8(event.text(), options.max_text_bytes);
-  if (event.has_value() && !event.value().currency().empty()) v.value = FormatMoney(event.value());
+  e.time_ = time;
+  e.kind_ = kind;
+  e.channel_ = channel;
+  e.direction_ = direction;
+  e.block_ = std::make_unique_for_overwrite<char[]>(buf_.size());
+  std::memcpy(e.block_.get(), buf_.data(), buf_.size());
+  Reset();
+  return e;
+}
+
+StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
+  // Scratch reused across calls on the thread: building an entry allocates only its block.
+  thread_local EntryPacker packer;
+  thread_local std::vector<std::pair<std::string, std::string>> scratch;
+  EntryPacker& p = packer;
+  p.Text(event.source());
+  p.Text(event.event_id());
+  p.Text(event.name());
+  p.Text(event.provider());
+  p.Text(event.agent_id());
+  p.Text(event.conversation_id());
+  p.Text(CutUtf8(event.text(), options.max_text_bytes));
+  const bool money = event.has_value() && !event.value().currency().empty();
+  p.Text(money ? FormatMoney(event.value()) : std::string());
+  p.Text(event.session_id());
+  p.Text(money ? absl::StrCat(static_cast<double>(event.value().units()) + event.value().nanos() / 1e9) : std::string());
+  p.Text(money ? std::string_view(event.value().currency()) : std::string_view());
+
   const auto& fields = event.properties().fields();
+  p.Pairs();
   for (const std::string& key : options.key_properties) {
     auto it = fields.find(key);
     if (it != fields.end()) {
-      v.properties.emplace_back(key, DisplayValue(it->second));
+      if (it->second.kind_case() == google::protobuf::Value::kStringValue) {
+        p.Pair(key, it->second.string_value());
+      } else {
+        p.Pair(key, DisplayValue(it->second));
+      }
     } else if (key == "path" && !event.context().page().path().empty()) {
-      v.properties.emplace_back(key, event.context().page().path());
+      p.Pair(key, event.context().page().path());
     }
   }
-  e.identifiers.reserve(event.identifiers_size() + 1);
-  for (const auto& id : event.identifiers()) e.identifiers.push_back({id.type(), id.value()});
-  if (event.has_previous_id()) e.identifiers.push_back({event.previous_id().type(), event.previous_id().value()});
-  for (const auto& [key, value] : event.traits().fields()) e.traits.emplace_back(key, DisplayValue(value));
-  std::sort(e.traits.begin(), e.traits.end());  // Map iteration order is unspecified.
-  for (const auto& [key, value] : fields) FlattenValue(key, value, &e.flat_properties, StoredEntry::kMaxFlatProperties);
-  std::sort(e.flat_properties.begin(), e.flat_properties.end());
-  e.session_id = event.session_id();
-  if (event.has_value() && !event.value().currency().empty()) {
-    e.value_units = absl::StrCat(static_cast<double>(event.value().units()) + event.value().nanos() / 1e9);
-    e.currency = event.value().currency();
-  }
-  return e;
+  p.Pairs();
+  for (const auto& id : event.identifiers()) p.Pair(id.type(), id.value());
+  if (event.has_previous_id()) p.Pair(event.previous_id().type(), event.previous_id().value());
+  p.Pairs();
+  scratch.clear();
+  for (const auto& [key, value] : event.traits().fields()) scratch.emplace_back(key, DisplayValue(value));
+  std::sort(scratch.begin(), scratch.end());  // Map iteration order is unspecified.
+  for (const auto& [k, v] : scratch) p.Pair(k, v);
+  p.Pairs();
+  scratch.clear();
+  for (const auto& [key, value] : fields) FlattenValue(key, value, &scratch, StoredEntry::kMaxFlatProperties);
+  std::sort(scratch.begin(), scratch.end());
+  for (const auto& [k, v] : scratch) p.Pair(k, v);
+  return p.Finish(FromTimestamp(event.occurred_at()), event.kind(), event.channel(), event.direction());
 }
 
 void FlattenValue(const std::string& path, const google::protobuf::Value& value,
@@ -137,49 +331,47 @@ std::vector<StoredEntry> ProfileTimeline::TakeAll() {
 void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
   size_t drop = entries_.size() > options.max_entries ? entries_.size() - options.max_entries : 0;
   const absl::Time oldest = now - options.max_age;
-  while (drop < entries_.size() && entries_[drop].view.time < oldest) ++drop;
+  while (drop < entries_.size() && entries_[drop].time() < oldest) ++drop;
   if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
 }
 
 std::string ProfileTimeline::Encode() const {
   v1::StoredTimeline out;
   out.set_tenant(tenant_);
-  auto pairs = [](const std::vector<std::pair<std::string, std::string>>& from,
-                  google::protobuf::RepeatedPtrField<v1::StoredPair>* to) {
+  auto pairs = [](const PairList& from, google::protobuf::RepeatedPtrField<v1::StoredPair>* to) {
     to->Reserve(static_cast<int>(from.size()));
     for (const auto& [k, v] : from) {
       v1::StoredPair* p = to->Add();
-      p->set_key(k);
-      p->set_value(v);
+      p->set_key(k.data(), k.size());
+      p->set_value(v.data(), v.size());
     }
   };
   out.mutable_entries()->Reserve(static_cast<int>(entries_.size()));
   for (const StoredEntry& e : entries_) {
     v1::StoredTimelineEntry* s = out.add_entries();
-    const TimelineEntry& v = e.view;
-    *s->mutable_time() = ToTimestamp(v.time);
-    s->set_source(v.source);
-    s->set_event_id(v.event_id);
-    s->set_kind(v.kind);
-    s->set_name(v.name);
-    s->set_channel(v.channel);
-    s->set_direction(v.direction);
-    s->set_provider(v.provider);
-    s->set_agent_id(v.agent_id);
-    s->set_conversation_id(v.conversation_id);
-    s->set_text(v.text);
-    s->set_value(v.value);
-    pairs(v.properties, s->mutable_properties());
-    for (const IdentifierValue& id : e.identifiers) {
+    *s->mutable_time() = ToTimestamp(e.time());
+    s->set_source(e.source().data(), e.source().size());
+    s->set_event_id(e.event_id().data(), e.event_id().size());
+    s->set_kind(e.kind());
+    s->set_name(e.name().data(), e.name().size());
+    s->set_channel(e.channel());
+    s->set_direction(e.direction());
+    s->set_provider(e.provider().data(), e.provider().size());
+    s->set_agent_id(e.agent_id().data(), e.agent_id().size());
+    s->set_conversation_id(e.conversation_id().data(), e.conversation_id().size());
+    s->set_text(e.text().data(), e.text().size());
+    s->set_value(e.value().data(), e.value().size());
+    pairs(e.properties(), s->mutable_properties());
+    for (const auto& [type, value] : e.identifiers()) {
       v1::Identifier* i = s->add_identifiers();
-      i->set_type(id.type);
-      i->set_value(id.value);
+      i->set_type(type.data(), type.size());
+      i->set_value(value.data(), value.size());
     }
-    pairs(e.traits, s->mutable_traits());
-    pairs(e.flat_properties, s->mutable_flat_properties());
-    s->set_session_id(e.session_id);
-    s->set_value_units(e.value_units);
-    s->set_currency(e.currency);
+    pairs(e.traits(), s->mutable_traits());
+    pairs(e.flat_properties(), s->mutable_flat_properties());
+    s->set_session_id(e.session_id().data(), e.session_id().size());
+    s->set_value_units(e.value_units().data(), e.value_units().size());
+    s->set_currency(e.currency().data(), e.currency().size());
   }
   return out.SerializeAsString();
 }
@@ -189,54 +381,53 @@ absl::StatusOr<ProfileTimeline> ProfileTimeline::Decode(std::string_view bytes) 
   if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     return absl::DataLossError("stored profile timeline: unreadable");
   }
-  auto pairs = [](google::protobuf::RepeatedPtrField<v1::StoredPair>* from,
-                  std::vector<std::pair<std::string, std::string>>* to) {
-    to->reserve(static_cast<size_t>(from->size()));
-    for (v1::StoredPair& p : *from) to->emplace_back(std::move(*p.mutable_key()), std::move(*p.mutable_value()));
+  EntryPacker p;
+  auto pairs = [&p](const google::protobuf::RepeatedPtrField<v1::StoredPair>& from) {
+    p.Pairs();
+    for (const v1::StoredPair& kv : from) p.Pair(kv.key(), kv.value());
   };
   ProfileTimeline out(std::move(*in.mutable_tenant()));
   out.entries_.reserve(static_cast<size_t>(in.entries_size()));
-  for (v1::StoredTimelineEntry& s : *in.mutable_entries()) {
-    StoredEntry e;
-    TimelineEntry& v = e.view;
-    v.time = FromTimestamp(s.time());
-    v.source = std::move(*s.mutable_source());
-    v.event_id = std::move(*s.mutable_event_id());
-    v.kind = s.kind();
-    v.name = std::move(*s.mutable_name());
-    v.channel = s.channel();
-    v.direction = s.direction();
-    v.provider = std::move(*s.mutable_provider());
-    v.agent_id = std::move(*s.mutable_agent_id());
-    v.conversation_id = std::move(*s.mutable_conversation_id());
-    v.text = std::move(*s.mutable_text());
-    v.value = std::move(*s.mutable_value());
-    pairs(s.mutable_properties(), &v.properties);
-    e.identifiers.reserve(static_cast<size_t>(s.identifiers_size()));
-    for (v1::Identifier& id : *s.mutable_identifiers()) {
-      e.identifiers.push_back({std::move(*id.mutable_type()), std::move(*id.mutable_value())});
-    }
-    pairs(s.mutable_traits(), &e.traits);
-    pairs(s.mutable_flat_properties(), &e.flat_properties);
-    e.session_id = std::move(*s.mutable_session_id());
-    e.value_units = std::move(*s.mutable_value_units());
-    e.currency = std::move(*s.mutable_currency());
-    out.entries_.push_back(std::move(e));
+  for (const v1::StoredTimelineEntry& s : in.entries()) {
+    p.Text(s.source());
+    p.Text(s.event_id());
+    p.Text(s.name());
+    p.Text(s.provider());
+    p.Text(s.agent_id());
+    p.Text(s.conversation_id());
+    p.Text(s.text());
+    p.Text(s.value());
+    p.Text(s.session_id());
+    p.Text(s.value_units());
+    p.Text(s.currency());
+    pairs(s.properties());
+    p.Pairs();
+    for (const v1::Identifier& id : s.identifiers()) p.Pair(id.type(), id.value());
+    pairs(s.traits());
+    pairs(s.flat_properties());
+    out.entries_.push_back(p.Finish(FromTimestamp(s.time()), s.kind(), s.channel(), s.direction()));
   }
   return out;
 }
 
 void TraitReconciler::Observe(const StoredEntry& e) {
-  if (e.traits.empty()) return;
+  const PairList traits = e.traits();
+  if (traits.empty()) return;
   size_t rank = 0;
   if (priority_ != nullptr) {
-    rank = static_cast<size_t>(std::find(priority_->begin(), priority_->end(), e.view.source) - priority_->begin());
+    rank = static_cast<size_t>(std::find(priority_->begin(), priority_->end(), e.source()) - priority_->begin());
   }
-  for (const auto& [key, value] : e.traits) {
+  for (const auto& [key, value] : traits) {
     auto it = ranks_.find(key);
-    if (it == ranks_.end() || rank <= it->second) {
-      ranks_[key] = rank;
-      traits_[key] = {value, e.view.source, e.view.time};
+    if (it == ranks_.end()) {
+      ranks_.emplace(std::string(key), rank);
+      traits_[std::string(key)] = {std::string(value), std::string(e.source()), e.time()};
+    } else if (rank <= it->second) {
+      it->second = rank;
+      TraitValue& t = traits_.find(key)->second;
+      t.value.assign(value);
+      t.source.assign(e.source());
+      t.time = e.time();
     }
   }
 }

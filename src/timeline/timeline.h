@@ -3,8 +3,13 @@
 #ifndef OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
 #define OMNIJOURNEY_SRC_TIMELINE_TIMELINE_H_
 
+#include <cstdint>
+#include <iterator>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -17,21 +22,150 @@
 
 namespace omnijourney::internal {
 
-// A stored event: what the operator sees, plus what re-attribution and trait reconciliation need.
-struct StoredEntry {
-  TimelineEntry view;
-  std::vector<IdentifierValue> identifiers;  // Raw, as the event carried them (incl. previous_id).
-  std::vector<std::pair<std::string, std::string>> traits;  // Flattened display values.
-  // What journey predicates read beyond the view: every property flattened to "a.b" paths (sorted,
-  // at most kMaxFlatProperties), the session and the monetary value.
+// Pairs of strings packed into a StoredEntry's block: properties, identifiers (type, value), traits,
+// flattened properties. Views into the entry; valid while it lives and is not modified.
+class PairList {
+ public:
+  using value_type = std::pair<std::string_view, std::string_view>;
+
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = PairList::value_type;
+    using difference_type = std::ptrdiff_t;
+    using pointer = void;
+    using reference = value_type;
+
+    iterator() = default;
+    explicit iterator(const char* p) : p_(p) {}
+    value_type operator*() const;
+    iterator& operator++();
+    iterator operator++(int) {
+      iterator old = *this;
+      ++*this;
+      return old;
+    }
+    bool operator==(const iterator& o) const { return p_ == o.p_; }
+    bool operator!=(const iterator& o) const { return p_ != o.p_; }
+
+   private:
+    const char* p_ = nullptr;
+  };
+
+  PairList() = default;
+  PairList(const char* begin, const char* end, uint32_t count) : begin_(begin), end_(end), count_(count) {}
+  iterator begin() const { return iterator(begin_); }
+  iterator end() const { return iterator(end_); }
+  size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
+  // The second of the first pair whose first is `key`; nullopt when none.
+  std::optional<std::string_view> Find(std::string_view key) const;
+  std::vector<std::pair<std::string, std::string>> ToVector() const;
+
+ private:
+  const char* begin_ = nullptr;
+  const char* end_ = nullptr;
+  uint32_t count_ = 0;
+};
+
+// A stored event: what the operator sees, plus what re-attribution, trait reconciliation and journey
+// predicates need. Compact: the time and the enums inline, every string in one heap block (a header
+// of section ends, then the texts, then the pair lists), so an event costs one allocation.
+class StoredEntry {
+ public:
+  // The text fields, in block order.
+  enum TextField : uint8_t {
+    kSource, kEventId, kName, kProvider, kAgentId, kConversationId, kText, kValue,
+    kSessionId,   // The event's session.
+    kValueUnits,  // Decimal, e.g. "1249.9"; empty without a value.
+    kCurrency,
+    kTextFields
+  };
+  // The pair lists, in block order.
+  enum PairField : uint8_t {
+    kProperties,      // TimelineOptions::key_properties as display strings.
+    kIdentifiers,     // (type, value), raw as the event carried them (incl. previous_id).
+    kTraits,          // Flattened display values, sorted.
+    kFlatProperties,  // Every property flattened to "a.b" paths, sorted, at most kMaxFlatProperties.
+    kPairFields
+  };
   static constexpr size_t kMaxFlatProperties = 64;
-  std::vector<std::pair<std::string, std::string>> flat_properties;
-  std::string session_id;
-  std::string value_units;  // Decimal, e.g. "1249.9"; empty without a value.
-  std::string currency;
+
+  StoredEntry() = default;
+  StoredEntry(const StoredEntry& other) { *this = other; }
+  StoredEntry& operator=(const StoredEntry& other);
+  StoredEntry(StoredEntry&&) noexcept = default;
+  StoredEntry& operator=(StoredEntry&&) noexcept = default;
+
+  absl::Time time() const { return time_; }
+  v1::EventKind kind() const { return kind_; }
+  v1::Channel channel() const { return channel_; }
+  v1::Direction direction() const { return direction_; }
+  std::string_view text_field(TextField f) const;
+  PairList pairs(PairField f) const;
+
+  std::string_view source() const { return text_field(kSource); }
+  std::string_view event_id() const { return text_field(kEventId); }
+  std::string_view name() const { return text_field(kName); }
+  std::string_view provider() const { return text_field(kProvider); }
+  std::string_view agent_id() const { return text_field(kAgentId); }
+  std::string_view conversation_id() const { return text_field(kConversationId); }
+  std::string_view text() const { return text_field(kText); }
+  std::string_view value() const { return text_field(kValue); }
+  std::string_view session_id() const { return text_field(kSessionId); }
+  std::string_view value_units() const { return text_field(kValueUnits); }
+  std::string_view currency() const { return text_field(kCurrency); }
+  PairList properties() const { return pairs(kProperties); }
+  PairList identifiers() const { return pairs(kIdentifiers); }
+  PairList traits() const { return pairs(kTraits); }
+  PairList flat_properties() const { return pairs(kFlatProperties); }
+
+  // A key property's value, or "" when absent (like TimelineEntry::Property).
+  std::string_view Property(std::string_view key) const { return properties().Find(key).value_or(""); }
+  std::vector<IdentifierValue> Identifiers() const;
+  // What the operator sees (a copy).
+  TimelineEntry View() const;
+  // Heap bytes of the block.
+  size_t BlockSize() const;
+
+  // Replaces the identifiers, keeping everything else (an identifier was unlinked).
+  void SetIdentifiers(const std::vector<IdentifierValue>& identifiers);
 
   // Timeline order: event time, then source and event id (total and arrival-independent).
-  auto Key() const { return std::tie(view.time, view.source, view.event_id); }
+  std::tuple<absl::Time, std::string_view, std::string_view> Key() const {
+    return {time_, source(), event_id()};
+  }
+
+ private:
+  friend class EntryPacker;
+  absl::Time time_;
+  v1::EventKind kind_ = v1::EVENT_KIND_UNSPECIFIED;
+  v1::Channel channel_ = v1::CHANNEL_UNSPECIFIED;
+  v1::Direction direction_ = v1::DIRECTION_UNSPECIFIED;
+  std::unique_ptr<char[]> block_;  // Null: every field empty.
+};
+
+// Builds a StoredEntry: Text() once per TextField in order, then Pairs() and Pair() for each
+// PairField in order, then Finish(). Reusable.
+class EntryPacker {
+ public:
+  EntryPacker() { Reset(); }
+  void Text(std::string_view s);
+  // Starts the next pair list (closing the previous one).
+  void Pairs();
+  void Pair(std::string_view first, std::string_view second);
+  // REQUIRES: every field given. Resets the packer.
+  StoredEntry Finish(absl::Time time, v1::EventKind kind, v1::Channel channel, v1::Direction direction);
+
+ private:
+  void Reset();
+  void EndSection();
+
+  std::string buf_;
+  size_t section_ = 0;      // The next section to end.
+  size_t count_at_ = 0;     // Where the open pair list's count goes.
+  uint32_t count_ = 0;
+  bool in_pairs_ = false;
 };
 
 // REQUIRES: `event` passed ValidateEvent.

@@ -1,0 +1,164 @@
+// The compact stored entry: every field survives packing, copying, editing and the spill encoding.
+#include "timeline/timeline.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "engine_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace omnijourney::internal {
+namespace {
+
+using ::omnijourney::testing::At;
+using ::omnijourney::testing::Ev;
+using ::testing::ElementsAre;
+using ::testing::Pair;
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+Event Rich() {
+  Event e = Ev("ord-7", 5, v1::EVENT_KIND_ORDER, "Order Completed")
+                .Id("email", "Jana@Example.com")
+                .Id("phone", "+420 601 123 456")
+                .In(v1::CHANNEL_WEB)
+                .Conv("conv-1")
+                .Agent("agent:petr")
+                .Text("Příliš žluťoučký kůň")
+                .Prop("order_id", "o-1")
+                .Prop("category", "sofas")
+                .Trait("first_name", "Jana")
+                .Trait("city", "Brno")
+                .Source("shop")
+                .Value(1299, "CZK")
+                .event();
+  e.set_provider("shoptet");
+  e.set_session_id("s-9");
+  auto& nested = (*e.mutable_properties()->mutable_fields())["cart"];
+  (*nested.mutable_struct_value()->mutable_fields())["items"].set_number_value(3);
+  e.mutable_previous_id()->set_type("cookie");
+  e.mutable_previous_id()->set_value("ck-1");
+  return e;
+}
+
+void ExpectRich(const StoredEntry& s) {
+  EXPECT_EQ(s.time(), At(5));
+  EXPECT_EQ(s.kind(), v1::EVENT_KIND_ORDER);
+  EXPECT_EQ(s.channel(), v1::CHANNEL_WEB);
+  EXPECT_EQ(s.direction(), v1::DIRECTION_INBOUND);
+  EXPECT_EQ(s.source(), "shop");
+  EXPECT_EQ(s.event_id(), "ord-7");
+  EXPECT_EQ(s.name(), "Order Completed");
+  EXPECT_EQ(s.provider(), "shoptet");
+  EXPECT_EQ(s.agent_id(), "agent:petr");
+  EXPECT_EQ(s.conversation_id(), "conv-1");
+  EXPECT_EQ(s.text(), "Příliš žluťoučký kůň");
+  EXPECT_EQ(s.value(), "1299.00 CZK");
+  EXPECT_EQ(s.session_id(), "s-9");
+  EXPECT_EQ(s.value_units(), "1299");
+  EXPECT_EQ(s.currency(), "CZK");
+  EXPECT_EQ(s.Property("order_id"), "o-1");
+  EXPECT_EQ(s.Property("category"), "sofas");
+  EXPECT_EQ(s.Property("nope"), "");
+  EXPECT_THAT(s.identifiers().ToVector(),
+              ElementsAre(Pair("email", "Jana@Example.com"), Pair("phone", "+420 601 123 456"), Pair("cookie", "ck-1")));
+  EXPECT_THAT(s.traits().ToVector(), ElementsAre(Pair("city", "Brno"), Pair("first_name", "Jana")));
+  EXPECT_THAT(s.flat_properties().ToVector(),
+              ElementsAre(Pair("cart.items", "3"), Pair("category", "sofas"), Pair("order_id", "o-1")));
+  EXPECT_EQ(s.identifiers().size(), 3u);
+  EXPECT_EQ(s.flat_properties().Find("cart.items"), "3");
+  EXPECT_FALSE(s.flat_properties().Find("cart").has_value());
+}
+
+TEST(StoredEntryTest, KeepsEveryField) {
+  TimelineOptions options;
+  options.key_properties = {"order_id", "category"};
+  const StoredEntry s = MakeEntry(Rich(), options);
+  ExpectRich(s);
+  const TimelineEntry v = s.View();
+  EXPECT_EQ(v.event_id, "ord-7");
+  EXPECT_EQ(v.text, "Příliš žluťoučký kůň");
+  EXPECT_EQ(v.Property("category"), "sofas");
+  EXPECT_EQ(v.time, At(5));
+  EXPECT_GT(s.BlockSize(), 0u);
+}
+
+TEST(StoredEntryTest, EmptyEventHasEmptyFields) {
+  Event e;
+  const StoredEntry s = MakeEntry(e, TimelineOptions());
+  EXPECT_EQ(s.source(), "");
+  EXPECT_EQ(s.value(), "");
+  EXPECT_TRUE(s.identifiers().empty());
+  EXPECT_TRUE(s.traits().empty());
+  EXPECT_EQ(s.identifiers().begin(), s.identifiers().end());
+  const StoredEntry blank;
+  EXPECT_EQ(blank.name(), "");
+  EXPECT_TRUE(blank.flat_properties().empty());
+  EXPECT_EQ(blank.BlockSize(), 0u);
+}
+
+TEST(StoredEntryTest, CutsTextWithoutSplittingACharacter) {
+  TimelineOptions options;
+  options.max_text_bytes = 4;  // "Př" is 3 bytes, "í" would end at byte 5.
+  Event e = Ev("x", 0, v1::EVENT_KIND_MESSAGE, "m").Text("Příliš").event();
+  EXPECT_EQ(MakeEntry(e, options).text(), "Př");
+}
+
+TEST(StoredEntryTest, CopiesAreDeepAndMovesKeepTheData) {
+  TimelineOptions options;
+  options.key_properties = {"order_id", "category"};
+  StoredEntry a = MakeEntry(Rich(), options);
+  StoredEntry b = a;
+  a = MakeEntry(Ev("other", 1, v1::EVENT_KIND_PAGE, "p"), options);
+  ExpectRich(b);
+  StoredEntry c = std::move(b);
+  ExpectRich(c);
+  std::vector<StoredEntry> many;
+  for (int i = 0; i < 100; ++i) many.push_back(c);  // Reallocations move entries.
+  ExpectRich(many.front());
+  ExpectRich(many.back());
+}
+
+TEST(StoredEntryTest, SetIdentifiersKeepsTheRest) {
+  TimelineOptions options;
+  options.key_properties = {"order_id", "category"};
+  StoredEntry s = MakeEntry(Rich(), options);
+  s.SetIdentifiers({{"phone", "+420601123456"}});
+  EXPECT_THAT(s.identifiers().ToVector(), ElementsAre(Pair("phone", "+420601123456")));
+  EXPECT_EQ(s.text(), "Příliš žluťoučký kůň");
+  EXPECT_THAT(s.traits().ToVector(), ElementsAre(Pair("city", "Brno"), Pair("first_name", "Jana")));
+  EXPECT_EQ(s.Property("order_id"), "o-1");
+  EXPECT_EQ(s.currency(), "CZK");
+}
+
+TEST(ProfileTimelineTest, EncodeDecodeRoundTrip) {
+  TimelineOptions options;
+  options.key_properties = {"order_id", "category"};
+  ProfileTimeline t("acme");
+  t.Insert(MakeEntry(Rich(), options), options, At(10));
+  t.Insert(MakeEntry(Ev("early", 1, v1::EVENT_KIND_PAGE, "Home").Id("cookie", "ck-1"), options), options, At(10));
+  auto back = ProfileTimeline::Decode(t.Encode());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->tenant(), "acme");
+  ASSERT_EQ(back->entries().size(), 2u);
+  EXPECT_EQ(back->entries()[0].event_id(), "early");  // Timeline order.
+  ExpectRich(back->entries()[1]);
+  EXPECT_FALSE(ProfileTimeline::Decode("\xff\xff garbage").ok());
+}
+
+TEST(ProfileTimelineTest, InsertsInOrderAndRetainsTheNewest) {
+  TimelineOptions options;
+  options.max_entries = 3;
+  ProfileTimeline t("");
+  for (int minute : {5, 1, 4, 2, 3}) {
+    t.Insert(MakeEntry(Ev("e" + std::to_string(minute), minute, v1::EVENT_KIND_PAGE, "p"), options), options, At(10));
+  }
+  std::vector<std::string> ids;
+  for (const StoredEntry& e : t.entries()) ids.emplace_back(e.event_id());
+  EXPECT_THAT(ids, ElementsAre("e3", "e4", "e5"));
+}
+
+}  // namespace
+}  // namespace omnijourney::internal
