@@ -1,10 +1,13 @@
 // The compact stored entry: every field survives packing, copying, editing and the spill encoding.
 #include "timeline/timeline.h"
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "context/context_builder.h"
+#include "omnijourney/synth.h"
 #include "engine_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -158,6 +161,51 @@ TEST(ProfileTimelineTest, InsertsInOrderAndRetainsTheNewest) {
   std::vector<std::string> ids;
   for (const StoredEntry& e : t.entries()) ids.emplace_back(e.event_id());
   EXPECT_THAT(ids, ElementsAre("e3", "e4", "e5"));
+}
+
+// The summary kept for large timelines gives exactly the context a fresh pass gives, through
+// appends, late inserts, retention, merges and rewrites, as of times before and after the events.
+TEST(ContextCacheTest, CachedContextEqualsAFreshPass) {
+  synth::PopulationOptions po;
+  po.seed = 3;
+  po.customers = 400;
+  auto events = synth::Generate(po);
+  ASSERT_TRUE(events.ok()) << events.status();
+  EngineOptions options;
+  options.timeline.max_entries = 400;  // Retention drops entries on the busiest timelines.
+  std::vector<ProfileTimeline> timelines;
+  for (int i = 0; i < 4; ++i) timelines.emplace_back("");
+  std::mt19937_64 rng(11);
+  const std::vector<IdentifierValue> ids = {{"email", "a@example.com"}};
+  int compared = 0, cached = 0;
+  for (size_t i = 0; i < events->size(); ++i) {
+    const synth::GeneratedEvent& g = (*events)[i];
+    if (g.duplicate) continue;
+    ProfileTimeline& t = timelines[static_cast<size_t>(g.customer) % timelines.size()];
+    const absl::Time t_event = FromTimestamp(g.event.occurred_at());
+    t.Insert(MakeEntry(g.event, options.timeline), options.timeline, t_event);
+    if (i % 500 == 499) {  // Now and then a merge or a rewrite changes entries in place.
+      ProfileTimeline& other = timelines[(static_cast<size_t>(g.customer) + 1) % timelines.size()];
+      if (rng() % 2 == 0) {
+        t.Absorb(std::move(other), options.timeline, t_event);
+        other = ProfileTimeline("");
+      } else {
+        t.Rewrite([](StoredEntry& e) {
+          e.SetIdentifiers({{"cookie", "ck-rewritten"}});
+          return e.kind() != v1::EVENT_KIND_PAGE;
+        });
+      }
+    }
+    if (rng() % 2 != 0) continue;
+    const absl::Time now = t_event + absl::Minutes(static_cast<int64_t>(rng() % 20000)) - absl::Hours(24);
+    if (t.entries().size() >= ContextAccumulator::kCacheMinEntries) ++cached;
+    const std::string want = ContextToJson(BuildContext(7, t, ids, options, now));
+    const std::string got = ContextToJson(BuildContextCached(7, t, ids, options, now));
+    ASSERT_EQ(got, want) << "after event " << i;
+    ++compared;
+  }
+  EXPECT_GT(compared, 1000) << cached;
+  EXPECT_GT(cached, 500);  // The cached path was taken, not only the small-timeline shortcut.
 }
 
 }  // namespace

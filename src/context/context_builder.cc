@@ -108,64 +108,50 @@ bool IsInboundContact(v1::Direction direction, v1::EventKind kind) {
   return direction == v1::DIRECTION_INBOUND && IsContactKind(kind);
 }
 
-CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
-                             const std::vector<IdentifierValue>& identifiers, const EngineOptions& options,
-                             absl::Time now) {
-  const TimelineOptions& topt = options.timeline;
-  const ContextOptions& copt = options.context;
-  const std::vector<StoredEntry>& entries = timeline.entries();
-  CustomerContext ctx;
-  ctx.tenant = timeline.tenant();
-  ctx.profile = profile;
-  ctx.as_of = now;
-  for (const IdentifierValue& id : identifiers) ctx.identifiers[id.type].push_back(id.value);
-  ctx.traits = timeline.Traits(copt.trait_source_priority);
-  ctx.timeline_size = static_cast<int>(entries.size());
-  for (size_t i = entries.size(); i > 0 && ctx.recent.size() < copt.recent_entries; --i) {
-    ctx.recent.push_back(entries[i - 1].View());
-  }
+ContextAccumulator::ContextAccumulator(const EngineOptions& options)
+    : options_(&options),
+      traits_(&options.context.trait_source_priority),
+      half_life_s_(std::max(1.0, absl::ToDoubleSeconds(options.context.preference_half_life))) {}
 
-  // Conversations and tickets, in one pass in time order.
-  std::map<std::string_view, ConversationSummary> conversations;
-  std::map<std::string_view, const StoredEntry*> last_message;  // Copied once at the end.
-  const StoredEntry* last_contact = nullptr;
-  std::map<std::string, TicketSummary> tickets;
-  std::map<std::string_view, absl::Time> order_first;  // Order id -> first seen.
-  std::vector<absl::Time> order_times;                 // Orders without an id, one each.
-  std::map<std::pair<std::string_view, std::string_view>, absl::Time> contact_start;  // -> first inbound.
-  std::vector<std::pair<absl::Time, Channel>> outbound;  // For reply detection, time order.
-  std::map<Channel, double> scores;
-  std::map<std::pair<std::string, std::string>, Interest> interests;
-  const double half_life_s = std::max(1.0, absl::ToDoubleSeconds(copt.preference_half_life));
-  auto decay = [&](absl::Time t) { return std::exp2(-std::max(0.0, absl::ToDoubleSeconds(now - t)) / half_life_s); };
-
-  for (const StoredEntry& e : entries) {
+void ContextAccumulator::Observe(const std::vector<StoredEntry>& entries) {
+  const TimelineOptions& topt = options_->timeline;
+  const ContextOptions& copt = options_->context;
+  for (; observed_ < entries.size(); ++observed_) {
+    const StoredEntry& e = entries[observed_];
     const absl::Time time = e.time();
     const EventKind kind = e.kind();
     const Channel channel = e.channel();
     const std::string_view conversation_id = e.conversation_id();
+    const std::string_view agent = e.agent_id();
+    traits_.Observe(e);
     if (!conversation_id.empty()) {
-      ConversationSummary& c = conversations[conversation_id];
-      if (c.events == 0) {
-        c.id = conversation_id;
-        c.channel = channel;
-        c.started = time;
+      Conversation& c = conversations_[conversation_id];
+      ConversationSummary& s = c.summary;
+      if (s.events == 0) {
+        s.id = conversation_id;
+        s.channel = channel;
+        s.started = time;
       }
-      ++c.events;
-      c.last_activity = time;
-      const std::string_view agent = e.agent_id();
-      if (!agent.empty() && std::find(c.agents.begin(), c.agents.end(), agent) == c.agents.end()) {
-        c.agents.emplace_back(agent);
+      ++s.events;
+      s.last_activity = time;
+      if (!agent.empty()) {
+        if (std::find(s.agents.begin(), s.agents.end(), agent) == s.agents.end()) s.agents.emplace_back(agent);
+        c.latest_agent = agent;
+        // A later entry at the last contact's time, in its conversation, names its agent.
+        if (last_contact_ != kNone && time <= entries[last_contact_].time() &&
+            conversation_id == entries[last_contact_].conversation_id()) {
+          last_contact_agent_ = agent;
+        }
       }
-      if (!e.text().empty()) last_message[conversation_id] = &e;
-      c.open = !IsClosing(e.name(), e.Property("status"), topt);  // A later event reopens a closed conversation.
-      c.closed_by = c.open ? "" : "event";
+      if (!e.text().empty()) c.last_message = observed_;
+      s.open = !IsClosing(e.name(), e.Property("status"), topt);  // A later event reopens a closed conversation.
+      s.closed_by = s.open ? "" : "event";
     }
     if (kind == v1::EVENT_KIND_TICKET) {
       std::string key(e.Property("ticket_id"));
       if (key.empty()) key = conversation_id;
       if (key.empty()) key = absl::StrCat(ToAbsl(e.source()), "/", ToAbsl(e.event_id()));
-      auto [it, inserted] = tickets.try_emplace(key);
+      auto [it, inserted] = tickets_.try_emplace(key);
       TicketSummary& t = it->second;
       if (inserted) {
         t.id = key;
@@ -186,88 +172,100 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
     if (kind == v1::EVENT_KIND_ORDER) {
       const std::string_view id = e.Property("order_id");
       if (id.empty()) {
-        order_times.push_back(time);
-      } else {
-        order_first.try_emplace(id, time);  // Entries are in time order: the first is the earliest.
+        order_times_.push_back(time);
+      } else if (order_ids_.insert(id).second) {
+        order_times_.push_back(time);  // Entries are in time order: the first is the earliest.
       }
     }
-    if (e.direction() == v1::DIRECTION_OUTBOUND && IsContactChannel(channel)) outbound.emplace_back(time, channel);
-    if (IsInboundContact(e.direction(), kind)) {
-      auto [it, first] = contact_start.try_emplace(ContactKey(e), time);
-      if (first && IsContactChannel(channel)) {
+    if (e.direction() == v1::DIRECTION_OUTBOUND && IsContactChannel(channel)) outbound_.emplace_back(time, channel);
+    if (IsInboundContact(e.direction(), kind) && contact_keys_.insert(ContactKey(e)).second) {
+      contact_starts_.push_back(time);
+      if (IsContactChannel(channel)) {
         // A reply: an outbound on the same channel shortly before.
         bool reply = false;
-        for (auto o = outbound.rbegin(); o != outbound.rend() && time - o->first <= copt.reply_window; ++o) {
+        for (auto o = outbound_.rbegin(); o != outbound_.rend() && time - o->first <= copt.reply_window; ++o) {
           if (o->second == channel && o->first <= time) {
             reply = true;
             break;
           }
         }
-        scores[channel] += (reply ? 2.0 : 1.0) * decay(time);
+        scores_[channel].emplace_back(time, reply ? 2.0 : 1.0);  // Decayed as of the context's time.
       }
     }
     if (kind == v1::EVENT_KIND_PAGE || kind == v1::EVENT_KIND_SCREEN || kind == v1::EVENT_KIND_TRACK) {
       for (const char* what : {"category", "product"}) {
         const std::string_view v = e.Property(what);
         if (v.empty()) continue;
-        Interest& in = interests[{what, std::string(v)}];
+        Interest& in = interests_[{what, std::string(v)}];
         in.kind = what;
         in.value = std::string(v);
         ++in.count;
         in.last_seen = time;
       }
     }
-    if (IsContactKind(kind) && e.direction() != v1::DIRECTION_INTERNAL) last_contact = &e;
+    if (IsContactKind(kind) && e.direction() != v1::DIRECTION_INTERNAL) {
+      last_contact_ = observed_;
+      last_contact_agent_ = {};
+      if (!conversation_id.empty()) last_contact_agent_ = conversations_[conversation_id].latest_agent;
+    }
   }
-  if (last_contact != nullptr) {
-    const StoredEntry& e = *last_contact;
+}
+
+CustomerContext ContextAccumulator::Produce(ProfileId profile, const ProfileTimeline& timeline,
+                                            const std::vector<IdentifierValue>& identifiers, absl::Time now) const {
+  const TimelineOptions& topt = options_->timeline;
+  const ContextOptions& copt = options_->context;
+  const std::vector<StoredEntry>& entries = timeline.entries();
+  CustomerContext ctx;
+  ctx.tenant = timeline.tenant();
+  ctx.profile = profile;
+  ctx.as_of = now;
+  for (const IdentifierValue& id : identifiers) ctx.identifiers[id.type].push_back(id.value);
+  ctx.traits = {traits_.traits().begin(), traits_.traits().end()};
+  ctx.timeline_size = static_cast<int>(entries.size());
+  for (size_t i = std::min(entries.size(), observed_); i > 0 && ctx.recent.size() < copt.recent_entries; --i) {
+    ctx.recent.push_back(entries[i - 1].View());
+  }
+  if (last_contact_ != kNone) {
+    const StoredEntry& e = entries[last_contact_];
     LastContact lc;
     lc.channel = e.channel();
     lc.direction = e.direction();
     lc.time = e.time();
     lc.name = e.name();
     lc.agent_id = e.agent_id();
-    if (lc.agent_id.empty() && !e.conversation_id().empty()) {
-      // The conversation's latest agent up to that event.
-      for (const StoredEntry& other : entries) {
-        if (other.time() > e.time()) break;
-        if (other.conversation_id() == e.conversation_id() && !other.agent_id().empty()) {
-          lc.agent_id = other.agent_id();
-        }
-      }
-    }
+    if (lc.agent_id.empty()) lc.agent_id = last_contact_agent_;  // The conversation's latest agent up to then.
     ctx.last_contact = std::move(lc);
   }
-
-  for (auto& [id, c] : conversations) {
-    if (c.open && now - c.last_activity > topt.conversation_idle_timeout) {
-      c.open = false;
-      c.closed_by = "idle";
-    }
-    if (!c.open) continue;
-    if (auto m = last_message.find(id); m != last_message.end()) c.last_message = m->second->View();
-    ctx.open_conversations.push_back(std::move(c));
+  for (const auto& [id, c] : conversations_) {
+    ConversationSummary s = c.summary;
+    if (s.open && now - s.last_activity > topt.conversation_idle_timeout) continue;  // Closed by idling.
+    if (!s.open) continue;
+    if (c.last_message != kNone) s.last_message = entries[c.last_message].View();
+    ctx.open_conversations.push_back(std::move(s));
   }
   std::sort(ctx.open_conversations.begin(), ctx.open_conversations.end(),
             [](const auto& a, const auto& b) { return a.last_activity > b.last_activity; });
-  for (auto& [id, t] : tickets) {
-    if (t.open) ctx.open_tickets.push_back(std::move(t));
+  for (const auto& [id, t] : tickets_) {
+    if (t.open) ctx.open_tickets.push_back(t);
   }
   std::sort(ctx.open_tickets.begin(), ctx.open_tickets.end(),
             [](const auto& a, const auto& b) { return a.updated > b.updated; });
+  ctx.counters = CountContacts(order_times_, contact_starts_, now);
 
-  for (const auto& [id, t] : order_first) order_times.push_back(t);
-  std::vector<absl::Time> starts;
-  for (const auto& [key, t] : contact_start) starts.push_back(t);
-  ctx.counters = CountContacts(std::move(order_times), std::move(starts), now);
-
-  for (const auto& [channel, score] : scores) ctx.channel_scores.push_back({channel, score});
+  for (const auto& [channel, contacts] : scores_) {
+    double score = 0;
+    for (const auto& [t, weight] : contacts) {
+      score += weight * std::exp2(-std::max(0.0, absl::ToDoubleSeconds(now - t)) / half_life_s_);
+    }
+    ctx.channel_scores.push_back({channel, score});
+  }
   std::sort(ctx.channel_scores.begin(), ctx.channel_scores.end(), [](const auto& a, const auto& b) {
     return a.score != b.score ? a.score > b.score : a.channel < b.channel;
   });
   if (!ctx.channel_scores.empty()) ctx.preferred_channel = ctx.channel_scores.front().channel;
 
-  for (auto& [key, in] : interests) ctx.interests.push_back(std::move(in));
+  for (const auto& [key, in] : interests_) ctx.interests.push_back(in);
   std::sort(ctx.interests.begin(), ctx.interests.end(), [](const Interest& a, const Interest& b) {
     if (a.count != b.count) return a.count > b.count;
     if (a.last_seen != b.last_seen) return a.last_seen > b.last_seen;
@@ -275,6 +273,31 @@ CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
   });
   if (ctx.interests.size() > copt.max_interests) ctx.interests.resize(copt.max_interests);
   return ctx;
+}
+
+CustomerContext BuildContext(ProfileId profile, const ProfileTimeline& timeline,
+                             const std::vector<IdentifierValue>& identifiers, const EngineOptions& options,
+                             absl::Time now) {
+  ContextAccumulator fresh(options);
+  fresh.Observe(timeline.entries());
+  return fresh.Produce(profile, timeline, identifiers, now);
+}
+
+CustomerContext BuildContextCached(ProfileId profile, const ProfileTimeline& timeline,
+                                   const std::vector<IdentifierValue>& identifiers, const EngineOptions& options,
+                                   absl::Time now) {
+  // Small timelines are cheap to fold again; a summary is kept for the large ones.
+  if (timeline.entries().size() < ContextAccumulator::kCacheMinEntries) {
+    return BuildContext(profile, timeline, identifiers, options, now);
+  }
+  absl::MutexLock lock(&timeline.cache_mutex());
+  auto* acc = dynamic_cast<ContextAccumulator*>(timeline.cache());
+  if (acc == nullptr || acc->observed() > timeline.entries().size()) {
+    timeline.set_cache(std::make_unique<ContextAccumulator>(options));
+    acc = static_cast<ContextAccumulator*>(timeline.cache());
+  }
+  acc->Observe(timeline.entries());
+  return acc->Produce(profile, timeline, identifiers, now);
 }
 
 }  // namespace omnijourney::internal

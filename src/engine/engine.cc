@@ -560,7 +560,7 @@ class EngineImpl final : public Engine {
       return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " has no retained events"));
     }
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> ids, graph_->Identifiers(id));
-    CustomerContext ctx = BuildContext(id, *view.timeline, ids, options_, NowLocked());
+    CustomerContext ctx = BuildContextCached(id, *view.timeline, ids, options_, NowLocked());
     if (view.journeys != nullptr) {
       for (const JourneyInstance& inst : view.journeys->instances()) {
         if (inst.ended) continue;

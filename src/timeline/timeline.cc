@@ -302,13 +302,39 @@ void FlattenValue(const std::string& path, const google::protobuf::Value& value,
   out->emplace_back(path, DisplayValue(value));
 }
 
+ProfileTimeline::ProfileTimeline(ProfileTimeline&& other) noexcept
+    : tenant_(std::move(other.tenant_)), entries_(std::move(other.entries_)) {
+  absl::MutexLock lock(&other.cache_mu_);
+  cache_ = std::move(other.cache_);
+}
+
+ProfileTimeline& ProfileTimeline::operator=(ProfileTimeline&& other) noexcept {
+  if (this == &other) return *this;
+  tenant_ = std::move(other.tenant_);
+  entries_ = std::move(other.entries_);
+  std::unique_ptr<TimelineCache> moved;
+  {
+    absl::MutexLock lock(&other.cache_mu_);
+    moved = std::move(other.cache_);
+  }
+  absl::MutexLock lock(&cache_mu_);
+  cache_ = std::move(moved);
+  return *this;
+}
+
+void ProfileTimeline::DropCache() {
+  absl::MutexLock lock(&cache_mu_);
+  cache_.reset();
+}
+
 void ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now) {
   if (entries_.empty() || entries_.back().Key() < entry.Key()) {
-    entries_.push_back(std::move(entry));
+    entries_.push_back(std::move(entry));  // An append: a cache stays valid.
   } else {
     auto at = std::upper_bound(entries_.begin(), entries_.end(), entry,
                                [](const StoredEntry& a, const StoredEntry& b) { return a.Key() < b.Key(); });
     entries_.insert(at, std::move(entry));
+    DropCache();
   }
   Retain(options, now);
 }
@@ -317,14 +343,17 @@ void ProfileTimeline::Absorb(ProfileTimeline&& other, const TimelineOptions& opt
   const size_t middle = entries_.size();
   for (StoredEntry& e : other.entries_) entries_.push_back(std::move(e));
   other.entries_.clear();
+  other.DropCache();
   std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle), entries_.end(),
                      [](const StoredEntry& a, const StoredEntry& b) { return a.Key() < b.Key(); });
+  DropCache();
   Retain(options, now);
 }
 
 std::vector<StoredEntry> ProfileTimeline::TakeAll() {
   std::vector<StoredEntry> out = std::move(entries_);
   entries_.clear();
+  DropCache();
   return out;
 }
 
@@ -332,7 +361,10 @@ void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
   size_t drop = entries_.size() > options.max_entries ? entries_.size() - options.max_entries : 0;
   const absl::Time oldest = now - options.max_age;
   while (drop < entries_.size() && entries_[drop].time() < oldest) ++drop;
-  if (drop > 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+  if (drop > 0) {
+    entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+    DropCache();
+  }
 }
 
 std::string ProfileTimeline::Encode() const {

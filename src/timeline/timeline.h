@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "omnijourney/context.h"
 #include "omnijourney/engine_options.h"
@@ -195,9 +196,19 @@ class TraitReconciler {
   std::map<std::string, size_t, std::less<>> ranks_;
 };
 
+// Something derived from a timeline's entries and kept current as entries are appended (the context
+// summary). The timeline drops it whenever its entries change other than by appending.
+class TimelineCache {
+ public:
+  virtual ~TimelineCache() = default;
+};
+
 class ProfileTimeline {
  public:
   explicit ProfileTimeline(std::string tenant) : tenant_(std::move(tenant)) {}
+  // Moves keep the entries (their blocks stay where they are) and the cache.
+  ProfileTimeline(ProfileTimeline&& other) noexcept;
+  ProfileTimeline& operator=(ProfileTimeline&& other) noexcept;
 
   const std::string& tenant() const { return tenant_; }
   const std::vector<StoredEntry>& entries() const { return entries_; }
@@ -217,6 +228,14 @@ class ProfileTimeline {
       if (edit(e)) kept.push_back(std::move(e));
     }
     entries_ = std::move(kept);
+    DropCache();
+  }
+
+  // The derived cache; read and replaced under cache_mutex() (readers may share the timeline).
+  absl::Mutex& cache_mutex() const ABSL_LOCK_RETURNED(cache_mu_) { return cache_mu_; }
+  TimelineCache* cache() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mu_) { return cache_.get(); }
+  void set_cache(std::unique_ptr<TimelineCache> cache) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mu_) {
+    cache_ = std::move(cache);
   }
 
   // The timeline as bytes (v1::StoredTimeline) and back, for profiles spilled out of the cache.
@@ -230,8 +249,12 @@ class ProfileTimeline {
  private:
   void Retain(const TimelineOptions& options, absl::Time now);
 
+  void DropCache();
+
   std::string tenant_;
   std::vector<StoredEntry> entries_;  // Timeline order.
+  mutable absl::Mutex cache_mu_;
+  mutable std::unique_ptr<TimelineCache> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 }  // namespace omnijourney::internal
