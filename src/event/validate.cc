@@ -15,12 +15,37 @@ namespace {
 
 using internal::ToAbsl;
 
-absl::Status Invalid(std::string_view path, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(path), ": ", ToAbsl(what)));
+// A field's path as a chain of segments on the stack ("identifiers" [1] "value"), rendered only when
+// a rule rejects the field: accepted events build no path strings.
+class Path {
+ public:
+  Path(const char* name) : name_(name) {}         // NOLINT: a root field by name.
+  Path(std::string_view name) : name_(name) {}    // NOLINT
+  Path(const Path& parent, std::string_view name) : parent_(&parent), name_(name) {}
+  Path(const Path& parent, int index) : parent_(&parent), index_(index) {}
+
+  std::string ToString() const {
+    std::string out = parent_ == nullptr ? std::string() : parent_->ToString();
+    if (index_ >= 0) {
+      absl::StrAppend(&out, "[", index_, "]");
+    } else {
+      absl::StrAppend(&out, out.empty() ? "" : ".", ToAbsl(name_));
+    }
+    return out;
+  }
+
+ private:
+  const Path* parent_ = nullptr;
+  std::string_view name_;
+  int index_ = -1;
+};
+
+absl::Status Invalid(const Path& path, std::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(path.ToString(), ": ", ToAbsl(what)));
 }
 
 // UTF-8 and length check for an optional string field.
-absl::Status CheckString(std::string_view path, std::string_view value, size_t max_bytes) {
+absl::Status CheckString(const Path& path, std::string_view value, size_t max_bytes) {
   if (value.size() > max_bytes) {
     return Invalid(path, absl::StrCat(value.size(), " bytes exceeds the limit of ", max_bytes));
   }
@@ -31,7 +56,7 @@ absl::Status CheckString(std::string_view path, std::string_view value, size_t m
 }
 
 // A required id-like string: non-empty, bounded, UTF-8, no control characters.
-absl::Status CheckId(std::string_view path, std::string_view value, size_t max_bytes) {
+absl::Status CheckId(const Path& path, std::string_view value, size_t max_bytes) {
   if (value.empty()) return Invalid(path, "missing");
   RETURN_IF_ERROR(CheckString(path, value, max_bytes));
   if (internal::HasControlChar(value)) return Invalid(path, "contains a control character");
@@ -45,28 +70,29 @@ bool IsBlank(std::string_view s) {
   return true;
 }
 
-absl::Status CheckIdentifier(std::string_view path, const v1::Identifier& id,
+absl::Status CheckIdentifier(const Path& path, const v1::Identifier& id,
                              const ValidationOptions& options) {
   const std::string& type = id.type();
-  if (type.empty()) return Invalid(absl::StrCat(ToAbsl(path), ".type"), "missing");
+  const Path type_path(path, "type");
+  if (type.empty()) return Invalid(type_path, "missing");
   if (type.size() > 32) {
-    return Invalid(absl::StrCat(ToAbsl(path), ".type"), "longer than 32 characters");
+    return Invalid(type_path, "longer than 32 characters");
   }
   for (char c : type) {
     if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) {
-      return Invalid(absl::StrCat(ToAbsl(path), ".type"),
+      return Invalid(type_path,
                      absl::StrCat("'", ToAbsl(type).substr(0, 40),
                                   "' must be lowercase snake_case [a-z0-9_]"));
     }
   }
-  const std::string value_path = absl::StrCat(ToAbsl(path), ".value");
+  const Path value_path(path, "value");
   if (id.value().empty()) return Invalid(value_path, "missing");
   RETURN_IF_ERROR(CheckString(value_path, id.value(), options.max_identifier_bytes));
   if (IsBlank(id.value())) return Invalid(value_path, "blank");
   return absl::OkStatus();
 }
 
-absl::Status CheckTime(std::string_view path, const google::protobuf::Timestamp& ts,
+absl::Status CheckTime(const Path& path, const google::protobuf::Timestamp& ts,
                        const ValidationOptions& options, absl::Time now) {
   if (ts.nanos() < 0 || ts.nanos() > 999999999) {
     return Invalid(path, absl::StrCat("nanos ", ts.nanos(), " out of range [0, 999999999]"));
@@ -84,22 +110,22 @@ absl::Status CheckTime(std::string_view path, const google::protobuf::Timestamp&
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(std::string_view path, const google::protobuf::Value& value, int depth,
+absl::Status CheckValue(const Path& path, const google::protobuf::Value& value, int depth,
                         const ValidationOptions& options);
 
-absl::Status CheckStruct(std::string_view path, const google::protobuf::Struct& s, int depth,
+absl::Status CheckStruct(const Path& path, const google::protobuf::Struct& s, int depth,
                          const ValidationOptions& options) {
   if (depth > options.max_struct_depth) {
     return Invalid(path, absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"));
   }
   for (const auto& [key, value] : s.fields()) {
     if (!internal::IsValidUtf8(key)) return Invalid(path, "a key is not valid UTF-8");
-    RETURN_IF_ERROR(CheckValue(absl::StrCat(ToAbsl(path), ".", key), value, depth, options));
+    RETURN_IF_ERROR(CheckValue(Path(path, key), value, depth, options));
   }
   return absl::OkStatus();
 }
 
-absl::Status CheckValue(std::string_view path, const google::protobuf::Value& value, int depth,
+absl::Status CheckValue(const Path& path, const google::protobuf::Value& value, int depth,
                         const ValidationOptions& options) {
   switch (value.kind_case()) {
     case google::protobuf::Value::kStringValue:
@@ -120,8 +146,7 @@ absl::Status CheckValue(std::string_view path, const google::protobuf::Value& va
       }
       const auto& list = value.list_value();
       for (int i = 0; i < list.values_size(); ++i) {
-        RETURN_IF_ERROR(CheckValue(absl::StrCat(ToAbsl(path), "[", i, "]"), list.values(i),
-                                   depth + 1, options));
+        RETURN_IF_ERROR(CheckValue(Path(path, i), list.values(i), depth + 1, options));
       }
       return absl::OkStatus();
     }
@@ -241,8 +266,9 @@ absl::Status ValidateEvent(const Event& event, const ValidationOptions& options,
   if (event.identifiers_size() == 0 && !event.has_previous_id()) {
     return Invalid("identifiers", "at least one identifier is required");
   }
+  const Path identifiers("identifiers");
   for (int i = 0; i < event.identifiers_size(); ++i) {
-    RETURN_IF_ERROR(CheckIdentifier(absl::StrCat("identifiers[", i, "]"), event.identifiers(i), options));
+    RETURN_IF_ERROR(CheckIdentifier(Path(identifiers, i), event.identifiers(i), options));
   }
   if (event.kind() == v1::EVENT_KIND_ALIAS) {
     if (!event.has_previous_id()) return Invalid("previous_id", "missing (required for alias events)");
