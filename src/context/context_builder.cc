@@ -58,10 +58,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options) {
-  return IsClosing(entry.name, entry.Property("status"), options);
-}
-
 bool IsClosing(std::string_view name, std::string_view status, const TimelineOptions& options) {
   for (const std::string& word : options.closing_words) {
     if (word.empty()) continue;
@@ -124,6 +120,10 @@ void ContextAccumulator::Observe(const std::vector<StoredEntry>& entries) {
     const std::string_view conversation_id = e.conversation_id();
     const std::string_view agent = e.agent_id();
     traits_.Observe(e);
+    // Conversations and tickets close on a word in the name or the "status" property.
+    const bool threaded = !conversation_id.empty() || kind == v1::EVENT_KIND_TICKET;
+    const std::string_view status = threaded ? e.Property("status") : std::string_view();
+    const bool closing = threaded && IsClosing(e.name(), status, topt);
     if (!conversation_id.empty()) {
       Conversation& c = conversations_[conversation_id];
       ConversationSummary& s = c.summary;
@@ -144,7 +144,7 @@ void ContextAccumulator::Observe(const std::vector<StoredEntry>& entries) {
         }
       }
       if (!e.text().empty()) c.last_message = observed_;
-      s.open = !IsClosing(e.name(), e.Property("status"), topt);  // A later event reopens a closed conversation.
+      s.open = !closing;  // A later event reopens a closed conversation.
       s.closed_by = s.open ? "" : "event";
     }
     if (kind == v1::EVENT_KIND_TICKET) {
@@ -162,9 +162,9 @@ void ContextAccumulator::Observe(const std::vector<StoredEntry>& entries) {
       if (std::string_view s = e.Property("subject"); !s.empty()) t.subject = s;
       else if (std::string_view s2 = e.Property("title"); !s2.empty()) t.subject = s2;
       t.updated = time;
-      t.open = !IsClosing(e.name(), e.Property("status"), topt);
-      if (std::string_view st = e.Property("status"); !st.empty()) {
-        t.status = st;
+      t.open = !closing;
+      if (!status.empty()) {
+        t.status = status;
       } else {
         t.status = t.open ? "open" : "closed";
       }
@@ -238,9 +238,8 @@ CustomerContext ContextAccumulator::Produce(ProfileId profile, const ProfileTime
     ctx.last_contact = std::move(lc);
   }
   for (const auto& [id, c] : conversations_) {
+    if (!c.summary.open || now - c.summary.last_activity > topt.conversation_idle_timeout) continue;  // Closed or idle.
     ConversationSummary s = c.summary;
-    if (s.open && now - s.last_activity > topt.conversation_idle_timeout) continue;  // Closed by idling.
-    if (!s.open) continue;
     if (c.last_message != kNone) s.last_message = entries[c.last_message].View();
     ctx.open_conversations.push_back(std::move(s));
   }

@@ -77,8 +77,7 @@ CustomerContext BuildContextCached(ProfileId profile, const ProfileTimeline& tim
 ContactCounters CountContacts(std::vector<absl::Time> order_times, std::vector<absl::Time> contact_starts,
                               absl::Time now);
 
-// True when the entry closes its conversation or ticket (name word or status property).
-bool IsClosing(const TimelineEntry& entry, const TimelineOptions& options);
+// True when an entry with this name and "status" property closes its conversation or ticket.
 bool IsClosing(std::string_view name, std::string_view status, const TimelineOptions& options);
 // Inbound MESSAGE, CALL, TICKET, VISIT or CONVERSATION event: the customer reached out.
 bool IsInboundContact(const TimelineEntry& entry);

@@ -225,12 +225,7 @@ StoredEntry EntryPacker::Finish(absl::Time time, v1::EventKind kind, v1::Channel
   if (in_pairs_) EndSection();
   // Sections never given are empty.
   while (section_ < kSections) {
-    if (section_ >= StoredEntry::kTextFields) {
-      in_pairs_ = true;
-      count_at_ = buf_.size();
-      count_ = 0;
-      Append32(&buf_, 0);
-    }
+    if (section_ >= StoredEntry::kTextFields) Pairs();
     EndSection();
   }
   StoredEntry e;
@@ -462,12 +457,6 @@ void TraitReconciler::Observe(const StoredEntry& e) {
       t.time = e.time();
     }
   }
-}
-
-std::map<std::string, TraitValue> ProfileTimeline::Traits(const std::vector<std::string>& source_priority) const {
-  TraitReconciler reconciler(&source_priority);
-  for (const StoredEntry& e : entries_) reconciler.Observe(e);
-  return {reconciler.traits().begin(), reconciler.traits().end()};
 }
 
 }  // namespace internal

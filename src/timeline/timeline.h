@@ -243,9 +243,6 @@ class ProfileTimeline {
   // DataLoss when `bytes` is not a StoredTimeline.
   static absl::StatusOr<ProfileTimeline> Decode(std::string_view bytes);
 
-  // Traits reconciled over the retained entries: higher-priority source first, then most recent.
-  std::map<std::string, TraitValue> Traits(const std::vector<std::string>& source_priority) const;
-
  private:
   void Retain(const TimelineOptions& options, absl::Time now);
 
