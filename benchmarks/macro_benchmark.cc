@@ -15,22 +15,33 @@
 //   2 threads              the same engine fed from 2 threads; and 2 engines (customers split by
 //                          number, as hosts partition) on 2 threads vs the same 2 on one
 //   naive std::map         NaiveIngest below: per-event maps of strings, merge by moving entries
+//   floor                  FloorIngest below: the least work per event and per context on this
+//                          machine (memory, hashing), without the engine's rules
 // With --nodes-file FILE, also writes each event's identifiers as "event number<TAB>type:value"
 // lines (value trimmed and lowercased) for the PostgreSQL baseline (benchmarks/postgres_baseline.sh).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -184,6 +195,113 @@ class NaiveIngest {
   int64_t next_ = 1;
 };
 
+// The floor: the least any engine must do per event on this machine, with none of the engine's
+// rules. Remember the event's (source, event_id); one hash-table probe per identifier (raw value,
+// no normalisation, no merge: the first known profile wins); copy the event's strings into one
+// new block appended to the profile. Its context reads every block of the profile. What the engine
+// does beyond this (validation, normalisation, rules, merges, audit, structured entries) is the
+// gap between the two rows.
+class FloorIngest {
+ public:
+  void Ingest(const Event& e) {
+    if (!seen_.insert(absl::HashOf(e.source(), e.event_id())).second) return;
+    uint32_t profile = 0;
+    for (const auto& id : e.identifiers()) {
+      auto [it, inserted] = owner_.try_emplace(absl::HashOf(id.type(), id.value()), 0);
+      if (!inserted && profile == 0) profile = it->second;
+    }
+    if (profile == 0) {
+      profile = static_cast<uint32_t>(blocks_.size());
+      blocks_.emplace_back();
+    }
+    for (const auto& id : e.identifiers()) owner_[absl::HashOf(id.type(), id.value())] = profile;
+    std::string& buf = scratch_;
+    buf.clear();
+    for (const std::string* s : {&e.source(), &e.event_id(), &e.name(), &e.text(), &e.conversation_id()}) buf += *s;
+    for (const auto& id : e.identifiers()) absl::StrAppend(&buf, id.type(), id.value());
+    for (const auto& [k, v] : e.properties().fields()) absl::StrAppend(&buf, k, v.string_value());
+    auto block = std::make_unique_for_overwrite<char[]>(buf.size() + sizeof(uint32_t));
+    const auto size = static_cast<uint32_t>(buf.size());
+    std::memcpy(block.get(), &size, sizeof size);
+    std::memcpy(block.get() + sizeof size, buf.data(), buf.size());
+    blocks_[profile].push_back(std::move(block));
+  }
+  // Bytes of the profile's stored events, read block by block.
+  size_t Context(const omnijourney::v1::Identifier& id) const {
+    auto it = owner_.find(absl::HashOf(id.type(), id.value()));
+    if (it == owner_.end()) return 0;
+    size_t bytes = 0;
+    for (const auto& b : blocks_[it->second]) {
+      uint32_t size;
+      std::memcpy(&size, b.get(), sizeof size);
+      bytes += size + static_cast<unsigned char>(b[sizeof size]);
+    }
+    return bytes;
+  }
+
+ private:
+  absl::flat_hash_set<uint64_t> seen_;
+  absl::flat_hash_map<uint64_t, uint32_t> owner_;
+  std::vector<std::vector<std::unique_ptr<char[]>>> blocks_{1};  // Profile 0: none.
+  std::string scratch_;
+};
+
+struct FloorResult {
+  bool ok = false;
+  double events_per_second = 0, context_p50_us = 0, context_p99_us = 0;
+};
+
+// Runs FloorIngest on the population in a child process, so that it starts on fresh memory as the
+// engine's first row does, and neither run reuses the other's freed pages.
+FloorResult MeasureFloor(int64_t customers) {
+  int fds[2];
+  if (pipe(fds) != 0) return {};
+  const pid_t pid = fork();
+  if (pid < 0) return {};
+  if (pid == 0) {
+    close(fds[0]);
+    FloorIngest floor;
+    Batches batches(customers);
+    std::mt19937_64 rng(7);
+    double seconds = 0;
+    int64_t events = 0;
+    std::vector<omnijourney::v1::Identifier> ids;
+    for (;;) {
+      const auto& batch = batches.Next();
+      if (batch.empty()) break;
+      const auto t0 = Clock::now();
+      for (const auto& g : batch) floor.Ingest(g.event);
+      seconds += Seconds(Clock::now() - t0);
+      events += static_cast<int64_t>(batch.size());
+      for (const auto& g : batch) {
+        if (ids.size() < 100000 && g.event.identifiers_size() > 0 && rng() % 8 == 0) ids.push_back(g.event.identifiers(0));
+      }
+    }
+    std::vector<double> us;
+    std::shuffle(ids.begin(), ids.end(), rng);
+    for (const auto& id : ids) {
+      const auto t0 = Clock::now();
+      volatile size_t n = floor.Context(id);
+      (void)n;
+      us.push_back(Seconds(Clock::now() - t0) * 1e6);
+    }
+    const std::string out = absl::StrFormat("%f %f %f", events / seconds, Percentile(us, 0.5), Percentile(us, 0.99));
+    const bool written = write(fds[1], out.data(), out.size()) == static_cast<ssize_t>(out.size());
+    _exit(written ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string text;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  FloorResult r;
+  std::istringstream in(text);
+  r.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && (in >> r.events_per_second >> r.context_p50_us >> r.context_p99_us);
+  return r;
+}
+
 struct Row {
   std::string what, value, note;
 };
@@ -212,6 +330,7 @@ int main(int argc, char** argv) {
   }
   const int64_t customers = std::max<int64_t>(1, target_events * 10 / 58);
   std::vector<Row> rows;
+  const FloorResult floor = only_ingest ? FloorResult() : MeasureFloor(customers);
 
   // 1. Throughput, batches of 1000, one thread; the lookup sample; memory.
   std::vector<omnijourney::IdentifierQuery> sample;
@@ -411,6 +530,17 @@ int main(int argc, char** argv) {
     rows.push_back({"naive std::map baseline: ingest", absl::StrFormat("%.0f events/s", events / seconds),
                     absl::StrFormat("x%.2f of it for the engine; %d profiles (no rules)", (events / ingest_seconds) / (events / seconds), naive.profiles())});
     rows.push_back({"naive std::map baseline: context p50 / p99", absl::StrFormat("%.1f us / %.1f us", Percentile(us, 0.5), Percentile(us, 0.99)), ""});
+  }
+
+  // 7. The floor, measured first in a child process (fresh memory, like the first engine row).
+  if (floor.ok) {
+    rows.push_back({"floor (dedupe, 1 probe per identifier, 1 copied block): ingest",
+                    absl::StrFormat("%.0f events/s", floor.events_per_second),
+                    absl::StrFormat("the engine's first row is %.0f%% of it", 100.0 * (events / ingest_seconds) / floor.events_per_second)});
+    rows.push_back({"floor: context (probe + read the blocks) p50 / p99",
+                    absl::StrFormat("%.2f us / %.2f us", floor.context_p50_us, floor.context_p99_us), ""});
+  } else {
+    rows.push_back({"floor", "not measured", "the child process failed"});
   }
 
   size_t w0 = 0, w1 = 0;

@@ -88,6 +88,24 @@ TEST(StoredEntryTest, KeepsEveryField) {
   EXPECT_GT(s.BlockSize(), 0u);
 }
 
+TEST(StoredEntryTest, KeyPropertiesFollowTheConfiguredOrder) {
+  TimelineOptions options;
+  options.key_properties = {"status", "total", "path", "order_id", "absent"};
+  Event e = Ev("o", 1, v1::EVENT_KIND_ORDER, "Order Completed").Prop("order_id", "o-9").Prop("status", "paid").event();
+  auto& fields = *e.mutable_properties()->mutable_fields();
+  fields["total"].set_number_value(12);
+  fields["ignored"].set_string_value("x");
+  e.mutable_context()->mutable_page()->set_path("/checkout");
+  EXPECT_THAT(MakeEntry(e, options).properties().ToVector(),
+              ElementsAre(Pair("status", "paid"), Pair("total", "12"), Pair("path", "/checkout"), Pair("order_id", "o-9")));
+  fields["path"].set_string_value("/from-properties");  // A "path" property wins over the page's path.
+  EXPECT_THAT(MakeEntry(e, options).properties().ToVector(),
+              ElementsAre(Pair("status", "paid"), Pair("total", "12"), Pair("path", "/from-properties"),
+                          Pair("order_id", "o-9")));
+  options.key_properties.clear();
+  EXPECT_TRUE(MakeEntry(e, options).properties().empty());
+}
+
 TEST(StoredEntryTest, EmptyEventHasEmptyFields) {
   Event e;
   const StoredEntry s = MakeEntry(e, TimelineOptions());

@@ -259,14 +259,30 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
 
   const auto& fields = event.properties().fields();
   p.Pairs();
-  for (const std::string& key : options.key_properties) {
-    auto it = fields.find(key);
-    if (it != fields.end()) {
-      if (it->second.kind_case() == google::protobuf::Value::kStringValue) {
-        p.Pair(key, it->second.string_value());
-      } else {
-        p.Pair(key, DisplayValue(it->second));
+  // One pass over the event's (few) properties, then the key properties in the configured order:
+  // cheaper than one map lookup per configured key.
+  thread_local std::vector<std::pair<size_t, const google::protobuf::Value*>> keyed;
+  keyed.clear();
+  for (const auto& [key, value] : fields) {
+    for (size_t k = 0; k < options.key_properties.size(); ++k) {
+      if (options.key_properties[k] == key) {
+        keyed.emplace_back(k, &value);
+        break;
       }
+    }
+  }
+  std::sort(keyed.begin(), keyed.end());
+  auto next = keyed.begin();
+  for (size_t k = 0; k < options.key_properties.size(); ++k) {
+    const std::string& key = options.key_properties[k];
+    if (next != keyed.end() && next->first == k) {
+      const google::protobuf::Value& v = *next->second;
+      if (v.kind_case() == google::protobuf::Value::kStringValue) {
+        p.Pair(key, v.string_value());
+      } else {
+        p.Pair(key, DisplayValue(v));
+      }
+      ++next;
     } else if (key == "path" && !event.context().page().path().empty()) {
       p.Pair(key, event.context().page().path());
     }
