@@ -2,6 +2,7 @@
 // naive baseline a host would write by hand on the same events.
 //
 //   build-release/benchmarks/macro_benchmark [--events N] [--no-durable] [--nodes-file FILE]
+//                                              [--only-ingest | --only-context]   (phase 1; phases 1-2)
 //
 // Input: omnijourney::synth::Population, seed 1, with as many customers as give about N events
 // (default 1,000,000; ~5.8 events per customer). Events are generated in batches of 1000 and only
@@ -311,7 +312,8 @@ struct Row {
 int main(int argc, char** argv) {
   int64_t target_events = 1'000'000;
   bool durable = true;
-  bool only_ingest = false;  // For profiling: phase 1 only.
+  bool only_ingest = false;   // For profiling: phase 1 only.
+  bool only_context = false;  // Phases 1 and 2: ingest and context latency.
   std::string nodes_file;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -319,18 +321,20 @@ int main(int argc, char** argv) {
       ++i;
     } else if (a == "--only-ingest") {
       only_ingest = true;
+    } else if (a == "--only-context") {
+      only_context = true;
     } else if (a == "--no-durable") {
       durable = false;
     } else if (a == "--nodes-file" && i + 1 < argc) {
       nodes_file = argv[++i];
     } else {
-      std::cerr << "usage: macro_benchmark [--events N] [--only-ingest] [--no-durable] [--nodes-file FILE]\n";
+      std::cerr << "usage: macro_benchmark [--events N] [--only-ingest | --only-context] [--no-durable] [--nodes-file FILE]\n";
       return 2;
     }
   }
   const int64_t customers = std::max<int64_t>(1, target_events * 10 / 58);
   std::vector<Row> rows;
-  const FloorResult floor = only_ingest ? FloorResult() : MeasureFloor(customers);
+  const FloorResult floor = only_ingest || only_context ? FloorResult() : MeasureFloor(customers);
 
   // 1. Throughput, batches of 1000, one thread; the lookup sample; memory.
   std::vector<omnijourney::IdentifierQuery> sample;
@@ -402,7 +406,7 @@ int main(int argc, char** argv) {
   }
   engine.reset();
 
-  if (only_ingest) {
+  if (only_ingest || only_context) {
     for (const Row& r : rows) std::cout << r.what << "  " << r.value << "  " << r.note << "\n";
     return 0;
   }
