@@ -6,16 +6,21 @@
 // - a rejected event changes nothing (the engine's Stats are the same before and after);
 // - an accepted event's profile has a context;
 // - re-delivering every event changes nothing: accepted ones are duplicates, rejected ones are
-//   rejected again.
+//   rejected again (or duplicates, when another event with the same key was accepted).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "fuzz_util.h"
 #include "omnijourney/engine.h"
+#include "omnijourney/event_json.h"
 
 namespace {
 
@@ -75,6 +80,7 @@ Event MakeEvent(Bytes& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static const bool verbose = std::getenv("OMNIJOURNEY_FUZZ_VERBOSE") != nullptr;  // Explains a failure.
   Bytes in(data, size);
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
@@ -84,6 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   std::vector<Event> events;
   std::vector<bool> accepted;
+  std::set<std::tuple<std::string, std::string, std::string>> accepted_keys;
   const int64_t n = in.Int(1, 24);
   for (int64_t i = 0; i < n && in.remaining() > 0; ++i) {
     events.push_back(MakeEvent(in));
@@ -98,13 +105,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(engine.Context(r->profile).ok());
     }
     accepted.push_back(r.ok());
+    if (r.ok()) accepted_keys.insert({events.back().tenant(), events.back().source(), events.back().event_id()});
+    if (verbose) {
+      std::fprintf(stderr, "event %d: %s\n  -> %s\n", static_cast<int>(i), omnijourney::EventToJson(events.back()).c_str(),
+                   r.ok() ? (r->duplicate ? "duplicate" : "accepted") : std::string(r.status().message()).c_str());
+    }
   }
   // Re-delivery of everything is a no-op.
   const EngineStats before = engine.Stats();
   for (size_t i = 0; i < events.size(); ++i) {
     auto r = engine.Ingest(events[i]);
+    if (verbose) {
+      std::fprintf(stderr, "again %d -> %s\n", static_cast<int>(i),
+                   r.ok() ? (r->duplicate ? "duplicate" : "accepted") : std::string(r.status().message()).c_str());
+    }
+    const bool key_taken = accepted_keys.contains({events[i].tenant(), events[i].source(), events[i].event_id()});
     if (accepted[i]) {
-      FUZZ_CHECK(r.ok() && r->duplicate);
+      FUZZ_CHECK(r.ok() && r->duplicate);  // Idempotent by (tenant, source, event_id).
+    } else if (key_taken) {
+      FUZZ_CHECK(!r.ok() || r->duplicate);  // Invalid (validation comes first), or a duplicate.
     } else {
       FUZZ_CHECK(!r.ok());
     }

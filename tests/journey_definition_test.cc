@@ -128,6 +128,13 @@ struct BadCase {
   const char* message;
 };
 
+TEST(JourneyDefinitionTest, LoopsThroughAnEventAreAllowed) {
+  JourneyDefinition j = Base();
+  // reminded -> reserved on an event, reserved -> reminded on a timeout: each lap needs an event.
+  j.mutable_states(1)->mutable_transitions(0)->set_to("reserved");
+  EXPECT_TRUE(ValidateJourney(j).ok()) << ValidateJourney(j);
+}
+
 TEST(JourneyDefinitionTest, EveryValidationRuleNamesThePath) {
   auto st = [](JourneyDefinition& j, int i) { return j.mutable_states(i); };
   auto tr = [](JourneyDefinition& j, int s, int t) { return j.mutable_states(s)->mutable_transitions(t); };
@@ -146,6 +153,10 @@ TEST(JourneyDefinitionTest, EveryValidationRuleNamesThePath) {
       {"two triggers", [&](auto& j) { tr(j, 0, 0)->mutable_after()->set_seconds(5); },
        "states[0].transitions[0]: exactly one trigger"},
       {"no trigger", [&](auto& j) { tr(j, 0, 0)->clear_on(); }, "states[0].transitions[0]: exactly one trigger"},
+      {"timeout to itself", [&](auto& j) { tr(j, 0, 1)->set_to("reserved"); },
+       "states[0].transitions[1]: timeouts form a cycle (reserved -> reserved)"},
+      {"cycle of timeouts", [&](auto& j) { tr(j, 1, 1)->set_to("reserved"); },
+       "states[1].transitions[1]: timeouts form a cycle (reserved -> reminded -> reserved)"},
       {"zero timeout", [&](auto& j) { tr(j, 0, 1)->mutable_after()->set_seconds(0); },
        "states[0].transitions[1].after: must be positive"},
       {"negative timeout", [&](auto& j) { tr(j, 0, 1)->mutable_after()->set_seconds(-5); },

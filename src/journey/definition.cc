@@ -217,6 +217,8 @@ absl::Status ValidateJourney(const JourneyDefinition& j) {
   if (!index.contains(first)) return fail("entry.state", absl::StrCat("unknown state '", first, "'"));
 
   std::vector<std::vector<int>> edges(static_cast<size_t>(j.states_size()));
+  // Timeout transitions only, with their paths: a cycle of them would fire forever without events.
+  std::vector<std::vector<std::pair<int, std::string>>> timeouts(static_cast<size_t>(j.states_size()));
   for (int i = 0; i < j.states_size(); ++i) {
     const v1::State& st = j.states(i);
     const std::string sp = absl::StrCat("states[", i, "]");
@@ -256,12 +258,14 @@ absl::Status ValidateJourney(const JourneyDefinition& j) {
           if (br.weight() == 0) return fail(bp + ".weight", "must be > 0");
           if (auto s = CheckActions(br.actions(), bp + ".actions"); !s.ok()) return prefixed(s);
           edges[static_cast<size_t>(i)].push_back(it->second);
+          if (tr.has_after()) timeouts[static_cast<size_t>(i)].push_back({it->second, bp});
         }
       } else {
         auto it = index.find(tr.to());
         if (tr.to().empty()) return fail(tp + ".to", "required (or `branches`)");
         if (it == index.end()) return fail(tp + ".to", absl::StrCat("unknown state '", tr.to(), "'"));
         edges[static_cast<size_t>(i)].push_back(it->second);
+        if (tr.has_after()) timeouts[static_cast<size_t>(i)].push_back({it->second, tp});
       }
     }
     for (int r = 0; r < st.reset_timers_on_size(); ++r) {
@@ -270,6 +274,46 @@ absl::Status ValidateJourney(const JourneyDefinition& j) {
     }
     if (st.reset_timers_on_size() > 0 && !has_timeout) {
       return fail(sp + ".reset_timers_on", "the state has no timeout (`after`) to reset");
+    }
+  }
+  // No cycle of timeouts: after the last event its timers would fire one after another without end.
+  // An iterative depth-first search (a journey may have many states).
+  {
+    enum class Mark { kNew, kOnPath, kDone };
+    std::vector<Mark> mark(static_cast<size_t>(j.states_size()), Mark::kNew);
+    struct Frame {
+      int state;
+      size_t next = 0;  // The next timeout of `state` to follow.
+    };
+    for (int root = 0; root < j.states_size(); ++root) {
+      if (mark[static_cast<size_t>(root)] != Mark::kNew) continue;
+      std::vector<Frame> stack = {{root}};
+      mark[static_cast<size_t>(root)] = Mark::kOnPath;
+      while (!stack.empty()) {
+        Frame& f = stack.back();
+        const auto& out = timeouts[static_cast<size_t>(f.state)];
+        if (f.next == out.size()) {
+          mark[static_cast<size_t>(f.state)] = Mark::kDone;
+          stack.pop_back();
+          continue;
+        }
+        const auto& [to, where] = out[f.next++];
+        if (mark[static_cast<size_t>(to)] == Mark::kOnPath) {
+          std::string cycle;
+          bool in = false;
+          for (const Frame& g : stack) {
+            in = in || g.state == to;
+            if (in) absl::StrAppend(&cycle, j.states(g.state).name(), " -> ");
+          }
+          absl::StrAppend(&cycle, j.states(to).name());
+          return fail(where, absl::StrCat("timeouts form a cycle (", cycle,
+                                          ") that would fire without end; leave it on an event, or end it in a goal or exit state"));
+        }
+        if (mark[static_cast<size_t>(to)] == Mark::kNew) {
+          mark[static_cast<size_t>(to)] = Mark::kOnPath;
+          stack.push_back({to});
+        }
+      }
     }
   }
   // Every state must be reachable from the first one.

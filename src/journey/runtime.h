@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -97,7 +98,12 @@ class ProfileJourneys {
 
   // REQUIRES: `e` is later in timeline order than every entry applied before (see InOrder).
   void Apply(const StoredEntry& e);
-  bool InOrder(const StoredEntry& e) const { return !has_cursor_ || cursor_ < e.Key(); }
+  bool InOrder(const StoredEntry& e) const {
+    // Compared as string_views (comparing tuples of different element types is not portable).
+    return !has_cursor_ ||
+           std::tuple<absl::Time, std::string_view, std::string_view>(std::get<0>(cursor_), std::get<1>(cursor_),
+                                                                      std::get<2>(cursor_)) < e.Key();
+  }
   // Fires every timeout due at or before `t` (due == t fires here, unlike before an event at t).
   void AdvanceTo(absl::Time t);
   // The earliest pending timeout, if any.
