@@ -6,6 +6,8 @@
 #   ./omnijourney.sh test [--sanitize] build and run every test (--sanitize: ASan+UBSan build)
 #   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
 #                                      then the macro table and the PostgreSQL baseline (1M events)
+#   ./omnijourney.sh fuzz [SECONDS]    clang + libFuzzer (ASan+UBSan): each fuzz target for SECONDS
+#                                      (default 60), from its seed corpus in fuzz/corpus/
 #   ./omnijourney.sh build             configure and build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -77,12 +79,39 @@ case "$cmd" in
       rm -f "$nodes"
     fi
     ;;
+  fuzz)
+    seconds=${1:-60}
+    case "$seconds" in '' | *[!0-9]*) echo "fuzz: SECONDS must be a whole number" >&2; exit 2 ;; esac
+    install_missing
+    install_missing clang-14 libclang-rt-14-dev
+    configure_and_build build-fuzz RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 -DOMNIJOURNEY_FUZZ=ON \
+      -DOMNIJOURNEY_SANITIZE=address,undefined -DOMNIJOURNEY_BUILD_TESTS=OFF -DOMNIJOURNEY_BUILD_BENCHMARKS=OFF \
+      -DOMNIJOURNEY_BUILD_EXAMPLES=OFF -DOMNIJOURNEY_BUILD_TOOLS=OFF -DOMNIJOURNEY_INSTALL=OFF
+    failed=0
+    for seeds in fuzz/corpus/*/; do
+      name=$(basename "$seeds")
+      # New inputs go to build-fuzz/corpus/NAME (kept between runs); the seeds in the repo are read only.
+      mkdir -p "build-fuzz/corpus/$name" build-fuzz/artifacts build-fuzz/logs
+      log="build-fuzz/logs/$name.log"
+      if ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+          "build-fuzz/fuzz/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+          -artifact_prefix="build-fuzz/artifacts/$name-" "build-fuzz/corpus/$name" "$seeds" >"$log" 2>&1; then
+        echo "fuzz: $name: ok, $(grep -E '^#[0-9]+.*DONE' "$log" | tail -1 | sed 's/^#\([0-9]*\).*cov: \([0-9]*\).*/\1 runs, coverage \2/')"
+      else
+        failed=1
+        echo "fuzz: $name: FAILED (log: $log; the input: build-fuzz/artifacts/$name-*;" \
+             "replay: build/fuzz/${name}_replay FILE)" >&2
+        grep -E "check failed|ERROR|SUMMARY" "$log" | head -5 >&2
+      fi
+    done
+    exit $failed
+    ;;
   build)
     install_missing
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
