@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 
 namespace omnijourney::internal {
@@ -289,7 +290,7 @@ CustomerContext BuildContextCached(ProfileId profile, const ProfileTimeline& tim
   if (timeline.entries().size() < ContextAccumulator::kCacheMinEntries) {
     return BuildContext(profile, timeline, identifiers, options, now);
   }
-  absl::MutexLock lock(&timeline.cache_mutex());
+  WriterLock lock(&timeline.cache_mutex());
   auto* acc = dynamic_cast<ContextAccumulator*>(timeline.cache());
   if (acc == nullptr || acc->observed() > timeline.entries().size()) {
     timeline.set_cache(std::make_unique<ContextAccumulator>(options));

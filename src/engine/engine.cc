@@ -25,6 +25,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "context/context_builder.h"
 #include "journey/runtime.h"
@@ -58,7 +59,7 @@ class EngineImpl final : public Engine {
 
   // Rebuilds the state from the stored log (nothing is written while replaying).
   absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_) {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     if (store_ == nullptr) return absl::OkStatus();
     RETURN_IF_ERROR(
         store_->ForEachTaken([&](const std::string& id) ABSL_NO_THREAD_SAFETY_ANALYSIS { released_.insert(id); }));
@@ -91,7 +92,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     RETURN_IF_ERROR(io_error_);
     if (absl::Status s = Check(event); !s.ok()) return s;
     if (store_ != nullptr && !seen_.contains(KeyOf(event))) {
@@ -105,7 +106,7 @@ class EngineImpl final : public Engine {
     constexpr size_t kParallelWrite = 64;  // Smaller batches: a thread costs more than it saves.
     std::vector<absl::StatusOr<IngestResult>> out;
     out.reserve(events.size());
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     if (!io_error_.ok()) return std::vector<absl::StatusOr<IngestResult>>(events.size(), io_error_);
     // Validation first, then one durable write for the whole batch, then the state changes.
     std::vector<absl::Status> checks(events.size());
@@ -158,7 +159,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status AdvanceTime(absl::Time t) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     if (store_ != nullptr && t > watermark_ && options_.time_mode == EngineOptions::TimeMode::kEventTime) {
       v1::LogRecord record;
       *record.mutable_advance_time() = ToTimestamp(t);
@@ -176,7 +177,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status AddJourney(const JourneyDefinition& journey) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     // Loaded before any event: it applies to every event. Later: from now on (history does not start
     // instances; running instances of older versions migrate now, see JourneyCatalog).
     const absl::Time active_from = stats_.events == 0 ? absl::InfinitePast() : NowLocked();
@@ -191,7 +192,7 @@ class EngineImpl final : public Engine {
   }
 
   std::vector<JourneyAction> TakeActions() override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     std::vector<JourneyAction> out = std::move(outbox_);
     outbox_.clear();
     if (store_ != nullptr && !out.empty()) {
@@ -205,24 +206,24 @@ class EngineImpl final : public Engine {
   }
 
   absl::Time Now() const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     return NowLocked();
   }
 
   absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, ResolveQuery(query));
     return ContextLocked(id);
   }
 
   absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
     return ContextLocked(id);
   }
 
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
     ProfileExplanation out;
     out.profile = id;
@@ -234,7 +235,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     std::vector<ProfileId> ids;
     ids.reserve(profiles_.size() + spilled_.size());
     for (const auto& [id, timeline] : profiles_) ids.push_back(id);
@@ -256,7 +257,7 @@ class EngineImpl final : public Engine {
 
 
   absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed, UnlinkLocked(query));
     if (store_ != nullptr) {
       v1::LogRecord record;
@@ -286,7 +287,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     ASSIGN_OR_RETURN(std::vector<ProfileId> parts, SplitLocked(profile, part));
     if (store_ != nullptr) {
       v1::LogRecord record;
@@ -315,7 +316,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId before, ResolveQuery(query));
     ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(query.type, query.value));
     ASSIGN_OR_RETURN(std::vector<ProfileId> changed,
@@ -438,7 +439,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
     ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
     ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));
@@ -464,7 +465,7 @@ class EngineImpl final : public Engine {
   }
 
   EngineStats Stats() const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     EngineStats s = stats_;
     s.profiles = static_cast<int64_t>(profiles_.size() + spilled_.size());
     s.cached_profiles = static_cast<int64_t>(profiles_.size());
@@ -474,7 +475,7 @@ class EngineImpl final : public Engine {
   }
 
   bool ContainsStringForTesting(std::string_view needle) const override {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderLock lock(&mu_);
     if (graph_->ContainsStringForTesting(needle)) return true;
     if (store_ != nullptr && store_->ContainsForTesting(needle)) return true;
     auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };

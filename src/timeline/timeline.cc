@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "omnijourney/v1/store.pb.h"
@@ -315,7 +316,7 @@ void FlattenValue(const std::string& path, const google::protobuf::Value& value,
 
 ProfileTimeline::ProfileTimeline(ProfileTimeline&& other) noexcept
     : tenant_(std::move(other.tenant_)), entries_(std::move(other.entries_)) {
-  absl::MutexLock lock(&other.cache_mu_);
+  WriterLock lock(&other.cache_mu_);
   cache_ = std::move(other.cache_);
 }
 
@@ -325,16 +326,16 @@ ProfileTimeline& ProfileTimeline::operator=(ProfileTimeline&& other) noexcept {
   entries_ = std::move(other.entries_);
   std::unique_ptr<TimelineCache> moved;
   {
-    absl::MutexLock lock(&other.cache_mu_);
+    WriterLock lock(&other.cache_mu_);
     moved = std::move(other.cache_);
   }
-  absl::MutexLock lock(&cache_mu_);
+  WriterLock lock(&cache_mu_);
   cache_ = std::move(moved);
   return *this;
 }
 
 void ProfileTimeline::DropCache() {
-  absl::MutexLock lock(&cache_mu_);
+  WriterLock lock(&cache_mu_);
   cache_.reset();
 }
 
