@@ -6,6 +6,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -553,6 +554,95 @@ TEST(IdentityScenarioTest, SharedTabletCallCentreNumberAndJunkNeverMergePeople) 
   EXPECT_TRUE(AnyLineHas(petr, "refused to merge " + FormatProfileId(Who(*g, "user_id", "jana")) +
                                    " via device_id=tablet-1: user_id limit 1 per profile would be exceeded (test/app-2)"))
       << ::testing::PrintToString(petr);
+}
+
+// ProfilesAdded predicts Link's effect on the tenant's profile count without changing anything:
+// exactly for events in time order (for late ones it counts their new identifiers). Random events over a small
+// pool of values, so they mix known and new identifiers, type limits, non-linking and unknown
+// types, super-nodes and both conflict policies.
+void CheckProfilesAddedPredictsLink(ConflictPolicy policy, bool late_events, uint32_t seed) {
+  IdentityOptions options;
+  options.conflict_policy = policy;
+  options.super_node_limit = 3;
+  options.max_identifiers_per_profile = 6;
+  options.rules["crm_id"].max_per_profile = 1;
+  options.rules["push_token"].links = false;
+  auto g = Graph(options);
+  std::mt19937 rng(seed);
+  const std::vector<std::string> types = {"email", "crm_id", "cookie", "push_token", "fan_id"};
+  std::set<std::string> known;  // type:value already linked (values are their own match keys).
+  int exact = 0;
+  for (int i = 0; i < 600; ++i) {
+    const std::string tenant = rng() % 4 == 0 ? "other" : "acme";
+    Ids ids;
+    bool fresh = false;
+    const int n = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < n; ++k) {
+      const std::string& type = types[rng() % types.size()];
+      const std::string value = type == "email" ? absl::StrCat("u", rng() % 60, "@example.com")
+                                                : absl::StrCat(type, rng() % 60);
+      ids.emplace_back(type, value);
+      fresh |= !known.contains(absl::StrCat(tenant, "/", type, ":", value));
+    }
+    const int minute = late_events && rng() % 5 == 0 ? static_cast<int>(rng() % (i + 1)) : i;
+    const Event e = Ev(absl::StrCat("e", i), minute, ids, tenant);
+    const int64_t predicted = g->ProfilesAdded(e);
+    const IdentityStats before_stats = g->Stats();
+    const int64_t before = g->TenantProfiles(tenant);
+    EXPECT_EQ(g->ProfilesAdded(e), predicted) << "asking changed something";
+    EXPECT_EQ(g->Stats().refusals, before_stats.refusals);
+    MustLink(*g, e);
+    for (const auto& [type, value] : ids) known.insert(absl::StrCat(tenant, "/", type, ":", value));
+    const int64_t added = g->TenantProfiles(tenant) - before;
+    if (!fresh) {
+      EXPECT_EQ(predicted, 0) << "event " << i;
+      // A late event replays the records after it: merges of known profiles may come out either way.
+      if (!late_events) EXPECT_LE(added, 0) << "event " << i;
+    } else if (late_events) {
+      EXPECT_LE(predicted, n) << "event " << i;  // Exact when in order after all, else the new ones.
+    } else {
+      EXPECT_EQ(added, predicted) << "event " << i << " " << e.ShortDebugString();
+      ++exact;
+    }
+    ASSERT_EQ(g->TenantProfiles("acme") + g->TenantProfiles("other"), g->Stats().profiles);
+  }
+  if (!late_events) EXPECT_GT(exact, 300);
+  const auto [largest, count] = g->LargestTenant();
+  EXPECT_EQ(count, std::max(g->TenantProfiles("acme"), g->TenantProfiles("other")));
+  EXPECT_EQ(g->TenantProfiles(largest), count);
+  EXPECT_EQ(g->TenantProfiles("nobody"), 0);
+}
+
+TEST(IdentityGraphTest, ProfilesAddedIsExactForEventsInOrder) {
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    CheckProfilesAddedPredictsLink(ConflictPolicy::kRefuseLink, false, seed);
+    CheckProfilesAddedPredictsLink(ConflictPolicy::kDropLowestPriority, false, seed);
+  }
+}
+
+TEST(IdentityGraphTest, ProfilesAddedWithLateEventsKeepsCountsConsistent) {
+  for (uint32_t seed = 1; seed <= 3; ++seed) {
+    CheckProfilesAddedPredictsLink(ConflictPolicy::kRefuseLink, true, seed);
+    CheckProfilesAddedPredictsLink(ConflictPolicy::kDropLowestPriority, true, seed);
+  }
+}
+
+TEST(IdentityGraphTest, ProfileCountsFollowErasureAndSplits) {
+  auto g = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "a@x.com"}, {"cookie", "c1"}}, "t1"));
+  MustLink(*g, Ev("b", 1, {{"email", "b@x.com"}}, "t1"));
+  MustLink(*g, Ev("c", 2, {{"email", "c@x.com"}}, "t2"));
+  EXPECT_EQ(g->TenantProfiles("t1"), 2);
+  EXPECT_EQ(g->TenantProfiles("t2"), 1);
+  const ProfileId a = *g->Resolve("t1", "email", "a@x.com");
+  ASSERT_TRUE(g->Split(a, {{"cookie", "c1"}}).ok());
+  EXPECT_EQ(g->TenantProfiles("t1"), 3);
+  ASSERT_TRUE(g->EraseIdentifier("t1", "cookie", "c1").ok());
+  EXPECT_EQ(g->TenantProfiles("t1"), 2);
+  ASSERT_TRUE(g->EraseProfile(*g->Resolve("t1", "email", "b@x.com")).ok());
+  EXPECT_EQ(g->TenantProfiles("t1"), 1);
+  EXPECT_EQ(g->TenantProfiles("t2"), 1);
+  EXPECT_EQ(g->Stats().profiles, 2);
 }
 
 }  // namespace

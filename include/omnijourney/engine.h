@@ -113,6 +113,14 @@ struct EngineStats {
   int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
   int64_t timeline_entries = 0;
   IdentityStats identity;
+  // Resource limits hit since Open, by option: events refused ("validation.max_event_bytes",
+  // "validation.max_identifiers", "validation.max_identifier_bytes", "validation.max_id_bytes",
+  // "validation.max_string_bytes", "validation.max_struct_depth", "max_profiles_per_tenant") and
+  // timeline entries dropped ("timeline.max_entries", "timeline.max_age"). Absent: never hit.
+  std::map<std::string, int64_t> limit_hits;
+  // The tenant with the most profiles, and how many (see EngineOptions::max_profiles_per_tenant).
+  std::string largest_tenant;
+  int64_t largest_tenant_profiles = 0;
 };
 
 class Engine {
@@ -175,6 +183,8 @@ class Engine {
   virtual absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const = 0;
 
   virtual EngineStats Stats() const = 0;
+  // Profiles of one tenant now (0 for a tenant never seen). Cost: O(1).
+  virtual int64_t TenantProfiles(std::string_view tenant) const = 0;
 
   // For tests of erasure: true when the identity graph or any stored event (identifiers, text,
   // properties, traits) contains `needle`. Cost: O(everything stored).

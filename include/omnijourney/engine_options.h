@@ -3,6 +3,7 @@
 #define OMNIJOURNEY_ENGINE_OPTIONS_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,13 @@ struct EngineOptions {
   // forgotten first (a re-delivery older than that is ingested again).
   // Default: 4,000,000.
   size_t dedupe_window = 4'000'000;
+  // Most profiles one tenant may hold. An event that would add profiles beyond it (new identifiers
+  // that join no known profile) is refused with ResourceExhausted naming this option
+  // (ExceededLimit() returns "max_profiles_per_tenant"); nothing changes and nothing is stored, so
+  // it may be sent again once there is room. Events of known customers are still accepted. Operator
+  // splits and unlinks are never refused and may take a tenant past it; a store opened with a lower
+  // limit keeps what it holds. Default: 0 (no limit).
+  int64_t max_profiles_per_tenant = 0;
   // How long journey timeouts and actions wait behind now (see time_mode) for late events: a timeout
   // due at t fires, and an action of a transition at t is handed to the host, once now - t reaches
   // this. Late events within it are placed in order and change the outcome; later ones cannot take

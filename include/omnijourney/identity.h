@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -165,6 +166,17 @@ class IdentityGraph {
   virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
 
   virtual IdentityStats Stats() const = 0;
+  // Live profiles of a tenant (0 for a tenant never seen).
+  virtual int64_t TenantProfiles(std::string_view tenant) const = 0;
+  // The tenant with the most live profiles and their number ("", 0 when there are none).
+  virtual std::pair<std::string, int64_t> LargestTenant() const = 0;
+  // How many profiles Link(event) would add to the event's tenant, changing nothing: 0 when the event
+  // brings no new usable identifier, otherwise the net change of the tenant's count (new identifiers
+  // that would not join a profile, less merges of known profiles: it may be negative). Exact for an
+  // event in time order; for a late event (before the latest event of a profile it touches) it is
+  // the number of new identifiers, an upper bound. REQUIRES: `event` passed ValidateEvent.
+  // Cost: O(identifiers), plus normalising the new ones.
+  virtual int64_t ProfilesAdded(const Event& event) const = 0;
 
   // For tests of erasure: true when any stored string (identifier values, caches, audit) contains
   // `needle`. Cost: O(size of the graph).

@@ -3,6 +3,8 @@
 #ifndef OMNIJOURNEY_VALIDATE_H_
 #define OMNIJOURNEY_VALIDATE_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "omnijourney/event.h"
@@ -20,6 +22,13 @@ namespace omnijourney {
 //
 // Cost: linear in the size of the event. Thread-safe.
 absl::Status ValidateEvent(const Event& event, const ValidationOptions& options, absl::Time now);
+
+// The option whose resource limit `status` reports, or "" when it reports something else. Set on
+// ValidateEvent's size errors ("validation.max_event_bytes", "validation.max_identifiers",
+// "validation.max_identifier_bytes", "validation.max_id_bytes", "validation.max_string_bytes",
+// "validation.max_struct_depth") and on Engine's refusals by "max_profiles_per_tenant", so a host
+// can tell "raise a limit or shed load" from "fix the event" without parsing messages.
+std::string ExceededLimit(const absl::Status& status);
 
 }  // namespace omnijourney
 

@@ -25,6 +25,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/limit.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
 #include "context/context_builder.h"
@@ -94,11 +95,52 @@ class EngineImpl final : public Engine {
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(io_error_);
+    return IngestOneLocked(event);
+  }
+
+  // Ingest under the lock: validation, the capacity check, the durable write, the state change.
+  absl::StatusOr<IngestResult> IngestOneLocked(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (absl::Status s = Check(event); !s.ok()) return s;
-    if (store_ != nullptr && !seen_.contains(KeyOf(event))) {
-      RETURN_IF_ERROR(store_->AppendSerialized({EncodeEventRecord(event)}));  // Durable before acknowledged.
+    if (!seen_.contains(KeyOf(event))) {
+      RETURN_IF_ERROR(CheckCapacity(event));
+      if (store_ != nullptr) {
+        RETURN_IF_ERROR(store_->AppendSerialized({EncodeEventRecord(event)}));  // Durable before acknowledged.
+      }
     }
     return IngestLocked(event);
+  }
+
+  // EngineOptions::max_profiles_per_tenant, checked before anything is stored or changed (recovery
+  // does not check it: what was stored had passed it).
+  absl::Status CheckCapacity(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const int64_t limit = options_.max_profiles_per_tenant;
+    if (limit <= 0) return absl::OkStatus();
+    const int64_t added = graph_->ProfilesAdded(event);
+    if (added <= 0) return absl::OkStatus();
+    const int64_t have = graph_->TenantProfiles(event.tenant());
+    if (have + added <= limit) return absl::OkStatus();
+    ++stats_.rejected;
+    ++stats_.limit_hits["max_profiles_per_tenant"];
+    absl::Status status = absl::ResourceExhaustedError(
+        absl::StrCat("identifiers: tenant '", event.tenant(), "' holds ", have, " profiles and this event would add ",
+                     added, ", over max_profiles_per_tenant = ", limit));
+    internal::TagLimit(status, "max_profiles_per_tenant");
+    return status;
+  }
+
+  // Whether a batch could reach max_profiles_per_tenant: each identifier adds at most one profile.
+  bool MayReachProfileLimit(const std::vector<const Event*>& events) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    const int64_t limit = options_.max_profiles_per_tenant;
+    if (limit <= 0) return false;
+    absl::flat_hash_map<absl::string_view, int64_t> added;
+    for (const Event* e : events) {
+      if (e == nullptr) continue;
+      auto [it, fresh] = added.try_emplace(e->tenant(), 0);
+      if (fresh) it->second = graph_->TenantProfiles(e->tenant());
+      it->second += e->identifiers_size() + (e->has_previous_id() ? 1 : 0);
+      if (it->second > limit) return true;
+    }
+    return false;
   }
 
   std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& events) override {
@@ -108,6 +150,14 @@ class EngineImpl final : public Engine {
     out.reserve(events.size());
     WriterLock lock(&mu_);
     if (!io_error_.ok()) return std::vector<absl::StatusOr<IngestResult>>(events.size(), io_error_);
+    if (MayReachProfileLimit(events)) {
+      // Whether an event fits depends on the ones before it: one at a time, each stored on its own.
+      for (size_t i = 0; i < events.size(); ++i) {
+        out.push_back(events[i] == nullptr ? absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"))
+                                           : IngestOneLocked(*events[i]));
+      }
+      return out;
+    }
     // Validation first, then one durable write for the whole batch, then the state changes.
     std::vector<absl::Status> checks(events.size());
     std::vector<const Event*> to_store;
@@ -471,7 +521,13 @@ class EngineImpl final : public Engine {
     s.cached_profiles = static_cast<int64_t>(profiles_.size());
     s.timeline_entries = entries_;
     s.identity = graph_->Stats();
+    std::tie(s.largest_tenant, s.largest_tenant_profiles) = graph_->LargestTenant();
     return s;
+  }
+
+  int64_t TenantProfiles(std::string_view tenant) const override {
+    ReaderLock lock(&mu_);
+    return graph_->TenantProfiles(tenant);
   }
 
   bool ContainsStringForTesting(std::string_view needle) const override {
@@ -592,8 +648,17 @@ class EngineImpl final : public Engine {
   // Validation (counts rejections).
   absl::Status Check(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::Status s = ValidateEvent(event, options_.validation, clock_->Now());
-    if (!s.ok()) ++stats_.rejected;
+    if (!s.ok()) {
+      ++stats_.rejected;
+      if (std::string limit = ExceededLimit(s); !limit.empty()) ++stats_.limit_hits[limit];
+    }
     return s;
+  }
+
+  // Counts timeline entries retention dropped.
+  void CountDropped(ProfileTimeline::Dropped dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (dropped.by_count > 0) stats_.limit_hits["timeline.max_entries"] += static_cast<int64_t>(dropped.by_count);
+    if (dropped.by_age > 0) stats_.limit_hits["timeline.max_age"] += static_cast<int64_t>(dropped.by_age);
   }
 
   // REQUIRES: `event` passed Check (or comes from the log, where it had).
@@ -643,7 +708,7 @@ class EngineImpl final : public Engine {
       stale_.insert(*survivor);
       stale_.insert(absorbed);
       const size_t before = into.entries().size() + moved->entries().size();
-      into.Absorb(std::move(*moved), options_.timeline, now);
+      CountDropped(into.Absorb(std::move(*moved), options_.timeline, now));
       entries_ -= static_cast<int64_t>(before - into.entries().size());
     }
     if (!result.changed.empty()) Reattribute(result.changed);
@@ -660,7 +725,7 @@ class EngineImpl final : public Engine {
         stale_.insert(result.profile);
       }
     }
-    timeline.Insert(std::move(entry), options_.timeline, now);
+    CountDropped(timeline.Insert(std::move(entry), options_.timeline, now));
     entries_ += static_cast<int64_t>(timeline.entries().size()) - static_cast<int64_t>(before);
     SyncJourneys();
     Trim();
@@ -986,7 +1051,7 @@ class EngineImpl final : public Engine {
         ProfileTimeline& into = State(*p, tenant);
         stale_.insert(*p);
         const size_t before = into.entries().size();
-        into.Insert(std::move(e), options_.timeline, now);
+        CountDropped(into.Insert(std::move(e), options_.timeline, now));
         entries_ += static_cast<int64_t>(into.entries().size()) - static_cast<int64_t>(before);
       }
     }
@@ -1040,6 +1105,9 @@ class EngineImpl final : public Engine {
 }  // namespace internal
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
+  if (options.max_profiles_per_tenant < 0) {
+    return absl::InvalidArgumentError("max_profiles_per_tenant: must be >= 0 (0: no limit)");
+  }
   if (options.timeline.max_entries == 0) return absl::InvalidArgumentError("timeline.max_entries: must be >= 1");
   if (options.timeline.max_age <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timeline.max_age: must be positive");

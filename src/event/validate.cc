@@ -4,9 +4,13 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 #include <string_view>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "absl/types/optional.h"
+#include "common/limit.h"
 #include "common/status_macros.h"
 #include "common/utf8.h"
 
@@ -44,10 +48,18 @@ absl::Status Invalid(const Path& path, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(path.ToString(), ": ", ToAbsl(what)));
 }
 
-// UTF-8 and length check for an optional string field.
-absl::Status CheckString(const Path& path, std::string_view value, size_t max_bytes) {
+// An error for a broken resource limit: tagged with the option's name (see ExceededLimit).
+absl::Status OverLimit(const Path& path, std::string_view what, std::string_view option) {
+  absl::Status status = Invalid(path, what);
+  if (!option.empty()) internal::TagLimit(status, option);
+  return status;
+}
+
+// UTF-8 and length check for an optional string field; `option` names the length limit (empty for
+// a fixed limit of the schema).
+absl::Status CheckString(const Path& path, std::string_view value, size_t max_bytes, std::string_view option) {
   if (value.size() > max_bytes) {
-    return Invalid(path, absl::StrCat(value.size(), " bytes exceeds the limit of ", max_bytes));
+    return OverLimit(path, absl::StrCat(value.size(), " bytes exceeds the limit of ", max_bytes), option);
   }
   if (size_t bad = internal::FindInvalidUtf8(value); bad != value.size()) {
     return Invalid(path, absl::StrCat("invalid UTF-8 at byte ", bad));
@@ -58,7 +70,7 @@ absl::Status CheckString(const Path& path, std::string_view value, size_t max_by
 // A required id-like string: non-empty, bounded, UTF-8, no control characters.
 absl::Status CheckId(const Path& path, std::string_view value, size_t max_bytes) {
   if (value.empty()) return Invalid(path, "missing");
-  RETURN_IF_ERROR(CheckString(path, value, max_bytes));
+  RETURN_IF_ERROR(CheckString(path, value, max_bytes, "validation.max_id_bytes"));
   if (internal::HasControlChar(value)) return Invalid(path, "contains a control character");
   return absl::OkStatus();
 }
@@ -87,7 +99,8 @@ absl::Status CheckIdentifier(const Path& path, const v1::Identifier& id,
   }
   const Path value_path(path, "value");
   if (id.value().empty()) return Invalid(value_path, "missing");
-  RETURN_IF_ERROR(CheckString(value_path, id.value(), options.max_identifier_bytes));
+  RETURN_IF_ERROR(
+      CheckString(value_path, id.value(), options.max_identifier_bytes, "validation.max_identifier_bytes"));
   if (IsBlank(id.value())) return Invalid(value_path, "blank");
   return absl::OkStatus();
 }
@@ -116,7 +129,8 @@ absl::Status CheckValue(const Path& path, const google::protobuf::Value& value, 
 absl::Status CheckStruct(const Path& path, const google::protobuf::Struct& s, int depth,
                          const ValidationOptions& options) {
   if (depth > options.max_struct_depth) {
-    return Invalid(path, absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"));
+    return OverLimit(path, absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"),
+                     "validation.max_struct_depth");
   }
   for (const auto& [key, value] : s.fields()) {
     if (!internal::IsValidUtf8(key)) return Invalid(path, "a key is not valid UTF-8");
@@ -141,8 +155,8 @@ absl::Status CheckValue(const Path& path, const google::protobuf::Value& value, 
       return CheckStruct(path, value.struct_value(), depth + 1, options);
     case google::protobuf::Value::kListValue: {
       if (depth + 1 > options.max_struct_depth) {
-        return Invalid(path,
-                       absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"));
+        return OverLimit(path, absl::StrCat("nested deeper than ", options.max_struct_depth, " levels"),
+                         "validation.max_struct_depth");
       }
       const auto& list = value.list_value();
       for (int i = 0; i < list.values_size(); ++i) {
@@ -214,17 +228,23 @@ absl::Status CheckContext(const v1::Context& c, size_t max) {
       {"context.app.version", c.app().version()},
       {"context.app.build", c.app().build()},
   };
-  for (const Field& f : fields) RETURN_IF_ERROR(CheckString(f.path, f.value, max));
+  for (const Field& f : fields) RETURN_IF_ERROR(CheckString(f.path, f.value, max, "validation.max_string_bytes"));
   return absl::OkStatus();
 }
 
 }  // namespace
 
+std::string ExceededLimit(const absl::Status& status) {
+  const absl::optional<absl::Cord> option = status.GetPayload(internal::kLimitPayload);
+  return option ? std::string(*option) : std::string();
+}
+
 absl::Status ValidateEvent(const Event& event, const ValidationOptions& options, absl::Time now) {
   // Size first: everything after it is linear in a bounded input.
   const size_t size = event.ByteSizeLong();
   if (size > options.max_event_bytes) {
-    return Invalid("event", absl::StrCat(size, " bytes exceeds the limit of ", options.max_event_bytes));
+    return OverLimit("event", absl::StrCat(size, " bytes exceeds the limit of ", options.max_event_bytes),
+                     "validation.max_event_bytes");
   }
   RETURN_IF_ERROR(CheckId("event_id", event.event_id(), options.max_id_bytes));
   RETURN_IF_ERROR(CheckId("source", event.source(), options.max_id_bytes));
@@ -248,7 +268,7 @@ absl::Status ValidateEvent(const Event& event, const ValidationOptions& options,
   if (event.kind() == v1::EVENT_KIND_TRACK && event.name().empty()) {
     return Invalid("name", "missing (required for track events)");
   }
-  RETURN_IF_ERROR(CheckString("name", event.name(), 256));
+  RETURN_IF_ERROR(CheckString("name", event.name(), 256, ""));
   if (internal::HasControlChar(event.name())) return Invalid("name", "contains a control character");
 
   if (!event.has_occurred_at()) return Invalid("occurred_at", "missing");
@@ -259,9 +279,10 @@ absl::Status ValidateEvent(const Event& event, const ValidationOptions& options,
   }
 
   if (event.identifiers_size() > options.max_identifiers) {
-    return Invalid("identifiers", absl::StrCat(event.identifiers_size(),
-                                               " identifiers exceed the limit of ",
-                                               options.max_identifiers));
+    return OverLimit("identifiers",
+                     absl::StrCat(event.identifiers_size(), " identifiers exceed the limit of ",
+                                  options.max_identifiers),
+                     "validation.max_identifiers");
   }
   if (event.identifiers_size() == 0 && !event.has_previous_id()) {
     return Invalid("identifiers", "at least one identifier is required");
@@ -278,12 +299,15 @@ absl::Status ValidateEvent(const Event& event, const ValidationOptions& options,
   }
   if (event.has_previous_id()) RETURN_IF_ERROR(CheckIdentifier("previous_id", event.previous_id(), options));
 
-  RETURN_IF_ERROR(CheckString("provider", event.provider(), options.max_string_bytes));
-  RETURN_IF_ERROR(CheckString("session_id", event.session_id(), options.max_string_bytes));
-  RETURN_IF_ERROR(CheckString("conversation_id", event.conversation_id(), options.max_string_bytes));
-  RETURN_IF_ERROR(CheckString("agent_id", event.agent_id(), options.max_string_bytes));
-  RETURN_IF_ERROR(CheckString("group_id", event.group_id(), options.max_string_bytes));
-  RETURN_IF_ERROR(CheckString("text", event.text(), options.max_event_bytes));
+  const std::pair<const char*, const std::string*> strings[] = {
+      {"provider", &event.provider()},   {"session_id", &event.session_id()},
+      {"conversation_id", &event.conversation_id()}, {"agent_id", &event.agent_id()},
+      {"group_id", &event.group_id()},
+  };
+  for (const auto& [name, value] : strings) {
+    RETURN_IF_ERROR(CheckString(name, *value, options.max_string_bytes, "validation.max_string_bytes"));
+  }
+  RETURN_IF_ERROR(CheckString("text", event.text(), options.max_event_bytes, "validation.max_event_bytes"));
   if (event.kind() == v1::EVENT_KIND_GROUP && event.group_id().empty()) {
     return Invalid("group_id", "missing (required for group events)");
   }

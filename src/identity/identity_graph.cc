@@ -9,6 +9,8 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <tuple>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -143,6 +145,18 @@ class Graph final : public IdentityGraph {
                                                          std::string_view value) override;
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override;
   IdentityStats Stats() const override;
+  int64_t TenantProfiles(std::string_view tenant) const override {
+    const int t = FindTenant(tenant);
+    return t < 0 ? 0 : tenant_profiles_[t];
+  }
+  std::pair<std::string, int64_t> LargestTenant() const override {
+    std::pair<std::string, int64_t> out;
+    for (size_t t = 0; t < tenants_.size(); ++t) {
+      if (tenant_profiles_[t] > out.second) out = {tenants_[t], tenant_profiles_[t]};
+    }
+    return out;
+  }
+  int64_t ProfilesAdded(const Event& event) const override;
   bool ContainsStringForTesting(std::string_view needle) const override;
 
  private:
@@ -186,6 +200,11 @@ class Graph final : public IdentityGraph {
     return a < b;
   }
   void ResetSingleton(uint32_t n);
+  // Counts profiles, in all and per tenant.
+  void AddProfiles(uint32_t tenant, int64_t delta) {
+    live_profiles_ += delta;
+    tenant_profiles_[tenant] += delta;
+  }
   uint32_t Union(uint32_t a, uint32_t b);
   void Members(uint32_t root, std::vector<uint32_t>* out) const;
 
@@ -248,6 +267,7 @@ class Graph final : public IdentityGraph {
   std::vector<Record, HugePageAllocator<Record>> records_;
   std::vector<Operation> operations_;
   std::vector<std::string> tenants_;
+  std::vector<int64_t> tenant_profiles_;  // By tenant index.
   absl::flat_hash_map<std::string, uint32_t> tenant_index_;
   StringArena values_;     // Node values.
   KeyTable node_index_;    // KeyHash(tenant, type, value) -> node.
@@ -320,7 +340,7 @@ uint32_t Graph::Union(uint32_t a, uint32_t b) {
     ca.max_record = cb.max_record;
   }
   if (Older(cb.anchor, ca.anchor)) SetAnchor(a, cb.anchor);
-  --live_profiles_;
+  AddProfiles(nodes_[a].tenant, -1);
   return a;
 }
 
@@ -354,6 +374,7 @@ uint32_t Graph::InternTenant(std::string_view tenant) {
   if (it != tenant_index_.end()) return it->second;
   const auto index = static_cast<uint32_t>(tenants_.size());
   tenants_.emplace_back(tenant);
+  tenant_profiles_.push_back(0);
   tenant_index_.emplace(std::string(tenant), index);
   return index;
 }
@@ -402,7 +423,7 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value,
   ResetSingleton(n);
   id_index_.emplace(id, n);
   ++live_nodes_;
-  ++live_profiles_;
+  AddProfiles(tenant, 1);
   return n;
 }
 
@@ -619,9 +640,11 @@ void Graph::Replay(const std::vector<uint32_t>& seeds, LinkResult* out) {
   // Count the profiles about to be rebuilt, reset, replay, count again.
   absl::flat_hash_set<uint32_t> roots;
   for (uint32_t n : closure) roots.insert(Find(n));
-  live_profiles_ -= static_cast<int64_t>(roots.size());
+  // Records join identifiers of one event, so the closure is in one tenant.
+  const uint32_t tenant = closure.empty() ? 0 : nodes_[closure[0]].tenant;
+  AddProfiles(tenant, -static_cast<int64_t>(roots.size()));
   for (uint32_t n : closure) ResetSingleton(n);
-  live_profiles_ += static_cast<int64_t>(closure.size());
+  AddProfiles(tenant, static_cast<int64_t>(closure.size()));
   std::vector<uint32_t> order(recs.begin(), recs.end());
   std::sort(order.begin(), order.end(), [this](uint32_t a, uint32_t b) { return RecordLess(a, b); });
   for (uint32_t r : order) Apply(r, nullptr);
@@ -751,6 +774,155 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   }
   result.profile = event_profile();
   return result;
+}
+
+int64_t Graph::ProfilesAdded(const Event& event) const {
+  // Link's view of the event without changing anything: its known identifiers (nodes) and its new
+  // ones (match keys), then Apply's decisions replayed on copies of the components involved.
+  const int tenant = FindTenant(event.tenant());
+  struct Item {
+    uint32_t node = kNone;     // Known identifier, or kNone for a new one.
+    int priority = 0;
+    std::string_view type;
+    std::string value;         // Match key (new identifiers).
+    int comp = 0;              // Index in `comps` below.
+  };
+  std::vector<Item> items;
+  bool unknown_type_limited = false;
+  auto add = [&](const v1::Identifier& id) {
+    const int type = rules_->Find(id.type());
+    Item item;
+    if (type >= 0 && tenant >= 0) {
+      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value());
+      if (found.node != kNone) {
+        item.node = found.node;
+        item.value = std::string(nodes_[found.node].value());
+      } else if (found.norm.status == Normalized::Status::kOk) {
+        item.value = std::move(found.norm.value);
+      } else {
+        return;  // Blocked or invalid: dropped by Link.
+      }
+    } else {
+      Normalized norm = rules_->NormalizeByName(id.type(), id.value());
+      if (norm.status != Normalized::Status::kOk) return;
+      item.value = std::move(norm.value);
+    }
+    if (type >= 0) {
+      item.priority = rules_->rule(static_cast<TypeIndex>(type)).rule.priority;
+      item.type = rules_->rule(static_cast<TypeIndex>(type)).type;
+    } else {
+      item.priority = options_.default_rule.priority;
+      item.type = id.type();
+      unknown_type_limited |= options_.default_rule.max_per_profile > 0;
+    }
+    const bool seen = std::any_of(items.begin(), items.end(), [&](const Item& other) {
+      return item.node != kNone ? other.node == item.node
+                                : other.node == kNone && other.type == item.type && other.value == item.value;
+    });
+    if (!seen) items.push_back(std::move(item));
+  };
+  for (const auto& id : event.identifiers()) add(id);
+  if (event.has_previous_id()) add(event.previous_id());
+  const auto fresh = static_cast<int64_t>(
+      std::count_if(items.begin(), items.end(), [](const Item& item) { return item.node == kNone; }));
+  if (fresh == 0) return 0;
+  if (items.size() == 1) return 1;
+
+  // Components involved: one copy per known profile, a singleton per new identifier.
+  std::vector<Comp> comps;
+  std::vector<uint32_t> known_roots;
+  std::vector<int> known_comps;  // Parallel to known_roots.
+  for (Item& item : items) {
+    if (item.node == kNone) {
+      Comp c;
+      const int type = rules_->Find(item.type);
+      if (type >= 0) c.type_counts.assign({{static_cast<TypeIndex>(type), 1}});
+      item.comp = static_cast<int>(comps.size());
+      comps.push_back(std::move(c));
+      continue;
+    }
+    const uint32_t root = Find(item.node);
+    auto at = std::find(known_roots.begin(), known_roots.end(), root);
+    if (at == known_roots.end()) {
+      known_roots.push_back(root);
+      known_comps.push_back(static_cast<int>(comps.size()));
+      item.comp = static_cast<int>(comps.size());
+      comps.push_back(comps_[root]);
+    } else {
+      item.comp = known_comps[static_cast<size_t>(at - known_roots.begin())];
+    }
+  }
+  // A late event is replayed with the records it precedes: count all its new identifiers (an
+  // upper bound). So does a limit on identifiers of types without a rule (they have no counts yet).
+  const int64_t micros = absl::ToUnixMicros(FromTimestamp(event.occurred_at()));
+  for (uint32_t root : known_roots) {
+    const uint32_t max = comps_[root].max_record;
+    if (max == kNone) continue;
+    const Record& last = records_[max];
+    if (std::tie(micros, event.source(), event.event_id()) < std::tie(last.micros, last.source, last.event_id)) {
+      return fresh;
+    }
+  }
+  if (unknown_type_limited) return fresh;
+
+  // Apply's rules in priority order (PriorityLess on what the nodes will hold).
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    if (a.priority != b.priority) return a.priority > b.priority;
+    return a.type != b.type ? a.type < b.type : a.value < b.value;
+  });
+  std::vector<int> parent(comps.size());
+  for (size_t i = 0; i < parent.size(); ++i) parent[i] = static_cast<int>(i);
+  auto root_of = [&](int c) {
+    while (parent[c] != c) c = parent[c];
+    return c;
+  };
+  std::vector<const Item*> candidates;
+  for (Item& item : items) {
+    if (item.node != kNone) {
+      if (Excluded(item.node) != Reason::kNone) continue;
+    } else {
+      const int type = rules_->Find(item.type);
+      const bool links = type >= 0 ? rules_->rule(static_cast<TypeIndex>(type)).rule.links
+                                   : options_.default_rule.links;
+      if (!links) continue;
+    }
+    candidates.push_back(&item);
+  }
+  if (options_.conflict_policy == ConflictPolicy::kDropLowestPriority) {
+    while (!candidates.empty()) {
+      std::vector<int> roots;
+      for (const Item* item : candidates) {
+        if (std::find(roots.begin(), roots.end(), item->comp) == roots.end()) roots.push_back(item->comp);
+      }
+      Reason reason = Reason::kNone;
+      TypeIndex type = 0;
+      Comp agg = comps[roots[0]];
+      for (size_t i = 1; i < roots.size() && reason == Reason::kNone; ++i) {
+        reason = CheckMerge(agg, comps[roots[i]], &type);
+        MergeCounts(agg, comps[roots[i]]);
+      }
+      if (reason == Reason::kNone) break;
+      candidates.pop_back();
+    }
+  }
+  int acc = -1;
+  for (const Item* item : candidates) {
+    const int r = root_of(item->comp);
+    if (acc < 0 || r == acc) {
+      acc = r;
+      continue;
+    }
+    const uint32_t attempts = item->node == kNone ? 0 : nodes_[item->node].attempts;
+    if (attempts + 1 > static_cast<uint32_t>(options_.super_node_limit)) continue;
+    TypeIndex type = 0;
+    if (CheckMerge(comps[acc], comps[r], &type) != Reason::kNone) continue;
+    // Union keeps the larger component's index as the root; the counts are what matter here.
+    MergeCounts(comps[acc], comps[r]);
+    parent[r] = acc;
+  }
+  int64_t after = 0;
+  for (size_t c = 0; c < parent.size(); ++c) after += parent[c] == static_cast<int>(c) ? 1 : 0;
+  return after - static_cast<int64_t>(known_roots.size());
 }
 
 void Graph::Prefetch(const Event& event) const {
@@ -1028,15 +1200,15 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseIdentifier(std::string_view t
   ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
   std::vector<uint32_t> seeds;
   Members(Find(n), &seeds);
+  const bool alone = seeds.size() == 1;
   const ProfileId before = IdOf(n);
-  EraseNode(n, &seeds);
+  const uint32_t tenant_index = nodes_[n].tenant;
+  EraseNode(n, &seeds);  // Adds the other identifiers of its records (perhaps of other profiles).
   seeds.erase(std::remove(seeds.begin(), seeds.end(), n), seeds.end());
   LinkResult result;
-  if (seeds.empty()) {
-    --live_profiles_;  // It was a profile of its own.
-  } else {
-    Replay(seeds, &result);  // Recounts the profiles of the remaining members.
-  }
+  if (alone) AddProfiles(tenant_index, -1);  // It was a profile of its own: gone.
+  // Recounts the profiles of the remaining members and of profiles it had been refused to join.
+  if (!seeds.empty()) Replay(seeds, &result);
   std::vector<ProfileId> changed = result.changed;
   if (std::find(changed.begin(), changed.end(), before) == changed.end()) changed.push_back(before);
   operations_.push_back({AuditEntry::Action::kErased, OperatorTime(), std::string(type), "", changed,
@@ -1050,11 +1222,12 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseProfile(ProfileId profile) {
   std::vector<uint32_t> members;
   Members(root, &members);
   std::vector<uint32_t> neighbours;
+  const uint32_t tenant = nodes_[root].tenant;
   for (uint32_t n : members) EraseNode(n, &neighbours);
   neighbours.erase(std::remove_if(neighbours.begin(), neighbours.end(),
                                   [this](uint32_t n) { return (nodes_[n].flags & kErasedFlag) != 0; }),
                    neighbours.end());
-  --live_profiles_;
+  AddProfiles(tenant, -1);
   std::vector<ProfileId> changed = {id};
   if (!neighbours.empty()) {
     // Profiles refused a merge with the erased one may merge now.

@@ -339,7 +339,7 @@ void ProfileTimeline::DropCache() {
   cache_.reset();
 }
 
-void ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now) {
+ProfileTimeline::Dropped ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now) {
   if (entries_.empty() || entries_.back().Key() < entry.Key()) {
     entries_.push_back(std::move(entry));  // An append: a cache stays valid.
   } else {
@@ -348,10 +348,10 @@ void ProfileTimeline::Insert(StoredEntry entry, const TimelineOptions& options, 
     entries_.insert(at, std::move(entry));
     DropCache();
   }
-  Retain(options, now);
+  return Retain(options, now);
 }
 
-void ProfileTimeline::Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now) {
+ProfileTimeline::Dropped ProfileTimeline::Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now) {
   const size_t middle = entries_.size();
   for (StoredEntry& e : other.entries_) entries_.push_back(std::move(e));
   other.entries_.clear();
@@ -359,7 +359,7 @@ void ProfileTimeline::Absorb(ProfileTimeline&& other, const TimelineOptions& opt
   std::inplace_merge(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(middle), entries_.end(),
                      [](const StoredEntry& a, const StoredEntry& b) { return a.Key() < b.Key(); });
   DropCache();
-  Retain(options, now);
+  return Retain(options, now);
 }
 
 std::vector<StoredEntry> ProfileTimeline::TakeAll() {
@@ -369,14 +369,18 @@ std::vector<StoredEntry> ProfileTimeline::TakeAll() {
   return out;
 }
 
-void ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
-  size_t drop = entries_.size() > options.max_entries ? entries_.size() - options.max_entries : 0;
+ProfileTimeline::Dropped ProfileTimeline::Retain(const TimelineOptions& options, absl::Time now) {
+  Dropped dropped;
+  dropped.by_count = entries_.size() > options.max_entries ? entries_.size() - options.max_entries : 0;
+  size_t drop = dropped.by_count;
   const absl::Time oldest = now - options.max_age;
   while (drop < entries_.size() && entries_[drop].time() < oldest) ++drop;
+  dropped.by_age = drop - dropped.by_count;
   if (drop > 0) {
     entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
     DropCache();
   }
+  return dropped;
 }
 
 std::string ProfileTimeline::Encode() const {

@@ -213,10 +213,16 @@ class ProfileTimeline {
   const std::string& tenant() const { return tenant_; }
   const std::vector<StoredEntry>& entries() const { return entries_; }
 
+  // Entries retention dropped: the oldest beyond options.max_entries, and those older than
+  // now - options.max_age.
+  struct Dropped {
+    size_t by_count = 0;
+    size_t by_age = 0;
+  };
   // Inserts in timeline order (appends in O(1) when in order) and applies retention as of `now`.
-  void Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now);
-  // Moves every entry of `other` in (re-sorting once).
-  void Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now);
+  Dropped Insert(StoredEntry entry, const TimelineOptions& options, absl::Time now);
+  // Moves every entry of `other` in (re-sorting once), then applies retention.
+  Dropped Absorb(ProfileTimeline&& other, const TimelineOptions& options, absl::Time now);
   // Takes all entries out (for re-attribution).
   std::vector<StoredEntry> TakeAll();
   // Removes entries for which `drop` is true; `edit` may change the others first.
@@ -244,7 +250,7 @@ class ProfileTimeline {
   static absl::StatusOr<ProfileTimeline> Decode(std::string_view bytes);
 
  private:
-  void Retain(const TimelineOptions& options, absl::Time now);
+  Dropped Retain(const TimelineOptions& options, absl::Time now);
 
   void DropCache();
 
