@@ -3,6 +3,7 @@
 //
 //   build-release/benchmarks/macro_benchmark [--events N] [--no-durable] [--nodes-file FILE]
 //                                              [--only-ingest | --only-context]   (phase 1; phases 1-2)
+//                                              [--max-profiles-per-tenant N]     (the engines' limit)
 //
 // Input: omnijourney::synth::Population, seed 1, with as many customers as give about N events
 // (default 1,000,000; ~5.8 events per customer). Events are generated in batches of 1000 and only
@@ -94,8 +95,11 @@ std::vector<const Event*> Pointers(const std::vector<omnijourney::synth::Generat
   return out;
 }
 
+int64_t max_profiles_per_tenant = 0;  // --max-profiles-per-tenant
+
 std::unique_ptr<Engine> Open(const std::string& path = "") {
   EngineOptions options;
+  options.max_profiles_per_tenant = max_profiles_per_tenant;
   options.time_mode = EngineOptions::TimeMode::kEventTime;
   options.storage.path = path;
   auto engine = Engine::Open(options);
@@ -327,8 +331,12 @@ int main(int argc, char** argv) {
       durable = false;
     } else if (a == "--nodes-file" && i + 1 < argc) {
       nodes_file = argv[++i];
+    } else if (a == "--max-profiles-per-tenant" && i + 1 < argc &&
+               absl::SimpleAtoi(argv[i + 1], &max_profiles_per_tenant)) {
+      ++i;
     } else {
-      std::cerr << "usage: macro_benchmark [--events N] [--only-ingest | --only-context] [--no-durable] [--nodes-file FILE]\n";
+      std::cerr << "usage: macro_benchmark [--events N] [--only-ingest | --only-context] [--no-durable] "
+                   "[--nodes-file FILE] [--max-profiles-per-tenant N]\n";
       return 2;
     }
   }
@@ -367,6 +375,12 @@ int main(int argc, char** argv) {
   const omnijourney::EngineStats stats = engine->Stats();
   rows.push_back({"events (synthetic population, seed 1)", absl::StrCat(events),
                   absl::StrFormat("%d customers, %d profiles", customers, stats.profiles)});
+  if (max_profiles_per_tenant > 0) {
+    const auto hits = stats.limit_hits.find("max_profiles_per_tenant");
+    rows.push_back({"max_profiles_per_tenant", absl::StrCat(max_profiles_per_tenant),
+                    absl::StrFormat("%d events refused; largest tenant %d profiles",
+                                    hits == stats.limit_hits.end() ? 0 : hits->second, stats.largest_tenant_profiles)});
+  }
   rows.push_back({"ingest, in memory, batches of 1000, 1 thread", absl::StrFormat("%.0f events/s", events / ingest_seconds),
                   absl::StrFormat("%.2f s", ingest_seconds)});
   rows.push_back({"memory per profile / per event", absl::StrFormat("%.0f B / %.0f B",

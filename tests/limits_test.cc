@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,56 @@ TEST(LimitsTest, RefusedEventsAreNotStoredAndRecoveryKeepsWhatWasAccepted) {
     EXPECT_EQ(f.engine->TenantProfiles(""), 5);
   }
   std::filesystem::remove_all(dir);
+}
+
+// Random customers over two tenants, events in time order, one at a time and in batches: no tenant
+// ever holds more profiles than the limit, every refusal is the limit's and changes nothing, and
+// known customers keep being accepted at the limit.
+TEST(LimitsTest, RandomTrafficNeverExceedsTheLimit) {
+  Fixture f(Capped(25));
+  std::mt19937 rng(11);
+  const std::vector<std::string> types = {"cookie", "email", "crm_id", "phone"};
+  int minute = 0, refused = 0, accepted_at_limit = 0;
+  auto random_event = [&](int n) {
+    Ev e = Visit(absl::StrCat("e", n), minute++, "cookie", absl::StrCat("c", rng() % 60));
+    e.Tenant(rng() % 3 == 0 ? "b2b" : "");
+    for (int k = static_cast<int>(rng() % 3); k > 0; --k) {
+      const std::string& type = types[rng() % types.size()];
+      e.Id(type, type == "email"   ? absl::StrCat("u", rng() % 60, "@example.com")
+                 : type == "phone" ? absl::StrCat("+42060112", 1000 + rng() % 60)
+                                   : absl::StrCat(type, rng() % 60));
+    }
+    return Event(e);
+  };
+  for (int round = 0; round < 300; ++round) {
+    std::vector<Event> events;
+    const int size = rng() % 2 == 0 ? 1 : 1 + static_cast<int>(rng() % 20);
+    for (int k = 0; k < size; ++k) events.push_back(random_event(round * 100 + k));
+    std::vector<const Event*> batch;
+    for (const Event& e : events) batch.push_back(&e);
+    const bool full = f.engine->TenantProfiles("") == 25;
+    const std::string before = f.State();
+    std::vector<absl::StatusOr<IngestResult>> results;
+    if (size == 1) {
+      results.push_back(f.engine->Ingest(events[0]));
+    } else {
+      results = f.engine->IngestBatch(batch);
+    }
+    for (size_t k = 0; k < results.size(); ++k) {
+      if (results[k].ok()) {
+        accepted_at_limit += full && events[k].tenant().empty() ? 1 : 0;
+        continue;
+      }
+      ++refused;
+      EXPECT_EQ(ExceededLimit(results[k].status()), "max_profiles_per_tenant") << results[k].status();
+    }
+    if (size == 1 && !results[0].ok()) EXPECT_EQ(f.State(), before);
+    ASSERT_LE(f.engine->TenantProfiles(""), 25);
+    ASSERT_LE(f.engine->TenantProfiles("b2b"), 25);
+  }
+  EXPECT_GT(refused, 50);
+  EXPECT_GT(accepted_at_limit, 50);
+  EXPECT_EQ(f.engine->Stats().limit_hits.at("max_profiles_per_tenant"), refused);
 }
 
 TEST(LimitsTest, OptionIsValidated) {

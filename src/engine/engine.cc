@@ -110,15 +110,53 @@ class EngineImpl final : public Engine {
     return IngestLocked(event);
   }
 
+  // IngestBatch when the batch may reach max_profiles_per_tenant: whether an event fits depends on
+  // the ones before it, so each is checked after those are applied; the accepted ones are stored in
+  // one write at the end, before any result is returned (as in IngestBatch, a failed write leaves
+  // them applied in memory only and the engine refuses further changes until reopened).
+  std::vector<absl::StatusOr<IngestResult>> IngestNearProfileLimit(const std::vector<const Event*>& events)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<absl::StatusOr<IngestResult>> out;
+    out.reserve(events.size());
+    std::vector<std::string> to_store;
+    for (size_t i = 0; i < events.size(); ++i) {
+      if (events[i] == nullptr) {
+        out.push_back(absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null")));
+        continue;
+      }
+      const Event& event = *events[i];
+      if (absl::Status s = Check(event); !s.ok()) {
+        out.push_back(s);
+        continue;
+      }
+      if (!seen_.contains(KeyOf(event))) {
+        if (absl::Status s = CheckCapacity(event); !s.ok()) {
+          out.push_back(s);
+          continue;
+        }
+        if (store_ != nullptr) to_store.push_back(EncodeEventRecord(event));
+      }
+      out.push_back(IngestLocked(event));
+    }
+    if (!to_store.empty()) {
+      if (absl::Status s = store_->AppendSerialized(to_store); !s.ok()) {
+        Fail(s);
+        return std::vector<absl::StatusOr<IngestResult>>(events.size(), io_error_);
+      }
+    }
+    return out;
+  }
+
   // EngineOptions::max_profiles_per_tenant, checked before anything is stored or changed (recovery
   // does not check it: what was stored had passed it).
   absl::Status CheckCapacity(const Event& event) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const int64_t limit = options_.max_profiles_per_tenant;
     if (limit <= 0) return absl::OkStatus();
-    const int64_t added = graph_->ProfilesAdded(event);
-    if (added <= 0) return absl::OkStatus();
     const int64_t have = graph_->TenantProfiles(event.tenant());
-    if (have + added <= limit) return absl::OkStatus();
+    // Each identifier adds at most one profile: far from the limit there is nothing to work out.
+    if (have + event.identifiers_size() + (event.has_previous_id() ? 1 : 0) <= limit) return absl::OkStatus();
+    const int64_t added = graph_->ProfilesAdded(event);
+    if (added <= 0 || have + added <= limit) return absl::OkStatus();
     ++stats_.rejected;
     ++stats_.limit_hits["max_profiles_per_tenant"];
     absl::Status status = absl::ResourceExhaustedError(
@@ -150,14 +188,7 @@ class EngineImpl final : public Engine {
     out.reserve(events.size());
     WriterLock lock(&mu_);
     if (!io_error_.ok()) return std::vector<absl::StatusOr<IngestResult>>(events.size(), io_error_);
-    if (MayReachProfileLimit(events)) {
-      // Whether an event fits depends on the ones before it: one at a time, each stored on its own.
-      for (size_t i = 0; i < events.size(); ++i) {
-        out.push_back(events[i] == nullptr ? absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"))
-                                           : IngestOneLocked(*events[i]));
-      }
-      return out;
-    }
+    if (MayReachProfileLimit(events)) return IngestNearProfileLimit(events);
     // Validation first, then one durable write for the whole batch, then the state changes.
     std::vector<absl::Status> checks(events.size());
     std::vector<const Event*> to_store;
