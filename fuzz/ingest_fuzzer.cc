@@ -3,10 +3,13 @@
 // junk values, times from year 0 to 9999, texts, properties), then Unlink and EraseIdentifier on
 // some identifiers. Invariants:
 // - no crash, hang or leak; every rejection has a message;
+// - with max_profiles_per_tenant (1-7, from the input's last byte, or none), only that limit
+//   refuses with ResourceExhausted, and says so (ExceededLimit);
 // - a rejected event changes nothing (the engine's Stats are the same before and after);
 // - an accepted event's profile has a context;
 // - re-delivering every event changes nothing: accepted ones are duplicates, rejected ones are
-//   rejected again (or duplicates, when another event with the same key was accepted).
+//   rejected again (or duplicates, when another event with the same key was accepted), but an
+//   event the profile limit refused may be accepted once later events made room.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -21,6 +24,7 @@
 #include "fuzz_util.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/event_json.h"
+#include "omnijourney/validate.h"
 
 namespace {
 
@@ -84,12 +88,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Bytes in(data, size);
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
+  // Not read through `in`, so the corpus keeps its meaning.
+  options.max_profiles_per_tenant = size == 0 ? 0 : data[size - 1] % 8;
   auto opened = omnijourney::Engine::Open(options);
   FUZZ_CHECK(opened.ok());
   omnijourney::Engine& engine = **opened;
 
   std::vector<Event> events;
   std::vector<bool> accepted;
+  std::vector<bool> refused_by_limit;
   std::set<std::tuple<std::string, std::string, std::string>> accepted_keys;
   const int64_t n = in.Int(1, 24);
   for (int64_t i = 0; i < n && in.remaining() > 0; ++i) {
@@ -101,18 +108,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!r.ok()) {
       FUZZ_CHECK(!r.status().message().empty());
       FUZZ_CHECK(SameStats(before, engine.Stats()));
+      const bool by_limit = omnijourney::ExceededLimit(r.status()) == "max_profiles_per_tenant";
+      FUZZ_CHECK(by_limit == (r.status().code() == absl::StatusCode::kResourceExhausted));
+      FUZZ_CHECK(!by_limit || options.max_profiles_per_tenant > 0);
     } else if (!r->duplicate) {
       FUZZ_CHECK(engine.Context(r->profile).ok());
     }
     accepted.push_back(r.ok());
+    refused_by_limit.push_back(!r.ok() && omnijourney::ExceededLimit(r.status()) == "max_profiles_per_tenant");
     if (r.ok()) accepted_keys.insert({events.back().tenant(), events.back().source(), events.back().event_id()});
     if (verbose) {
       std::fprintf(stderr, "event %d: %s\n  -> %s\n", static_cast<int>(i), omnijourney::EventToJson(events.back()).c_str(),
                    r.ok() ? (r->duplicate ? "duplicate" : "accepted") : std::string(r.status().message()).c_str());
     }
   }
-  // Re-delivery of everything is a no-op.
+  // Re-delivery of everything is a no-op, except that an event the profile limit refused may fit
+  // now (a later event merged profiles and freed a place).
   const EngineStats before = engine.Stats();
+  bool changed = false;
   for (size_t i = 0; i < events.size(); ++i) {
     auto r = engine.Ingest(events[i]);
     if (verbose) {
@@ -122,13 +135,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const bool key_taken = accepted_keys.contains({events[i].tenant(), events[i].source(), events[i].event_id()});
     if (accepted[i]) {
       FUZZ_CHECK(r.ok() && r->duplicate);  // Idempotent by (tenant, source, event_id).
+    } else if (refused_by_limit[i] && r.ok() && !r->duplicate) {
+      changed = true;
+      accepted_keys.insert({events[i].tenant(), events[i].source(), events[i].event_id()});
     } else if (key_taken) {
       FUZZ_CHECK(!r.ok() || r->duplicate);  // Invalid (validation comes first), or a duplicate.
     } else {
       FUZZ_CHECK(!r.ok());
     }
   }
-  FUZZ_CHECK(SameStats(before, engine.Stats()));
+  FUZZ_CHECK(changed || SameStats(before, engine.Stats()));
   // Identity operations on some identifiers: errors have messages, contexts stay reachable.
   for (const Event& e : events) {
     if (e.identifiers_size() == 0 || in.remaining() == 0) continue;

@@ -31,7 +31,8 @@ TEST(KeyTableTest, MatchesAReferenceUnderInsertsAndErases) {
       if (step % 997 == 0 || step == 19999) {
         ASSERT_EQ(table.size(), reference.size());
         for (const auto& [rid, rhash] : reference) {
-          ASSERT_EQ(table.Find(rhash, [&](uint32_t x) { return x == rid; }), rid) << "seed " << seed;
+          const uint32_t id = rid;  // clang 14 cannot capture a structured binding.
+          ASSERT_EQ(table.Find(rhash, [id](uint32_t x) { return x == id; }), id) << "seed " << seed;
         }
         std::set<uint32_t> seen;
         table.ForEach([&](uint32_t x) { seen.insert(x); });
