@@ -597,7 +597,9 @@ void CheckProfilesAddedPredictsLink(ConflictPolicy policy, bool late_events, uin
     if (!fresh) {
       EXPECT_EQ(predicted, 0) << "event " << i;
       // A late event replays the records after it: merges of known profiles may come out either way.
-      if (!late_events) EXPECT_LE(added, 0) << "event " << i;
+      if (!late_events) {
+        EXPECT_LE(added, 0) << "event " << i;
+      }
     } else if (late_events) {
       EXPECT_LE(predicted, n) << "event " << i;  // Exact when in order after all, else the new ones.
     } else {
@@ -606,7 +608,9 @@ void CheckProfilesAddedPredictsLink(ConflictPolicy policy, bool late_events, uin
     }
     ASSERT_EQ(g->TenantProfiles("acme") + g->TenantProfiles("other"), g->Stats().profiles);
   }
-  if (!late_events) EXPECT_GT(exact, 300);
+  if (!late_events) {
+    EXPECT_GT(exact, 300);
+  }
   const auto [largest, count] = g->LargestTenant();
   EXPECT_EQ(count, std::max(g->TenantProfiles("acme"), g->TenantProfiles("other")));
   EXPECT_EQ(g->TenantProfiles(largest), count);

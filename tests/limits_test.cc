@@ -204,7 +204,9 @@ TEST(LimitsTest, RandomTrafficNeverExceedsTheLimit) {
       ++refused;
       EXPECT_EQ(ExceededLimit(results[k].status()), "max_profiles_per_tenant") << results[k].status();
     }
-    if (size == 1 && !results[0].ok()) EXPECT_EQ(f.State(), before);
+    if (size == 1 && !results[0].ok()) {
+      EXPECT_EQ(f.State(), before);
+    }
     ASSERT_LE(f.engine->TenantProfiles(""), 25);
     ASSERT_LE(f.engine->TenantProfiles("b2b"), 25);
   }
