@@ -258,6 +258,25 @@ TEST(LimitsTest, ValidationLimitsAreTaggedAndCounted) {
   EXPECT_EQ(f.engine->Stats().rejected, static_cast<int64_t>(cases.size()) + 1);
 }
 
+TEST(LimitsTest, CutTextsAndForgottenKeysAreCounted) {
+  EngineOptions options;
+  options.timeline.max_text_bytes = 10;
+  options.dedupe_window = 3;
+  Fixture f(options);
+  f.Must(Visit("v0", 0, "cookie", "c").Text("short"));
+  EXPECT_FALSE(f.engine->Stats().limit_hits.contains("timeline.max_text_bytes"));
+  f.Must(Visit("v1", 1, "cookie", "c").Text("a text longer than ten bytes"));
+  EXPECT_EQ(f.engine->Stats().limit_hits.at("timeline.max_text_bytes"), 1);
+  EXPECT_FALSE(f.engine->Stats().limit_hits.contains("dedupe_window"));
+  f.Must(Visit("v2", 2, "cookie", "c"));
+  f.Must(Visit("v3", 3, "cookie", "c"));
+  f.Must(Visit("v4", 4, "cookie", "c"));
+  EXPECT_EQ(f.engine->Stats().limit_hits.at("dedupe_window"), 2);
+  // The forgotten key's event is ingested again; a remembered one is a duplicate.
+  EXPECT_FALSE(f.Must(Visit("v0", 0, "cookie", "c").Text("short")).duplicate);
+  EXPECT_TRUE(f.Must(Visit("v4", 4, "cookie", "c")).duplicate);
+}
+
 TEST(LimitsTest, TimelineRetentionIsCounted) {
   EngineOptions options;
   options.timeline.max_entries = 3;

@@ -115,8 +115,10 @@ struct EngineStats {
   IdentityStats identity;
   // Resource limits hit since Open, by option: events refused ("validation.max_event_bytes",
   // "validation.max_identifiers", "validation.max_identifier_bytes", "validation.max_id_bytes",
-  // "validation.max_string_bytes", "validation.max_struct_depth", "max_profiles_per_tenant") and
-  // timeline entries dropped ("timeline.max_entries", "timeline.max_age"). Absent: never hit.
+  // "validation.max_string_bytes", "validation.max_struct_depth", "max_profiles_per_tenant"),
+  // timeline entries dropped ("timeline.max_entries", "timeline.max_age"), texts cut
+  // ("timeline.max_text_bytes") and idempotence keys forgotten ("dedupe_window": a re-delivery of
+  // those events would be ingested again). Absent: never hit.
   std::map<std::string, int64_t> limit_hits;
   // The tenant with the most profiles, and how many (see EngineOptions::max_profiles_per_tenant).
   std::string largest_tenant;

@@ -553,6 +553,13 @@ class EngineImpl final : public Engine {
     s.timeline_entries = entries_;
     s.identity = graph_->Stats();
     std::tie(s.largest_tenant, s.largest_tenant_profiles) = graph_->LargestTenant();
+    const std::pair<const char*, int64_t> trimmed[] = {{"timeline.max_entries", trimmed_.dropped_by_count},
+                                                       {"timeline.max_age", trimmed_.dropped_by_age},
+                                                       {"timeline.max_text_bytes", trimmed_.texts_cut},
+                                                       {"dedupe_window", trimmed_.keys_forgotten}};
+    for (const auto& [option, count] : trimmed) {
+      if (count > 0) s.limit_hits[option] = count;
+    }
     return s;
   }
 
@@ -688,8 +695,8 @@ class EngineImpl final : public Engine {
 
   // Counts timeline entries retention dropped.
   void CountDropped(ProfileTimeline::Dropped dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (dropped.by_count > 0) stats_.limit_hits["timeline.max_entries"] += static_cast<int64_t>(dropped.by_count);
-    if (dropped.by_age > 0) stats_.limit_hits["timeline.max_age"] += static_cast<int64_t>(dropped.by_age);
+    trimmed_.dropped_by_count += static_cast<int64_t>(dropped.by_count);
+    trimmed_.dropped_by_age += static_cast<int64_t>(dropped.by_age);
   }
 
   // REQUIRES: `event` passed Check (or comes from the log, where it had).
@@ -746,6 +753,7 @@ class EngineImpl final : public Engine {
     ProfileTimeline& timeline = State(result.profile, event.tenant());
     const size_t before = timeline.entries().size();
     StoredEntry entry = MakeEntry(event, options_.timeline);
+    if (event.text().size() > options_.timeline.max_text_bytes) ++trimmed_.texts_cut;
     if (!catalog_.empty()) {
       // In timeline order: one more step; otherwise (a late event) the profile's journeys are rebuilt.
       auto j = journeys_.find(result.profile);
@@ -1093,6 +1101,7 @@ class EngineImpl final : public Engine {
     if (seen_order_.size() >= options_.dedupe_window) {
       seen_.erase(seen_order_.front());
       seen_order_.pop_front();
+      ++trimmed_.keys_forgotten;
     }
     seen_.insert(key);
     seen_order_.push_back(key);
@@ -1100,6 +1109,13 @@ class EngineImpl final : public Engine {
 
   const EngineOptions options_;
   const Clock* const clock_;
+  // What limits trimmed, for EngineStats::limit_hits (counters: these happen on the hot path).
+  struct Trimmed {
+    int64_t dropped_by_count = 0;  // timeline.max_entries
+    int64_t dropped_by_age = 0;    // timeline.max_age
+    int64_t texts_cut = 0;         // timeline.max_text_bytes
+    int64_t keys_forgotten = 0;    // dedupe_window
+  };
   mutable absl::Mutex mu_;
   std::unique_ptr<IdentityGraph> graph_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileTimeline>> profiles_ ABSL_GUARDED_BY(mu_);
@@ -1107,6 +1123,7 @@ class EngineImpl final : public Engine {
   std::deque<DedupeKey> seen_order_ ABSL_GUARDED_BY(mu_);
   absl::Time watermark_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   EngineStats stats_ ABSL_GUARDED_BY(mu_);
+  Trimmed trimmed_ ABSL_GUARDED_BY(mu_);
   JourneyCatalog catalog_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<LogStore> store_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileJourneys>> journeys_ ABSL_GUARDED_BY(mu_);
