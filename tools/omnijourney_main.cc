@@ -298,6 +298,11 @@ int Replay(const std::vector<std::string>& raw) {
       loaded.seconds > 0 ? static_cast<double>(loaded.accepted + loaded.duplicates) / loaded.seconds : 0.0,
       s.profiles, s.identity.identifiers, instances, running, loaded.actions);
   if (s.recovered > 0) std::cout << s.recovered << " records recovered from " << args.Get("--store") << "\n";
+  if (!s.limit_hits.empty()) {
+    std::cout << "limits hit:";
+    for (const auto& [option, count] : s.limit_hits) std::cout << " " << option << " " << count;
+    std::cout << "\n";
+  }
   return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
 }
 
