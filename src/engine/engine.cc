@@ -153,8 +153,8 @@ class EngineImpl final : public Engine {
     const int64_t limit = options_.max_profiles_per_tenant;
     if (limit <= 0) return absl::OkStatus();
     const int64_t have = graph_->TenantProfiles(event.tenant());
-    // Each identifier adds at most one profile: far from the limit there is nothing to work out.
-    if (have + event.identifiers_size() + (event.has_previous_id() ? 1 : 0) <= limit) return absl::OkStatus();
+    // Far from the limit there is nothing to work out.
+    if (have + MostProfilesAdded(event) <= limit) return absl::OkStatus();
     const int64_t added = graph_->ProfilesAdded(event);
     if (added <= 0 || have + added <= limit) return absl::OkStatus();
     ++stats_.rejected;
@@ -166,7 +166,12 @@ class EngineImpl final : public Engine {
     return status;
   }
 
-  // Whether a batch could reach max_profiles_per_tenant: each identifier adds at most one profile.
+  // Each identifier adds at most one profile.
+  static int64_t MostProfilesAdded(const Event& event) {
+    return event.identifiers_size() + (event.has_previous_id() ? 1 : 0);
+  }
+
+  // Whether a batch could reach max_profiles_per_tenant.
   bool MayReachProfileLimit(const std::vector<const Event*>& events) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     const int64_t limit = options_.max_profiles_per_tenant;
     if (limit <= 0) return false;
@@ -175,7 +180,7 @@ class EngineImpl final : public Engine {
       if (e == nullptr) continue;
       auto [it, fresh] = added.try_emplace(e->tenant(), 0);
       if (fresh) it->second = graph_->TenantProfiles(e->tenant());
-      it->second += e->identifiers_size() + (e->has_previous_id() ? 1 : 0);
+      it->second += MostProfilesAdded(*e);
       if (it->second > limit) return true;
     }
     return false;

@@ -244,6 +244,9 @@ class Graph final : public IdentityGraph {
   Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type) const;
   // Adds b's size, merges, type counts and split labels to `a` (one more merge).
   static void MergeCounts(Comp& a, const Comp& b);
+  // Whether `parts` may all merge into one, the first absorbing the others in order; `type` is set
+  // for kTypeLimit.
+  Reason CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type) const;
   // kDropLowestPriority: drops candidates from the end until all their components may merge.
   void DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out);
   Reason Excluded(uint32_t n) const;
@@ -586,20 +589,24 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
   }
 }
 
+Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type) const {
+  Comp agg = *parts[0];
+  for (size_t i = 1; i < parts.size(); ++i) {
+    if (Reason reason = CheckMerge(agg, *parts[i], type); reason != Reason::kNone) return reason;
+    MergeCounts(agg, *parts[i]);
+  }
+  return Reason::kNone;
+}
+
 void Graph::DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out) {
   while (!candidates.empty()) {
-    std::vector<uint32_t> roots;
+    std::vector<const Comp*> parts;
     for (uint32_t n : candidates) {
-      const uint32_t r = Find(n);
-      if (std::find(roots.begin(), roots.end(), r) == roots.end()) roots.push_back(r);
+      const Comp* c = &comps_[Find(n)];
+      if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
     }
-    Reason reason = Reason::kNone;
     TypeIndex type = 0;
-    Comp agg = comps_[roots[0]];
-    for (size_t i = 1; i < roots.size() && reason == Reason::kNone; ++i) {
-      reason = CheckMerge(agg, comps_[roots[i]], &type);
-      MergeCounts(agg, comps_[roots[i]]);
-    }
+    const Reason reason = CheckMergeAll(parts, &type);
     if (reason == Reason::kNone) return;
     const uint32_t dropped = candidates.back();
     candidates.pop_back();
@@ -782,6 +789,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   const int tenant = FindTenant(event.tenant());
   struct Item {
     uint32_t node = kNone;     // Known identifier, or kNone for a new one.
+    int rule = -1;             // Its type's index in rules_; -1: no rule yet (the default rule).
     int priority = 0;
     std::string_view type;
     std::string value;         // Match key (new identifiers).
@@ -792,6 +800,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   auto add = [&](const v1::Identifier& id) {
     const int type = rules_->Find(id.type());
     Item item;
+    item.rule = type;
     if (type >= 0 && tenant >= 0) {
       Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value());
       if (found.node != kNone) {
@@ -835,8 +844,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   for (Item& item : items) {
     if (item.node == kNone) {
       Comp c;
-      const int type = rules_->Find(item.type);
-      if (type >= 0) c.type_counts.assign({{static_cast<TypeIndex>(type), 1}});
+      if (item.rule >= 0) c.type_counts.assign({{static_cast<TypeIndex>(item.rule), 1}});
       item.comp = static_cast<int>(comps.size());
       comps.push_back(std::move(c));
       continue;
@@ -881,27 +889,21 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
     if (item.node != kNone) {
       if (Excluded(item.node) != Reason::kNone) continue;
     } else {
-      const int type = rules_->Find(item.type);
-      const bool links = type >= 0 ? rules_->rule(static_cast<TypeIndex>(type)).rule.links
-                                   : options_.default_rule.links;
+      const bool links = item.rule >= 0 ? rules_->rule(static_cast<TypeIndex>(item.rule)).rule.links
+                                        : options_.default_rule.links;
       if (!links) continue;
     }
     candidates.push_back(&item);
   }
   if (options_.conflict_policy == ConflictPolicy::kDropLowestPriority) {
-    while (!candidates.empty()) {
-      std::vector<int> roots;
+    while (!candidates.empty()) {  // DropUntilMergeable.
+      std::vector<const Comp*> parts;
       for (const Item* item : candidates) {
-        if (std::find(roots.begin(), roots.end(), item->comp) == roots.end()) roots.push_back(item->comp);
+        const Comp* c = &comps[item->comp];
+        if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
       }
-      Reason reason = Reason::kNone;
       TypeIndex type = 0;
-      Comp agg = comps[roots[0]];
-      for (size_t i = 1; i < roots.size() && reason == Reason::kNone; ++i) {
-        reason = CheckMerge(agg, comps[roots[i]], &type);
-        MergeCounts(agg, comps[roots[i]]);
-      }
-      if (reason == Reason::kNone) break;
+      if (CheckMergeAll(parts, &type) == Reason::kNone) break;
       candidates.pop_back();
     }
   }
