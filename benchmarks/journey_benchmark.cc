@@ -136,8 +136,9 @@ void BM_EngineIngestWithJourneys(benchmark::State& state) {
                                       stream.events.begin() + static_cast<std::ptrdiff_t>(std::min(stream.events.size(), i + 1000)));
       auto r = engine->IngestBatch(batch);
       benchmark::DoNotOptimize(r);
-      auto actions = engine->TakeActions();
-      benchmark::DoNotOptimize(actions);
+      std::vector<std::string> ids;
+      for (const auto& a : engine->TakeActions()) ids.push_back(a.id);
+      benchmark::DoNotOptimize(engine->AckActions(ids));
     }
     state.PauseTiming();
     engine.reset();

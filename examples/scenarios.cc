@@ -33,13 +33,17 @@ std::string Indent(const std::string& text, const std::string& prefix = "    ") 
 }
 
 void PrintActions(Engine& engine) {
+  std::vector<std::string> delivered;
   for (const JourneyAction& a : engine.TakeActions()) {
+    delivered.push_back(a.id);
     std::cout << absl::StrFormat("  >> action for the host: %s (journey %s, %s -> %s", a.name, a.journey, a.from_state,
                                  a.to_state);
     if (!a.channel.empty()) std::cout << ", channel " << a.channel;
     for (const auto& [k, v] : a.parameters) std::cout << ", " << k << "=" << v;
     std::cout << ")\n";
   }
+  // Delivered: acknowledged, so they are never handed out again (also after a restart).
+  (void)engine.AckActions(delivered);
 }
 
 absl::Status Run(const Scenario& s) {

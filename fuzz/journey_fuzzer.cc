@@ -38,7 +38,10 @@ void Run(const omnijourney::JourneyDefinition& journey) {
   FUZZ_CHECK(added.ok() || !added.message().empty());
   for (int i = 0; i < 6; ++i) FUZZ_CHECK((*engine)->Ingest(MakeEvent(i)).ok());
   FUZZ_CHECK((*engine)->AdvanceTime(absl::FromUnixSeconds(1790000000 + 90 * 86400)).ok());
-  (void)(*engine)->TakeActions();
+  std::vector<std::string> ids;
+  for (const auto& a : (*engine)->TakeActions()) ids.push_back(a.id);
+  FUZZ_CHECK((*engine)->AckActions(ids).ok());
+  FUZZ_CHECK((*engine)->TakeActions().empty());
   FUZZ_CHECK((*engine)->Context({"", "email", "fuzz@example.com"}).ok());
 }
 

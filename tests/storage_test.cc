@@ -15,7 +15,7 @@
 #include "gtest/gtest.h"
 #include "omnijourney/journey.h"
 #include "common/mutex.h"  // OMNIJOURNEY_TSAN
-#include "store/log_store.h"
+#include "store/log.h"
 
 namespace omnijourney {
 namespace {
@@ -89,7 +89,7 @@ TEST(StorageTest, ReopeningRecoversProfilesTimelinesJourneysAndDedupe) {
   std::filesystem::remove_all(dir);
 }
 
-TEST(StorageTest, TakenActionsAreNotRepeatedAndUntakenOnesComeBack) {
+TEST(StorageTest, AcknowledgedActionsAreNotRepeatedAndUntakenOnesComeBack) {
   const std::string dir = FreshDir("actions");
   {
     auto engine = Open(Durable(dir));
@@ -99,6 +99,7 @@ TEST(StorageTest, TakenActionsAreNotRepeatedAndUntakenOnesComeBack) {
     ASSERT_TRUE(engine->AdvanceTime(At(1440)).ok());
     auto taken = engine->TakeActions();
     ASSERT_EQ(taken.size(), 2u);  // Both reminded.
+    ASSERT_TRUE(engine->AckActions({taken[0].id, taken[1].id}).ok());
     ASSERT_TRUE(engine->AdvanceTime(At(2 * 1440)).ok());
     // Two "release" actions are due but the host crashes before taking them.
   }
@@ -341,13 +342,17 @@ TEST(StorageTest, ProfilesBeyondTheCacheAreSpilledAndLoadedOnDemand) {
   auto same_actions = [&](const std::string& when) {
     const auto a = cached->TakeActions(), b = memory->TakeActions();
     ASSERT_EQ(a.size(), b.size()) << when;
+    std::vector<std::string> ids;
     for (size_t i = 0; i < a.size(); ++i) {
       EXPECT_EQ(a[i].id, b[i].id) << when;
       EXPECT_EQ(a[i].name, b[i].name) << when;
       EXPECT_EQ(a[i].profile, b[i].profile) << when;
+      ids.push_back(a[i].id);
     }
+    ASSERT_TRUE(cached->AckActions(ids).ok()) << when;
+    ASSERT_TRUE(memory->AckActions(ids).ok()) << when;
   };
-  // After a restart the audit lacks the erasure (erasure leaves no record in the log).
+  // After a restart the audit lacks the erasure (its record does not name the value).
   auto same_state = [&](Engine& got, const std::string& when, bool audit = true) {
     EXPECT_EQ(got.Stats().profiles, memory->Stats().profiles) << when;
     EXPECT_EQ(got.Stats().timeline_entries, memory->Stats().timeline_entries) << when;
@@ -386,7 +391,7 @@ TEST(StorageTest, ProfilesBeyondTheCacheAreSpilledAndLoadedOnDemand) {
   cached = Open(cached_options);
   same_state(*cached, "reopened", /*audit=*/false);
   EXPECT_LE(cached->Stats().cached_profiles, 8);
-  EXPECT_TRUE(cached->TakeActions().empty());  // All were taken before.
+  EXPECT_TRUE(cached->TakeActions().empty());  // All were acknowledged before.
   cached.reset();
   std::filesystem::remove_all(dir);
 }

@@ -198,6 +198,15 @@ const std::vector<std::string> kSourceOptions = {"--events", "--format", "--jour
 
 // Opens the engine of SOURCE and replays its events. `monitor`: observe every contact (one
 // event at a time) for the KPI "history available at contact".
+// Hands out the due actions and acknowledges them (the CLI only counts them), so a store replayed
+// into again does not hand them out a second time.
+int64_t TakeAndAck(omnijourney::Engine& engine) {
+  std::vector<std::string> ids;
+  for (const omnijourney::JourneyAction& a : engine.TakeActions()) ids.push_back(a.id);
+  if (absl::Status s = engine.AckActions(ids); !s.ok()) std::cerr << "omnijourney: acknowledging actions: " << s << "\n";
+  return static_cast<int64_t>(ids.size());
+}
+
 bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
@@ -259,11 +268,11 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
       for (size_t k = i; k < std::min(n, i + 1000); ++k) batch.push_back(&parsed.events[k]);
       auto results = out->engine->IngestBatch(batch);
       for (size_t k = 0; k < results.size(); ++k) count(*batch[k], results[k]);
-      out->actions += static_cast<int64_t>(out->engine->TakeActions().size());
+      out->actions += TakeAndAck(*out->engine);
       bar.Update(i + batch.size(), n);
     }
   }
-  out->actions += static_cast<int64_t>(out->engine->TakeActions().size());
+  out->actions += TakeAndAck(*out->engine);
   bar.Done();
   out->seconds = bar.Seconds();
   return true;

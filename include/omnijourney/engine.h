@@ -9,8 +9,15 @@
 //   auto r = (*engine)->Ingest(event);                     // from any channel
 //   auto ctx = (*engine)->Context({.type = "phone", .value = "601 123 456"});
 //
-// Thread-safety: all methods may be called from many threads. Ingest, AdvanceTime, Unlink and the
-// erasures take an exclusive lock; Context and Explain share a reader lock.
+// Every change (events, journey definitions, unlink, split, erasure, time advances, action
+// acknowledgements) is first admitted (a refused call changes nothing and is not logged), then
+// appended to the engine's log (in memory, or RocksDB with EngineOptions::storage), then applied;
+// Open() on a store applies its log again. See docs/architecture.md.
+//
+// Thread-safety: all methods may be called from many threads. Changes apply under an exclusive
+// lock, a batch in short steps of a few dozen events (validation and encoding happen before, on the
+// caller's thread); Context, Explain and Stats share a reader lock, so they wait for at most one
+// such step.
 #ifndef OMNIJOURNEY_ENGINE_H_
 #define OMNIJOURNEY_ENGINE_H_
 
@@ -112,6 +119,7 @@ struct EngineStats {
   int64_t profiles = 0;    // Profiles with at least one retained entry.
   int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
   int64_t timeline_entries = 0;
+  int64_t pending_actions = 0;  // Released actions not acknowledged yet (AckActions).
   IdentityStats identity;
   // Resource limits hit since Open, by option: events refused ("validation.max_event_bytes",
   // "validation.max_identifiers", "validation.max_identifier_bytes", "validation.max_id_bytes",
@@ -148,10 +156,20 @@ class Engine {
   // A profile's instances migrate when the profile's journeys next advance (its next event or due
   // timeout). AlreadyExists for a loaded (name, version); InvalidArgument for a lower version.
   virtual absl::Status AddJourney(const JourneyDefinition& journey) = 0;
-  // Actions handed out since the last call, in the order they became due.
+  // Due actions not yet acknowledged that this engine has not handed out before (or handed out at
+  // least actions.redeliver_after ago), in the order they became due. An action stays pending until
+  // AckActions: after a restart every pending action is handed out again with the same id, so a
+  // host that crashed between taking and delivering loses nothing (at least once); an acknowledged
+  // one never comes back (identified exactly once).
   virtual std::vector<JourneyAction> TakeActions() = 0;
+  // The host has delivered (or dropped for good) these actions; the acknowledgement is logged.
+  // Acknowledging an id twice is fine. NotFound naming the first id the engine never handed out;
+  // nothing is acknowledged then.
+  virtual absl::Status AckActions(const std::vector<std::string>& ids) = 0;
 
-  // Moves the engine's time forward to `t` (never backwards). Journeys fire due timers here.
+  // Moves the engine's time forward to `t` (never backwards); due timers fire. In event-time mode
+  // this is how time passes without events; in clock mode the engine's timer thread fires timers as
+  // the clock reaches them (EngineOptions::live_timers), and AdvanceTime only moves time ahead of it.
   virtual absl::Status AdvanceTime(absl::Time t) = 0;
   // The engine's current time (see EngineOptions::time_mode).
   virtual absl::Time Now() const = 0;

@@ -77,6 +77,9 @@ struct ActionOptions {
   QuietPolicy quiet_policy = QuietPolicy::kDefer;
   // IANA time zone of profiles without a "timezone" trait. Default: "UTC".
   std::string default_time_zone = "UTC";
+  // An action handed out by TakeActions and not acknowledged this long after (by the engine's
+  // clock) is handed out again. 0: only after the engine is reopened. Default: 0.
+  absl::Duration redeliver_after = absl::ZeroDuration();
 };
 
 struct EngineOptions {
@@ -111,11 +114,22 @@ struct EngineOptions {
   // back what was handed out. Default: 0 (immediately).
   absl::Duration allowed_lateness = absl::ZeroDuration();
   ActionOptions actions;
-  // Durability. Empty path: in memory only. Otherwise a RocksDB directory (created when missing):
-  // every acknowledged event, journey definition and operator action is stored before the call
-  // returns, and Open() on the directory recovers the whole state by replaying it.
+  // In clock mode, an engine-owned thread fires journey timeouts and releases actions when the clock
+  // reaches them, with no call from the host (each firing is a log record). Off: time moves only
+  // with events and AdvanceTime. Ignored in event-time mode. Default: true.
+  bool live_timers = true;
+  // The longest the timer thread sleeps before reading the clock again (a clock that jumps, such as
+  // SimulatedClock, is noticed at most this late). Default: 1 second.
+  absl::Duration timer_poll_interval = absl::Seconds(1);
+  // Durability. Empty path: the log is in memory (nothing survives the process). Otherwise a RocksDB
+  // directory (created when missing): every acknowledged event, journey definition, operator action,
+  // time advance and action acknowledgement is stored before the call returns, and Open() on the
+  // directory recovers the whole state by replaying it.
   struct Storage {
     std::string path;
+    // Without a path: the in-memory log keeps the most recent records up to this many bytes (their
+    // serialized size), dropping the oldest. Default: 64 MiB.
+    size_t memory_log_bytes = size_t{64} << 20;
     // fsync each write: acknowledged events survive power loss, not only a process crash.
     // Default: false.
     bool sync = false;

@@ -178,6 +178,12 @@ class IdentityGraph {
   // Cost: O(identifiers), plus normalising the new ones.
   virtual int64_t ProfilesAdded(const Event& event) const = 0;
 
+  // OK when Link(event) would use at least one of the event's identifiers (a known one, or a new
+  // one its type's rule accepts); otherwise InvalidArgument "identifiers: none usable (type: reason;
+  // ...)". Changes nothing. REQUIRES: `event` passed ValidateEvent. Cost: O(identifiers), plus
+  // normalising unknown ones up to the first usable.
+  virtual absl::Status CheckUsable(const Event& event) const = 0;
+
   // For tests of erasure: true when any stored string (identifier values, caches, audit) contains
   // `needle`. Cost: O(size of the graph).
   virtual bool ContainsStringForTesting(std::string_view needle) const = 0;

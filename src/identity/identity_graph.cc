@@ -157,6 +157,7 @@ class Graph final : public IdentityGraph {
     return out;
   }
   int64_t ProfilesAdded(const Event& event) const override;
+  absl::Status CheckUsable(const Event& event) const override;
   bool ContainsStringForTesting(std::string_view needle) const override;
 
  private:
@@ -781,6 +782,34 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   }
   result.profile = event_profile();
   return result;
+}
+
+absl::Status Graph::CheckUsable(const Event& event) const {
+  // Link's Lookup without its side effects: a known identifier is usable; a new one when its rule
+  // accepts it (blocked and invalid ones are dropped).
+  const int tenant = FindTenant(event.tenant());
+  std::string why;
+  auto usable = [&](const v1::Identifier& id) {
+    const int type = rules_->Find(id.type());
+    Normalized norm;
+    if (type >= 0 && tenant >= 0) {
+      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value());
+      if (found.node != kNone) return true;
+      norm = std::move(found.norm);
+    } else {
+      norm = rules_->NormalizeByName(id.type(), id.value());
+    }
+    if (norm.status == Normalized::Status::kOk) return true;
+    absl::StrAppend(&why, why.empty() ? "" : "; ", type >= 0 ? rules_->rule(static_cast<TypeIndex>(type)).type
+                                                           : std::string(id.type()),
+                    ": ", norm.reason);
+    return false;
+  };
+  for (const auto& id : event.identifiers()) {
+    if (usable(id)) return absl::OkStatus();
+  }
+  if (event.has_previous_id() && usable(event.previous_id())) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("identifiers: none usable (", why, ")"));
 }
 
 int64_t Graph::ProfilesAdded(const Event& event) const {

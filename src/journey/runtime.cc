@@ -36,10 +36,11 @@ std::string ActionId(const CompiledJourney& j, const std::string& start_key, con
 
 }  // namespace
 
-absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active_from) {
+absl::Status JourneyCatalog::Check(const JourneyDefinition& def, absl::Time active_from) const {
   if (absl::Status s = ValidateJourney(def); !s.ok()) return s;
-  auto& versions = versions_[def.name()];
-  for (const CompiledJourney* v : versions) {
+  auto found = versions_.find(def.name());
+  if (found == versions_.end()) return absl::OkStatus();
+  for (const CompiledJourney* v : found->second) {
     if (v->def.version() == def.version()) {
       return absl::AlreadyExistsError(absl::StrCat("journey '", def.name(), "' version ", def.version(), " is already loaded"));
     }
@@ -51,6 +52,12 @@ absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active
       return absl::InvalidArgumentError(absl::StrCat("journey '", def.name(), "': activation times must not go back"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active_from) {
+  if (absl::Status s = Check(def, active_from); !s.ok()) return s;
+  auto& versions = versions_[def.name()];
   auto c = std::make_unique<CompiledJourney>();
   c->def = def;
   c->active_from = active_from;

@@ -36,7 +36,10 @@ struct CompiledJourney {
 // All loaded definitions. An event at time t starts instances of the highest version active at t.
 class JourneyCatalog {
  public:
+  // Validates and loads a definition. InvalidArgument / AlreadyExists as Engine::AddJourney.
   absl::Status Add(const JourneyDefinition& def, absl::Time active_from = absl::InfinitePast());
+  // What Add would answer, changing nothing.
+  absl::Status Check(const JourneyDefinition& def, absl::Time active_from) const;
   bool empty() const { return all_.empty(); }
   // Journeys whose entry trigger could match an event (`name`, `kind`) at time `t`: per journey name
   // the highest version active at t, indexed by the trigger's names, else its kinds (triggers with

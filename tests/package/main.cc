@@ -67,9 +67,12 @@ int main() {
 
   // 4. Two hours pass without a call: the journey hands an action to the host, exactly once.
   if (!(*engine)->AdvanceTime(absl::FromUnixSeconds(1795171200 + 3 * 3600)).ok()) return 1;
+  std::vector<std::string> delivered;
   for (const omnijourney::JourneyAction& a : (*engine)->TakeActions()) {
     std::cout << "action " << a.name << " (" << a.journey << ": " << a.from_state << " -> " << a.to_state << ")\n";
+    delivered.push_back(a.id);
   }
+  if (!(*engine)->AckActions(delivered).ok()) return 1;  // Delivered: never handed out again.
 
   // 5. The caller's number shows the web request and the SMS: one customer.
   auto ctx = (*engine)->Context({"", "phone", "+420601123456"});

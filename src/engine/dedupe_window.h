@@ -1,0 +1,46 @@
+// The idempotence window: which (tenant, source, event_id) keys were ingested, up to a bound.
+//
+// Keys are 128-bit hashes (two 64-bit hashes with different salts), which saves two allocations
+// per event over strings; a false duplicate needs both halves to collide (odds ~ window * events /
+// 2^128). The oldest keys are forgotten first: a re-delivery older than the window is new again.
+//
+// Thread-safety: not thread-safe (the engine's state lock guards it).
+#ifndef OMNIJOURNEY_SRC_ENGINE_DEDUPE_WINDOW_H_
+#define OMNIJOURNEY_SRC_ENGINE_DEDUPE_WINDOW_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "omnijourney/event.h"
+
+namespace omnijourney::internal {
+
+using DedupeKey = std::pair<uint64_t, uint64_t>;
+
+class DedupeWindow {
+ public:
+  // `capacity`: most keys remembered (0: none, every event is new).
+  explicit DedupeWindow(size_t capacity) : capacity_(capacity) {}
+
+  static DedupeKey KeyOf(const Event& event);
+
+  bool Contains(const DedupeKey& key) const { return seen_.contains(key); }
+  // REQUIRES: !Contains(key).
+  void Remember(const DedupeKey& key);
+  // Keys forgotten because the window was full.
+  int64_t forgotten() const { return forgotten_; }
+  size_t size() const { return seen_.size(); }
+
+ private:
+  const size_t capacity_;
+  absl::flat_hash_set<DedupeKey> seen_;
+  std::deque<DedupeKey> order_;  // Oldest first.
+  int64_t forgotten_ = 0;
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_ENGINE_DEDUPE_WINDOW_H_

@@ -1,0 +1,502 @@
+#include "engine/engine_state.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "context/context_builder.h"
+#include "engine/erasure.h"
+
+namespace omnijourney::internal {
+namespace {
+
+// Released action ids and cap counts are pruned every this many records.
+constexpr int64_t kPruneEvery = 4096;
+
+const std::optional<CustomerContext> kNoContext;
+
+}  // namespace
+
+EngineState::EngineState(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone,
+                         Log* log, SpillStore* spill)
+    : options_(options),
+      graph_(std::move(graph)),
+      log_(log),
+      dedupe_(options.dedupe_window),
+      profiles_(options.timeline, options.storage.cache_profiles, spill),
+      journeys_(&options.context.trait_source_priority),
+      outbox_(options.actions, zone) {}
+
+absl::Time EngineState::Now() const {
+  if (options_.time_mode == EngineOptions::TimeMode::kEventTime) return watermark_;
+  return std::max(clock_at_, watermark_);
+}
+
+std::optional<absl::Time> EngineState::NextWake() const {
+  std::optional<absl::Time> next;
+  auto consider = [&](std::optional<absl::Time> t) {
+    if (t && (!next || *t < *next)) next = *t;
+  };
+  consider(journeys_.NextDue());
+  consider(outbox_.NextDeferred());
+  consider(journeys_.NextAction([this](const std::string& id) { return outbox_.released(id); }));
+  if (next) *next += options_.allowed_lateness;
+  return next;
+}
+
+void EngineState::Fail(const absl::Status& s) {
+  if (!io_error_.ok()) return;
+  io_error_ = absl::Status(s.code(), absl::StrCat("storage failed, reopen the engine: ", s.message()));
+}
+
+void EngineState::Load(ProfileId id) {
+  if (!io_error_.ok()) return;
+  absl::StatusOr<bool> loaded = profiles_.Load(id);
+  if (!loaded.ok()) {
+    Fail(loaded.status());
+  } else if (*loaded) {
+    journeys_.MarkStale(id);
+  }
+}
+
+absl::Status EngineState::Begin(absl::Time at) {
+  RETURN_IF_ERROR(io_error_);
+  if (at != absl::InfinitePast()) clock_at_ = std::max(clock_at_, at);
+  if (++applied_ % kPruneEvery == 0) {
+    outbox_.Prune(Now() - options_.timeline.max_age - options_.allowed_lateness - absl::Hours(24));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, absl::Time at, LogPosition position) {
+  RETURN_IF_ERROR(Begin(at));
+  ASSIGN_OR_RETURN(IngestResult result, LinkAndStore(event));
+  RETURN_IF_ERROR(io_error_);
+  return result;
+}
+
+absl::StatusOr<EngineState::Applied> EngineState::Apply(const v1::LogRecord& r, LogPosition position) {
+  const absl::Time at = r.has_at() ? FromTimestamp(r.at()) : absl::InfinitePast();
+  Applied out;
+  if (r.has_event()) {
+    ASSIGN_OR_RETURN(out.ingest, ApplyEvent(r.event(), at, position));
+    return out;
+  }
+  RETURN_IF_ERROR(Begin(at));
+  switch (r.record_case()) {
+    case v1::LogRecord::kEvent:
+      break;  // Above.
+    case v1::LogRecord::kJourney: {
+      const absl::Time from = r.journey().has_active_from() ? FromTimestamp(r.journey().active_from())
+                                                             : absl::InfinitePast();
+      if (absl::Status s = journeys_.Add(r.journey().definition(), from); !s.ok()) {
+        return absl::DataLossError(absl::StrCat("log record ", position, ": journey: ", s.message()));
+      }
+      break;
+    }
+    case v1::LogRecord::kUnlink: {
+      ASSIGN_OR_RETURN(out.changed, ApplyUnlink(r.unlink()));
+      break;
+    }
+    case v1::LogRecord::kSplit: {
+      ASSIGN_OR_RETURN(out.changed, ApplySplit(r.split()));
+      break;
+    }
+    case v1::LogRecord::kErasure: {
+      ASSIGN_OR_RETURN(out.changed, ApplyErasure(r.erasure(), position));
+      break;
+    }
+    case v1::LogRecord::kAdvanceTime: {
+      const absl::Time t = FromTimestamp(r.advance_time());
+      if (t > watermark_) watermark_ = t;
+      Settle();
+      break;
+    }
+    case v1::LogRecord::kAcks: {
+      outbox_.Ack({r.acks().ids().begin(), r.acks().ids().end()});
+      break;
+    }
+    case v1::LogRecord::RECORD_NOT_SET:
+      // A record of a later format with nothing this build knows: its time still counts.
+      Settle();
+      break;
+  }
+  RETURN_IF_ERROR(io_error_);
+  return out;
+}
+
+IngestResult EngineState::Duplicate(const Event& event) {
+  ++duplicates_;
+  IngestResult result;
+  result.duplicate = true;
+  std::vector<IdentifierValue> ids;
+  for (const auto& id : event.identifiers()) ids.push_back({id.type(), id.value()});
+  if (auto p = graph_->ResolveIdentifiers(event.tenant(), ids); p.ok()) result.profile = *p;
+  return result;
+}
+
+absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event) {
+  const DedupeKey key = DedupeWindow::KeyOf(event);
+  if (dedupe_.Contains(key)) return Duplicate(event);
+  ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event));
+  IngestResult result;
+  result.profile = link.profile;
+  result.merged = std::move(link.merged);
+  result.changed = std::move(link.changed);
+  result.refusals = std::move(link.refusals);
+  result.dropped = std::move(link.dropped);
+  if (result.profile == 0) {
+    ++rejected_;
+    std::string why;
+    for (const auto& d : result.dropped) absl::StrAppend(&why, why.empty() ? "" : "; ", d.type, ": ", d.reason);
+    return absl::InvalidArgumentError(absl::StrCat("identifiers: none usable (", why, ")"));
+  }
+  // Spilled profiles this event touches come back into memory.
+  Load(result.profile);
+  for (ProfileId absorbed : result.merged) Load(absorbed);
+  RETURN_IF_ERROR(io_error_);
+  dedupe_.Remember(key);
+  ++events_;
+  const absl::Time t = FromTimestamp(event.occurred_at());
+  if (t > watermark_ && options_.time_mode == EngineOptions::TimeMode::kEventTime) watermark_ = t;
+  const absl::Time now = Now();
+  // Merges: absorbed timelines join their survivor (not always the event's profile: a refused
+  // identifier of higher priority may name another one).
+  for (ProfileId absorbed : result.merged) {
+    if (profiles_.Find(absorbed) == nullptr) continue;
+    auto survivor = graph_->ResolveProfile(absorbed);
+    if (!survivor.ok() || *survivor == absorbed) continue;
+    Load(*survivor);
+    profiles_.Absorb(*survivor, absorbed, now);
+    journeys_.MarkStale(*survivor);
+    journeys_.MarkStale(absorbed);
+  }
+  if (!result.changed.empty()) Reattribute(result.changed);
+  ProfileTimeline& timeline = profiles_.State(result.profile, event.tenant());
+  StoredEntry entry = MakeEntry(event, options_.timeline);
+  if (event.text().size() > options_.timeline.max_text_bytes) profiles_.CountTextCut();
+  journeys_.OnEntry(result.profile, entry);
+  profiles_.Insert(timeline, std::move(entry), now);
+  Settle();
+  return result;
+}
+
+void EngineState::Settle() {
+  if (!io_error_.ok()) return;
+  if (absl::Status s = journeys_.Sync(profiles_, TimerTime()); !s.ok()) {
+    Fail(s);
+    return;
+  }
+  ReleaseActions();
+  absl::StatusOr<std::vector<ProfileId>> spilled =
+      profiles_.Trim([this](ProfileId id) { return journeys_.busy(id); });
+  if (!spilled.ok()) {
+    Fail(spilled.status());
+    return;
+  }
+  for (ProfileId id : *spilled) journeys_.Unload(id);
+}
+
+void EngineState::ReleaseActions() {
+  const absl::Time limit = TimerTime();
+  outbox_.ReleaseDeferred(limit, [this](ProfileId id) {
+    auto ctx = Context(id, Now());
+    return outbox_.ZoneOf(ctx.ok() ? &*ctx : nullptr);
+  });
+  const std::vector<JourneyScheduler::Due> due =
+      journeys_.TakeDue(limit, [this](const std::string& id) { return outbox_.released(id); });
+  std::map<ProfileId, std::optional<CustomerContext>> contexts;  // Built once per profile, when needed.
+  for (const JourneyScheduler::Due& d : due) {
+    const EmittedAction& a = *d.action;
+    if (outbox_.released(a.id)) continue;
+    JourneyAction out;
+    out.id = a.id;
+    out.profile = d.profile;
+    out.journey = a.journey;
+    out.version = a.version;
+    out.transition = a.transition;
+    out.from_state = a.from_state;
+    out.to_state = a.to_state;
+    out.name = a.action.name();
+    out.channel = a.action.channel();
+    const bool needs_context = out.channel == "preferred" || (!out.channel.empty() && outbox_.PolicyActive());
+    const std::optional<CustomerContext>* ctx_slot = &kNoContext;
+    if (needs_context) {
+      auto [slot, fresh] = contexts.try_emplace(d.profile);
+      if (fresh) {
+        if (auto c = Context(d.profile, Now()); c.ok()) slot->second = *std::move(c);
+      }
+      ctx_slot = &slot->second;
+    }
+    const std::optional<CustomerContext>& ctx = *ctx_slot;
+    if (out.channel == "preferred" && ctx && ctx->preferred_channel) {
+      out.channel = std::string(ChannelName(*ctx->preferred_channel));
+    }
+    out.parameters.insert(a.action.parameters().begin(), a.action.parameters().end());
+    out.time = a.time;
+    out.cause = a.cause;
+    out.handed_out = std::max(a.time, limit);
+    outbox_.Release(std::move(out), ctx ? &*ctx : nullptr);
+  }
+}
+
+void EngineState::Reattribute(const std::vector<ProfileId>& ids) {
+  std::vector<std::unique_ptr<ProfileTimeline>> taken;
+  for (ProfileId id : ids) {
+    Load(id);
+    journeys_.MarkStale(id);
+    if (auto t = profiles_.Take(id)) taken.push_back(std::move(t));
+  }
+  const absl::Time now = Now();
+  for (auto& timeline : taken) {
+    const std::string tenant = timeline->tenant();
+    for (StoredEntry& e : timeline->TakeAll()) {
+      auto p = graph_->ResolveIdentifiers(tenant, e.Identifiers());
+      if (!p.ok()) continue;  // Nobody's any more (its identifiers were erased).
+      Load(*p);
+      ProfileTimeline& into = profiles_.State(*p, tenant);
+      journeys_.MarkStale(*p);
+      profiles_.Insert(into, std::move(e), now);
+    }
+  }
+}
+
+absl::StatusOr<ProfileId> EngineState::Resolve(const IdentifierQuery& query) const {
+  if (query.type.empty()) return absl::InvalidArgumentError("type: required");
+  if (query.value.empty()) return absl::InvalidArgumentError("value: required");
+  return graph_->Resolve(query.tenant, query.type, query.value);
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyUnlink(const v1::LoggedIdentifier& unlink) {
+  const IdentifierQuery query{unlink.tenant(), unlink.type(), unlink.value()};
+  ASSIGN_OR_RETURN(ProfileId before, Resolve(query));
+  ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->Unlink(query.tenant, query.type, query.value));
+  changed.push_back(before);
+  Reattribute(changed);
+  Settle();
+  RETURN_IF_ERROR(io_error_);
+  return changed;
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::ApplySplit(const v1::LoggedSplit& split) {
+  std::vector<IdentifierValue> part;
+  for (const auto& id : split.part()) part.push_back({id.type(), id.value()});
+  ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(split.profile()));
+  ASSIGN_OR_RETURN(std::vector<ProfileId> parts, graph_->Split(id, part));
+  std::vector<ProfileId> changed = parts;
+  changed.push_back(id);
+  Reattribute(changed);
+  Settle();
+  RETURN_IF_ERROR(io_error_);
+  return parts;
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::LoggedErasure& erasure,
+                                                                 LogPosition position) {
+  if (!erasure.type().empty()) {
+    // Stored without the value: the records before it were scrubbed of it when it was applied live.
+    if (erasure.value().empty()) return std::vector<ProfileId>();
+    return EraseIdentifier({erasure.tenant(), erasure.type(), erasure.value()}, position);
+  }
+  // A whole profile: replayed, it is gone already, unless the engine stopped before the erasure
+  // finished (then it is done again, scrub included).
+  if (!graph_->ResolveProfile(erasure.profile()).ok()) return std::vector<ProfileId>();
+  return EraseProfile(erasure.profile(), position);
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::EraseIdentifier(const IdentifierQuery& query,
+                                                                    LogPosition position) {
+  ASSIGN_OR_RETURN(ProfileId before, Resolve(query));
+  ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(query.type, query.value));
+  ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseIdentifier(query.tenant, query.type, query.value));
+  changed.push_back(before);
+  // Scrub the value from every stored event of the tenant: an event whose merge was refused may sit
+  // in another profile and still carry it. Cost: O(stored events); erasure is rare. Spilled
+  // profiles that carry it are loaded first; ScrubLog deletes the stale copies.
+  auto carries = [&](const PairList::value_type& v) {
+    if (v.first != query.type) return false;
+    auto k = graph_->MatchKey(std::string(v.first), std::string(v.second));
+    return k.ok() && *k == key;
+  };
+  std::vector<ProfileId> carriers;
+  RETURN_IF_ERROR(profiles_.ForEachSpilled(query.tenant, [&](ProfileId id, const ProfileTimeline& t) {
+    for (const StoredEntry& e : t.entries()) {
+      const PairList ids = e.identifiers();
+      if (std::any_of(ids.begin(), ids.end(), carries)) {
+        carriers.push_back(id);
+        break;
+      }
+    }
+  }));
+  for (ProfileId id : carriers) Load(id);
+  RETURN_IF_ERROR(io_error_);
+  profiles_.ForEachInMemory([&](ProfileId id, ProfileTimeline& timeline) {
+    if (timeline.tenant() != query.tenant) return;
+    bool touched = false;
+    profiles_.Rewrite(timeline, [&](StoredEntry& e) {
+      const PairList ids = e.identifiers();
+      if (std::none_of(ids.begin(), ids.end(), carries)) return true;
+      std::vector<IdentifierValue> kept;
+      for (const auto& id : ids) {
+        if (!carries(id)) kept.push_back({std::string(id.first), std::string(id.second)});
+      }
+      touched = true;
+      if (kept.empty()) return false;  // Events only it identified are deleted.
+      e.SetIdentifiers(kept);
+      return true;
+    });
+    if (touched) changed.push_back(id);
+  });
+  std::sort(changed.begin(), changed.end());
+  changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
+  Reattribute(changed);
+  Settle();
+  RETURN_IF_ERROR(io_error_);
+  RETURN_IF_ERROR(ScrubLog(*log_, *graph_, query.tenant, {{query.type, key}}, position));
+  RETURN_IF_ERROR(profiles_.DropCopies());
+  RETURN_IF_ERROR(log_->Purge());
+  return changed;
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::EraseProfile(ProfileId profile, LogPosition position) {
+  ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
+  ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
+  ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));
+  Load(id);  // Its stored copy goes too (ScrubLog).
+  RETURN_IF_ERROR(io_error_);
+  ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseProfile(id));
+  (void)profiles_.Take(id);
+  journeys_.MarkStale(id);
+  Reattribute(std::vector<ProfileId>(changed.begin() + 1, changed.end()));
+  Settle();
+  RETURN_IF_ERROR(io_error_);
+  RETURN_IF_ERROR(ScrubLog(*log_, *graph_, tenant, identifiers, position));
+  RETURN_IF_ERROR(profiles_.DropCopies());
+  RETURN_IF_ERROR(log_->Purge());
+  return changed;
+}
+
+// --- Readers ---------------------------------------------------------------------------------
+
+absl::StatusOr<EngineState::View> EngineState::Read(ProfileId id) const {
+  View view;
+  ASSIGN_OR_RETURN(view.timeline, profiles_.Read(id));
+  if (view.timeline.own == nullptr) {
+    view.journeys = journeys_.Find(id);
+  } else if (!journeys_.empty()) {
+    view.own_journeys = journeys_.Rebuild(*view.timeline.timeline);
+    view.journeys = view.own_journeys.get();
+  }
+  return view;
+}
+
+std::vector<JourneyTrace> EngineState::Traces(const View& view) {
+  std::vector<JourneyTrace> out;
+  if (view.journeys == nullptr) return out;
+  for (const JourneyInstance& inst : view.journeys->instances()) {
+    JourneyTrace t;
+    t.journey = inst.journey->def.name();
+    t.version = inst.journey->def.version();
+    t.state = inst.journey->def.states(inst.state).name();
+    t.ended = inst.ended;
+    t.started = inst.started;
+    t.entered = inst.entered;
+    for (const JourneyStep& s : inst.history) t.steps.push_back({s.from, s.to, s.transition, s.cause, s.time});
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+absl::StatusOr<CustomerContext> EngineState::Context(ProfileId id, absl::Time now) const {
+  ASSIGN_OR_RETURN(View view, Read(id));
+  if (view.timeline.timeline == nullptr) {
+    return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " has no retained events"));
+  }
+  ASSIGN_OR_RETURN(std::vector<IdentifierValue> ids, graph_->Identifiers(id));
+  CustomerContext ctx = BuildContextCached(id, *view.timeline.timeline, ids, options_, now);
+  if (view.journeys != nullptr) {
+    for (const JourneyInstance& inst : view.journeys->instances()) {
+      if (inst.ended) continue;
+      ctx.journeys.push_back({inst.journey->def.name(), inst.journey->def.version(),
+                              inst.journey->def.states(inst.state).name(), inst.entered,
+                              std::max(absl::ZeroDuration(), ctx.as_of - inst.entered)});
+    }
+  }
+  return ctx;
+}
+
+absl::StatusOr<ProfileExplanation> EngineState::Explain(ProfileId id) const {
+  ProfileExplanation out;
+  out.profile = id;
+  ASSIGN_OR_RETURN(out.identifiers, graph_->Identifiers(id));
+  ASSIGN_OR_RETURN(out.audit, graph_->Explain(id));
+  ASSIGN_OR_RETURN(View view, Read(id));
+  out.journeys = Traces(view);
+  return out;
+}
+
+absl::Status EngineState::ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const {
+  for (ProfileId id : profiles_.ids()) {
+    ASSIGN_OR_RETURN(View view, Read(id));
+    const ProfileTimeline* timeline = view.timeline.timeline;
+    if (timeline == nullptr) continue;
+    ProfileSnapshot snap;
+    snap.tenant = timeline->tenant();
+    snap.profile = id;
+    snap.timeline.reserve(timeline->entries().size());
+    for (const StoredEntry& e : timeline->entries()) snap.timeline.push_back(e.View());
+    snap.journeys = Traces(view);
+    fn(snap);
+  }
+  return absl::OkStatus();
+}
+
+EngineStats EngineState::Stats() const {
+  EngineStats s;
+  s.events = events_;
+  s.duplicates = duplicates_;
+  s.rejected = rejected_;
+  s.recovered = recovered_;
+  s.profiles = profiles_.profiles();
+  s.cached_profiles = profiles_.cached();
+  s.timeline_entries = profiles_.entries();
+  s.pending_actions = outbox_.pending();
+  s.identity = graph_->Stats();
+  std::tie(s.largest_tenant, s.largest_tenant_profiles) = graph_->LargestTenant();
+  const ProfileStore::Trimmed& t = profiles_.trimmed();
+  const std::pair<const char*, int64_t> trimmed[] = {{"timeline.max_entries", t.by_count},
+                                                     {"timeline.max_age", t.by_age},
+                                                     {"timeline.max_text_bytes", t.texts_cut},
+                                                     {"dedupe_window", dedupe_.forgotten()}};
+  for (const auto& [option, count] : trimmed) {
+    if (count > 0) s.limit_hits[option] = count;
+  }
+  return s;
+}
+
+bool EngineState::ContainsStringForTesting(std::string_view needle) const {
+  if (graph_->ContainsStringForTesting(needle)) return true;
+  if (log_->ContainsForTesting(needle)) return true;
+  auto has = [&](std::string_view s) { return s.find(needle) != std::string_view::npos; };
+  bool found = false;
+  profiles_.ForEachCached([&](ProfileId, const ProfileTimeline& timeline) {
+    for (const StoredEntry& e : timeline.entries()) {
+      if (found || has(e.text()) || has(e.name())) {
+        found = true;
+        return;
+      }
+      for (const auto l : {StoredEntry::kProperties, StoredEntry::kIdentifiers, StoredEntry::kTraits,
+                           StoredEntry::kFlatProperties}) {
+        for (const auto& [k, v] : e.pairs(l)) {
+          if (has(v)) found = true;
+        }
+      }
+    }
+  });
+  return found;
+}
+
+}  // namespace omnijourney::internal

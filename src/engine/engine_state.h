@@ -1,0 +1,147 @@
+// The engine's derived state and the one function that changes it: Apply(record, position).
+//
+// Every change (events, journey definitions, unlink, split, erasure, time advances, action
+// acknowledgements) arrives as a v1::LogRecord that is already in the log; Apply is the same call
+// live, at recovery, and (later) on followers, so a replay of the log gives the same state. The
+// record's time (LogRecord.at, clock mode) is the state's "now" for that record.
+//
+// It wires the components: the dedupe window, the identity graph, the profile store, the journey
+// scheduler and the outbox, and reads them for Context, Explain and analytics.
+//
+// Thread-safety: not thread-safe. The engine calls Apply and the other non-const methods under its
+// exclusive lock, and the const ones under its shared lock.
+#ifndef OMNIJOURNEY_SRC_ENGINE_ENGINE_STATE_H_
+#define OMNIJOURNEY_SRC_ENGINE_ENGINE_STATE_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "engine/dedupe_window.h"
+#include "engine/journey_scheduler.h"
+#include "engine/outbox.h"
+#include "engine/profile_store.h"
+#include "omnijourney/engine.h"
+#include "store/log.h"
+#include "store/spill_store.h"
+
+namespace omnijourney::internal {
+
+class EngineState {
+ public:
+  // `options`, `log` and `spill` (may be null) must outlive the state. The log is read and
+  // rewritten by erasure (scrubbing the records before it).
+  EngineState(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone, Log* log,
+              SpillStore* spill);
+
+  // What applying a record did.
+  struct Applied {
+    IngestResult ingest;               // Events.
+    std::vector<ProfileId> changed;    // Unlink, split, erasure: the changed profiles.
+  };
+  // Applies one record at `position`. Errors: an event none of whose identifiers is usable
+  // (InvalidArgument; only in logs written before admission checked it), an operator action on an
+  // unknown identifier or profile (as the graph answers), a journey that does not load (DataLoss),
+  // and storage failures of the spill store, after which every later call fails (see io_error).
+  // An erasure record applied live carries the erased value (LoggedErasure is stored without it).
+  absl::StatusOr<Applied> Apply(const v1::LogRecord& record, LogPosition position);
+  // Apply of an event record (record time `at`, InfinitePast when unset), without building the
+  // LogRecord around the event.
+  absl::StatusOr<IngestResult> ApplyEvent(const Event& event, absl::Time at, LogPosition position);
+  // What AddJourney's record would get from Apply, changing nothing.
+  absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
+    return journeys_.Check(def, active_from);
+  }
+
+  // The event's (tenant, source, event_id) was applied before, within the window.
+  bool IsDuplicate(const Event& event) const { return dedupe_.Contains(DedupeWindow::KeyOf(event)); }
+  // The result of a duplicate: its profile now (counts it).
+  IngestResult Duplicate(const Event& event);
+
+  const IdentityGraph& graph() const { return *graph_; }
+  // No event applied yet (journeys loaded now apply to every event).
+  bool pristine() const { return events_ == 0; }
+  // The state's time: the latest event time (event-time mode) or record time (clock mode), or
+  // AdvanceTime, whichever is later.
+  absl::Time Now() const;
+  // The time timers and actions have reached: Now() minus the allowed lateness.
+  absl::Time TimerTime() const { return Now() - options_.allowed_lateness; }
+  // The earliest time at which something becomes due (a timer, a deferred action, an action not yet
+  // handed out), as a clock time (allowed lateness included); nullopt when nothing waits.
+  std::optional<absl::Time> NextWake() const;
+
+  // Resolves an identifier query. InvalidArgument for an empty type or value.
+  absl::StatusOr<ProfileId> Resolve(const IdentifierQuery& query) const;
+  absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const { return graph_->ResolveProfile(id); }
+
+  // The outbox, for the host side (TakeActions, AckActions).
+  Outbox& outbox() { return outbox_; }
+  const Outbox& outbox() const { return outbox_; }
+
+  // Readers. `now`: the reader's time (the clock in clock mode).
+  absl::StatusOr<CustomerContext> Context(ProfileId id, absl::Time now) const;
+  absl::StatusOr<ProfileExplanation> Explain(ProfileId id) const;
+  absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const;
+  // Everything but the admission counters (the façade adds them).
+  EngineStats Stats() const;
+  bool ContainsStringForTesting(std::string_view needle) const;
+
+  // Counts records replayed at recovery.
+  void CountRecovered() { ++recovered_; }
+  // Set after a storage failure of the spill store: the state may lack a profile, so every later
+  // change is refused until the engine is reopened (which rebuilds the state from the log).
+  const absl::Status& io_error() const { return io_error_; }
+
+ private:
+  // A profile's timeline and journeys for a reader.
+  struct View {
+    ProfileStore::View timeline;
+    const ProfileJourneys* journeys = nullptr;
+    std::unique_ptr<ProfileJourneys> own_journeys;
+  };
+  absl::StatusOr<View> Read(ProfileId id) const;
+  static std::vector<JourneyTrace> Traces(const View& view);
+
+  // Every record's start: its time, and now and then the outbox's pruning.
+  absl::Status Begin(absl::Time at);
+  absl::StatusOr<IngestResult> LinkAndStore(const Event& event);
+  absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
+  absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
+  absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);
+  absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query, LogPosition position);
+  absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId id, LogPosition position);
+
+  // Brings spilled profiles back; a failure sets io_error_.
+  void Load(ProfileId id);
+  // Moves every stored event of the given profiles to the profile its identifiers resolve to now.
+  void Reattribute(const std::vector<ProfileId>& ids);
+  // Rebuilds stale journeys, fires due timers, hands out due actions, spills beyond the cache.
+  void Settle();
+  // Hands out the due actions of touched profiles (each id once).
+  void ReleaseActions();
+  void Fail(const absl::Status& s);
+
+  const EngineOptions& options_;
+  std::unique_ptr<IdentityGraph> graph_;
+  Log* const log_;
+  DedupeWindow dedupe_;
+  ProfileStore profiles_;
+  JourneyScheduler journeys_;
+  Outbox outbox_;
+  absl::Time watermark_ = absl::InfinitePast();  // Latest event time, or AdvanceTime.
+  absl::Time clock_at_ = absl::InfinitePast();   // Latest record time (clock mode).
+  int64_t events_ = 0;
+  int64_t duplicates_ = 0;
+  int64_t rejected_ = 0;  // Events in the log that Apply refused.
+  int64_t recovered_ = 0;
+  int64_t applied_ = 0;   // Records applied (for occasional pruning).
+  absl::Status io_error_;
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_ENGINE_ENGINE_STATE_H_

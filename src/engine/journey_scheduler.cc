@@ -1,0 +1,130 @@
+#include "engine/journey_scheduler.h"
+
+#include <algorithm>
+#include <tuple>
+
+namespace omnijourney::internal {
+
+void JourneyScheduler::OnEntry(ProfileId id, const StoredEntry& entry) {
+  if (catalog_.empty()) return;
+  auto j = journeys_.find(id);
+  if (j != journeys_.end() && j->second->InOrder(entry) && !stale_.contains(id)) {
+    j->second->Apply(entry);
+    touched_.insert(id);
+  } else {
+    stale_.insert(id);
+  }
+}
+
+std::unique_ptr<ProfileJourneys> JourneyScheduler::Rebuild(const ProfileTimeline& timeline) const {
+  auto fresh = std::make_unique<ProfileJourneys>(&catalog_, trait_priority_);
+  for (const StoredEntry& e : timeline.entries()) fresh->Apply(e);
+  if (auto due = fresh->NextDue(); due && *due <= fired_until_) fresh->AdvanceTo(fired_until_);
+  return fresh;
+}
+
+void JourneyScheduler::RebuildInMemory(ProfileStore& profiles, ProfileId id) {
+  const ProfileTimeline* timeline = profiles.Find(id);
+  if (timeline == nullptr) {
+    journeys_.erase(id);
+    Schedule(id);
+    return;
+  }
+  journeys_[id] = Rebuild(*timeline);
+  touched_.insert(id);
+}
+
+void JourneyScheduler::Schedule(ProfileId id) {
+  if (auto old = timer_of_.find(id); old != timer_of_.end()) {
+    timers_.erase({old->second, id});
+    timer_of_.erase(old);
+  }
+  auto j = journeys_.find(id);
+  if (j == journeys_.end()) return;
+  if (auto due = j->second->NextDue()) {
+    timers_.insert({*due, id});
+    timer_of_[id] = *due;
+  }
+}
+
+absl::Status JourneyScheduler::Sync(ProfileStore& profiles, absl::Time limit) {
+  if (catalog_.empty()) {
+    stale_.clear();
+    return absl::OkStatus();
+  }
+  for (ProfileId id : stale_) RebuildInMemory(profiles, id);
+  stale_.clear();
+  for (ProfileId id : touched_) Schedule(id);
+  return FireDue(profiles, limit);
+}
+
+absl::Status JourneyScheduler::FireDue(ProfileStore& profiles, absl::Time limit) {
+  if (catalog_.empty()) return absl::OkStatus();
+  fired_until_ = std::max(fired_until_, limit);
+  while (!timers_.empty() && timers_.begin()->first <= limit) {
+    const ProfileId id = timers_.begin()->second;
+    absl::StatusOr<bool> loaded = profiles.Load(id);
+    if (!loaded.ok()) return loaded.status();
+    if (*loaded) RebuildInMemory(profiles, id);
+    auto j = journeys_.find(id);
+    if (j != journeys_.end()) {
+      j->second->AdvanceTo(limit);
+      touched_.insert(id);
+    }
+    Schedule(id);
+  }
+  return absl::OkStatus();
+}
+
+std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
+    absl::Time limit, const std::function<bool(const std::string&)>& released) {
+  std::vector<Due> due;
+  std::vector<ProfileId> still_pending;
+  for (ProfileId id : touched_) {
+    auto j = journeys_.find(id);
+    if (j == journeys_.end()) continue;
+    bool pending = false;
+    const auto& actions = j->second->actions();
+    for (size_t i = 0; i < actions.size(); ++i) {
+      const EmittedAction& a = actions[i];
+      if (released(a.id)) continue;
+      if (a.time > limit) {
+        pending = true;
+        continue;
+      }
+      due.push_back({a.time, id, i, &a});
+    }
+    if (pending) still_pending.push_back(id);
+  }
+  std::sort(due.begin(), due.end(), [](const Due& x, const Due& y) {
+    return std::tie(x.time, x.profile, x.index) < std::tie(y.time, y.profile, y.index);
+  });
+  touched_.clear();
+  touched_.insert(still_pending.begin(), still_pending.end());
+  return due;
+}
+
+const ProfileJourneys* JourneyScheduler::Find(ProfileId id) const {
+  auto j = journeys_.find(id);
+  return j == journeys_.end() ? nullptr : j->second.get();
+}
+
+std::optional<absl::Time> JourneyScheduler::NextDue() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first;
+}
+
+std::optional<absl::Time> JourneyScheduler::NextAction(const std::function<bool(const std::string&)>& released) const {
+  std::optional<absl::Time> next;
+  for (ProfileId id : touched_) {
+    auto j = journeys_.find(id);
+    if (j == journeys_.end()) continue;
+    for (const EmittedAction& a : j->second->actions()) {
+      if (released(a.id)) continue;
+      if (!next || a.time < *next) next = a.time;
+    }
+  }
+  return next;
+}
+
+}  // namespace omnijourney::internal

@@ -1,0 +1,155 @@
+#include "engine/profile_store.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "absl/strings/str_cat.h"
+
+namespace omnijourney::internal {
+
+ProfileTimeline* ProfileStore::Find(ProfileId id) {
+  auto it = memory_.find(id);
+  if (it == memory_.end()) return nullptr;
+  Touch(id);
+  return it->second.get();
+}
+
+absl::StatusOr<bool> ProfileStore::Load(ProfileId id) {
+  if (!spilled_.contains(id)) return false;
+  absl::StatusOr<std::optional<std::string>> bytes = spill_->GetProfile(id);
+  if (!bytes.ok()) return bytes.status();
+  if (!*bytes) return absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));
+  absl::StatusOr<ProfileTimeline> timeline = ProfileTimeline::Decode(**bytes);
+  if (!timeline.ok()) return timeline.status();
+  spilled_.erase(id);
+  copies_.insert(id);  // The stored copy stays until the profile is spilled again (or erased).
+  memory_[id] = std::make_unique<ProfileTimeline>(*std::move(timeline));
+  Touch(id);
+  return true;
+}
+
+ProfileTimeline& ProfileStore::State(ProfileId id, const std::string& tenant) {
+  auto& slot = memory_[id];
+  if (!slot) slot = std::make_unique<ProfileTimeline>(tenant);
+  Touch(id);
+  return *slot;
+}
+
+void ProfileStore::Insert(ProfileTimeline& timeline, StoredEntry entry, absl::Time now) {
+  const size_t before = timeline.entries().size();
+  Count(timeline.Insert(std::move(entry), options_, now));
+  entries_ += static_cast<int64_t>(timeline.entries().size()) - static_cast<int64_t>(before);
+}
+
+void ProfileStore::Absorb(ProfileId into, ProfileId from, absl::Time now) {
+  auto it = memory_.find(from);
+  if (it == memory_.end()) return;
+  std::unique_ptr<ProfileTimeline> moved = std::move(it->second);
+  memory_.erase(it);
+  last_use_.erase(from);
+  ProfileTimeline& target = State(into, moved->tenant());
+  const size_t before = target.entries().size() + moved->entries().size();
+  Count(target.Absorb(std::move(*moved), options_, now));
+  entries_ -= static_cast<int64_t>(before - target.entries().size());
+}
+
+std::unique_ptr<ProfileTimeline> ProfileStore::Take(ProfileId id) {
+  auto it = memory_.find(id);
+  if (it == memory_.end()) return nullptr;
+  std::unique_ptr<ProfileTimeline> out = std::move(it->second);
+  memory_.erase(it);
+  last_use_.erase(id);
+  entries_ -= static_cast<int64_t>(out->entries().size());
+  return out;
+}
+
+absl::StatusOr<std::vector<ProfileId>> ProfileStore::Trim(const std::function<bool(ProfileId)>& busy) {
+  std::vector<ProfileId> spilled;
+  if (cache_limit_ == 0 || memory_.size() <= cache_limit_) return spilled;
+  const size_t target = cache_limit_ - cache_limit_ / 8;
+  std::vector<std::pair<uint64_t, ProfileId>> candidates;
+  candidates.reserve(memory_.size());
+  for (const auto& [id, timeline] : memory_) {
+    if (busy(id)) continue;
+    candidates.emplace_back(last_use_[id], id);
+  }
+  const size_t excess = memory_.size() - target;
+  if (candidates.size() > excess) {
+    std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(excess), candidates.end());
+    candidates.resize(excess);
+  }
+  std::vector<std::pair<uint64_t, std::string>> out;
+  out.reserve(candidates.size());
+  for (const auto& [use, id] : candidates) out.emplace_back(id, memory_[id]->Encode());
+  std::vector<uint64_t> gone;  // Stale copies of profiles that are gone (merged, erased).
+  for (ProfileId id : copies_) {
+    if (!memory_.contains(id)) gone.push_back(id);
+  }
+  if (absl::Status s = spill_->WriteProfiles(out, gone); !s.ok()) return s;
+  for (ProfileId id : gone) copies_.erase(id);
+  for (const auto& [use, id] : candidates) {
+    memory_.erase(id);
+    last_use_.erase(id);
+    copies_.erase(id);
+    spilled_.insert(id);
+    spilled.push_back(id);
+  }
+  return spilled;
+}
+
+absl::Status ProfileStore::DropCopies() {
+  if (spill_ == nullptr || copies_.empty()) return absl::OkStatus();
+  if (absl::Status s = spill_->WriteProfiles({}, std::vector<uint64_t>(copies_.begin(), copies_.end())); !s.ok()) {
+    return s;
+  }
+  copies_.clear();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ProfileStore::View> ProfileStore::Read(ProfileId id) const {
+  View view;
+  if (auto it = memory_.find(id); it != memory_.end()) {
+    view.timeline = it->second.get();
+    return view;
+  }
+  if (!spilled_.contains(id)) return view;
+  absl::StatusOr<std::optional<std::string>> bytes = spill_->GetProfile(id);
+  if (!bytes.ok()) return bytes.status();
+  if (!*bytes) return absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));
+  absl::StatusOr<ProfileTimeline> timeline = ProfileTimeline::Decode(**bytes);
+  if (!timeline.ok()) return timeline.status();
+  view.own = std::make_unique<ProfileTimeline>(*std::move(timeline));
+  view.timeline = view.own.get();
+  return view;
+}
+
+std::vector<ProfileId> ProfileStore::ids() const {
+  std::vector<ProfileId> out;
+  out.reserve(memory_.size() + spilled_.size());
+  for (const auto& [id, timeline] : memory_) out.push_back(id);
+  for (ProfileId id : spilled_) out.push_back(id);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void ProfileStore::ForEachInMemory(const std::function<void(ProfileId, ProfileTimeline&)>& fn) {
+  for (auto& [id, timeline] : memory_) fn(id, *timeline);
+}
+
+void ProfileStore::ForEachCached(const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const {
+  for (const auto& [id, timeline] : memory_) fn(id, *timeline);
+}
+
+absl::Status ProfileStore::ForEachSpilled(const std::string& tenant,
+                                          const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const {
+  if (spill_ == nullptr || spilled_.empty()) return absl::OkStatus();
+  return spill_->ForEachProfile([&](uint64_t id, std::string_view bytes) -> absl::Status {
+    if (!spilled_.contains(id)) return absl::OkStatus();
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
+    if (!t.ok()) return t.status();
+    if (t->tenant() == tenant) fn(id, *t);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace omnijourney::internal

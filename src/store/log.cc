@@ -1,0 +1,102 @@
+#include "store/log.h"
+
+#include "absl/strings/str_cat.h"
+#include "omnijourney/event.h"
+
+namespace omnijourney::internal {
+namespace {
+
+class MemoryLog final : public Log {
+ public:
+  explicit MemoryLog(size_t max_bytes) : max_bytes_(max_bytes) {}
+
+  absl::StatusOr<LogPosition> Append(std::vector<std::string> records) override {
+    for (std::string& r : records) {
+      bytes_ += r.size();
+      records_.push_back(std::move(r));
+    }
+    last_ += records.size();
+    // Keep the last append whole, whatever its size.
+    while (records_.size() > records.size() && bytes_ > max_bytes_) {
+      bytes_ -= records_.front().size();
+      records_.pop_front();
+    }
+    return last_;
+  }
+
+  LogPosition last() const override { return last_; }
+
+  absl::Status Read(LogPosition after,
+                    const std::function<absl::Status(LogPosition, const v1::LogRecord&)>& fn) const override {
+    const LogPosition first = last_ - records_.size() + 1;
+    for (LogPosition pos = std::max(after + 1, first); pos <= last_; ++pos) {
+      const std::string& bytes = records_[pos - first];
+      if (bytes.empty()) continue;  // Deleted.
+      v1::LogRecord r;
+      if (!r.ParseFromString(bytes)) return absl::DataLossError(absl::StrCat("log record ", pos, ": unreadable"));
+      if (absl::Status s = fn(pos, r); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) override {
+    const LogPosition first = last_ - records_.size() + 1;
+    for (const auto& [pos, record] : changes) {
+      if (pos < first || pos > last_) continue;
+      std::string& bytes = records_[pos - first];
+      bytes_ -= bytes.size();
+      bytes = record ? record->SerializeAsString() : std::string();
+      bytes_ += bytes.size();
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Purge() override { return absl::OkStatus(); }
+
+  bool ContainsForTesting(std::string_view needle) const override {
+    for (const std::string& bytes : records_) {
+      if (bytes.find(needle) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+ private:
+  const size_t max_bytes_;
+  std::deque<std::string> records_;  // Positions last_ - size + 1 .. last_; "" for deleted ones.
+  size_t bytes_ = 0;
+  LogPosition last_ = 0;
+};
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+}  // namespace
+
+std::unique_ptr<Log> NewMemoryLog(size_t max_bytes) { return std::make_unique<MemoryLog>(max_bytes); }
+
+std::string EncodeEventRecord(const v1::Event& event, absl::Time at) {
+  // LogRecord.event is field 1, length-delimited: tag 0x0A, varint length, the event's bytes; then
+  // LogRecord.at (field 15, tag 0x7A) when set.
+  const size_t size = event.ByteSizeLong();
+  std::string out;
+  out.reserve(size + 32);
+  out.push_back('\x0A');
+  PutVarint(out, size);
+  const size_t header = out.size();
+  out.resize(header + size);
+  event.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(out.data() + header));
+  if (at != absl::InfinitePast()) {
+    const std::string ts = ToTimestamp(at).SerializeAsString();
+    out.push_back('\x7A');
+    PutVarint(out, ts.size());
+    out += ts;
+  }
+  return out;
+}
+
+}  // namespace omnijourney::internal

@@ -1,0 +1,64 @@
+// The engine's log: the ordered records (proto/omnijourney/v1/store.proto) every state change goes
+// through. Two implementations: in memory (bounded, the default) and on RocksDB (rocksdb_store.h).
+//
+// Positions number the records from 1 in append order; 0 is "before the first record". A position
+// is never reused, also when records before it are dropped (MemoryLog) or deleted by erasure.
+//
+// Thread-safety: not thread-safe; the engine serialises its calls.
+#ifndef OMNIJOURNEY_SRC_STORE_LOG_H_
+#define OMNIJOURNEY_SRC_STORE_LOG_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "omnijourney/v1/store.pb.h"
+
+namespace omnijourney::internal {
+
+using LogPosition = uint64_t;
+
+class Log {
+ public:
+  virtual ~Log() = default;
+  // Appends serialized LogRecords after the last one, atomically (all or none) and, for a durable
+  // log, durably before it returns. Returns the position of the last one appended.
+  // REQUIRES: `records` is not empty.
+  virtual absl::StatusOr<LogPosition> Append(std::vector<std::string> records) = 0;
+  // The position of the last record appended (0 when none ever was).
+  virtual LogPosition last() const = 0;
+  // Calls `fn` for every retained record after `after`, in order; stops at the first error and
+  // returns it. DataLoss for a record that does not parse.
+  virtual absl::Status Read(LogPosition after,
+                            const std::function<absl::Status(LogPosition, const v1::LogRecord&)>& fn) const = 0;
+  // Replaces records (nullopt: deletes them) atomically and durably. Positions not retained are
+  // skipped. The old bytes may stay in files until Purge().
+  virtual absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) = 0;
+  // Removes overwritten and deleted bytes from storage.
+  virtual absl::Status Purge() = 0;
+  // For tests of erasure: true when any retained record (and, for a durable log, any file of the
+  // store) contains `needle`.
+  virtual bool ContainsForTesting(std::string_view needle) const = 0;
+};
+
+// A log in memory that keeps the most recent records up to `max_bytes` (their serialized size),
+// dropping the oldest first; at least the last append is always kept. Nothing reads a memory log
+// after its records are applied but erasure (which scrubs what it keeps) and tests.
+std::unique_ptr<Log> NewMemoryLog(size_t max_bytes);
+
+// The serialized LogRecord holding `event`, without copying the event into a LogRecord first; `at`
+// is the record's clock time (InfinitePast: unset).
+std::string EncodeEventRecord(const v1::Event& event, absl::Time at = absl::InfinitePast());
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_STORE_LOG_H_
