@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "omnijourney/journey.h"
 #include "common/mutex.h"  // OMNIJOURNEY_TSAN
+#include "rocksdb/db.h"
 #include "store/log.h"
 
 namespace omnijourney {
@@ -423,6 +424,55 @@ TEST(StorageTest, UnusablePathIsAClearError) {
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(std::string(e.status().message()), HasSubstr("storage.path"));
   std::filesystem::remove_all(file);
+}
+
+}  // namespace
+}  // namespace omnijourney
+
+namespace omnijourney {
+namespace {
+
+// A store written by format 1 kept the ids of actions handed out in a "taken" column family; opening
+// it logs them as acknowledged (they are not handed out again) and records format 2.
+TEST(StorageTest, FormatOneStoreUpgradesItsTakenActionsToAcknowledgements) {
+  const std::string dir = FreshDir("format1");
+  std::vector<std::string> taken;
+  {
+    auto engine = Open(Durable(dir));
+    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    ASSERT_TRUE(engine->Ingest(Ev("r1", 0, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", "a@example.com")).ok());
+    ASSERT_TRUE(engine->Ingest(Ev("r2", 0, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", "b@example.com")).ok());
+    ASSERT_TRUE(engine->AdvanceTime(At(1440)).ok());
+    for (const auto& a : engine->TakeActions()) taken.push_back(a.id);
+    ASSERT_EQ(taken.size(), 2u);
+  }
+  {  // Make it look like format 1: version "1" and the first action in "taken".
+    rocksdb::DBOptions options;
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"meta", {}}, {"profiles", {}}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, dir, cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::ColumnFamilyHandle* taken_cf = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily({}, "taken", &taken_cf).ok());
+    ASSERT_TRUE(db->Put({}, taken_cf, taken[0], "").ok());
+    ASSERT_TRUE(db->Put({}, handles[2], "format_version", "1").ok());
+    db->DestroyColumnFamilyHandle(taken_cf);
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  }
+  {
+    auto engine = Open(Durable(dir));
+    const auto again = engine->TakeActions();
+    ASSERT_EQ(again.size(), 1u);  // The one that was not taken.
+    EXPECT_EQ(again[0].id, taken[1]);
+  }
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), dir, &families).ok());
+  EXPECT_THAT(families, ::testing::Not(::testing::Contains("taken")));
+  auto engine = Open(Durable(dir));
+  ASSERT_EQ(engine->TakeActions().size(), 1u);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
