@@ -2,8 +2,9 @@
 // timer thread, and Open (options, store, recovery). The state and its components are in
 // engine_state.h; see docs/architecture.md.
 #include <algorithm>
-#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -44,9 +45,10 @@ class EngineImpl final : public Engine {
   ~EngineImpl() override {
     if (timer_.joinable()) {
       {
-        absl::MutexLock lock(&wake_mu_);
+        std::lock_guard<std::mutex> lock(wake_mu_);
         stop_ = true;
       }
+      wake_cv_.notify_one();
       timer_.join();
     }
   }
@@ -372,8 +374,11 @@ class EngineImpl final : public Engine {
   // Tells the timer thread that the next due time may have moved.
   void Wake() {
     if (!timer_.joinable()) return;
-    absl::MutexLock lock(&wake_mu_);
-    woken_ = true;
+    {
+      std::lock_guard<std::mutex> lock(wake_mu_);
+      woken_ = true;
+    }
+    wake_cv_.notify_one();
   }
 
   // Clock mode: sleeps until the next timer, deferred action or action is due (or a change may
@@ -398,9 +403,8 @@ class EngineImpl final : public Engine {
       }
       absl::Duration wait = options_.timer_poll_interval;
       if (next && *next > now) wait = std::min(wait, *next - now);
-      absl::MutexLock lock(&wake_mu_);
-      auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(wake_mu_) { return stop_ || woken_; };
-      wake_mu_.AwaitWithTimeout(absl::Condition(&wake), wait);
+      std::unique_lock<std::mutex> lock(wake_mu_);
+      wake_cv_.wait_for(lock, absl::ToChronoNanoseconds(wait), [this] { return stop_ || woken_; });
       if (stop_) return;
       woken_ = false;
     }
@@ -414,9 +418,12 @@ class EngineImpl final : public Engine {
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<EngineState> state_ ABSL_PT_GUARDED_BY(mu_);
   std::thread timer_;
-  absl::Mutex wake_mu_;
-  bool stop_ ABSL_GUARDED_BY(wake_mu_) = false;
-  bool woken_ ABSL_GUARDED_BY(wake_mu_) = false;
+  // The timer thread waits on wake_cv_ for these (std::mutex: ThreadSanitizer sees it, unlike
+  // Debian's prebuilt absl::Mutex, which also evaluates wait conditions on other threads).
+  std::mutex wake_mu_;
+  std::condition_variable wake_cv_;
+  bool stop_ = false;   // Guarded by wake_mu_.
+  bool woken_ = false;  // Guarded by wake_mu_.
 };
 
 }  // namespace
