@@ -115,7 +115,15 @@ struct EngineStats {
   int64_t events = 0;      // Ingested (not counting duplicates and rejected events).
   int64_t duplicates = 0;
   int64_t rejected = 0;
-  int64_t recovered = 0;   // Log records replayed by Open() from storage.
+  int64_t recovered = 0;   // Log records replayed by Open() from storage (after the snapshot).
+  // The log position of the snapshot Open() started from (0: none, the whole log was replayed), and
+  // why newer snapshots were not used (damaged, taken under other options, not matching the log).
+  int64_t snapshot_position = 0;
+  std::vector<std::string> snapshot_notes;
+  // Snapshots written since Open, and the last failure to write one (empty: none). A failed snapshot
+  // loses nothing (the log has every record); it only makes the next Open replay more.
+  int64_t snapshots_written = 0;
+  std::string snapshot_error;
   int64_t profiles = 0;    // Profiles with at least one retained entry.
   int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
   int64_t timeline_entries = 0;
@@ -201,6 +209,13 @@ class Engine {
   // read from the store one at a time). Holds the reader lock: `fn` must not call the engine.
   // For analytics and exports; cost O(everything retained).
   virtual absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const = 0;
+
+  // Writes a snapshot of the derived state (identity graph, timelines, journeys' timers, dedupe
+  // window, outbox, caps) with its log position, so that the next Open replays only the records
+  // after it; older snapshots but the previous one are deleted. Automatic every
+  // storage.snapshot_every_records records, and after every erasure. Without storage.path it does
+  // nothing. Blocks writers (not readers) while it runs. Cost: O(state).
+  virtual absl::Status Checkpoint() = 0;
 
   virtual EngineStats Stats() const = 0;
   // Profiles of one tenant now (0 for a tenant never seen). Cost: O(1).

@@ -130,6 +130,10 @@ struct EngineOptions {
     // Without a path: the in-memory log keeps the most recent records up to this many bytes (their
     // serialized size), dropping the oldest. Default: 64 MiB.
     size_t memory_log_bytes = size_t{64} << 20;
+    // A snapshot of the derived state is written after this many records since the last one (see
+    // Engine::Checkpoint; Open loads the newest valid snapshot and replays only the records after
+    // it). 0: only on Checkpoint() and after erasures. Default: 1,000,000.
+    uint64_t snapshot_every_records = 1'000'000;
     // fsync each write: acknowledged events survive power loss, not only a process crash.
     // Default: false.
     bool sync = false;

@@ -1,17 +1,41 @@
 #include "engine/dedupe_window.h"
 
-#include <tuple>
-
-#include "absl/hash/hash.h"
-#include "absl/strings/string_view.h"
+#include "common/stable_hash.h"
 
 namespace omnijourney::internal {
 
 DedupeKey DedupeWindow::KeyOf(const Event& event) {
-  using Parts = std::tuple<absl::string_view, absl::string_view, absl::string_view, uint64_t>;
-  const absl::Hash<Parts> hash;
-  return {hash(Parts(event.tenant(), event.source(), event.event_id(), 0x6f6d6e69)),
-          hash(Parts(event.tenant(), event.source(), event.event_id(), 0x6a6f75726e6579))};
+  auto hash = [&](uint64_t salt) {
+    uint64_t h = StableHash(salt, event.tenant());
+    h = StableHash(h, event.source());
+    return StableHash(h, event.event_id());
+  };
+  return {hash(0x6f6d6e69), hash(0x6a6f75726e6579)};
+}
+
+void DedupeWindow::Save(SerialWriter& w) const {
+  w.Varint(order_.size());
+  for (const DedupeKey& k : order_) {
+    w.U64(k.first);
+    w.U64(k.second);
+  }
+  w.I64(forgotten_);
+}
+
+absl::Status DedupeWindow::Restore(SerialReader& r) {
+  const size_t n = r.Count(16);
+  seen_.reserve(n);
+  for (size_t i = 0; i < n && r.ok(); ++i) {
+    const uint64_t a = r.U64();
+    const DedupeKey k{a, r.U64()};
+    if (capacity_ > 0 && order_.size() >= capacity_) {  // A smaller window than the snapshot's.
+      seen_.erase(order_.front());
+      order_.pop_front();
+    }
+    if (capacity_ > 0 && seen_.insert(k).second) order_.push_back(k);
+  }
+  forgotten_ = r.I64();
+  return r.status("dedupe window");
 }
 
 void DedupeWindow::Remember(const DedupeKey& key) {

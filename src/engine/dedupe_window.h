@@ -1,7 +1,7 @@
 // The idempotence window: which (tenant, source, event_id) keys were ingested, up to a bound.
 //
-// Keys are 128-bit hashes (two 64-bit hashes with different salts), which saves two allocations
-// per event over strings; a false duplicate needs both halves to collide (odds ~ window * events /
+// Keys are 128-bit hashes (two stable 64-bit hashes with different salts, the same in every
+// process, so snapshots keep them), which saves two allocations per event over strings; a false duplicate needs both halves to collide (odds ~ window * events /
 // 2^128). The oldest keys are forgotten first: a re-delivery older than the window is new again.
 //
 // Thread-safety: not thread-safe (the engine's state lock guards it).
@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "common/serial.h"
 #include "omnijourney/event.h"
 
 namespace omnijourney::internal {
@@ -33,6 +35,10 @@ class DedupeWindow {
   // Keys forgotten because the window was full.
   int64_t forgotten() const { return forgotten_; }
   size_t size() const { return seen_.size(); }
+
+  // Snapshots: the keys, oldest first.
+  void Save(SerialWriter& w) const;
+  absl::Status Restore(SerialReader& r);
 
  private:
   const size_t capacity_;

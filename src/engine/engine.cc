@@ -17,6 +17,8 @@
 #include "engine/engine_state.h"
 #include "engine/options_check.h"
 #include "engine/recovery.h"
+#include "engine/snapshot.h"
+#include "store/snapshot_store.h"
 #include "omnijourney/engine.h"
 #include "store/log.h"
 #include "store/rocksdb_store.h"
@@ -33,14 +35,19 @@ constexpr size_t kLookahead = 8;
 
 class EngineImpl final : public Engine {
  public:
-  EngineImpl(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone,
-             std::unique_ptr<Log> log, std::unique_ptr<SpillStore> spill)
+  EngineImpl(const EngineOptions& options, std::unique_ptr<RecordClock> record_clock,
+             std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone, std::unique_ptr<Log> log,
+             std::unique_ptr<SpillStore> spill, std::unique_ptr<SnapshotStore> snapshots)
       : options_(options),
+        record_clock_(std::move(record_clock)),
         clock_(options.clock ? options.clock : RealClock()),
+        zone_(zone),
         admission_(options_, clock_),
         log_(std::move(log)),
         spill_(std::move(spill)),
-        state_(std::make_unique<EngineState>(options_, std::move(graph), zone, log_.get(), spill_.get())) {}
+        snapshots_(std::move(snapshots)),
+        state_(std::make_unique<EngineState>(options_, std::move(graph), zone, log_.get(), spill_.get(),
+                                             record_clock_.get())) {}
 
   ~EngineImpl() override {
     if (timer_.joinable()) {
@@ -58,7 +65,8 @@ class EngineImpl final : public Engine {
   absl::Status Open(RocksDbStore* store) {
     {
       WriterLock lock(&mu_);
-      RETURN_IF_ERROR(Recover(*log_, *state_));
+      RETURN_IF_ERROR(LoadSnapshot());
+      RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
       if (store != nullptr && store->finish_upgrade) {
         if (!store->taken.empty()) {
           v1::LogRecord record;
@@ -72,6 +80,12 @@ class EngineImpl final : public Engine {
       timer_ = std::thread([this] { TimerLoop(); });
     }
     return absl::OkStatus();
+  }
+
+  absl::Status Checkpoint() override {
+    if (snapshots_ == nullptr) return absl::OkStatus();
+    ReaderLock lock(&mu_);
+    return CheckpointLocked(/*keep_previous=*/true);
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
@@ -89,7 +103,7 @@ class EngineImpl final : public Engine {
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       result = state_->ApplyEvent(event, at, pos);
     }
-    Wake();
+    AfterWrite();
     return result;
   }
 
@@ -172,7 +186,7 @@ class EngineImpl final : public Engine {
       }
       begin = end;
     }
-    Wake();
+    AfterWrite();
     return out;
   }
 
@@ -191,7 +205,7 @@ class EngineImpl final : public Engine {
       }
       RETURN_IF_ERROR(AppendAndApply(std::move(record)).status());
     }
-    Wake();
+    AfterWrite();
     return absl::OkStatus();
   }
 
@@ -295,6 +309,7 @@ class EngineImpl final : public Engine {
     ASSIGN_OR_RETURN(const LogPosition pos, Append(record));
     erasure->set_value(query.value);
     ASSIGN_OR_RETURN(EngineState::Applied applied, state_->Apply(record, pos));
+    RETURN_IF_ERROR(SnapshotAfterErasure());
     return applied.changed;
   }
 
@@ -307,6 +322,7 @@ class EngineImpl final : public Engine {
     record.mutable_erasure()->set_tenant(tenant);
     record.mutable_erasure()->set_profile(id);
     ASSIGN_OR_RETURN(EngineState::Applied applied, AppendAndApply(std::move(record)));
+    RETURN_IF_ERROR(SnapshotAfterErasure());
     return applied.changed;
   }
 
@@ -315,6 +331,13 @@ class EngineImpl final : public Engine {
     {
       ReaderLock lock(&mu_);
       s = state_->Stats();
+    }
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      s.snapshot_position = static_cast<int64_t>(loaded_snapshot_);
+      s.snapshot_notes = snapshot_notes_;
+      s.snapshots_written = snapshots_written_;
+      s.snapshot_error = snapshot_error_;
     }
     const Admission::Counters refused = admission_.counters();
     s.rejected += refused.rejected;
@@ -343,8 +366,10 @@ class EngineImpl final : public Engine {
     return std::max(clock_->Now(), state_->Now());
   }
 
+  // Appends a record that is not an event; it carries the clock time in both time modes (operator
+  // actions are stamped with it in the audit).
   absl::StatusOr<LogPosition> Append(v1::LogRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (const absl::Time at = RecordTime(); at != absl::InfinitePast()) *record.mutable_at() = ToTimestamp(at);
+    *record.mutable_at() = ToTimestamp(clock_->Now());
     std::vector<std::string> records;
     records.push_back(record.SerializeAsString());
     return log_->Append(std::move(records));
@@ -369,6 +394,77 @@ class EngineImpl final : public Engine {
     }
     if (part.size() >= all.size()) return absl::InvalidArgumentError("part: the whole profile (nothing would be left)");
     return absl::OkStatus();
+  }
+
+  // Open: the newest snapshot that matches the log and the options becomes the state; the others
+  // are noted (EngineStats::snapshot_notes) and skipped.
+  absl::Status LoadSnapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (snapshots_ == nullptr) return absl::OkStatus();
+    ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
+    for (LogPosition pos : positions) {
+      absl::StatusOr<std::string> bytes = snapshots_->Read(pos);
+      absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
+      if (bytes.ok()) {
+        RETURN_IF_ERROR(spill_->ClearProfiles());  // A failed attempt may have written some.
+        state = DecodeSnapshot(*bytes, *log_, options_, zone_, log_.get(), spill_.get(), record_clock_.get());
+      } else {
+        state = bytes.status();
+      }
+      if (state.ok()) {
+        state_ = *std::move(state);
+        snapshot_position_ = pos;
+        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        loaded_snapshot_ = pos;
+        return absl::OkStatus();
+      }
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": ignored: ", state.status().message()));
+    }
+    return spill_->ClearProfiles();
+  }
+
+  // Writes a snapshot at the state's position (REQUIRES: mu_ held, shared or exclusive); deletes the
+  // older ones but the previous one when `keep_previous`, all of them otherwise.
+  absl::Status CheckpointLocked(bool keep_previous) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    const LogPosition pos = state_->position();
+    absl::Status s = absl::OkStatus();
+    if (pos != 0 && pos != snapshot_position_) {
+      absl::StatusOr<std::string> bytes = EncodeSnapshot(*state_, *log_, options_);
+      s = bytes.ok() ? snapshots_->Write(pos, *bytes) : bytes.status();
+      if (s.ok()) {
+        snapshot_position_ = pos;
+        ++snapshots_written_;
+      }
+    }
+    if (s.ok() || !keep_previous) {
+      if (absl::Status d = snapshots_->DeleteBefore(s.ok() ? pos : UINT64_MAX, keep_previous ? 1 : 0); s.ok()) s = d;
+    }
+    if (!s.ok()) snapshot_error_ = std::string(s.message());
+    return s;
+  }
+
+  // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
+  // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
+  absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (snapshots_ == nullptr) return absl::OkStatus();
+    absl::Status s = CheckpointLocked(/*keep_previous=*/false);
+    if (!s.ok()) return absl::Status(s.code(), absl::StrCat("erased, but writing the snapshot failed: ", s.message()));
+    return s;
+  }
+
+  // After a change: the timer thread may have to wake earlier, and a snapshot may be due.
+  void AfterWrite() {
+    Wake();
+    const uint64_t every = options_.storage.snapshot_every_records;
+    if (snapshots_ == nullptr || every == 0) return;
+    ReaderLock lock(&mu_);
+    uint64_t last;
+    {
+      std::lock_guard<std::mutex> guard(checkpoint_mu_);
+      last = snapshot_position_;
+    }
+    if (state_->position() >= last + every) (void)CheckpointLocked(/*keep_previous=*/true);  // Failures: Stats().
   }
 
   // Tells the timer thread that the next due time may have moved.
@@ -411,12 +507,23 @@ class EngineImpl final : public Engine {
   }
 
   const EngineOptions options_;
+  std::unique_ptr<RecordClock> record_clock_;  // The identity graph's clock.
   const Clock* const clock_;
+  const absl::TimeZone zone_;
   Admission admission_;
   mutable absl::Mutex mu_;
   std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(mu_);
   std::unique_ptr<SpillStore> spill_;
-  std::unique_ptr<EngineState> state_ ABSL_PT_GUARDED_BY(mu_);
+  std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
+  std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
+  // Checkpoints run under the shared lock, one at a time.
+  mutable std::mutex checkpoint_mu_;
+  LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_
+                                       // (and written before the timer thread starts by Open).
+  LogPosition loaded_snapshot_ = 0;    // Guarded by checkpoint_mu_.
+  std::vector<std::string> snapshot_notes_;  // Guarded by checkpoint_mu_.
+  int64_t snapshots_written_ = 0;            // Guarded by checkpoint_mu_.
+  std::string snapshot_error_;               // Guarded by checkpoint_mu_.
   std::thread timer_;
   // The timer thread waits on wake_cv_ for these (std::mutex: ThreadSanitizer sees it, unlike
   // Debian's prebuilt absl::Mutex, which also evaluates wait conditions on other threads).
@@ -432,23 +539,27 @@ class EngineImpl final : public Engine {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& options) {
   absl::TimeZone zone;
   RETURN_IF_ERROR(internal::CheckOptions(options, &zone));
+  // Operator actions are stamped with their record's time; before any record, with the clock.
+  const Clock* fallback = options.identity.clock ? options.identity.clock : options.clock ? options.clock : RealClock();
+  auto record_clock = std::make_unique<internal::RecordClock>(fallback);
   IdentityOptions identity = options.identity;
-  if (identity.clock == nullptr) identity.clock = options.clock;
+  identity.clock = record_clock.get();
   auto graph = IdentityGraph::Create(identity);
   if (!graph.ok()) return internal::Prefixed("identity.", graph.status());
   std::optional<internal::RocksDbStore> store;
   std::unique_ptr<internal::Log> log;
   std::unique_ptr<internal::SpillStore> spill;
+  std::unique_ptr<internal::SnapshotStore> snapshots;
   if (options.storage.path.empty()) {
     log = internal::NewMemoryLog(options.storage.memory_log_bytes);
   } else {
     ASSIGN_OR_RETURN(store, internal::OpenRocksDbStore(options.storage.path, options.storage.sync));
     log = std::move(store->log);
     spill = std::move(store->spill);
-    RETURN_IF_ERROR(spill->ClearProfiles());  // Spilled profiles of the last run: rebuilt by recovery.
+    snapshots = std::make_unique<internal::SnapshotStore>(options.storage.path + "/snapshots");
   }
-  auto engine = std::make_unique<internal::EngineImpl>(options, *std::move(graph), zone, std::move(log),
-                                                       std::move(spill));
+  auto engine = std::make_unique<internal::EngineImpl>(options, std::move(record_clock), *std::move(graph), zone,
+                                                       std::move(log), std::move(spill), std::move(snapshots));
   RETURN_IF_ERROR(engine->Open(store ? &*store : nullptr));
   return std::unique_ptr<Engine>(std::move(engine));
 }

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "context/context_builder.h"
 #include "engine/erasure.h"
+#include "identity/graph_snapshot.h"
 
 namespace omnijourney::internal {
 namespace {
@@ -21,16 +22,19 @@ const std::optional<CustomerContext> kNoContext;
 }  // namespace
 
 EngineState::EngineState(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone,
-                         Log* log, SpillStore* spill)
+                         Log* log, SpillStore* spill, RecordClock* record_clock)
     : options_(options),
       graph_(std::move(graph)),
       log_(log),
+      record_clock_(record_clock),
       dedupe_(options.dedupe_window),
       profiles_(options.timeline, options.storage.cache_profiles, spill),
       journeys_(&options.context.trait_source_priority),
       outbox_(options.actions, zone) {}
 
 absl::Time EngineState::Now() const {
+  // Operator records carry a time in event-time mode too (for their audit entries); it does not move
+  // event time.
   if (options_.time_mode == EngineOptions::TimeMode::kEventTime) return watermark_;
   return std::max(clock_at_, watermark_);
 }
@@ -62,9 +66,13 @@ void EngineState::Load(ProfileId id) {
   }
 }
 
-absl::Status EngineState::Begin(absl::Time at) {
+absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
   RETURN_IF_ERROR(io_error_);
-  if (at != absl::InfinitePast()) clock_at_ = std::max(clock_at_, at);
+  position_ = position;
+  if (at != absl::InfinitePast()) {
+    clock_at_ = std::max(clock_at_, at);
+    if (record_clock_ != nullptr) record_clock_->Set(at);
+  }
   if (++applied_ % kPruneEvery == 0) {
     outbox_.Prune(Now() - options_.timeline.max_age - options_.allowed_lateness - absl::Hours(24));
   }
@@ -72,7 +80,7 @@ absl::Status EngineState::Begin(absl::Time at) {
 }
 
 absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, absl::Time at, LogPosition position) {
-  RETURN_IF_ERROR(Begin(at));
+  RETURN_IF_ERROR(Begin(at, position));
   ASSIGN_OR_RETURN(IngestResult result, LinkAndStore(event));
   RETURN_IF_ERROR(io_error_);
   return result;
@@ -85,7 +93,7 @@ absl::StatusOr<EngineState::Applied> EngineState::Apply(const v1::LogRecord& r, 
     ASSIGN_OR_RETURN(out.ingest, ApplyEvent(r.event(), at, position));
     return out;
   }
-  RETURN_IF_ERROR(Begin(at));
+  RETURN_IF_ERROR(Begin(at, position));
   switch (r.record_case()) {
     case v1::LogRecord::kEvent:
       break;  // Above.
@@ -377,6 +385,34 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::EraseProfile(ProfileId profi
   RETURN_IF_ERROR(profiles_.DropCopies());
   RETURN_IF_ERROR(log_->Purge());
   return changed;
+}
+
+// --- Snapshots -------------------------------------------------------------------------------
+
+absl::Status EngineState::Save(SerialWriter& w) const {
+  SaveIdentityGraph(*graph_, w);
+  w.U64(position_);
+  w.Time(watermark_);
+  w.Time(clock_at_);
+  // Duplicates and refusals are not records: like Stats().rejected they count this run only.
+  for (int64_t v : {events_, applied_}) w.I64(v);
+  dedupe_.Save(w);
+  RETURN_IF_ERROR(profiles_.Save(w));
+  journeys_.Save(w);
+  outbox_.Save(w);
+  return absl::OkStatus();
+}
+
+absl::Status EngineState::Restore(SerialReader& r) {
+  position_ = r.U64();
+  watermark_ = r.Time();
+  clock_at_ = r.Time();
+  for (int64_t* v : {&events_, &applied_}) *v = r.I64();
+  RETURN_IF_ERROR(r.status("engine state"));
+  RETURN_IF_ERROR(dedupe_.Restore(r));
+  RETURN_IF_ERROR(profiles_.Restore(r));
+  RETURN_IF_ERROR(journeys_.Restore(r));
+  return outbox_.Restore(r);
 }
 
 // --- Readers ---------------------------------------------------------------------------------

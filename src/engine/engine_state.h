@@ -13,6 +13,7 @@
 #ifndef OMNIJOURNEY_SRC_ENGINE_ENGINE_STATE_H_
 #define OMNIJOURNEY_SRC_ENGINE_ENGINE_STATE_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -31,12 +32,30 @@
 
 namespace omnijourney::internal {
 
+// The time of the record being applied (LogRecord.at), for the identity graph's audit entries of
+// operator actions, so that a replay stamps them as the live engine did. Before any record with a
+// time it reads `fallback`. Thread-safe.
+class RecordClock final : public Clock {
+ public:
+  explicit RecordClock(const Clock* fallback) : fallback_(fallback) {}
+  absl::Time Now() const override {
+    const int64_t us = micros_.load(std::memory_order_relaxed);
+    return us == kUnset ? fallback_->Now() : absl::FromUnixMicros(us);
+  }
+  void Set(absl::Time t) { micros_.store(absl::ToUnixMicros(t), std::memory_order_relaxed); }
+
+ private:
+  static constexpr int64_t kUnset = INT64_MIN;
+  const Clock* fallback_;
+  std::atomic<int64_t> micros_{kUnset};
+};
+
 class EngineState {
  public:
-  // `options`, `log` and `spill` (may be null) must outlive the state. The log is read and
-  // rewritten by erasure (scrubbing the records before it).
+  // `options`, `log`, `spill` (may be null) and `record_clock` (the graph's clock; may be null) must
+  // outlive the state. The log is read and rewritten by erasure (scrubbing the records before it).
   EngineState(const EngineOptions& options, std::unique_ptr<IdentityGraph> graph, absl::TimeZone zone, Log* log,
-              SpillStore* spill);
+              SpillStore* spill, RecordClock* record_clock);
 
   // What applying a record did.
   struct Applied {
@@ -90,6 +109,15 @@ class EngineState {
   EngineStats Stats() const;
   bool ContainsStringForTesting(std::string_view needle) const;
 
+  // The position of the last record applied (0: none).
+  LogPosition position() const { return position_; }
+
+  // Snapshots: the whole derived state as of position() (the identity graph first, see
+  // SaveIdentityGraph), and back into a state constructed with the graph read from it. Journey
+  // instances are derived again from the timelines when needed.
+  absl::Status Save(SerialWriter& w) const;
+  absl::Status Restore(SerialReader& r);
+
   // Counts records replayed at recovery.
   void CountRecovered() { ++recovered_; }
   // Set after a storage failure of the spill store: the state may lack a profile, so every later
@@ -106,8 +134,8 @@ class EngineState {
   absl::StatusOr<View> Read(ProfileId id) const;
   static std::vector<JourneyTrace> Traces(const View& view);
 
-  // Every record's start: its time, and now and then the outbox's pruning.
-  absl::Status Begin(absl::Time at);
+  // Every record's start: its position and time, and now and then the outbox's pruning.
+  absl::Status Begin(absl::Time at, LogPosition position);
   absl::StatusOr<IngestResult> LinkAndStore(const Event& event);
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
@@ -128,6 +156,7 @@ class EngineState {
   const EngineOptions& options_;
   std::unique_ptr<IdentityGraph> graph_;
   Log* const log_;
+  RecordClock* const record_clock_;
   DedupeWindow dedupe_;
   ProfileStore profiles_;
   JourneyScheduler journeys_;
@@ -139,6 +168,7 @@ class EngineState {
   int64_t rejected_ = 0;  // Events in the log that Apply refused.
   int64_t recovered_ = 0;
   int64_t applied_ = 0;   // Records applied (for occasional pruning).
+  LogPosition position_ = 0;
   absl::Status io_error_;
 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/strings/str_cat.h"
+
 namespace omnijourney::internal {
 
 void JourneyScheduler::OnEntry(ProfileId id, const StoredEntry& entry) {
@@ -125,6 +127,68 @@ std::optional<absl::Time> JourneyScheduler::NextAction(const std::function<bool(
     }
   }
   return next;
+}
+
+void JourneyScheduler::Save(SerialWriter& w) const {
+  w.Varint(catalog_.all().size());
+  for (const auto& j : catalog_.all()) {
+    w.Bytes(j->def.SerializeAsString());
+    w.Time(j->active_from);
+  }
+  w.Varint(timers_.size());
+  for (const auto& [t, id] : timers_) {
+    w.Time(t);
+    w.U64(id);
+  }
+  w.Time(fired_until_);
+  for (const auto* set : {&touched_, &stale_}) {
+    w.Varint(set->size());
+    for (ProfileId id : *set) w.U64(id);
+  }
+  w.Varint(journeys_.size());
+  for (const auto& [id, j] : journeys_) {
+    w.U64(id);
+    j->Save(w);
+  }
+}
+
+absl::Status JourneyScheduler::Restore(SerialReader& r) {
+  const size_t journeys = r.Count(9);
+  for (size_t i = 0; i < journeys && r.ok(); ++i) {
+    JourneyDefinition def;
+    const std::string_view bytes = r.Bytes();
+    const absl::Time from = r.Time();
+    if (!r.ok() || !def.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      return absl::DataLossError("snapshot: journey definition unreadable");
+    }
+    if (absl::Status s = catalog_.Add(def, from); !s.ok()) {
+      return absl::DataLossError(absl::StrCat("snapshot: journey: ", s.message()));
+    }
+  }
+  const size_t timers = r.Count(16);
+  for (size_t i = 0; i < timers && r.ok(); ++i) {
+    const absl::Time t = r.Time();
+    const ProfileId id = r.U64();
+    timers_.insert({t, id});
+    timer_of_[id] = t;
+  }
+  fired_until_ = r.Time();
+  for (auto* set : {&touched_, &stale_}) {
+    const size_t n = r.Count(8);
+    for (size_t i = 0; i < n && r.ok(); ++i) set->insert(r.U64());
+  }
+  const size_t profiles = r.Count(9);
+  journeys_.reserve(profiles);
+  for (size_t i = 0; i < profiles && r.ok(); ++i) {
+    const ProfileId id = r.U64();
+    auto j = std::make_unique<ProfileJourneys>(&catalog_, trait_priority_);
+    if (!j->Restore(r)) {
+      r.Fail();
+      break;
+    }
+    journeys_[id] = std::move(j);
+  }
+  return r.status("journeys");
 }
 
 }  // namespace omnijourney::internal

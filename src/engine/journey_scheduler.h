@@ -19,6 +19,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "common/serial.h"
 #include "absl/time/time.h"
 #include "engine/profile_store.h"
 #include "journey/runtime.h"
@@ -69,6 +70,11 @@ class JourneyScheduler {
   // A profile's journeys derived from its timeline, with timers fired so far (for readers of
   // spilled profiles).
   std::unique_ptr<ProfileJourneys> Rebuild(const ProfileTimeline& timeline) const;
+  // Snapshots: the definitions, every profile's instances and emitted actions, the timer index, the
+  // time timers were fired up to, and the stale and touched profiles.
+  void Save(SerialWriter& w) const;
+  absl::Status Restore(SerialReader& r);
+
   // The earliest timer due, if any.
   std::optional<absl::Time> NextDue() const;
   // The earliest action of a touched profile that is not due yet, if any. Cost: O(touched actions).

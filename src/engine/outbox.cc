@@ -119,6 +119,116 @@ void Outbox::Ack(const std::vector<std::string>& ids) {
   }
 }
 
+namespace {
+
+void SaveAction(const JourneyAction& a, SerialWriter& w) {
+  w.Bytes(a.id);
+  w.U64(a.profile);
+  w.Bytes(a.journey);
+  w.I64(a.version);
+  w.Bytes(a.transition);
+  w.Bytes(a.from_state);
+  w.Bytes(a.to_state);
+  w.Bytes(a.name);
+  w.Bytes(a.channel);
+  w.Varint(a.parameters.size());
+  for (const auto& [k, v] : a.parameters) {
+    w.Bytes(k);
+    w.Bytes(v);
+  }
+  w.Time(a.time);
+  w.Bytes(a.cause);
+  w.U8(static_cast<uint8_t>(a.disposition));
+  w.Bytes(a.disposition_reason);
+  w.Time(a.handed_out);
+}
+
+JourneyAction RestoreAction(SerialReader& r) {
+  JourneyAction a;
+  a.id = std::string(r.Bytes());
+  a.profile = r.U64();
+  a.journey = std::string(r.Bytes());
+  a.version = static_cast<int>(r.I64());
+  a.transition = std::string(r.Bytes());
+  a.from_state = std::string(r.Bytes());
+  a.to_state = std::string(r.Bytes());
+  a.name = std::string(r.Bytes());
+  a.channel = std::string(r.Bytes());
+  const size_t n = r.Count(2);
+  for (size_t i = 0; i < n; ++i) {
+    std::string k(r.Bytes());
+    a.parameters[std::move(k)] = std::string(r.Bytes());
+  }
+  a.time = r.Time();
+  a.cause = std::string(r.Bytes());
+  const uint8_t d = r.U8();
+  if (d > static_cast<uint8_t>(JourneyAction::Disposition::kSuppressed)) r.Fail();
+  a.disposition = static_cast<JourneyAction::Disposition>(d);
+  a.disposition_reason = std::string(r.Bytes());
+  a.handed_out = r.Time();
+  return a;
+}
+
+}  // namespace
+
+void Outbox::Save(SerialWriter& w) const {
+  w.Varint(released_.size());
+  for (const auto& [id, t] : released_) {
+    w.Bytes(id);
+    w.Time(t);
+  }
+  w.Varint(pending_.size());
+  for (const auto& [seq, action] : pending_) {
+    w.U64(seq);
+    SaveAction(action, w);
+  }
+  w.Varint(deferred_.size());
+  for (const auto& [key, action] : deferred_) {
+    w.Time(key.first);
+    w.U64(key.second);
+    SaveAction(action, w);
+  }
+  w.Varint(sent_per_day_.size());
+  for (const auto& [key, count] : sent_per_day_) {
+    w.U64(std::get<0>(key));
+    w.Bytes(std::get<1>(key));
+    w.Bytes(std::get<2>(key));
+    w.I64(count);
+  }
+  w.U64(next_seq_);
+}
+
+absl::Status Outbox::Restore(SerialReader& r) {
+  const size_t released = r.Count(9);
+  released_.reserve(released);
+  for (size_t i = 0; i < released && r.ok(); ++i) {
+    std::string id(r.Bytes());
+    released_[std::move(id)] = r.Time();
+  }
+  const size_t pending = r.Count(16);
+  for (size_t i = 0; i < pending && r.ok(); ++i) {
+    const uint64_t seq = r.U64();
+    JourneyAction a = RestoreAction(r);
+    pending_seq_[a.id] = seq;
+    pending_.emplace(seq, std::move(a));
+  }
+  const size_t deferred = r.Count(24);
+  for (size_t i = 0; i < deferred && r.ok(); ++i) {
+    const absl::Time t = r.Time();
+    const uint64_t seq = r.U64();
+    deferred_.emplace(std::make_pair(t, seq), RestoreAction(r));
+  }
+  const size_t days = r.Count(11);
+  for (size_t i = 0; i < days && r.ok(); ++i) {
+    const ProfileId p = r.U64();
+    std::string channel(r.Bytes());
+    std::string day(r.Bytes());
+    sent_per_day_[{p, std::move(channel), std::move(day)}] = static_cast<int>(r.I64());
+  }
+  next_seq_ = r.U64();
+  return r.status("outbox");
+}
+
 void Outbox::Prune(absl::Time horizon) {
   absl::erase_if(released_, [&](const auto& entry) {
     return entry.second < horizon && !pending_seq_.contains(entry.first);

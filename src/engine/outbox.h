@@ -24,6 +24,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "common/serial.h"
 #include "absl/time/time.h"
 #include "omnijourney/engine.h"
 
@@ -62,6 +63,11 @@ class Outbox {
   // Forgets released ids of actions before `horizon` (no replay can emit them again: their events
   // are past the timeline's retention) and cap counts of days before the day of `horizon`.
   void Prune(absl::Time horizon);
+
+  // Snapshots: everything but the hand-outs of this process (after a restart every pending action is
+  // handed out again).
+  void Save(SerialWriter& w) const;
+  absl::Status Restore(SerialReader& r);
 
   int64_t pending() const { return static_cast<int64_t>(pending_.size()); }
   int64_t deferred() const { return static_cast<int64_t>(deferred_.size()); }

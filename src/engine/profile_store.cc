@@ -152,4 +152,75 @@ absl::Status ProfileStore::ForEachSpilled(const std::string& tenant,
   });
 }
 
+absl::Status ProfileStore::Save(SerialWriter& w) const {
+  w.Varint(memory_.size());
+  for (const auto& [id, timeline] : memory_) {
+    w.U64(id);
+    timeline->Save(w);
+  }
+  w.Varint(spilled_.size());
+  if (!spilled_.empty()) {
+    size_t written = 0;
+    absl::Status s = spill_->ForEachProfile([&](uint64_t id, std::string_view bytes) {
+      if (!spilled_.contains(id)) return absl::OkStatus();
+      w.U64(id);
+      w.Bytes(bytes);
+      ++written;
+      return absl::OkStatus();
+    });
+    if (!s.ok()) return s;
+    if (written != spilled_.size()) {
+      return absl::DataLossError(absl::StrCat("spill store: ", spilled_.size() - written, " spilled profiles missing"));
+    }
+  }
+  w.I64(trimmed_.by_count);
+  w.I64(trimmed_.by_age);
+  w.I64(trimmed_.texts_cut);
+  return absl::OkStatus();
+}
+
+absl::Status ProfileStore::Restore(SerialReader& r) {
+  const size_t cached = r.Count(9);
+  memory_.reserve(cached);
+  for (size_t i = 0; i < cached && r.ok(); ++i) {
+    const ProfileId id = r.U64();
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Restore(r);
+    if (!t.ok()) return t.status();
+    entries_ += static_cast<int64_t>(t->entries().size());
+    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+    Touch(id);
+  }
+  const size_t spilled = r.Count(9);
+  std::vector<std::pair<uint64_t, std::string>> batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    absl::Status s = spill_->WriteProfiles(batch, {});
+    batch.clear();
+    return s;
+  };
+  for (size_t i = 0; i < spilled && r.ok(); ++i) {
+    const ProfileId id = r.U64();
+    const std::string_view bytes = r.Bytes();
+    if (!r.ok()) break;
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
+    if (!t.ok()) return t.status();
+    entries_ += static_cast<int64_t>(t->entries().size());
+    if (spill_ == nullptr) {
+      memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+      Touch(id);
+      continue;
+    }
+    spilled_.insert(id);
+    batch.emplace_back(id, std::string(bytes));
+    if (batch.size() >= 1000) {
+      if (absl::Status s = flush(); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = flush(); !s.ok()) return s;
+  trimmed_.by_count = r.I64();
+  trimmed_.by_age = r.I64();
+  trimmed_.texts_cut = r.I64();
+  return r.status("profiles");
+}
+
 }  // namespace omnijourney::internal

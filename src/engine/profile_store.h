@@ -20,6 +20,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/serial.h"
 #include "omnijourney/engine_options.h"
 #include "store/spill_store.h"
 #include "timeline/timeline.h"
@@ -77,6 +78,11 @@ class ProfileStore {
   // Calls `fn` for every spilled profile's stored copy of `tenant`.
   absl::Status ForEachSpilled(const std::string& tenant,
                               const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const;
+
+  // Snapshots: every profile (spilled ones as their stored copies, read from the spill store) and
+  // the counts. Restore puts spilled ones back into the spill store (or into memory without one).
+  absl::Status Save(SerialWriter& w) const;
+  absl::Status Restore(SerialReader& r);
 
   int64_t profiles() const { return static_cast<int64_t>(memory_.size() + spilled_.size()); }
   int64_t cached() const { return static_cast<int64_t>(memory_.size()); }

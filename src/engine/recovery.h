@@ -11,7 +11,8 @@ namespace omnijourney::internal {
 // Applies every record of `log` to `state` in order, as they were applied live (a record refused
 // then is refused again, with the same outcome: nothing). Fails on an unreadable record, a journey
 // that no longer loads (DataLoss naming the position) and storage failures.
-absl::Status Recover(const Log& log, EngineState& state);
+// `after`: the position a snapshot restored the state to (0: none).
+absl::Status Recover(const Log& log, EngineState& state, LogPosition after = 0);
 
 }  // namespace omnijourney::internal
 

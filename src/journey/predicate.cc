@@ -149,4 +149,37 @@ bool Matches(const v1::EventPredicate& p, const StoredEntry& e) {
   return !p.has_where() || Eval(p.where(), EntryFields(e));
 }
 
+void ProfileFacts::Save(SerialWriter& w) const {
+  traits_.Save(w);
+  w.Time(now_);
+  w.Varint(order_ids_.size());
+  for (const auto& id : order_ids_) w.Bytes(id);
+  w.Varint(order_times_.size());
+  for (absl::Time t : order_times_) w.Time(t);
+  w.Varint(contact_keys_.size());
+  for (const auto& [a, b] : contact_keys_) {
+    w.Bytes(a);
+    w.Bytes(b);
+  }
+  w.Varint(contact_starts_.size());
+  for (absl::Time t : contact_starts_) w.Time(t);
+}
+
+bool ProfileFacts::Restore(SerialReader& r) {
+  if (!traits_.Restore(r)) return false;
+  now_ = r.Time();
+  const size_t ids = r.Count(1);
+  for (size_t i = 0; i < ids && r.ok(); ++i) order_ids_.insert(std::string(r.Bytes()));
+  const size_t orders = r.Count(8);
+  for (size_t i = 0; i < orders && r.ok(); ++i) order_times_.push_back(r.Time());
+  const size_t keys = r.Count(2);
+  for (size_t i = 0; i < keys && r.ok(); ++i) {
+    std::string a(r.Bytes());
+    contact_keys_.emplace(std::move(a), std::string(r.Bytes()));
+  }
+  const size_t starts = r.Count(8);
+  for (size_t i = 0; i < starts && r.ok(); ++i) contact_starts_.push_back(r.Time());
+  return r.ok();
+}
+
 }  // namespace omnijourney::internal

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/serial.h"
 #include "omnijourney/v1/journey.pb.h"
 #include "timeline/timeline.h"
 
@@ -43,6 +44,9 @@ class ProfileFacts final : public FieldSource {
   // Counters are computed as of `now_` (the latest observed event time, or SetNow()).
   void SetNow(absl::Time now) { now_ = now; }
   std::optional<std::string> Get(std::string_view field) const override;
+  // Snapshots.
+  void Save(SerialWriter& w) const;
+  bool Restore(SerialReader& r);
 
  private:
   TraitReconciler traits_;

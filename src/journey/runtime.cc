@@ -320,4 +320,105 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
   }
 }
 
+void ProfileJourneys::Save(SerialWriter& w) const {
+  const auto& all = catalog_->all();
+  auto index_of = [&](const CompiledJourney* j) {
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (all[i].get() == j) return i;
+    }
+    return all.size();
+  };
+  w.Varint(instances_.size());
+  for (const JourneyInstance& inst : instances_) {
+    w.Varint(index_of(inst.journey));
+    w.I64(inst.state);
+    w.Bytes(inst.start_key);
+    w.Time(inst.started);
+    w.Time(inst.entered);
+    w.Time(inst.timer_base);
+    w.U64(inst.skipped_timeouts);
+    w.Bool(inst.ended);
+    w.Time(inst.ended_at);
+    w.Varint(inst.history.size());
+    for (const JourneyStep& s : inst.history) {
+      w.Bytes(s.from);
+      w.Bytes(s.to);
+      w.Bytes(s.transition);
+      w.Time(s.time);
+      w.Bytes(s.cause);
+    }
+  }
+  w.Varint(actions_.size());
+  for (const EmittedAction& a : actions_) {
+    w.Bytes(a.id);
+    w.Bytes(a.journey);
+    w.I64(a.version);
+    w.Bytes(a.from_state);
+    w.Bytes(a.to_state);
+    w.Bytes(a.transition);
+    w.Bytes(a.cause);
+    w.Time(a.time);
+    w.Bytes(a.action.SerializeAsString());
+  }
+  w.Bool(has_cursor_);
+  w.Time(std::get<0>(cursor_));
+  w.Bytes(std::get<1>(cursor_));
+  w.Bytes(std::get<2>(cursor_));
+  w.Varint(migrations_done_);
+  facts_.Save(w);
+}
+
+bool ProfileJourneys::Restore(SerialReader& r) {
+  const auto& all = catalog_->all();
+  const size_t instances = r.Count(40);
+  for (size_t i = 0; i < instances && r.ok(); ++i) {
+    JourneyInstance inst;
+    const uint64_t j = r.Varint();
+    if (j >= all.size()) return false;
+    inst.journey = all[j].get();
+    inst.state = static_cast<int>(r.I64());
+    if (inst.state < 0 || inst.state >= inst.journey->def.states_size()) return false;
+    inst.start_key = std::string(r.Bytes());
+    inst.started = r.Time();
+    inst.entered = r.Time();
+    inst.timer_base = r.Time();
+    inst.skipped_timeouts = r.U64();
+    inst.ended = r.Bool();
+    inst.ended_at = r.Time();
+    const size_t steps = r.Count(12);
+    for (size_t k = 0; k < steps && r.ok(); ++k) {
+      JourneyStep s;
+      s.from = std::string(r.Bytes());
+      s.to = std::string(r.Bytes());
+      s.transition = std::string(r.Bytes());
+      s.time = r.Time();
+      s.cause = std::string(r.Bytes());
+      inst.history.push_back(std::move(s));
+    }
+    instances_.push_back(std::move(inst));
+  }
+  const size_t actions = r.Count(16);
+  for (size_t i = 0; i < actions && r.ok(); ++i) {
+    EmittedAction a;
+    a.id = std::string(r.Bytes());
+    a.journey = std::string(r.Bytes());
+    a.version = static_cast<int>(r.I64());
+    a.from_state = std::string(r.Bytes());
+    a.to_state = std::string(r.Bytes());
+    a.transition = std::string(r.Bytes());
+    a.cause = std::string(r.Bytes());
+    a.time = r.Time();
+    const std::string_view bytes = r.Bytes();
+    if (!a.action.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return false;
+    actions_.push_back(std::move(a));
+  }
+  has_cursor_ = r.Bool();
+  const absl::Time t = r.Time();
+  std::string source(r.Bytes());
+  cursor_ = Key(t, std::move(source), std::string(r.Bytes()));
+  migrations_done_ = static_cast<size_t>(r.Varint());
+  if (migrations_done_ > catalog_->migrating().size()) return false;
+  return facts_.Restore(r) && r.ok();
+}
+
 }  // namespace omnijourney::internal

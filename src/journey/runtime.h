@@ -47,6 +47,8 @@ class JourneyCatalog {
   // match.
   void EntryCandidates(std::string_view name, v1::EventKind kind, absl::Time t,
                        std::vector<const CompiledJourney*>* out) const;
+  // Every loaded version, in load order.
+  const std::vector<std::unique_ptr<CompiledJourney>>& all() const { return all_; }
   // Versions that migrate running instances, by activation time.
   const std::vector<const CompiledJourney*>& migrating() const { return migrating_; }
 
@@ -114,6 +116,11 @@ class ProfileJourneys {
 
   const std::vector<JourneyInstance>& instances() const { return instances_; }
   const std::vector<EmittedAction>& actions() const { return actions_; }
+
+  // Snapshots: instances name their version by its index in catalog->all(). Restore returns false
+  // for malformed input or a version the catalog does not have.
+  void Save(SerialWriter& w) const;
+  bool Restore(SerialReader& r);
 
  private:
   using Key = std::tuple<absl::Time, std::string, std::string>;

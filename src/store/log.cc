@@ -39,6 +39,12 @@ class MemoryLog final : public Log {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::optional<std::string>> Get(LogPosition position) const override {
+    const LogPosition first = last_ - records_.size() + 1;
+    if (position < first || position > last_ || records_[position - first].empty()) return std::optional<std::string>();
+    return std::optional<std::string>(records_[position - first]);
+  }
+
   absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) override {
     const LogPosition first = last_ - records_.size() + 1;
     for (const auto& [pos, record] : changes) {

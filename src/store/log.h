@@ -40,6 +40,9 @@ class Log {
   // returns it. DataLoss for a record that does not parse.
   virtual absl::Status Read(LogPosition after,
                             const std::function<absl::Status(LogPosition, const v1::LogRecord&)>& fn) const = 0;
+  // The stored bytes of the record at `position`; nullopt when it is not retained (deleted, dropped,
+  // or never appended).
+  virtual absl::StatusOr<std::optional<std::string>> Get(LogPosition position) const = 0;
   // Replaces records (nullopt: deletes them) atomically and durably. Positions not retained are
   // skipped. The old bytes may stay in files until Purge().
   virtual absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) = 0;

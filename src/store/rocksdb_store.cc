@@ -1,8 +1,7 @@
 #include "store/rocksdb_store.h"
 
-#include <dirent.h>
-
 #include <algorithm>
+#include <filesystem>
 
 #include <fstream>
 #include <sstream>
@@ -83,6 +82,14 @@ class RocksDbLog final : public Log {
     return FromRocks(it->status(), "scan");
   }
 
+  absl::StatusOr<std::optional<std::string>> Get(LogPosition position) const override {
+    std::string bytes;
+    rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->log(), KeyOf(position), &bytes);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    if (absl::Status st = FromRocks(s, "get"); !st.ok()) return st;
+    return std::optional<std::string>(std::move(bytes));
+  }
+
   absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) override {
     if (changes.empty()) return absl::OkStatus();
     rocksdb::WriteBatch batch;
@@ -111,23 +118,17 @@ class RocksDbLog final : public Log {
   }
 
   bool ContainsForTesting(std::string_view needle) const override {
-    // Every file of the database directory (SST, WAL, manifest), byte by byte.
-    DIR* dir = opendir(db_->path.c_str());
-    if (dir == nullptr) return false;
-    bool found = false;
-    while (dirent* e = readdir(dir)) {
-      const std::string name = e->d_name;
-      if (name == "." || name == "..") continue;
-      std::ifstream in(db_->path + "/" + name, std::ios::binary);
+    // Every file of the store's directory and its subdirectories (SST, WAL, manifest, snapshots),
+    // byte by byte.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(db_->path, ec)) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path(), std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
-      if (ss.str().find(needle) != std::string::npos) {
-        found = true;
-        break;
-      }
+      if (ss.str().find(needle) != std::string::npos) return true;
     }
-    closedir(dir);
-    return found;
+    return false;
   }
 
  private:

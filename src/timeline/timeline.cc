@@ -131,6 +131,65 @@ StoredEntry& StoredEntry::operator=(const StoredEntry& other) {
   return *this;
 }
 
+void StoredEntry::Save(SerialWriter& w) const {
+  w.Time(time_);
+  w.Varint(static_cast<uint64_t>(kind_));
+  w.Varint(static_cast<uint64_t>(channel_));
+  w.Varint(static_cast<uint64_t>(direction_));
+  w.Bytes(std::string_view(block_.get(), BlockSize()));
+}
+
+namespace {
+
+// A block as EntryPacker builds it: section ends in order within the block, the last one its size,
+// and every pair list's pairs within its section.
+bool WellFormedBlock(const char* b, size_t n) {
+  if (n < kHeaderBytes || Load32(b + (kSections - 1) * sizeof(uint32_t)) != n) return false;
+  for (size_t i = 0; i < kSections; ++i) {
+    const auto [begin, end] = Section(b, i);
+    if (begin > end || end > n) return false;
+    if (i < StoredEntry::kTextFields) continue;
+    if (end - begin < sizeof(uint32_t)) return false;
+    uint32_t count = Load32(b + begin);
+    size_t p = begin + sizeof(uint32_t);
+    for (; count > 0; --count) {
+      for (int half = 0; half < 2; ++half) {
+        if (end - p < sizeof(uint32_t)) return false;
+        const uint32_t len = Load32(b + p);
+        p += sizeof(uint32_t);
+        if (len > end - p) return false;
+        p += len;
+      }
+    }
+    if (p != end) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool StoredEntry::Restore(SerialReader& r, StoredEntry* out) {
+  out->time_ = r.Time();
+  const uint64_t kind = r.Varint(), channel = r.Varint(), direction = r.Varint();
+  if (!v1::EventKind_IsValid(static_cast<int>(kind)) || !v1::Channel_IsValid(static_cast<int>(channel)) ||
+      !v1::Direction_IsValid(static_cast<int>(direction))) {
+    return false;
+  }
+  out->kind_ = static_cast<v1::EventKind>(kind);
+  out->channel_ = static_cast<v1::Channel>(channel);
+  out->direction_ = static_cast<v1::Direction>(direction);
+  const std::string_view block = r.Bytes();
+  if (!r.ok()) return false;
+  if (block.empty()) {
+    out->block_.reset();
+    return true;
+  }
+  if (!WellFormedBlock(block.data(), block.size())) return false;
+  out->block_ = std::make_unique_for_overwrite<char[]>(block.size());
+  std::memcpy(out->block_.get(), block.data(), block.size());
+  return true;
+}
+
 size_t StoredEntry::BlockSize() const {
   return block_ == nullptr ? 0 : Load32(block_.get() + (kSections - 1) * sizeof(uint32_t));
 }
@@ -422,6 +481,59 @@ std::string ProfileTimeline::Encode() const {
     s->set_currency(e.currency().data(), e.currency().size());
   }
   return out.SerializeAsString();
+}
+
+void TraitReconciler::Save(SerialWriter& w) const {
+  w.Varint(traits_.size());
+  for (const auto& [key, t] : traits_) {
+    w.Bytes(key);
+    w.Bytes(t.value);
+    w.Bytes(t.source);
+    w.Time(t.time);
+  }
+  w.Varint(ranks_.size());
+  for (const auto& [key, rank] : ranks_) {
+    w.Bytes(key);
+    w.U64(rank);
+  }
+}
+
+bool TraitReconciler::Restore(SerialReader& r) {
+  const size_t traits = r.Count(11);
+  for (size_t i = 0; i < traits && r.ok(); ++i) {
+    std::string key(r.Bytes());
+    TraitValue t;
+    t.value = std::string(r.Bytes());
+    t.source = std::string(r.Bytes());
+    t.time = r.Time();
+    traits_[std::move(key)] = std::move(t);
+  }
+  const size_t ranks = r.Count(9);
+  for (size_t i = 0; i < ranks && r.ok(); ++i) {
+    std::string key(r.Bytes());
+    ranks_[std::move(key)] = static_cast<size_t>(r.U64());
+  }
+  return r.ok();
+}
+
+void ProfileTimeline::Save(SerialWriter& w) const {
+  w.Bytes(tenant_);
+  w.Varint(entries_.size());
+  for (const StoredEntry& e : entries_) e.Save(w);
+}
+
+absl::StatusOr<ProfileTimeline> ProfileTimeline::Restore(SerialReader& r) {
+  ProfileTimeline out{std::string(r.Bytes())};
+  const size_t n = r.Count(12);
+  out.entries_.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    if (!StoredEntry::Restore(r, &out.entries_[i])) {
+      r.Fail();
+      break;
+    }
+  }
+  RETURN_IF_ERROR(r.status("timeline"));
+  return out;
 }
 
 absl::StatusOr<ProfileTimeline> ProfileTimeline::Decode(std::string_view bytes) {

@@ -20,6 +20,7 @@
 #include "omnijourney/context.h"
 #include "omnijourney/engine_options.h"
 #include "omnijourney/event.h"
+#include "common/serial.h"
 
 namespace omnijourney::internal {
 
@@ -129,6 +130,11 @@ class StoredEntry {
   // Heap bytes of the block.
   size_t BlockSize() const;
 
+  // Snapshots: the entry as bytes (its block as it is) and back. Restore returns false for bytes
+  // that are not a well-formed entry.
+  void Save(SerialWriter& w) const;
+  static bool Restore(SerialReader& r, StoredEntry* out);
+
   // Replaces the identifiers, keeping everything else (an identifier was unlinked).
   void SetIdentifiers(const std::vector<IdentifierValue>& identifiers);
 
@@ -189,6 +195,9 @@ class TraitReconciler {
   // REQUIRES: entries in timeline order.
   void Observe(const StoredEntry& e);
   const std::map<std::string, TraitValue, std::less<>>& traits() const { return traits_; }
+  // Snapshots.
+  void Save(SerialWriter& w) const;
+  bool Restore(SerialReader& r);
 
  private:
   const std::vector<std::string>* priority_;  // May be null: every source ranks the same.
@@ -248,6 +257,9 @@ class ProfileTimeline {
   std::string Encode() const;
   // DataLoss when `bytes` is not a StoredTimeline.
   static absl::StatusOr<ProfileTimeline> Decode(std::string_view bytes);
+  // The same for snapshots, faster (entry blocks are copied as they are). DataLoss when malformed.
+  void Save(SerialWriter& w) const;
+  static absl::StatusOr<ProfileTimeline> Restore(SerialReader& r);
 
  private:
   Dropped Retain(const TimelineOptions& options, absl::Time now);

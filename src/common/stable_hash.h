@@ -1,0 +1,36 @@
+// A fast 64-bit hash that is the same in every process and build (absl::Hash is seeded per
+// process): for keys that are persisted, such as the idempotence keys in snapshots.
+#ifndef OMNIJOURNEY_SRC_COMMON_STABLE_HASH_H_
+#define OMNIJOURNEY_SRC_COMMON_STABLE_HASH_H_
+
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace omnijourney::internal {
+
+inline uint64_t StableMix(uint64_t x) {
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Hashes `s` into the running state `h`, 8 bytes at a time; the length separates consecutive
+// strings ("ab","c" and "a","bc" differ).
+inline uint64_t StableHash(uint64_t h, std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    h = StableMix(h ^ w) * 0x9e3779b97f4a7c15ULL;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, s.data() + i, s.size() - i);
+  return StableMix(h ^ tail ^ (static_cast<uint64_t>(s.size()) << 56));
+}
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_COMMON_STABLE_HASH_H_

@@ -1,0 +1,36 @@
+// Snapshot files of a store: `<dir>/snapshot-<position>` (20 decimal digits), each written to a
+// temporary file, synced and renamed into place, so a crash leaves either the whole file or none.
+//
+// Thread-safety: not thread-safe; the engine serialises its calls.
+#ifndef OMNIJOURNEY_SRC_STORE_SNAPSHOT_STORE_H_
+#define OMNIJOURNEY_SRC_STORE_SNAPSHOT_STORE_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "store/log.h"
+
+namespace omnijourney::internal {
+
+class SnapshotStore {
+ public:
+  // `dir` is created when missing (by the first Write).
+  explicit SnapshotStore(std::string dir) : dir_(std::move(dir)) {}
+
+  absl::Status Write(LogPosition position, std::string_view bytes);
+  // Positions of the stored snapshots, newest first (none when the directory does not exist).
+  absl::StatusOr<std::vector<LogPosition>> List() const;
+  absl::StatusOr<std::string> Read(LogPosition position) const;
+  // Deletes the snapshots before `position`, except the `keep` newest of them.
+  absl::Status DeleteBefore(LogPosition position, size_t keep = 0);
+  std::string PathOf(LogPosition position) const;
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_STORE_SNAPSHOT_STORE_H_

@@ -1,0 +1,305 @@
+// Snapshots: Open from the newest snapshot plus the log's tail gives the same state as replaying the
+// whole log, also for what happens next (links, merges, timers, actions); damaged, foreign or
+// other-options snapshots are ignored with a note; erasure leaves no snapshot with the erased value.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "engine_test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "omnijourney/journey.h"
+
+namespace omnijourney {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::At;
+using testing::Ev;
+
+std::string FreshDir(const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "/omnijourney_snapshot_" + name + "_" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+JourneyDefinition Reservation() {
+  return *JourneyBuilder("reservation", 1)
+              .Entry(OnEvent().Names({"Reservation Created"}))
+              .State("reserved")
+              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+              .After("reminded", absl::Hours(24), {MakeAction("remind", "sms")})
+              .State("reminded")
+              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
+              .After("expired", absl::Hours(24), {MakeAction("release")})
+              .Goal("picked_up")
+              .Exit("expired")
+              .Build();
+}
+
+EngineOptions Options(const std::string& dir, size_t cache = 0) {
+  EngineOptions o;
+  o.time_mode = EngineOptions::TimeMode::kEventTime;
+  o.storage.path = dir;
+  o.storage.cache_profiles = cache;
+  o.storage.snapshot_every_records = 0;  // Checkpoint() only, unless a test says otherwise.
+  o.actions.quiet_start_hour = 22;
+  o.actions.quiet_end_hour = 7;
+  o.actions.max_per_channel_per_day = 1;
+  o.timeline.max_entries = 12;  // Retention takes part.
+  return o;
+}
+
+std::unique_ptr<Engine> Open(const EngineOptions& options) {
+  auto e = Engine::Open(options);
+  EXPECT_TRUE(e.ok()) << e.status();
+  return e.ok() ? *std::move(e) : nullptr;
+}
+
+// A stream with merges (cookies shared with emails), late events, duplicates, reservations with
+// timers, pickups, shared junk identifiers and a second tenant.
+std::vector<Ev> Stream(int from, int to, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<Ev> out;
+  for (int i = from; i < to; ++i) {
+    const int c = static_cast<int>(rng() % 40);
+    const std::string email = absl::StrCat("c", c, "@example.com");
+    const std::string id = absl::StrCat("e", i);
+    const int minute = i * 7 - static_cast<int>(rng() % 3 == 0 ? rng() % 600 : 0);  // Some late.
+    switch (rng() % 6) {
+      case 0:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", email));
+        break;
+      case 1:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_ORDER, "Reservation Picked Up").Id("email", email));
+        break;
+      case 2:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_TRACK, "Page Viewed")
+                          .Id("cookie", absl::StrCat("ck-", c % 25)).Id("email", email).On(v1::CHANNEL_WEB));
+        break;
+      case 3:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_MESSAGE, "Message Received").Id("phone", absl::StrCat("+42060100", 1000 + c))
+                          .Id("email", email).In(v1::CHANNEL_CHAT).Text(absl::StrCat("hello ", i)).Trait("tier", i % 2 ? "gold" : "silver"));
+        break;
+      case 4:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_TRACK, "Page Viewed").Id("cookie", "shared-tablet").Id("email", email));
+        break;
+      default:
+        out.push_back(Ev(id, minute, v1::EVENT_KIND_TRACK, "Viewed").Id("email", email).Tenant("other"));
+        break;
+    }
+    if (rng() % 10 == 0 && !out.empty()) out.push_back(out[rng() % out.size()]);  // Re-delivery.
+  }
+  return out;
+}
+
+void Feed(Engine& e, const std::vector<Ev>& events) {
+  for (size_t i = 0; i < events.size(); i += 9) {
+    std::vector<const Event*> batch;
+    for (size_t k = i; k < std::min(events.size(), i + 9); ++k) batch.push_back(&events[k].event());
+    for (const auto& r : e.IngestBatch(batch)) ASSERT_TRUE(r.ok() || r.status().code() == absl::StatusCode::kInvalidArgument) << r.status();
+  }
+}
+
+// Everything observable: contexts and explanations by every customer's email, the counts, the
+// pending actions.
+std::string Observe(Engine& e) {
+  std::string out;
+  const EngineStats s = e.Stats();
+  // (Duplicates are not records: they count per run.)
+  absl::StrAppend(&out, "events ", s.events, " profiles ", s.profiles, " entries ",
+                  s.timeline_entries, " pending ", s.pending_actions, " identity ", s.identity.identifiers, "/",
+                  s.identity.profiles, "/", s.identity.link_records, "\n");
+  for (const std::string tenant : {"", "other"}) {
+    for (int c = 0; c < 40; ++c) {
+      auto ctx = e.Context({tenant, "email", absl::StrCat("c", c, "@example.com")});
+      if (!ctx.ok()) {
+        absl::StrAppend(&out, tenant, c, ": ", ctx.status().message(), "\n");
+        continue;
+      }
+      absl::StrAppend(&out, ContextToJson(*ctx), "\n", e.Explain(ctx->profile)->ToString());
+    }
+  }
+  return out;
+}
+
+// Compares two observations line by line, reporting the first difference only.
+void ExpectSame(const std::string& got, const std::string& want, const std::string& what) {
+  if (got == want) return;
+  std::vector<std::string> a = absl::StrSplit(got, '\n'), b = absl::StrSplit(want, '\n');
+  size_t i = 0;
+  while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+  ADD_FAILURE() << what << ": first difference at line " << i << "\n  got:  " << (i < a.size() ? a[i] : "(end)")
+                << "\n  want: " << (i < b.size() ? b[i] : "(end)");
+}
+
+std::string Actions(Engine& e) {
+  std::string out;
+  std::vector<std::string> ids;
+  for (const auto& a : e.TakeActions()) {
+    absl::StrAppend(&out, a.id, " ", a.name, " ", static_cast<int>(a.disposition), " ", a.disposition_reason, "\n");
+    ids.push_back(a.id);
+  }
+  EXPECT_TRUE(e.AckActions(ids).ok());
+  return out;
+}
+
+void SnapshotPlusTailEqualsFullReplay(size_t cache) {
+  const std::string dir = FreshDir(absl::StrCat("equal", cache));
+  const std::string replay_dir = dir + "_replay";
+  const std::vector<Ev> first = Stream(0, 300, 1), second = Stream(300, 500, 2), third = Stream(500, 700, 3);
+  std::string live;
+  {
+    auto engine = Open(Options(dir, cache));
+    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    Feed(*engine, first);
+    ASSERT_TRUE(engine->AdvanceTime(At(300 * 7 + 1440)).ok());
+    (void)Actions(*engine);  // Some acknowledged before the snapshot, some after.
+    const ProfileId tablet = engine->Context({"", "cookie", "shared-tablet"})->profile;
+    (void)engine->Split(tablet, {{"email", "c3@example.com"}});
+    (void)engine->Unlink({"", "cookie", "ck-7"});
+    ASSERT_TRUE(engine->Checkpoint().ok());
+    EXPECT_EQ(engine->Stats().snapshots_written, 1);
+    Feed(*engine, second);
+    ASSERT_TRUE(engine->AdvanceTime(At(500 * 7 + 2000)).ok());
+    live = Observe(*engine);
+  }
+  std::filesystem::copy(dir, replay_dir, std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(replay_dir + "/snapshots");
+  auto restored = Open(Options(dir, cache));
+  auto replayed = Open(Options(replay_dir, cache));
+  EXPECT_GT(restored->Stats().snapshot_position, 0);
+  EXPECT_EQ(replayed->Stats().snapshot_position, 0);
+  EXPECT_LT(restored->Stats().recovered, replayed->Stats().recovered);
+  EXPECT_TRUE(restored->Stats().snapshot_notes.empty());
+  ExpectSame(Observe(*restored), live, "restored");
+  ExpectSame(Observe(*replayed), live, "replayed");
+  ExpectSame(Actions(*restored), Actions(*replayed), "actions");
+  // What happens next is the same too: new links, merges, late events, timers, actions.
+  for (auto* e : {restored.get(), replayed.get()}) {
+    Feed(*e, third);
+    ASSERT_TRUE(e->AdvanceTime(At(700 * 7 + 3000)).ok());
+  }
+  ExpectSame(Observe(*restored), Observe(*replayed), "then");
+  ExpectSame(Actions(*restored), Actions(*replayed), "then actions");
+  restored.reset();
+  replayed.reset();
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(replay_dir);
+}
+
+TEST(SnapshotTest, SnapshotPlusTailEqualsFullReplay) { SnapshotPlusTailEqualsFullReplay(0); }
+TEST(SnapshotTest, SnapshotPlusTailEqualsFullReplayWithSpilledProfiles) { SnapshotPlusTailEqualsFullReplay(6); }
+
+std::string OnlySnapshot(const std::string& dir) {
+  std::string found;
+  for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) found = f.path();
+  return found;
+}
+
+TEST(SnapshotTest, DamagedForeignAndOtherOptionsSnapshotsAreIgnoredWithANote) {
+  const std::string dir = FreshDir("ignored");
+  const std::vector<Ev> events = Stream(0, 200, 4);
+  std::string live;
+  {
+    auto engine = Open(Options(dir));
+    Feed(*engine, events);
+    ASSERT_TRUE(engine->Checkpoint().ok());
+    live = Observe(*engine);
+  }
+  const std::string snapshot = OnlySnapshot(dir);
+  ASSERT_FALSE(snapshot.empty());
+  {  // Other options: not used.
+    EngineOptions other = Options(dir);
+    other.timeline.max_entries = 13;
+    auto engine = Open(other);
+    EXPECT_EQ(engine->Stats().snapshot_position, 0);
+    ASSERT_EQ(engine->Stats().snapshot_notes.size(), 1u);
+    EXPECT_THAT(engine->Stats().snapshot_notes[0], HasSubstr("other options"));
+  }
+  {  // One flipped byte: damaged.
+    std::fstream f(snapshot, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(100);
+    char c;
+    f.seekg(100);
+    f.get(c);
+    f.seekp(100);
+    f.put(static_cast<char>(c ^ 0x20));
+  }
+  {
+    auto engine = Open(Options(dir));
+    EXPECT_EQ(engine->Stats().snapshot_position, 0);
+    ASSERT_EQ(engine->Stats().snapshot_notes.size(), 1u);
+    EXPECT_THAT(engine->Stats().snapshot_notes[0], HasSubstr("damaged"));
+    ExpectSame(Observe(*engine), live, "damaged");  // From the whole log.
+  }
+  // A snapshot of another store: its record at that position differs.
+  const std::string foreign = FreshDir("foreign");
+  {
+    auto engine = Open(Options(foreign));
+    Feed(*engine, Stream(0, 200, 5));
+    ASSERT_TRUE(engine->Checkpoint().ok());
+  }
+  std::filesystem::remove(snapshot);
+  const std::string theirs = OnlySnapshot(foreign);
+  std::filesystem::copy(theirs, dir + "/snapshots/" + std::filesystem::path(theirs).filename().string());
+  {
+    auto engine = Open(Options(dir));
+    EXPECT_EQ(engine->Stats().snapshot_position, 0);
+    ASSERT_EQ(engine->Stats().snapshot_notes.size(), 1u);
+    EXPECT_THAT(engine->Stats().snapshot_notes[0], HasSubstr("does not match the log"));
+    ExpectSame(Observe(*engine), live, "foreign");
+  }
+  std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(foreign);
+}
+
+TEST(SnapshotTest, WrittenEveryNRecordsAndOpenReplaysOnlyTheTail) {
+  const std::string dir = FreshDir("every");
+  EngineOptions options = Options(dir);
+  options.storage.snapshot_every_records = 50;
+  const std::vector<Ev> events = Stream(0, 180, 6);
+  {
+    auto engine = Open(options);
+    for (const Ev& e : events) (void)engine->Ingest(e);
+    EXPECT_GE(engine->Stats().snapshots_written, 3);
+    EXPECT_EQ(engine->Stats().snapshot_error, "");
+  }
+  size_t files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) files += f.is_regular_file();
+  EXPECT_EQ(files, 2u);  // The newest and the one before.
+  auto engine = Open(options);
+  EXPECT_GT(engine->Stats().snapshot_position, 100);
+  EXPECT_LT(engine->Stats().recovered, 50);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SnapshotTest, ErasureLeavesNoSnapshotWithTheErasedValue) {
+  const std::string dir = FreshDir("erase");
+  {
+    auto engine = Open(Options(dir));
+    ASSERT_TRUE(engine->Ingest(Ev("m1", 0, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "eva.secret@example.com")
+                                   .Id("phone", "+420601999888")).ok());
+    ASSERT_TRUE(engine->Ingest(Ev("m2", 1, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "jan.other@example.com")).ok());
+    ASSERT_TRUE(engine->Checkpoint().ok());
+    ASSERT_TRUE(engine->ContainsStringForTesting("eva.secret@example.com"));  // In the snapshot too.
+    ASSERT_TRUE(engine->EraseIdentifier({"", "email", "eva.secret@example.com"}).ok());
+    EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+    const ProfileId jan = engine->Context({"", "email", "jan.other@example.com"})->profile;
+    ASSERT_TRUE(engine->EraseProfile(jan).ok());
+    EXPECT_FALSE(engine->ContainsStringForTesting("jan.other@example.com"));
+  }
+  auto engine = Open(Options(dir));
+  EXPECT_GT(engine->Stats().snapshot_position, 0);  // The one written after the erasure.
+  EXPECT_EQ(engine->Context({"", "email", "jan.other@example.com"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(engine->Context({"", "phone", "+420601999888"}).ok());
+  EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace omnijourney
