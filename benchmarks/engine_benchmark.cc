@@ -14,8 +14,10 @@
 //   spilled and loaded on demand). Reported: items_per_second = events/s.
 // BM_SpilledContext: Context by phone on that engine with a cache of 10k of 100k profiles, random
 //   customers (90% spilled: read from RocksDB and decoded). Reported: p50/p99 in microseconds.
-// BM_Recovery/C: Open() on a database of C customers, 3 events each (100k: the one BM_DurableIngest
-//   wrote; 1M: built on first use in $TMPDIR/omnijourney_bench_db_1000000). Reported: time per Open.
+// BM_Recovery/C/S: Open() on a database of C customers, 3 events each (built on first use in
+//   $TMPDIR/omnijourney_bench_db_C), S = 0: without a snapshot (the whole log is replayed), 1: with
+//   a snapshot of the last record (Checkpoint() after the load). Reported: time per Open, and
+//   checkpoint_s / snapshot_mb for the Checkpoint() that wrote the snapshot.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -211,32 +213,45 @@ void BM_SpilledContext(benchmark::State& state) {
 BENCHMARK(BM_SpilledContext)->Iterations(200000);
 
 void BM_Recovery(benchmark::State& state) {
-  // Open() on a database of C customers (3 events each), built first when missing (100k: the one
-  // BM_DurableIngest left behind).
   const int customers = static_cast<int>(state.range(0));
-  const std::string dir = customers == 100000 ? BenchDir() : absl::StrCat(BenchDir(), "_", customers);
+  const bool snapshot = state.range(1) != 0;
+  const std::string dir = absl::StrCat(BenchDir(), "_", customers);
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
   options.storage.path = dir;
+  options.storage.snapshot_every_records = 0;  // Only the Checkpoint() below.
   if (!std::filesystem::exists(dir)) {
     Stream stream = MakeStream(customers);
     auto engine = *omnijourney::Engine::Open(options);
     IngestAll(*engine, stream.events, 1000);
   }
-  int64_t profiles = 0, events = 0;
+  std::filesystem::remove_all(dir + "/snapshots");
+  double checkpoint_s = 0, snapshot_mb = 0;
+  if (snapshot) {
+    auto engine = *omnijourney::Engine::Open(options);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (absl::Status s = engine->Checkpoint(); !s.ok()) state.SkipWithError(std::string(s.message()).c_str());
+    checkpoint_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) snapshot_mb += f.file_size() / 1e6;
+  }
+  int64_t profiles = 0, events = 0, replayed = 0;
   for (auto _ : state) {
     auto engine = *omnijourney::Engine::Open(options);
     profiles = engine->Stats().profiles;
     events = engine->Stats().events;
+    replayed = engine->Stats().recovered;
     state.PauseTiming();
     engine.reset();
     state.ResumeTiming();
   }
   state.counters["profiles"] = static_cast<double>(profiles);
   state.counters["events"] = static_cast<double>(events);
+  state.counters["replayed"] = static_cast<double>(replayed);
+  state.counters["checkpoint_s"] = checkpoint_s;
+  state.counters["snapshot_mb"] = snapshot_mb;
 }
-BENCHMARK(BM_Recovery)->Arg(100000)->Iterations(2)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Recovery)->Arg(1000000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recovery)->Args({100000, 0})->Args({100000, 1})->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recovery)->Args({1000000, 0})->Args({1000000, 1})->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_ContextLatency(benchmark::State& state) {
   const int customers = static_cast<int>(state.range(0));

@@ -275,6 +275,13 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   out->actions += TakeAndAck(*out->engine);
   bar.Done();
   out->seconds = bar.Seconds();
+  // A snapshot of what was added, so the next command on the store starts from it instead of
+  // replaying the whole log.
+  if (!options.storage.path.empty() && n > 0) {
+    if (absl::Status s = out->engine->Checkpoint(); !s.ok()) {
+      std::cerr << "omnijourney: snapshot of " << options.storage.path << " failed (the log has everything): " << s << "\n";
+    }
+  }
   return true;
 }
 
@@ -306,7 +313,12 @@ int Replay(const std::vector<std::string>& raw) {
       loaded.accepted, loaded.duplicates, loaded.rejected, loaded.read_errors, loaded.seconds,
       loaded.seconds > 0 ? static_cast<double>(loaded.accepted + loaded.duplicates) / loaded.seconds : 0.0,
       s.profiles, s.identity.identifiers, instances, running, loaded.actions);
-  if (s.recovered > 0) std::cout << s.recovered << " records recovered from " << args.Get("--store") << "\n";
+  if (s.recovered > 0 || s.snapshot_position > 0) {
+    std::cout << s.recovered << " records recovered from " << args.Get("--store");
+    if (s.snapshot_position > 0) std::cout << " after its snapshot at record " << s.snapshot_position;
+    std::cout << "\n";
+  }
+  for (const std::string& note : s.snapshot_notes) std::cout << "snapshot " << note << "\n";
   if (!s.limit_hits.empty()) {
     std::cout << "limits hit:";
     for (const auto& [option, count] : s.limit_hits) std::cout << " " << option << " " << count;

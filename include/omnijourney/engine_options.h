@@ -128,8 +128,9 @@ struct EngineOptions {
   struct Storage {
     std::string path;
     // Without a path: the in-memory log keeps the most recent records up to this many bytes (their
-    // serialized size), dropping the oldest. Default: 64 MiB.
-    size_t memory_log_bytes = size_t{64} << 20;
+    // serialized size), dropping the oldest (for inspection and tests; the engine needs none of
+    // them once applied). Default: 0 (records are numbered, not kept, and events not encoded).
+    size_t memory_log_bytes = 0;
     // A snapshot of the derived state is written after this many records since the last one (see
     // Engine::Checkpoint; Open loads the newest valid snapshot and replays only the records after
     // it). 0: only on Checkpoint() and after erasures. Default: 1,000,000.

@@ -91,17 +91,18 @@ class EngineImpl final : public Engine {
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
     RETURN_IF_ERROR(admission_.Validate(event));
     const absl::Time at = RecordTime();
-    std::string record = EncodeEventRecord(event, at);
+    const DedupeKey key = DedupeWindow::KeyOf(event);
+    std::string record = log_->keeps_records() ? EncodeEventRecord(event, at) : std::string();
     absl::StatusOr<IngestResult> result;
     {
       WriterLock lock(&mu_);
       RETURN_IF_ERROR(state_->io_error());
-      if (state_->IsDuplicate(event)) return state_->Duplicate(event);
+      if (state_->IsDuplicate(key)) return state_->Duplicate(event);
       RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event));
       std::vector<std::string> records;
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
-      result = state_->ApplyEvent(event, at, pos);
+      result = state_->ApplyEvent(event, key, at, pos);
     }
     AfterWrite();
     return result;
@@ -112,8 +113,10 @@ class EngineImpl final : public Engine {
     std::vector<absl::StatusOr<IngestResult>> out(n, absl::InternalError("not ingested"));
     // Before the lock: validation and encoding, which need no state.
     const absl::Time at = RecordTime();
+    const bool encode = log_->keeps_records();
     std::vector<bool> valid(n, false);
     std::vector<std::string> records(n);
+    std::vector<DedupeKey> keys(n);
     for (size_t i = 0; i < n; ++i) {
       if (events[i] == nullptr) {
         out[i] = absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"));
@@ -124,10 +127,12 @@ class EngineImpl final : public Engine {
         continue;
       }
       valid[i] = true;
-      records[i] = EncodeEventRecord(*events[i], at);
+      keys[i] = DedupeWindow::KeyOf(*events[i]);
+      if (encode) records[i] = EncodeEventRecord(*events[i], at);
     }
     // Then in steps: admit against the state, append the step's records, apply them.
     std::vector<const Event*> step_events;
+    absl::flat_hash_set<DedupeKey> admitted;
     for (size_t begin = 0; begin < n;) {
       WriterLock lock(&mu_);
       size_t end = std::min(n, begin + kApplyStep);
@@ -141,12 +146,12 @@ class EngineImpl final : public Engine {
       }
       enum class Step { kSkip, kDuplicate, kApply };
       std::vector<Step> what(end - begin, Step::kSkip);
-      absl::flat_hash_set<DedupeKey> keys;  // Admitted in this step.
+      admitted.clear();  // Keys admitted in this step.
       std::vector<std::string> batch;
       for (size_t i = begin; i < end; ++i) {
         if (!valid[i]) continue;
         const Event& e = *events[i];
-        if (state_->IsDuplicate(e) || keys.contains(DedupeWindow::KeyOf(e))) {
+        if (state_->IsDuplicate(keys[i]) || admitted.contains(keys[i])) {
           what[i - begin] = Step::kDuplicate;
           continue;
         }
@@ -154,7 +159,7 @@ class EngineImpl final : public Engine {
           out[i] = std::move(s);
           continue;
         }
-        keys.insert(DedupeWindow::KeyOf(e));
+        admitted.insert(keys[i]);
         what[i - begin] = Step::kApply;
         batch.push_back(std::move(records[i]));
       }
@@ -180,7 +185,7 @@ class EngineImpl final : public Engine {
             out[i] = state_->Duplicate(*events[i]);
             break;
           case Step::kApply:
-            out[i] = state_->ApplyEvent(*events[i], at, pos++);
+            out[i] = state_->ApplyEvent(*events[i], keys[i], at, pos++);
             break;
         }
       }

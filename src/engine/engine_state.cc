@@ -79,9 +79,10 @@ absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, absl::Time at, LogPosition position) {
+absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
+                                                     LogPosition position) {
   RETURN_IF_ERROR(Begin(at, position));
-  ASSIGN_OR_RETURN(IngestResult result, LinkAndStore(event));
+  ASSIGN_OR_RETURN(IngestResult result, LinkAndStore(event, key));
   RETURN_IF_ERROR(io_error_);
   return result;
 }
@@ -90,7 +91,7 @@ absl::StatusOr<EngineState::Applied> EngineState::Apply(const v1::LogRecord& r, 
   const absl::Time at = r.has_at() ? FromTimestamp(r.at()) : absl::InfinitePast();
   Applied out;
   if (r.has_event()) {
-    ASSIGN_OR_RETURN(out.ingest, ApplyEvent(r.event(), at, position));
+    ASSIGN_OR_RETURN(out.ingest, ApplyEvent(r.event(), DedupeWindow::KeyOf(r.event()), at, position));
     return out;
   }
   RETURN_IF_ERROR(Begin(at, position));
@@ -146,8 +147,7 @@ IngestResult EngineState::Duplicate(const Event& event) {
   return result;
 }
 
-absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event) {
-  const DedupeKey key = DedupeWindow::KeyOf(event);
+absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const DedupeKey& key) {
   if (dedupe_.Contains(key)) return Duplicate(event);
   ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event));
   IngestResult result;

@@ -69,15 +69,16 @@ class EngineState {
   // An erasure record applied live carries the erased value (LoggedErasure is stored without it).
   absl::StatusOr<Applied> Apply(const v1::LogRecord& record, LogPosition position);
   // Apply of an event record (record time `at`, InfinitePast when unset), without building the
-  // LogRecord around the event.
-  absl::StatusOr<IngestResult> ApplyEvent(const Event& event, absl::Time at, LogPosition position);
+  // LogRecord around the event. `key`: DedupeWindow::KeyOf(event).
+  absl::StatusOr<IngestResult> ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
+                                          LogPosition position);
   // What AddJourney's record would get from Apply, changing nothing.
   absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
     return journeys_.Check(def, active_from);
   }
 
   // The event's (tenant, source, event_id) was applied before, within the window.
-  bool IsDuplicate(const Event& event) const { return dedupe_.Contains(DedupeWindow::KeyOf(event)); }
+  bool IsDuplicate(const DedupeKey& key) const { return dedupe_.Contains(key); }
   // The result of a duplicate: its profile now (counts it).
   IngestResult Duplicate(const Event& event);
 
@@ -136,7 +137,7 @@ class EngineState {
 
   // Every record's start: its position and time, and now and then the outbox's pruning.
   absl::Status Begin(absl::Time at, LogPosition position);
-  absl::StatusOr<IngestResult> LinkAndStore(const Event& event);
+  absl::StatusOr<IngestResult> LinkAndStore(const Event& event, const DedupeKey& key);
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);

@@ -34,6 +34,9 @@ class Log {
   // log, durably before it returns. Returns the position of the last one appended.
   // REQUIRES: `records` is not empty.
   virtual absl::StatusOr<LogPosition> Append(std::vector<std::string> records) = 0;
+  // Whether appended records are kept (readable). A memory log with no room keeps none: callers may
+  // then append empty strings instead of encoding records (only positions advance).
+  virtual bool keeps_records() const { return true; }
   // The position of the last record appended (0 when none ever was).
   virtual LogPosition last() const = 0;
   // Calls `fn` for every retained record after `after`, in order; stops at the first error and
@@ -54,8 +57,9 @@ class Log {
 };
 
 // A log in memory that keeps the most recent records up to `max_bytes` (their serialized size),
-// dropping the oldest first; at least the last append is always kept. Nothing reads a memory log
-// after its records are applied but erasure (which scrubs what it keeps) and tests.
+// dropping the oldest first; at least the last append is always kept. With max_bytes 0 it keeps no
+// record at all and only numbers them. Nothing reads a memory log after its records are applied
+// but erasure (which scrubs what it keeps) and tests.
 std::unique_ptr<Log> NewMemoryLog(size_t max_bytes);
 
 // The serialized LogRecord holding `event`, without copying the event into a LogRecord first; `at`
