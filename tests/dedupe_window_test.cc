@@ -21,6 +21,15 @@ TEST(DedupeWindowTest, KeysSeparateTenantSourceAndId) {
   EXPECT_NE(DedupeWindow::KeyOf(Key("t", "ab", "c")), DedupeWindow::KeyOf(Key("t", "a", "bc")));
 }
 
+constexpr uint64_t kStableFirst = 16707932042081207615ULL, kStableSecond = 13218186100570042127ULL;
+
+// Snapshots keep the keys: they must be the same in every process and build (absl::Hash is not).
+TEST(DedupeWindowTest, KeysAreStableAcrossProcesses) {
+  const DedupeKey k = DedupeWindow::KeyOf(Key("tenant", "web", "event-1"));
+  EXPECT_EQ(k.first, kStableFirst);
+  EXPECT_EQ(k.second, kStableSecond);
+}
+
 TEST(DedupeWindowTest, ForgetsTheOldestBeyondItsCapacity) {
   DedupeWindow window(2);
   const DedupeKey a = DedupeWindow::KeyOf(Key("", "s", "a")), b = DedupeWindow::KeyOf(Key("", "s", "b")),

@@ -217,6 +217,7 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
     return false;
   }
   out->engine = *std::move(engine);
+  for (const std::string& note : out->engine->Stats().snapshot_notes) std::cerr << "omnijourney: snapshot " << note << "\n";
   for (const std::string& path : args.All("--journeys")) {
     auto journeys = ReadJourneys(path);
     if (!journeys.ok()) {

@@ -14,10 +14,12 @@
 // appended to the engine's log (in memory, or RocksDB with EngineOptions::storage), then applied;
 // Open() on a store applies its log again. See docs/architecture.md.
 //
-// Thread-safety: all methods may be called from many threads. Changes apply under an exclusive
-// lock, a batch in short steps of a few dozen events (validation and encoding happen before, on the
-// caller's thread); Context, Explain and Stats share a reader lock, so they wait for at most one
-// such step.
+// Thread-safety: all methods may be called from many threads. Writers are ordered by one lock (what
+// is appended to the log is applied in that order); validation and encoding run before it, on the
+// caller's thread, and admission and the log append run while readers go on. Applying takes the
+// state lock exclusively: one record, or a slice of a batch of about 100 us, after which waiting
+// readers get their turn. Context, Explain and Stats share the state lock, so they wait for at most
+// about one slice (see docs/architecture.md).
 #ifndef OMNIJOURNEY_ENGINE_H_
 #define OMNIJOURNEY_ENGINE_H_
 

@@ -180,8 +180,10 @@ class IdentityGraph {
 
   // OK when Link(event) would use at least one of the event's identifiers (a known one, or a new
   // one its type's rule accepts); otherwise InvalidArgument "identifiers: none usable (type: reason;
-  // ...)". Changes nothing. REQUIRES: `event` passed ValidateEvent. Cost: O(identifiers), plus
-  // normalising unknown ones up to the first usable.
+  // ...)". Changes nothing observable; it remembers the normalisations it did for the Link of the
+  // event that follows, so unlike the other const methods it must not run concurrently with any
+  // other call. REQUIRES: `event` passed ValidateEvent. Cost: O(identifiers), plus normalising
+  // unknown ones up to the first usable.
   virtual absl::Status CheckUsable(const Event& event) const = 0;
 
   // For tests of erasure: true when any stored string (identifier values, caches, audit) contains

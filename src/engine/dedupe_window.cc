@@ -5,12 +5,7 @@
 namespace omnijourney::internal {
 
 DedupeKey DedupeWindow::KeyOf(const Event& event) {
-  auto hash = [&](uint64_t salt) {
-    uint64_t h = StableHash(salt, event.tenant());
-    h = StableHash(h, event.source());
-    return StableHash(h, event.event_id());
-  };
-  return {hash(0x6f6d6e69), hash(0x6a6f75726e6579)};
+  return StableHash128(0x6f6d6e696a6f75ULL, event.tenant(), event.source(), event.event_id());
 }
 
 void DedupeWindow::Save(SerialWriter& w) const {

@@ -2,6 +2,7 @@
 // timer thread, and Open (options, store, recovery). The state and its components are in
 // engine_state.h; see docs/architecture.md.
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
 #include "engine/admission.h"
@@ -33,6 +35,29 @@ constexpr size_t kApplyStep = 64;
 // Index lookups of the next events start this many events ahead (IdentityGraph::Prefetch).
 constexpr size_t kLookahead = 8;
 
+// A reader lock that announces itself while it waits, so that a writer applying a batch step by
+// step lets it in between two steps (absl::Mutex lets a writer that releases and re-acquires at once
+// barge ahead of a woken reader, for many steps in a row).
+class ABSL_SCOPED_LOCKABLE GatedReaderLock {
+ public:
+  GatedReaderLock(absl::Mutex* mu, std::atomic<int>* waiting) ABSL_SHARED_LOCK_FUNCTION(mu) : lock_(Announce(mu, waiting)) {
+    waiting->fetch_sub(1, std::memory_order_release);
+  }
+  ~GatedReaderLock() ABSL_UNLOCK_FUNCTION() = default;
+
+ private:
+  static absl::Mutex* Announce(absl::Mutex* mu, std::atomic<int>* waiting) {
+    waiting->fetch_add(1, std::memory_order_acq_rel);
+    return mu;
+  }
+  ReaderLock lock_;
+};
+
+// A batch is applied in slices: the writer holds mu_ for up to kWriterSlice of applying, then, if
+// readers announced themselves (GatedReaderLock), releases it and yields so they get it. Readers
+// wait for at most about one slice; a writer loses at most one reader turn per slice.
+constexpr absl::Duration kWriterSlice = absl::Microseconds(100);
+
 class EngineImpl final : public Engine {
  public:
   EngineImpl(const EngineOptions& options, std::unique_ptr<RecordClock> record_clock,
@@ -44,6 +69,7 @@ class EngineImpl final : public Engine {
         zone_(zone),
         admission_(options_, clock_),
         log_(std::move(log)),
+        encode_records_(log_->keeps_records()),
         spill_(std::move(spill)),
         snapshots_(std::move(snapshots)),
         state_(std::make_unique<EngineState>(options_, std::move(graph), zone, log_.get(), spill_.get(),
@@ -64,6 +90,7 @@ class EngineImpl final : public Engine {
   // acknowledged; then starts the timer thread.
   absl::Status Open(RocksDbStore* store) {
     {
+      WriterLock order(&write_mu_);
       WriterLock lock(&mu_);
       RETURN_IF_ERROR(LoadSnapshot());
       RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
@@ -84,6 +111,7 @@ class EngineImpl final : public Engine {
 
   absl::Status Checkpoint() override {
     if (snapshots_ == nullptr) return absl::OkStatus();
+    WriterLock order(&write_mu_);
     ReaderLock lock(&mu_);
     return CheckpointLocked(/*keep_previous=*/true);
   }
@@ -92,16 +120,25 @@ class EngineImpl final : public Engine {
     RETURN_IF_ERROR(admission_.Validate(event));
     const absl::Time at = RecordTime();
     const DedupeKey key = DedupeWindow::KeyOf(event);
-    std::string record = log_->keeps_records() ? EncodeEventRecord(event, at) : std::string();
+    std::string record = encode_records_ ? EncodeEventRecord(event, at) : std::string();
     absl::StatusOr<IngestResult> result;
     {
-      WriterLock lock(&mu_);
-      RETURN_IF_ERROR(state_->io_error());
-      if (state_->IsDuplicate(key)) return state_->Duplicate(event);
-      RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event));
+      WriterLock order(&write_mu_);  // Log order = apply order.
+      bool duplicate = false;
+      {
+        ReaderLock lock(&mu_);
+        RETURN_IF_ERROR(state_->io_error());
+        duplicate = state_->IsDuplicate(key);
+        if (!duplicate) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event));
+      }
+      if (duplicate) {
+        WriterLock lock(&mu_);
+        return state_->Duplicate(event);
+      }
       std::vector<std::string> records;
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
+      WriterLock lock(&mu_);
       result = state_->ApplyEvent(event, key, at, pos);
     }
     AfterWrite();
@@ -113,7 +150,7 @@ class EngineImpl final : public Engine {
     std::vector<absl::StatusOr<IngestResult>> out(n, absl::InternalError("not ingested"));
     // Before the lock: validation and encoding, which need no state.
     const absl::Time at = RecordTime();
-    const bool encode = log_->keeps_records();
+    const bool encode = encode_records_;
     std::vector<bool> valid(n, false);
     std::vector<std::string> records(n);
     std::vector<DedupeKey> keys(n);
@@ -130,38 +167,49 @@ class EngineImpl final : public Engine {
       keys[i] = DedupeWindow::KeyOf(*events[i]);
       if (encode) records[i] = EncodeEventRecord(*events[i], at);
     }
-    // Then in steps: admit against the state, append the step's records, apply them.
+    // Then in steps, in log order (write_mu_): admit the step against the state (shared with readers),
+    // append its records (readers go on), apply them one event at a time (readers wait for one
+    // event at most, and are let in when they wait).
+    {
+    WriterLock order(&write_mu_);
     std::vector<const Event*> step_events;
     absl::flat_hash_set<DedupeKey> admitted;
+    enum class Step { kSkip, kDuplicate, kApply };
+    std::vector<Step> what;
     for (size_t begin = 0; begin < n;) {
-      WriterLock lock(&mu_);
       size_t end = std::min(n, begin + kApplyStep);
-      step_events.assign(events.begin() + static_cast<std::ptrdiff_t>(begin),
-                         events.begin() + static_cast<std::ptrdiff_t>(end));
-      // Near max_profiles_per_tenant whether an event fits depends on the ones before it: one at a time.
-      if (admission_.MayReachProfileLimit(state_->graph(), step_events)) end = begin + 1;
-      if (!state_->io_error().ok()) {
-        for (size_t i = begin; i < n; ++i) out[i] = state_->io_error();
-        break;
-      }
-      enum class Step { kSkip, kDuplicate, kApply };
-      std::vector<Step> what(end - begin, Step::kSkip);
-      admitted.clear();  // Keys admitted in this step.
+      what.assign(end - begin, Step::kSkip);
       std::vector<std::string> batch;
-      for (size_t i = begin; i < end; ++i) {
-        if (!valid[i]) continue;
-        const Event& e = *events[i];
-        if (state_->IsDuplicate(keys[i]) || admitted.contains(keys[i])) {
-          what[i - begin] = Step::kDuplicate;
-          continue;
+      {
+        ReaderLock lock(&mu_);
+        if (!state_->io_error().ok()) {
+          for (size_t i = begin; i < n; ++i) out[i] = state_->io_error();
+          break;
         }
-        if (absl::Status s = admission_.CheckState(state_->graph(), e); !s.ok()) {
-          out[i] = std::move(s);
-          continue;
+        step_events.assign(events.begin() + static_cast<std::ptrdiff_t>(begin),
+                           events.begin() + static_cast<std::ptrdiff_t>(end));
+        // Near max_profiles_per_tenant whether an event fits depends on the ones before it: one at a time.
+        if (admission_.MayReachProfileLimit(state_->graph(), step_events)) {
+          end = begin + 1;
+          what.resize(1);
         }
-        admitted.insert(keys[i]);
-        what[i - begin] = Step::kApply;
-        batch.push_back(std::move(records[i]));
+        admitted.clear();  // Keys admitted in this step.
+        for (size_t i = begin; i < end; ++i) {
+          // Admission's index lookups come first: they get the prefetches.
+          if (i + kLookahead < n && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead]);
+          if (!valid[i]) continue;
+          if (state_->IsDuplicate(keys[i]) || admitted.contains(keys[i])) {
+            what[i - begin] = Step::kDuplicate;
+            continue;
+          }
+          if (absl::Status s = admission_.CheckState(state_->graph(), *events[i]); !s.ok()) {
+            out[i] = std::move(s);
+            continue;
+          }
+          admitted.insert(keys[i]);
+          what[i - begin] = Step::kApply;
+          batch.push_back(std::move(records[i]));
+        }
       }
       const size_t appended = batch.size();
       LogPosition pos = 0;
@@ -176,27 +224,30 @@ class EngineImpl final : public Engine {
         }
         pos = *last - appended + 1;
       }
-      for (size_t i = begin; i < end; ++i) {
-        if (i + kLookahead < end && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead]);
-        switch (what[i - begin]) {
-          case Step::kSkip:
-            break;
-          case Step::kDuplicate:
-            out[i] = state_->Duplicate(*events[i]);
-            break;
-          case Step::kApply:
-            out[i] = state_->ApplyEvent(*events[i], keys[i], at, pos++);
-            break;
+      for (size_t i = begin; i < end;) {
+        {
+          WriterLock lock(&mu_);
+          const absl::Time slice_end = absl::Now() + kWriterSlice;
+          for (; i < end; ++i) {
+            if (what[i - begin] == Step::kSkip) continue;
+            // The slice is over and readers wait: they go first (the event is applied next slice).
+            if (readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
+            out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
+                                                          : state_->ApplyEvent(*events[i], keys[i], at, pos++);
+          }
         }
+        if (i < end) std::this_thread::yield();
       }
       begin = end;
     }
+    }  // write_mu_
     AfterWrite();
     return out;
   }
 
   absl::Status AddJourney(const JourneyDefinition& journey) override {
     {
+      WriterLock order(&write_mu_);
       WriterLock lock(&mu_);
       RETURN_IF_ERROR(state_->io_error());
       // Loaded before any event: it applies to every event. Later: from now on (history does not
@@ -221,6 +272,7 @@ class EngineImpl final : public Engine {
 
   absl::Status AckActions(const std::vector<std::string>& ids) override {
     if (ids.empty()) return absl::OkStatus();
+    WriterLock order(&write_mu_);
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(state_->io_error());
     RETURN_IF_ERROR(state_->outbox().CheckAck(ids));
@@ -231,6 +283,7 @@ class EngineImpl final : public Engine {
 
   absl::Status AdvanceTime(absl::Time t) override {
     {
+      WriterLock order(&write_mu_);
       WriterLock lock(&mu_);
       RETURN_IF_ERROR(state_->io_error());
       if (options_.time_mode == EngineOptions::TimeMode::kEventTime && t <= state_->Now()) {
@@ -245,34 +298,35 @@ class EngineImpl final : public Engine {
   }
 
   absl::Time Now() const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     return LiveNow();
   }
 
   absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->Resolve(query));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
     return state_->Explain(id);
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     return state_->ForEachProfile(fn);
   }
 
   absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) override {
+    WriterLock order(&write_mu_);
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(state_->io_error());
     RETURN_IF_ERROR(state_->Resolve(query).status());
@@ -285,6 +339,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
+    WriterLock order(&write_mu_);
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
@@ -301,6 +356,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) override {
+    WriterLock order(&write_mu_);
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId before, state_->Resolve(query));
@@ -319,6 +375,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
+    WriterLock order(&write_mu_);
     WriterLock lock(&mu_);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
@@ -334,7 +391,7 @@ class EngineImpl final : public Engine {
   EngineStats Stats() const override {
     EngineStats s;
     {
-      ReaderLock lock(&mu_);
+      GatedReaderLock lock(&mu_, &readers_waiting_);
       s = state_->Stats();
     }
     {
@@ -351,11 +408,12 @@ class EngineImpl final : public Engine {
   }
 
   int64_t TenantProfiles(std::string_view tenant) const override {
-    ReaderLock lock(&mu_);
+    GatedReaderLock lock(&mu_, &readers_waiting_);
     return state_->graph().TenantProfiles(tenant);
   }
 
   bool ContainsStringForTesting(std::string_view needle) const override {
+    WriterLock order(&write_mu_);
     ReaderLock lock(&mu_);
     return state_->ContainsStringForTesting(needle);
   }
@@ -373,14 +431,15 @@ class EngineImpl final : public Engine {
 
   // Appends a record that is not an event; it carries the clock time in both time modes (operator
   // actions are stamped with it in the audit).
-  absl::StatusOr<LogPosition> Append(v1::LogRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::StatusOr<LogPosition> Append(v1::LogRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     *record.mutable_at() = ToTimestamp(clock_->Now());
     std::vector<std::string> records;
     records.push_back(record.SerializeAsString());
     return log_->Append(std::move(records));
   }
 
-  absl::StatusOr<EngineState::Applied> AppendAndApply(v1::LogRecord record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::StatusOr<EngineState::Applied> AppendAndApply(v1::LogRecord record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     ASSIGN_OR_RETURN(const LogPosition pos, Append(record));
     return state_->Apply(record, pos);
   }
@@ -403,15 +462,16 @@ class EngineImpl final : public Engine {
 
   // Open: the newest snapshot that matches the log and the options becomes the state; the others
   // are noted (EngineStats::snapshot_notes) and skipped.
-  absl::Status LoadSnapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::Status LoadSnapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
     ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
     for (LogPosition pos : positions) {
-      absl::StatusOr<std::string> bytes = snapshots_->Read(pos);
+      absl::StatusOr<SnapshotStore::Mapped> bytes = snapshots_->Read(pos);
       absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
       if (bytes.ok()) {
         RETURN_IF_ERROR(spill_->ClearProfiles());  // A failed attempt may have written some.
-        state = DecodeSnapshot(*bytes, *log_, options_, zone_, log_.get(), spill_.get(), record_clock_.get());
+        state = DecodeSnapshot(bytes->bytes(), *log_, options_, zone_, log_.get(), spill_.get(),
+                               record_clock_.get());
       } else {
         state = bytes.status();
       }
@@ -428,9 +488,10 @@ class EngineImpl final : public Engine {
     return spill_->ClearProfiles();
   }
 
-  // Writes a snapshot at the state's position (REQUIRES: mu_ held, shared or exclusive); deletes the
+  // Writes a snapshot at the state's position (REQUIRES: write_mu_, and mu_ shared or exclusive); deletes the
   // older ones but the previous one when `keep_previous`, all of them otherwise.
-  absl::Status CheckpointLocked(bool keep_previous) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+  absl::Status CheckpointLocked(bool keep_previous) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     const LogPosition pos = state_->position();
     absl::Status s = absl::OkStatus();
@@ -451,7 +512,7 @@ class EngineImpl final : public Engine {
 
   // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
   // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
-  absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
     absl::Status s = CheckpointLocked(/*keep_previous=*/false);
     if (!s.ok()) return absl::Status(s.code(), absl::StrCat("erased, but writing the snapshot failed: ", s.message()));
@@ -463,6 +524,7 @@ class EngineImpl final : public Engine {
     Wake();
     const uint64_t every = options_.storage.snapshot_every_records;
     if (snapshots_ == nullptr || every == 0) return;
+    WriterLock order(&write_mu_);
     ReaderLock lock(&mu_);
     uint64_t last;
     {
@@ -494,6 +556,7 @@ class EngineImpl final : public Engine {
       }
       const absl::Time now = clock_->Now();
       if (next && *next <= now) {
+        WriterLock order(&write_mu_);
         WriterLock lock(&mu_);
         if (state_->io_error().ok()) {
           v1::LogRecord record;
@@ -516,11 +579,17 @@ class EngineImpl final : public Engine {
   const Clock* const clock_;
   const absl::TimeZone zone_;
   Admission admission_;
+  // Lock order: write_mu_, then mu_. write_mu_ orders the writers (what is appended to the log is
+  // applied in the same order); mu_ guards the state (readers share it, a writer applies one
+  // record or one event under it exclusively).
+  mutable absl::Mutex write_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   mutable absl::Mutex mu_;
-  std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(mu_);
+  std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(write_mu_);
+  const bool encode_records_;  // log_->keeps_records(), fixed: events are encoded only when kept.
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
+  mutable std::atomic<int> readers_waiting_{0};  // Readers waiting for mu_ (GatedReaderLock).
   // Checkpoints run under the shared lock, one at a time.
   mutable std::mutex checkpoint_mu_;
   LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_

@@ -198,7 +198,7 @@ void EngineState::Settle() {
     Fail(s);
     return;
   }
-  ReleaseActions();
+  if (!journeys_.empty()) ReleaseActions();  // Without journeys there are no actions.
   absl::StatusOr<std::vector<ProfileId>> spilled =
       profiles_.Trim([this](ProfileId id) { return journeys_.busy(id); });
   if (!spilled.ok()) {

@@ -239,7 +239,9 @@ class Graph final : public IdentityGraph {
     uint64_t norm_hash = 0;
     Normalized norm;
   };
-  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw) const;
+  // How FindExisting uses the normalisation memo (norm_memo_).
+  enum class Memo { kNone, kRemember, kConsume };
+  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, Memo memo = Memo::kNone) const;
   void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
   void ClearRawCache();
   // The node for a raw identifier (created when new), or kNone with `dropped` filled.
@@ -299,6 +301,17 @@ class Graph final : public IdentityGraph {
   BigMap<ProfileId> id_index_;      // own_id -> node.
   BigMap<uint64_t> record_index_;   // Hash of node set -> record.
   std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
+  // Normalisations done by CheckUsable (raw hash -> result), reused by the Link of the same event
+  // that follows (admission checks a step of events before they are linked), so a new identifier
+  // is normalised once. Written only by the non-const callers' paths, under the engine's exclusive
+  // lock (CheckUsable runs in admission, before the append).
+  struct MemoEntry {
+    TypeIndex type;
+    std::string raw;
+    Normalized norm;
+  };
+  static constexpr size_t kNormMemoEntries = 1024;
+  mutable absl::flat_hash_map<uint64_t, MemoEntry> norm_memo_;
   // Prefetch pipeline: identifiers announced by Prefetch have their index slot fetched first; a few
   // identifiers later (the slot is cached by then) the node or raw entry it names is fetched.
   struct Pending {
@@ -439,7 +452,7 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value,
 
 uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
                        uint64_t hash, std::vector<DroppedIdentifier>* dropped) {
-  Found found = FindExisting(tenant, type, raw);
+  Found found = FindExisting(tenant, type, raw, Memo::kConsume);
   uint32_t n = found.node;
   if (n == kNone) {
     Normalized& norm = found.norm;
@@ -799,7 +812,8 @@ absl::Status Graph::CheckUsable(const Event& event) const {
     const int type = rules_->Find(id.type());
     Normalized norm;
     if (type >= 0 && tenant >= 0) {
-      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value());
+      Found found =
+          FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), Memo::kRemember);
       if (found.node != kNone) return true;
       norm = std::move(found.norm);
     } else {
@@ -1005,7 +1019,7 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
   return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
 }
 
-Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw) const {
+Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, Memo memo) const {
   Found found;
   found.raw_hash = KeyHash(tenant, type, raw);
   found.canonical = rules_->IsCanonical(type, raw);
@@ -1023,7 +1037,17 @@ Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_vi
       return found;
     }
   }
-  found.norm = rules_->Normalize(type, raw);
+  auto memoized = memo == Memo::kNone ? norm_memo_.end() : norm_memo_.find(found.raw_hash);
+  if (memoized != norm_memo_.end() && memoized->second.type == type && memoized->second.raw == raw) {
+    found.norm = memoized->second.norm;
+    if (memo == Memo::kConsume) norm_memo_.erase(memoized);
+  } else {
+    found.norm = rules_->Normalize(type, raw);
+    if (memo == Memo::kRemember) {
+      if (norm_memo_.size() >= kNormMemoEntries) norm_memo_.clear();
+      norm_memo_[found.raw_hash] = {type, std::string(raw), found.norm};
+    }
+  }
   if (found.norm.status != Normalized::Status::kOk) return found;
   found.norm_hash = found.canonical && found.norm.value == raw ? found.raw_hash
                                                                : KeyHash(tenant, type, found.norm.value);
@@ -1576,6 +1600,7 @@ absl::Status Graph::Restore(SerialReader& r) {
   next_split_ = r.U32();
   for (int64_t* v : {&live_nodes_, &live_profiles_, &live_records_, &replays_, &refusals_, &super_nodes_}) *v = r.I64();
   RETURN_IF_ERROR(r.status("identity graph"));
+  node_index_.Reserve(nodes);
   for (size_t n = 0; n < nodes; ++n) {
     const Node& node = nodes_[n];
     if (node.flags & kErasedFlag) continue;

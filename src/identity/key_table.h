@@ -74,6 +74,20 @@ class KeyTable {
     slots_[i] = Slot{};
   }
 
+  // Makes room for `n` entries in all (no growth until then).
+  void Reserve(size_t n) {
+    size_t want = 16;
+    while ((n + 1) * 10 > want * 7) want *= 2;
+    if (want <= slots_.size()) return;
+    std::vector<Slot, HugePageAllocator<Slot>> old;
+    old.swap(slots_);
+    slots_.assign(want, Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& s : old) {
+      if (s.id != kEmpty) Place(s.hash, s.id);
+    }
+  }
+
   void Clear() {
     std::vector<Slot, HugePageAllocator<Slot>>().swap(slots_);
     size_ = 0;

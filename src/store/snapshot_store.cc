@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -89,7 +90,11 @@ absl::StatusOr<std::vector<LogPosition>> SnapshotStore::List() const {
   return out;
 }
 
-absl::StatusOr<std::string> SnapshotStore::Read(LogPosition position) const {
+SnapshotStore::Mapped::~Mapped() {
+  if (data_ != nullptr && size_ > 0) munmap(const_cast<char*>(data_), size_);
+}
+
+absl::StatusOr<SnapshotStore::Mapped> SnapshotStore::Read(LogPosition position) const {
   const std::string path = PathOf(position);
   const int fd = open(path.c_str(), O_RDONLY);
   if (fd < 0) return Errno("open", path);
@@ -99,20 +104,16 @@ absl::StatusOr<std::string> SnapshotStore::Read(LogPosition position) const {
     close(fd);
     return s;
   }
-  std::string out(static_cast<size_t>(st.st_size), '\0');
-  size_t done = 0;
-  while (done < out.size()) {
-    const ssize_t n = read(fd, out.data() + done, out.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      absl::Status s = n < 0 ? Errno("read", path) : absl::DataLossError(absl::StrCat("snapshot '", path, "': short read"));
-      close(fd);
-      return s;
-    }
-    done += static_cast<size_t>(n);
+  const auto size = static_cast<size_t>(st.st_size);
+  if (size == 0) {
+    close(fd);
+    return Mapped(nullptr, 0);
   }
+  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
-  return out;
+  if (p == MAP_FAILED) return Errno("map", path);
+  madvise(p, size, MADV_SEQUENTIAL);
+  return Mapped(static_cast<const char*>(p), size);
 }
 
 absl::Status SnapshotStore::DeleteBefore(LogPosition position, size_t keep) {

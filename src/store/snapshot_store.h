@@ -22,7 +22,20 @@ class SnapshotStore {
   absl::Status Write(LogPosition position, std::string_view bytes);
   // Positions of the stored snapshots, newest first (none when the directory does not exist).
   absl::StatusOr<std::vector<LogPosition>> List() const;
-  absl::StatusOr<std::string> Read(LogPosition position) const;
+  // A snapshot's bytes, mapped read-only (valid while the returned object lives).
+  class Mapped {
+   public:
+    Mapped(const char* data, size_t size) : data_(data), size_(size) {}
+    Mapped(Mapped&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
+    Mapped& operator=(Mapped&&) = delete;
+    ~Mapped();
+    std::string_view bytes() const { return {data_, size_}; }
+
+   private:
+    const char* data_;
+    size_t size_;
+  };
+  absl::StatusOr<Mapped> Read(LogPosition position) const;
   // Deletes the snapshots before `position`, except the `keep` newest of them.
   absl::Status DeleteBefore(LogPosition position, size_t keep = 0);
   std::string PathOf(LogPosition position) const;
