@@ -20,30 +20,10 @@
 
 #include "absl/time/time.h"
 #include "omnijourney/identity.h"
+#include "omnijourney/timeline_types.h"
 #include "omnijourney/v1/event.pb.h"
 
 namespace omnijourney {
-
-// One event of a profile's timeline, reduced to what an operator reads.
-struct TimelineEntry {
-  absl::Time time;  // occurred_at.
-  std::string source;
-  std::string event_id;
-  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
-  std::string name;
-  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
-  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
-  std::string provider;
-  std::string agent_id;
-  std::string conversation_id;
-  std::string text;  // Message, transcript or note; cut to TimelineOptions::max_text_bytes.
-  std::string value;  // "1299.50 CZK" for events with a monetary value, else empty.
-  // The event's key properties (TimelineOptions::key_properties), as display strings.
-  std::vector<std::pair<std::string, std::string>> properties;
-
-  // The property's value, or "" when absent.
-  std::string_view Property(std::string_view key) const;
-};
 
 // Events sharing a conversation_id.
 struct ConversationSummary {
@@ -70,13 +50,6 @@ struct TicketSummary {
   absl::Time updated;
 };
 
-// A trait after reconciliation: the most recent value from the highest-priority source.
-struct TraitValue {
-  std::string value;  // Strings as is; numbers, booleans and structures as compact JSON.
-  std::string source;
-  absl::Time time;
-};
-
 struct Interest {
   std::string kind;   // "category" or "product".
   std::string value;
@@ -90,16 +63,6 @@ struct LastContact {
   absl::Time time;
   std::string agent_id;  // The entry's agent, else the conversation's latest agent; may be empty.
   std::string name;
-};
-
-struct ContactCounters {
-  int orders = 0;          // ORDER events in the retained timeline (distinct order_id when given).
-  int orders_30d = 0;
-  int contacts_7d = 0;     // Inbound contacts (a conversation counts once) started in the last 7 days.
-  int contacts_30d = 0;
-  // Contacts in the last 30 days that started within 24 hours after the previous contact.
-  int repeat_contacts_24h_30d = 0;
-  bool last_contact_is_repeat_24h = false;
 };
 
 // A journey instance as the operator sees it. Filled by the journey runtime (see the journey issue);

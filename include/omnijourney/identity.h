@@ -28,22 +28,9 @@
 #include "absl/time/time.h"
 #include "omnijourney/event.h"
 #include "omnijourney/identity_options.h"
+#include "omnijourney/profile_id.h"
 
 namespace omnijourney {
-
-// A profile id: a keyed 64-bit hash of the profile's oldest identifier. 0 means "no profile".
-using ProfileId = uint64_t;
-
-// "p-0123456789abcdef" and back.
-std::string FormatProfileId(ProfileId id);
-absl::StatusOr<ProfileId> ParseProfileId(std::string_view text);
-
-// An identifier as stored: its type and normalised value.
-struct IdentifierValue {
-  std::string type;
-  std::string value;
-  bool operator==(const IdentifierValue&) const = default;
-};
 
 // Why an identifier of an event did not take part in linking.
 struct DroppedIdentifier {

@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "context/context_builder.h"
+#include "timeline/contact_facts.h"
 #include "omnijourney/event.h"
 
 namespace omnijourney::internal {

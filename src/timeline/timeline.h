@@ -17,9 +17,10 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "omnijourney/context.h"
-#include "omnijourney/engine_options.h"
 #include "omnijourney/event.h"
+#include "omnijourney/profile_id.h"
+#include "omnijourney/timeline_options.h"
+#include "omnijourney/timeline_types.h"
 #include "common/serial.h"
 
 namespace omnijourney::internal {

@@ -1,0 +1,37 @@
+# The library's modules (src/<module>/) and what each may include: dependencies point down this
+# list, so a lower module never includes a higher one (docs/architecture.md). Checked by the
+# module_dependencies test (cmake/check_module_deps.cmake) over every source file.
+set(OMNIJOURNEY_MODULES common event identity timeline journey context store synth engine analytics)
+set(OMNIJOURNEY_DEPS_common "")
+set(OMNIJOURNEY_DEPS_event common)
+set(OMNIJOURNEY_DEPS_identity common event)
+set(OMNIJOURNEY_DEPS_timeline common event)
+set(OMNIJOURNEY_DEPS_journey common event identity timeline)
+set(OMNIJOURNEY_DEPS_context common event identity timeline)
+set(OMNIJOURNEY_DEPS_store common event)
+set(OMNIJOURNEY_DEPS_synth common event)
+set(OMNIJOURNEY_DEPS_engine common event identity timeline journey context store)
+# Analytics reads the engine through its public API (Engine::ForEachProfile).
+set(OMNIJOURNEY_DEPS_analytics common event identity timeline journey context engine)
+# The module each public header (include/omnijourney/) belongs to; generated headers
+# (omnijourney/v1/*.pb.h) belong to event.
+set(OMNIJOURNEY_HEADER_clock common)
+set(OMNIJOURNEY_HEADER_version common)
+set(OMNIJOURNEY_HEADER_profile_id common)
+set(OMNIJOURNEY_HEADER_event event)
+set(OMNIJOURNEY_HEADER_event_json event)
+set(OMNIJOURNEY_HEADER_event_options event)
+set(OMNIJOURNEY_HEADER_validate event)
+set(OMNIJOURNEY_HEADER_segment event)
+set(OMNIJOURNEY_HEADER_parsed_events event)
+set(OMNIJOURNEY_HEADER_identity identity)
+set(OMNIJOURNEY_HEADER_identity_options identity)
+set(OMNIJOURNEY_HEADER_timeline_types timeline)
+set(OMNIJOURNEY_HEADER_timeline_options timeline)
+set(OMNIJOURNEY_HEADER_journey journey)
+set(OMNIJOURNEY_HEADER_context context)
+set(OMNIJOURNEY_HEADER_engine_options context)
+set(OMNIJOURNEY_HEADER_analytics analytics)
+set(OMNIJOURNEY_HEADER_report analytics)
+set(OMNIJOURNEY_HEADER_synth synth)
+set(OMNIJOURNEY_HEADER_engine engine)
