@@ -124,6 +124,8 @@ class EngineState {
   // Set after a storage failure of the spill store: the state may lack a profile, so every later
   // change is refused until the engine is reopened (which rebuilds the state from the log).
   const absl::Status& io_error() const { return io_error_; }
+  // A write of records already applied failed: the state is ahead of the log (see io_error).
+  void FailStorage(const absl::Status& s) { Fail(s); }
 
  private:
   // A profile's timeline and journeys for a reader.
