@@ -22,26 +22,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using testing::At;
 using testing::Ev;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/omnijourney_actions_" + name + "_" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
-}
-
-JourneyDefinition Reservation() {
-  return *JourneyBuilder("reservation", 1)
-              .Entry(OnEvent().Names({"Reservation Created"}))
-              .State("reserved")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("reminded", absl::Hours(24), {MakeAction("remind")})
-              .State("reminded")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("expired", absl::Hours(24), {MakeAction("release")})
-              .Goal("picked_up")
-              .Exit("expired")
-              .Build();
-}
+using testing::FreshDir;
+using testing::Open;
+using testing::Reservation;
 
 Ev Created(const std::string& id, int minute, const std::string& email) {
   return Ev(id, minute, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", email);
@@ -52,12 +35,6 @@ EngineOptions EventTime(const std::string& dir = "") {
   options.time_mode = EngineOptions::TimeMode::kEventTime;
   options.storage.path = dir;
   return options;
-}
-
-std::unique_ptr<Engine> Open(const EngineOptions& options) {
-  auto e = Engine::Open(options);
-  EXPECT_TRUE(e.ok()) << e.status();
-  return e.ok() ? *std::move(e) : nullptr;
 }
 
 std::vector<std::string> Ids(const std::vector<JourneyAction>& actions) {

@@ -20,12 +20,8 @@ namespace {
 using ::testing::HasSubstr;
 using testing::At;
 using testing::Ev;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/omnijourney_snapshot_" + name + "_" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+using testing::FreshDir;
+using testing::Open;
 
 JourneyDefinition Reservation() {
   return *JourneyBuilder("reservation", 1)
@@ -52,12 +48,6 @@ EngineOptions Options(const std::string& dir, size_t cache = 0) {
   o.actions.max_per_channel_per_day = 1;
   o.timeline.max_entries = 12;  // Retention takes part.
   return o;
-}
-
-std::unique_ptr<Engine> Open(const EngineOptions& options) {
-  auto e = Engine::Open(options);
-  EXPECT_TRUE(e.ok()) << e.status();
-  return e.ok() ? *std::move(e) : nullptr;
 }
 
 // A stream with merges (cookies shared with emails), late events, duplicates, reservations with

@@ -24,38 +24,15 @@ namespace {
 using ::testing::HasSubstr;
 using testing::At;
 using testing::Ev;
-
-std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/omnijourney_" + name + "_" + std::to_string(getpid());
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+using testing::FreshDir;
+using testing::Open;
+using testing::Reservation;
 
 EngineOptions Durable(const std::string& dir) {
   EngineOptions options;
   options.storage.path = dir;
   options.time_mode = EngineOptions::TimeMode::kEventTime;
   return options;
-}
-
-std::unique_ptr<Engine> Open(const EngineOptions& options) {
-  auto e = Engine::Open(options);
-  EXPECT_TRUE(e.ok()) << e.status();
-  return e.ok() ? *std::move(e) : nullptr;
-}
-
-JourneyDefinition Reservation() {
-  return *JourneyBuilder("reservation", 1)
-              .Entry(OnEvent().Names({"Reservation Created"}))
-              .State("reserved")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("reminded", absl::Hours(24), {MakeAction("remind")})
-              .State("reminded")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("expired", absl::Hours(24), {MakeAction("release")})
-              .Goal("picked_up")
-              .Exit("expired")
-              .Build();
 }
 
 Ev Msg(const std::string& id, int minute, const std::string& email, const std::string& text = "") {

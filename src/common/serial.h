@@ -19,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/stable_hash.h"
 
 namespace omnijourney::internal {
 
@@ -54,7 +55,6 @@ class SerialWriter {
 
   const std::string& data() const { return out_; }
   std::string& mutable_data() { return out_; }
-  size_t size() const { return out_.size(); }
 
  private:
   template <typename T>
@@ -169,15 +169,8 @@ inline uint64_t Checksum(std::string_view s) {
   }
   uint64_t tail[4] = {0, 0, 0, 0};
   std::memcpy(tail, s.data() + i, s.size() - i);
-  auto mix = [](uint64_t x) {
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-  };
   uint64_t h = s.size();
-  for (int l = 0; l < 4; ++l) h = mix(h ^ mix(lanes[l] ^ tail[l]) ^ static_cast<uint64_t>(l));
+  for (int l = 0; l < 4; ++l) h = StableMix(h ^ StableMix(lanes[l] ^ tail[l]) ^ static_cast<uint64_t>(l));
   return h;
 }
 

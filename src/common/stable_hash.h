@@ -10,6 +10,7 @@
 
 namespace omnijourney::internal {
 
+// The splitmix64 finaliser.
 inline uint64_t StableMix(uint64_t x) {
   x ^= x >> 30;
   x *= 0xbf58476d1ce4e5b9ULL;

@@ -34,7 +34,6 @@ class DedupeWindow {
   void Remember(const DedupeKey& key);
   // Keys forgotten because the window was full.
   int64_t forgotten() const { return forgotten_; }
-  size_t size() const { return seen_.size(); }
 
   // Snapshots: the keys, oldest first.
   void Save(SerialWriter& w) const;

@@ -8,18 +8,12 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "common/stable_hash.h"
 
 namespace omnijourney::internal {
 
-// splitmix64 finaliser.
-inline uint64_t Mix64(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+// splitmix64 finaliser (the one of common/stable_hash.h).
+inline uint64_t Mix64(uint64_t x) { return StableMix(x); }
 
 // FNV-1a over the bytes, then mixed; `h` carries the running state.
 inline uint64_t HashBytes(uint64_t h, std::string_view s) {
