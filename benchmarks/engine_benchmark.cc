@@ -18,13 +18,20 @@
 //   $TMPDIR/omnijourney_bench_db_C), S = 0: without a snapshot (the whole log is replayed), 1: with
 //   a snapshot of the last record (Checkpoint() after the load). Reported: time per Open, and
 //   checkpoint_s / snapshot_mb for the Checkpoint() that wrote the snapshot.
+// BM_ExplainLargeProfile/N: Explain() of one profile of N events, each linking a new cookie to the
+//   person's email (N audit links), while another thread ingests single events of other customers
+//   back to back. Reported: time per Explain, and ingest_p50_us / ingest_p99_us / ingest_max_us of
+//   those Ingest() calls during the Explains (a writer that waited for a whole Explain shows it in
+//   max).
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -284,6 +291,67 @@ void BM_ContextLatency(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ContextLatency)->ArgNames({"profiles"})->Arg(1000)->Arg(1000000)->Iterations(200000);
+
+void BM_ExplainLargeProfile(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  auto engine = NewEngine();
+  {
+    google::protobuf::Arena arena;
+    std::vector<const Event*> events;
+    for (int i = 0; i < n; ++i) {
+      Event& e = *google::protobuf::Arena::CreateMessage<Event>(&arena);
+      e.set_source("bench");
+      e.set_event_id(absl::StrCat("big-", i));
+      e.set_kind(v1::EVENT_KIND_PAGE);
+      e.set_name("Page Viewed");
+      e.set_channel(v1::CHANNEL_WEB);
+      *e.mutable_occurred_at() = omnijourney::ToTimestamp(kStart + absl::Seconds(i));
+      auto* email = e.add_identifiers();
+      email->set_type("email");
+      email->set_value("big@example.com");
+      auto* cookie = e.add_identifiers();
+      cookie->set_type("cookie");
+      cookie->set_value(absl::StrCat("ck-big-", i));
+      events.push_back(&e);
+    }
+    IngestAll(*engine, events, 1000);
+  }
+  auto profile = engine->Context({"", "email", "big@example.com"});
+  if (!profile.ok()) {
+    state.SkipWithError(std::string(profile.status().message()).c_str());
+    return;
+  }
+  Stream others = MakeStream(200000);
+  std::atomic<bool> done{false};
+  std::vector<double> waits;
+  std::thread writer([&] {
+    for (size_t i = 0; !done.load() && i < others.events.size(); ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      auto r = engine->Ingest(*others.events[i]);
+      waits.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+      benchmark::DoNotOptimize(r);
+    }
+  });
+  size_t audit = 0;
+  for (auto _ : state) {
+    auto explanation = engine->Explain(profile->profile);
+    if (!explanation.ok()) {
+      state.SkipWithError(std::string(explanation.status().message()).c_str());
+      break;
+    }
+    audit = explanation->audit.size();
+  }
+  done = true;
+  writer.join();
+  state.counters["audit_entries"] = static_cast<double>(audit);
+  if (!waits.empty()) {
+    std::sort(waits.begin(), waits.end());
+    state.counters["ingest_p50_us"] = waits[waits.size() / 2];
+    state.counters["ingest_p99_us"] = waits[waits.size() * 99 / 100];
+    state.counters["ingest_max_us"] = waits.back();
+  }
+}
+BENCHMARK(BM_ExplainLargeProfile)->Arg(100000)->Iterations(5)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -1,6 +1,7 @@
 // The engine under concurrent use: writers ingest the same customers' events from several threads
-// (so merges race), re-send some (duplicates), while readers ask for contexts and stats. Run in
-// every build; under ThreadSanitizer (`./omnijourney.sh test --tsan`) it also checks for data races.
+// (so merges race), re-send some (duplicates), while readers ask for contexts, explanations and
+// stats. Run in every build; under ThreadSanitizer (`./omnijourney.sh test --tsan`) it also checks
+// for data races.
 #include <atomic>
 #include <memory>
 #include <random>
@@ -8,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "engine_test_util.h"
 #include "gtest/gtest.h"
@@ -78,6 +80,7 @@ TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
     });
   }
   std::atomic<int64_t> contexts{0};
+  std::atomic<int64_t> explains{0};
   for (int r = 0; r < kReaders; ++r) {
     threads.emplace_back([&, r] {
       std::mt19937 rng(static_cast<unsigned>(100 + r));
@@ -91,6 +94,21 @@ TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
           failures.fetch_add(1);
         }
         (void)engine.Stats();
+        // The second reader also explains (its audit is read in steps, between which writers apply):
+        // every entry concerns this customer's identifiers.
+        if (r == 1 && ctx.ok()) {
+          auto explained = engine.Explain(ctx->profile);
+          if (!explained.ok()) {
+            if (!absl::IsNotFound(explained.status())) failures.fetch_add(1);  // Merged away since.
+            continue;
+          }
+          for (const AuditEntry& e : explained->audit) {
+            if (e.identifier.value != Email(c) && !absl::StartsWith(e.identifier.value, absl::StrCat("ck-", c, "-"))) {
+              failures.fetch_add(1);
+            }
+          }
+          explains.fetch_add(1);
+        }
       }
     });
   }
@@ -98,6 +116,7 @@ TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
 
   EXPECT_EQ(failures.load(), 0);
   EXPECT_GT(contexts.load(), 0);
+  EXPECT_GT(explains.load(), 0);
   const EngineStats stats = engine.Stats();
   EXPECT_EQ(stats.events, int64_t{kCustomers} * kEventsPer);
   EXPECT_EQ(stats.duplicates, resent.load());

@@ -59,13 +59,33 @@ ProfileId Who(const IdentityGraph& g, const std::string& type, const std::string
   return p.ok() ? *p : 0;
 }
 
-std::vector<std::string> ExplainLines(const IdentityGraph& g, ProfileId p) {
+std::vector<std::string> Lines(const std::vector<AuditEntry>& entries) {
   std::vector<std::string> out;
+  for (const auto& e : entries) out.push_back(e.ToString());
+  return out;
+}
+
+// The audit read in steps of `step` records (BeginExplain, ContinueExplain, Take).
+std::vector<AuditEntry> ExplainInSteps(const IdentityGraph& g, ProfileId p, size_t step) {
+  auto cursor = g.BeginExplain(p);
+  EXPECT_TRUE(cursor.ok()) << cursor.status();
+  if (!cursor.ok()) return {};
+  int steps = 0;
+  while (!g.ContinueExplain(**cursor, step)) ++steps;
+  EXPECT_TRUE((*cursor)->done());
+  EXPECT_TRUE(g.ContinueExplain(**cursor, step));  // Done stays done.
+  return std::move(**cursor).Take();
+}
+
+// Explain's lines; every Explain in these tests also checks that reading the audit in steps of one
+// and of three records gives the same lines.
+std::vector<std::string> ExplainLines(const IdentityGraph& g, ProfileId p) {
   auto entries = g.Explain(p);
   EXPECT_TRUE(entries.ok()) << entries.status();
-  if (entries.ok()) {
-    for (const auto& e : *entries) out.push_back(e.ToString());
-  }
+  if (!entries.ok()) return {};
+  std::vector<std::string> out = Lines(*entries);
+  EXPECT_EQ(Lines(ExplainInSteps(g, p, 1)), out);
+  EXPECT_EQ(Lines(ExplainInSteps(g, p, 3)), out);
   return out;
 }
 
@@ -128,6 +148,31 @@ TEST(IdentityGraphTest, OldestProfileSurvivesAndAbsorbedIdsRedirect) {
   EXPECT_EQ(*g->ResolveProfile(young_profile), old_profile);
   EXPECT_EQ(*g->ResolveProfile(old_profile), old_profile);
   EXPECT_EQ(Who(*g, "device_id", "d1"), old_profile);
+}
+
+TEST(IdentityGraphTest, ExplainInStepsReadsTheMembersItBeganWith) {
+  auto g = Graph();
+  for (int i = 0; i < 10; ++i) {
+    MustLink(*g, Ev(absl::StrCat("a", i), i, {{"email", "eva@example.com"}, {"cookie", absl::StrCat("ck-", i)}}));
+  }
+  MustLink(*g, Ev("b", 20, {{"phone", "+420601000009"}, {"cookie", "other"}}));
+  const ProfileId eva = Who(*g, "email", "eva@example.com");
+  const std::vector<std::string> before = ExplainLines(*g, eva);
+  ASSERT_EQ(before.size(), 20u) << ::testing::PrintToString(before);  // Per event: the email, the cookie.
+  auto cursor = g->BeginExplain(eva);
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_FALSE(g->ContinueExplain(**cursor, 4));
+  EXPECT_FALSE((*cursor)->done());
+  // Between steps the profile grows and absorbs another: the audit is the one it began with.
+  MustLink(*g, Ev("c", 30, {{"email", "eva@example.com"}, {"phone", "+420601000009"}}));
+  MustLink(*g, Ev("d", 31, {{"email", "eva@example.com"}, {"cookie", "late"}}));
+  while (!g->ContinueExplain(**cursor, 4)) {
+  }
+  EXPECT_EQ(Lines(std::move(**cursor).Take()), before);
+  // A new Explain has them.
+  EXPECT_GT(ExplainLines(*g, Who(*g, "email", "eva@example.com")).size(), before.size())
+      << ::testing::PrintToString(ExplainLines(*g, Who(*g, "email", "eva@example.com")));
+  EXPECT_EQ(g->BeginExplain(0x1234).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST(IdentityGraphTest, UniqueTypeRefusesMergeAndExplainsWhy) {

@@ -90,6 +90,18 @@ struct IdentityStats {
   int64_t super_nodes = 0;   // Identifiers flagged by the super-node guard.
 };
 
+// A profile's audit trail read in steps: IdentityGraph::BeginExplain, then ContinueExplain until it
+// returns true, then Take.
+class AuditCursor {
+ public:
+  virtual ~AuditCursor() = default;
+  // Whether every part was read.
+  virtual bool done() const = 0;
+  // The entries in time order, as Explain returns them. REQUIRES: done(). Needs no access to the
+  // graph (a caller that locks the graph may sort without the lock).
+  virtual std::vector<AuditEntry> Take() && = 0;
+};
+
 // Thread-safety: not thread-safe; the caller serialises access (Engine shards and locks it).
 class IdentityGraph {
  public:
@@ -132,6 +144,15 @@ class IdentityGraph {
   // The profile's audit trail in time order: every link, merge, refusal and operator action
   // concerning its identifiers. NotFound as ResolveProfile.
   virtual absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const = 0;
+  // The same in steps, for a caller that serialises access with a lock and must not hold it for the
+  // whole audit of a very large profile: BeginExplain fixes the profile's members and the records to
+  // read (O(members + records), no strings); each ContinueExplain turns up to `max_records` of them
+  // into entries, and the operator actions with the last step; it returns cursor.done(). The graph
+  // may change between steps: the members are those at BeginExplain, and each entry reads its
+  // record as it is at its step. `cursor` must come from this graph's BeginExplain. NotFound as
+  // ResolveProfile.
+  virtual absl::StatusOr<std::unique_ptr<AuditCursor>> BeginExplain(ProfileId id) const = 0;
+  virtual bool ContinueExplain(AuditCursor& cursor, size_t max_records) const = 0;
 
   // Detaches an identifier: it stops linking (now and for future events) and the rest of its profile
   // is recomputed from the remaining links. Returns the changed profiles (before and after ids).

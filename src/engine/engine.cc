@@ -40,28 +40,40 @@ constexpr size_t kLookahead = 8;
 // are applied (smaller ones: a thread costs more than it saves).
 constexpr size_t kParallelWrite = 64;
 
-// A reader lock that announces itself while it waits, so that a writer applying a batch step by
-// step lets it in between two steps (absl::Mutex lets a writer that releases and re-acquires at once
-// barge ahead of a woken reader, for many steps in a row).
+// How long a reader or the applying writer spins for mu_ before it blocks: the lock is held for a
+// few microseconds at a time (one slice, one Context), and a blocking hand-over (sleep, wake-up)
+// costs tens of microseconds each way on a loaded machine.
+constexpr absl::Duration kSpin = absl::Microseconds(200);
+
+// A batch is applied in slices: the writer holds mu_ for up to kWriterSlice of applying (at least
+// one event), then, if readers announced themselves (GatedReaderLock), releases it and waits until
+// they have it. A reader that finds the writer waiting for its turn lets it go first. So readers
+// and the writer take turns: a reader waits for at most about one slice and one other reader, and
+// the writer for the readers that came before it.
+constexpr absl::Duration kWriterSlice = absl::Microseconds(10);
+
+// Explain reads a profile's audit in steps of this many identity records (about 0.2 ms each).
+constexpr size_t kExplainStep = 256;
+
+// A reader lock that announces itself while it waits, and lets a waiting writer go first (see
+// kWriterSlice).
 class ABSL_SCOPED_LOCKABLE GatedReaderLock {
  public:
-  GatedReaderLock(absl::Mutex* mu, std::atomic<int>* waiting) ABSL_SHARED_LOCK_FUNCTION(mu) : lock_(Announce(mu, waiting)) {
+  GatedReaderLock(absl::Mutex* mu, std::atomic<int>* waiting, const std::atomic<bool>* writer_waiting)
+      ABSL_SHARED_LOCK_FUNCTION(mu)
+      : lock_(Announce(mu, waiting, writer_waiting), kSpin) {
     waiting->fetch_sub(1, std::memory_order_release);
   }
   ~GatedReaderLock() ABSL_UNLOCK_FUNCTION() = default;
 
  private:
-  static absl::Mutex* Announce(absl::Mutex* mu, std::atomic<int>* waiting) {
+  static absl::Mutex* Announce(absl::Mutex* mu, std::atomic<int>* waiting, const std::atomic<bool>* writer_waiting) {
     waiting->fetch_add(1, std::memory_order_acq_rel);
+    SpinFor(kSpin, [writer_waiting] { return !writer_waiting->load(std::memory_order_acquire); });
     return mu;
   }
   ReaderLock lock_;
 };
-
-// A batch is applied in slices: the writer holds mu_ for up to kWriterSlice of applying, then, if
-// readers announced themselves (GatedReaderLock), releases it and yields so they get it. Readers
-// wait for at most about one slice; a writer loses at most one reader turn per slice.
-constexpr absl::Duration kWriterSlice = absl::Microseconds(100);
 
 class EngineImpl final : public Engine {
  public:
@@ -249,17 +261,21 @@ class EngineImpl final : public Engine {
       }
       for (size_t i = begin; i < end;) {
         {
-          WriterLock lock(&mu_);
+          writer_waiting_.store(true, std::memory_order_release);
+          WriterLock lock(&mu_, kSpin);
+          writer_waiting_.store(false, std::memory_order_release);
           const absl::Time slice_end = absl::Now() + kWriterSlice;
-          for (; i < end; ++i) {
+          for (bool applied = false; i < end; ++i) {
             if (what[i - begin] == Step::kSkip) continue;
             // The slice is over and readers wait: they go first (the event is applied next slice).
-            if (readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
+            if (applied && readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
             out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
                                                           : state_->ApplyEvent(*events[i], keys[i], at, pos++);
+            applied = true;
           }
         }
-        if (i < end) std::this_thread::yield();
+        // Readers wait: until they have mu_ (or kSpin passed).
+        if (i < end) SpinFor(kSpin, [this] { return readers_waiting_.load(std::memory_order_acquire) == 0; });
       }
       if (written.valid()) {
         if (absl::StatusOr<LogPosition> last = written.get(); !last.ok()) {
@@ -330,30 +346,42 @@ class EngineImpl final : public Engine {
   }
 
   absl::Time Now() const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
+    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
     return LiveNow();
   }
 
   absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
+    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->Resolve(query));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
+    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
-    ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
-    return state_->Explain(id);
+    // The audit of a large profile is read in steps of kExplainStep records, each under the lock
+    // once (writers apply between them), and sorted without it.
+    ProfileExplanation out;
+    std::unique_ptr<AuditCursor> audit;
+    {
+      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+      ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+      ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
+    }
+    for (bool done = false; !done;) {
+      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+      done = state_->graph().ContinueExplain(*audit, kExplainStep);
+    }
+    out.audit = std::move(*audit).Take();
+    return out;
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
+    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
     return state_->ForEachProfile(fn);
   }
 
@@ -423,7 +451,7 @@ class EngineImpl final : public Engine {
   EngineStats Stats() const override {
     EngineStats s;
     {
-      GatedReaderLock lock(&mu_, &readers_waiting_);
+      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
       s = state_->Stats();
     }
     {
@@ -440,7 +468,7 @@ class EngineImpl final : public Engine {
   }
 
   int64_t TenantProfiles(std::string_view tenant) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_);
+    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
     return state_->graph().TenantProfiles(tenant);
   }
 
@@ -622,6 +650,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
   mutable std::atomic<int> readers_waiting_{0};  // Readers waiting for mu_ (GatedReaderLock).
+  std::atomic<bool> writer_waiting_{false};      // A batch waits for mu_ to apply its next slice.
   // Checkpoints run under the shared lock, one at a time.
   mutable std::mutex checkpoint_mu_;
   LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_

@@ -464,11 +464,11 @@ absl::StatusOr<CustomerContext> EngineState::Context(ProfileId id, absl::Time no
   return ctx;
 }
 
-absl::StatusOr<ProfileExplanation> EngineState::Explain(ProfileId id) const {
+absl::StatusOr<ProfileExplanation> EngineState::Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const {
   ProfileExplanation out;
   out.profile = id;
   ASSIGN_OR_RETURN(out.identifiers, graph_->Identifiers(id));
-  ASSIGN_OR_RETURN(out.audit, graph_->Explain(id));
+  ASSIGN_OR_RETURN(*audit, graph_->BeginExplain(id));
   ASSIGN_OR_RETURN(View view, Read(id));
   out.journeys = Traces(view);
   return out;

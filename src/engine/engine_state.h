@@ -104,7 +104,9 @@ class EngineState {
 
   // Readers. `now`: the reader's time (the clock in clock mode).
   absl::StatusOr<CustomerContext> Context(ProfileId id, absl::Time now) const;
-  absl::StatusOr<ProfileExplanation> Explain(ProfileId id) const;
+  // The explanation without its audit, and the cursor the audit is read with
+  // (graph().ContinueExplain, then Take), so that the caller may read it in steps.
+  absl::StatusOr<ProfileExplanation> Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const;
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const;
   // Everything but the admission counters (the façade adds them).
   EngineStats Stats() const;

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <limits>
 #include <tuple>
 #include <utility>
 
@@ -139,6 +140,8 @@ class Graph final : public IdentityGraph {
   absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const override;
   absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const override;
   absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const override;
+  absl::StatusOr<std::unique_ptr<AuditCursor>> BeginExplain(ProfileId id) const override;
+  bool ContinueExplain(AuditCursor& cursor, size_t max_records) const override;
   absl::StatusOr<std::vector<ProfileId>> Unlink(std::string_view tenant, std::string_view type,
                                                 std::string_view value) override;
   absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
@@ -1115,29 +1118,72 @@ absl::StatusOr<std::vector<IdentifierValue>> Graph::Identifiers(ProfileId id) co
   return out;
 }
 
-absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
+// The audit of one profile, read in steps (Graph::BeginExplain). Entries keep the order Explain
+// always had: by time; at one time, records before operator actions, records by (source, event_id,
+// record), a record's decisions and the actions in the order they were made.
+class GraphAuditCursor final : public AuditCursor {
+ public:
+  bool done() const override { return done_; }
+  std::vector<AuditEntry> Take() && override {
+    std::vector<size_t> order(entries_.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [this](size_t a, size_t b) {
+      const AuditEntry& x = entries_[a];
+      const AuditEntry& y = entries_[b];
+      if (x.time != y.time) return x.time < y.time;
+      if (seq_[a].first != seq_[b].first) return seq_[a].first < seq_[b].first;  // Records, then actions.
+      if (x.source != y.source) return x.source < y.source;
+      if (x.event_id != y.event_id) return x.event_id < y.event_id;
+      return seq_[a].second < seq_[b].second;
+    });
+    std::vector<AuditEntry> out;
+    out.reserve(order.size());
+    for (size_t i : order) out.push_back(std::move(entries_[i]));
+    return out;
+  }
+
+ private:
+  friend class Graph;
+  absl::flat_hash_set<uint32_t> members_;
+  absl::flat_hash_set<ProfileId> member_ids_;
+  std::vector<uint32_t> records_;  // Sorted, unique; read from records_[next_].
+  size_t next_ = 0;
+  bool done_ = false;
+  std::vector<AuditEntry> entries_;
+  std::vector<std::pair<int, uint64_t>> seq_;  // Per entry: (0 record / 1 action, order within).
+};
+
+absl::StatusOr<std::unique_ptr<AuditCursor>> Graph::BeginExplain(ProfileId id) const {
   ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(id));
+  auto cursor = std::make_unique<GraphAuditCursor>();
   std::vector<uint32_t> members;
   Members(root, &members);
-  absl::flat_hash_set<uint32_t> member_set(members.begin(), members.end());
-  absl::flat_hash_set<ProfileId> member_ids;
-  std::vector<uint32_t> recs;
+  cursor->members_.reserve(members.size());
   for (uint32_t n : members) {
-    member_ids.insert(nodes_[n].own_id);
-    for (uint32_t r : node_records_[n]) {
-      if (records_[r].alive) recs.push_back(r);
-    }
+    cursor->members_.insert(n);
+    cursor->member_ids_.insert(nodes_[n].own_id);
+    for (uint32_t r : node_records_[n]) cursor->records_.push_back(r);
   }
-  std::sort(recs.begin(), recs.end(), [this](uint32_t a, uint32_t b) { return RecordLess(a, b); });
-  recs.erase(std::unique(recs.begin(), recs.end()), recs.end());
-  std::vector<AuditEntry> out;
-  for (uint32_t r : recs) {
+  std::sort(cursor->records_.begin(), cursor->records_.end());
+  cursor->records_.erase(std::unique(cursor->records_.begin(), cursor->records_.end()), cursor->records_.end());
+  return cursor;
+}
+
+bool Graph::ContinueExplain(AuditCursor& base, size_t max_records) const {
+  auto& cursor = static_cast<GraphAuditCursor&>(base);
+  if (cursor.done_) return true;
+  const size_t end = cursor.records_.size() - cursor.next_ <= max_records ? cursor.records_.size()
+                                                                          : cursor.next_ + max_records;
+  for (; cursor.next_ < end; ++cursor.next_) {
+    const uint32_t r = cursor.records_[cursor.next_];
     const Record& rec = records_[r];
-    for (const Decision& d : rec.decisions) {
+    if (!rec.alive) continue;
+    for (size_t k = 0; k < rec.decisions.size(); ++k) {
+      const Decision& d = rec.decisions[k];
       // The profile's own links, and every refusal on an event that touched it (the refused
       // identifier may belong to the other profile).
       const bool refusal = d.action != AuditEntry::Action::kLinked && d.action != AuditEntry::Action::kMerged;
-      if (!member_set.contains(d.node) && !refusal) continue;
+      if (!cursor.members_.contains(d.node) && !refusal) continue;
       AuditEntry e;
       e.action = d.action;
       e.time = absl::FromUnixMicros(rec.micros);
@@ -1146,12 +1192,15 @@ absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
       e.identifier = {rules_->rule(nodes_[d.node].type).type, std::string(nodes_[d.node].value())};
       e.other = d.other;
       e.reason = ReasonText(d.reason, d.type);
-      out.push_back(std::move(e));
+      cursor.entries_.push_back(std::move(e));
+      cursor.seq_.push_back({0, (static_cast<uint64_t>(r) << 20) | std::min<size_t>(k, (1u << 20) - 1)});
     }
   }
-  for (const Operation& op : operations_) {
+  if (cursor.next_ < cursor.records_.size()) return false;
+  for (size_t k = 0; k < operations_.size(); ++k) {
+    const Operation& op = operations_[k];
     if (!std::any_of(op.profiles.begin(), op.profiles.end(),
-                     [&](ProfileId p) { return member_ids.contains(p); })) {
+                     [&](ProfileId p) { return cursor.member_ids_.contains(p); })) {
       continue;
     }
     AuditEntry e;
@@ -1159,10 +1208,17 @@ absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
     e.time = op.time;
     e.identifier = {op.type, op.value};
     e.reason = op.reason;
-    out.push_back(std::move(e));
+    cursor.entries_.push_back(std::move(e));
+    cursor.seq_.push_back({1, k});
   }
-  std::stable_sort(out.begin(), out.end(), [](const AuditEntry& a, const AuditEntry& b) { return a.time < b.time; });
-  return out;
+  cursor.done_ = true;
+  return true;
+}
+
+absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<AuditCursor> cursor, BeginExplain(id));
+  ContinueExplain(*cursor, std::numeric_limits<size_t>::max());
+  return std::move(*cursor).Take();
 }
 
 absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, std::string_view type,
