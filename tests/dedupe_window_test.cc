@@ -1,5 +1,9 @@
 #include "engine/dedupe_window.h"
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace omnijourney::internal {
@@ -49,6 +53,40 @@ TEST(DedupeWindowTest, ZeroCapacityRemembersNothing) {
   const DedupeKey a = DedupeWindow::KeyOf(Key("", "s", "a"));
   window.Remember(a);
   EXPECT_FALSE(window.Contains(a));
+}
+
+// Restored from a snapshot's bytes, copied or left in the (mapped) bytes until first used, and into
+// a smaller window: the same keys, the newest kept.
+TEST(DedupeWindowTest, RestoresSealedOrCopiedIntoAnyCapacity) {
+  DedupeWindow window(10);
+  std::vector<DedupeKey> keys;
+  for (int i = 0; i < 5; ++i) {
+    keys.push_back(DedupeWindow::KeyOf(Key("", "s", std::to_string(i))));
+    window.Remember(keys.back());
+  }
+  SerialWriter w;
+  window.Save(w);
+  auto bytes = std::make_shared<const std::string>(w.data());
+  for (const bool sealed : {false, true}) {
+    for (const size_t capacity : {size_t{10}, size_t{3}}) {
+      DedupeWindow restored(capacity);
+      SerialReader r(*bytes);
+      ASSERT_TRUE(restored.Restore(r, sealed ? bytes : nullptr).ok());
+      EXPECT_TRUE(r.done());
+      for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(restored.Contains(keys[static_cast<size_t>(i)]), capacity == 10 || i >= 2)
+            << "sealed " << sealed << " capacity " << capacity << " key " << i;
+      }
+      SerialWriter again;
+      restored.Save(again);
+      if (capacity == 10) {
+        EXPECT_EQ(again.data(), w.data());
+      }
+    }
+  }
+  DedupeWindow truncated(10);
+  SerialReader r(std::string_view(*bytes).substr(0, 20));
+  EXPECT_EQ(truncated.Restore(r, bytes).code(), absl::StatusCode::kDataLoss);
 }
 
 }  // namespace

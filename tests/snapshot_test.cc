@@ -166,7 +166,13 @@ void SnapshotPlusTailEqualsFullReplay(size_t cache) {
   EXPECT_EQ(replayed->Stats().snapshot_position, 0);
   EXPECT_LT(restored->Stats().recovered, replayed->Stats().recovered);
   EXPECT_TRUE(restored->Stats().snapshot_notes.empty());
+  // Profiles the tail did not touch are still sealed in the snapshot; reading them decodes copies.
+  const int64_t sealed = restored->Stats().sealed_profiles;
+  EXPECT_GT(sealed, 0);
+  EXPECT_LT(sealed, restored->Stats().profiles);
+  EXPECT_EQ(replayed->Stats().sealed_profiles, 0);
   ExpectSame(Observe(*restored), live, "restored");
+  EXPECT_EQ(restored->Stats().sealed_profiles, sealed);
   ExpectSame(Observe(*replayed), live, "replayed");
   ExpectSame(Actions(*restored), Actions(*replayed), "actions");
   // What happens next is the same too: new links, merges, late events, timers, actions.
@@ -176,6 +182,14 @@ void SnapshotPlusTailEqualsFullReplay(size_t cache) {
   }
   ExpectSame(Observe(*restored), Observe(*replayed), "then");
   ExpectSame(Actions(*restored), Actions(*replayed), "then actions");
+  // A snapshot written while profiles are still sealed holds them as they are.
+  EXPECT_GT(restored->Stats().sealed_profiles, 0);
+  ASSERT_TRUE(restored->Checkpoint().ok());
+  const std::string before = Observe(*restored);
+  restored.reset();
+  restored = Open(Options(dir, cache));
+  EXPECT_EQ(restored->Stats().recovered, 0);
+  ExpectSame(Observe(*restored), before, "after a checkpoint of sealed profiles");
   restored.reset();
   replayed.reset();
   std::filesystem::remove_all(dir);
@@ -288,6 +302,34 @@ TEST(SnapshotTest, ErasureLeavesNoSnapshotWithTheErasedValue) {
   EXPECT_EQ(engine->Context({"", "email", "jan.other@example.com"}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(engine->Context({"", "phone", "+420601999888"}).ok());
   EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SnapshotTest, ErasureAfterOpenReachesSealedProfiles) {
+  const std::string dir = FreshDir("erase_sealed");
+  {
+    auto engine = Open(Options(dir));
+    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    ASSERT_TRUE(engine->Ingest(Ev("m1", 0, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", "eva.secret@example.com")
+                                   .Id("phone", "+420601999888")).ok());
+    ASSERT_TRUE(engine->Ingest(Ev("m2", 1, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "jan.other@example.com")).ok());
+    ASSERT_TRUE(engine->Checkpoint().ok());
+  }
+  auto engine = Open(Options(dir));
+  EXPECT_EQ(engine->Stats().sealed_profiles, 2);
+  ASSERT_TRUE(engine->ContainsStringForTesting("jan.other@example.com"));
+  ASSERT_TRUE(engine->Context({"", "phone", "+420601999888"}).ok());
+  EXPECT_EQ(engine->Stats().sealed_profiles, 2);  // A reader decodes a copy.
+  ASSERT_TRUE(engine->EraseIdentifier({"", "email", "eva.secret@example.com"}).ok());
+  EXPECT_EQ(engine->Stats().sealed_profiles, 0);  // Everything decoded, the mapping let go.
+  EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  auto ctx = engine->Context({"", "phone", "+420601999888"});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  EXPECT_EQ(ctx->journeys.size(), 1u);
+  engine.reset();
+  engine = Open(Options(dir));
+  EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  EXPECT_TRUE(engine->Context({"", "email", "jan.other@example.com"}).ok());
   std::filesystem::remove_all(dir);
 }
 

@@ -300,6 +300,13 @@ int Replay(const std::vector<std::string>& raw) {
   }
   Loaded loaded;
   if (!Load(args, false, !args.Has("--quiet"), &loaded)) return 1;
+  // Nothing added, but records replayed from the log (no snapshot, or one this build cannot use):
+  // a snapshot of them, so that the next command starts from it.
+  if (!args.Get("--store").empty() && loaded.accepted == 0 && loaded.engine->Stats().recovered > 0) {
+    if (absl::Status st = loaded.engine->Checkpoint(); !st.ok()) {
+      std::cerr << "omnijourney: snapshot of " << args.Get("--store") << " failed (the log has everything): " << st << "\n";
+    }
+  }
   const omnijourney::EngineStats s = loaded.engine->Stats();
   int64_t instances = 0, running = 0;
   (void)loaded.engine->ForEachProfile([&](const omnijourney::ProfileSnapshot& p) {

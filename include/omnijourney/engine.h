@@ -128,6 +128,9 @@ struct EngineStats {
   std::string snapshot_error;
   int64_t profiles = 0;    // Profiles with at least one retained entry.
   int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
+  // Of those, still encoded in the snapshot Open started from: decoded into memory when an event,
+  // a timer or an operator action first touches them (a reader decodes a copy).
+  int64_t sealed_profiles = 0;
   int64_t timeline_entries = 0;
   int64_t pending_actions = 0;  // Released actions not acknowledged yet (AckActions).
   IdentityStats identity;

@@ -114,6 +114,13 @@ class SerialReader {
     if (v == INT64_MAX) return absl::InfiniteFuture();
     return absl::FromUnixMicros(v);
   }
+  // The next `n` bytes as they are (a view into the input).
+  std::string_view Take(size_t n) {
+    if (!Need(n)) return {};
+    std::string_view s = in_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
   bool Raw(void* p, size_t n) {
     if (!Need(n)) return false;
     std::memcpy(p, in_.data() + pos_, n);

@@ -1,6 +1,9 @@
 #include "engine/dedupe_window.h"
 
+#include <algorithm>
+
 #include "common/stable_hash.h"
+#include "common/status_macros.h"
 
 namespace omnijourney::internal {
 
@@ -9,6 +12,7 @@ DedupeKey DedupeWindow::KeyOf(const Event& event) {
 }
 
 void DedupeWindow::Save(SerialWriter& w) const {
+  Unseal();
   w.Varint(order_.size());
   for (const DedupeKey& k : order_) {
     w.U64(k.first);
@@ -17,31 +21,45 @@ void DedupeWindow::Save(SerialWriter& w) const {
   w.I64(forgotten_);
 }
 
-absl::Status DedupeWindow::Restore(SerialReader& r) {
+absl::Status DedupeWindow::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
   const size_t n = r.Count(16);
-  seen_.reserve(n);
-  for (size_t i = 0; i < n && r.ok(); ++i) {
-    const uint64_t a = r.U64();
-    const DedupeKey k{a, r.U64()};
-    if (capacity_ > 0 && order_.size() >= capacity_) {  // A smaller window than the snapshot's.
-      seen_.erase(order_.front());
-      order_.pop_front();
-    }
-    if (capacity_ > 0 && seen_.insert(k).second) order_.push_back(k);
-  }
+  sealed_keys_ = r.Take(16 * n);
   forgotten_ = r.I64();
-  return r.status("dedupe window");
+  RETURN_IF_ERROR(r.status("dedupe window"));
+  if (mapping != nullptr) {
+    mapping_ = std::move(mapping);
+  } else {
+    Unseal();  // The bytes are not ours to keep.
+  }
+  return absl::OkStatus();
 }
 
-void DedupeWindow::Remember(const DedupeKey& key) {
+void DedupeWindow::Add(const DedupeKey& key) const {
   if (capacity_ == 0) return;
   if (order_.size() >= capacity_) {
     seen_.erase(order_.front());
     order_.pop_front();
-    ++forgotten_;
   }
-  seen_.insert(key);
-  order_.push_back(key);
+  if (seen_.insert(key).second) order_.push_back(key);
+}
+
+void DedupeWindow::Build() const {
+  const size_t n = sealed_keys_.size() / 16;
+  seen_.reserve(std::min(n, capacity_));
+  SerialReader r(sealed_keys_);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t a = r.U64();
+    Add({a, r.U64()});  // A smaller window than the snapshot's keeps the newest.
+  }
+  sealed_keys_ = {};
+  mapping_.reset();
+}
+
+void DedupeWindow::Remember(const DedupeKey& key) {
+  if (capacity_ == 0) return;
+  Unseal();
+  if (order_.size() >= capacity_) ++forgotten_;
+  Add(key);
 }
 
 }  // namespace omnijourney::internal

@@ -11,6 +11,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <string_view>
+#include <mutex>
+#include <memory>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -29,20 +32,34 @@ class DedupeWindow {
 
   static DedupeKey KeyOf(const Event& event);
 
-  bool Contains(const DedupeKey& key) const { return seen_.contains(key); }
+  bool Contains(const DedupeKey& key) const {
+    Unseal();
+    return seen_.contains(key);
+  }
   // REQUIRES: !Contains(key).
   void Remember(const DedupeKey& key);
   // Keys forgotten because the window was full.
   int64_t forgotten() const { return forgotten_; }
 
-  // Snapshots: the keys, oldest first.
+  // Snapshots: the keys, oldest first. Restore with a `mapping` that the reader's bytes lie in
+  // leaves the keys there until the first call that needs them (a store opened for lookups never
+  // builds the window).
   void Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
 
  private:
+  // Builds the window from the sealed keys, once (safe from concurrent const calls).
+  void Unseal() const { std::call_once(unsealed_, [this] { Build(); }); }
+  void Build() const;
+  void Add(const DedupeKey& key) const;
+
   const size_t capacity_;
-  absl::flat_hash_set<DedupeKey> seen_;
-  std::deque<DedupeKey> order_;  // Oldest first.
+  // Built by Unseal from sealed_keys_ (hence mutable), changed by Remember.
+  mutable absl::flat_hash_set<DedupeKey> seen_;
+  mutable std::deque<DedupeKey> order_;  // Oldest first.
+  mutable std::once_flag unsealed_;
+  mutable std::string_view sealed_keys_;  // 16 bytes per key, oldest first.
+  mutable std::shared_ptr<const void> mapping_;
   int64_t forgotten_ = 0;
 };
 

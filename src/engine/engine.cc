@@ -530,7 +530,9 @@ class EngineImpl final : public Engine {
       absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
       if (bytes.ok()) {
         RETURN_IF_ERROR(spill_->ClearProfiles());  // A failed attempt may have written some.
-        state = DecodeSnapshot(bytes->bytes(), *log_, options_, zone_, log_.get(), spill_.get(),
+        // The profiles stay sealed in the mapping until used (sealed.h).
+        auto mapping = std::make_shared<const SnapshotStore::Mapped>(*std::move(bytes));
+        state = DecodeSnapshot(mapping->bytes(), mapping, *log_, options_, zone_, log_.get(), spill_.get(),
                                record_clock_.get());
       } else {
         state = bytes.status();

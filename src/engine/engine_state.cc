@@ -192,8 +192,21 @@ absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const
   return result;
 }
 
+absl::Status EngineState::UnsealAll() {
+  // The erased value may be in sealed parts of the mapped snapshot: decode them all, so that the
+  // mapping goes and the erasure reaches every copy.
+  absl::Status s = profiles_.UnsealAll();
+  if (s.ok()) s = journeys_.UnsealAll();
+  if (!s.ok()) Fail(s);
+  return io_error_;
+}
+
 void EngineState::Settle() {
   if (!io_error_.ok()) return;
+  if (!profiles_.status().ok()) {
+    Fail(profiles_.status());
+    return;
+  }
   if (absl::Status s = journeys_.Sync(profiles_, TimerTime()); !s.ok()) {
     Fail(s);
     return;
@@ -307,11 +320,13 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::Logge
   if (!erasure.type().empty()) {
     // Stored without the value: the records before it were scrubbed of it when it was applied live.
     if (erasure.value().empty()) return std::vector<ProfileId>();
+    RETURN_IF_ERROR(UnsealAll());
     return EraseIdentifier({erasure.tenant(), erasure.type(), erasure.value()}, position);
   }
   // A whole profile: replayed, it is gone already, unless the engine stopped before the erasure
   // finished (then it is done again, scrub included).
   if (!graph_->ResolveProfile(erasure.profile()).ok()) return std::vector<ProfileId>();
+  RETURN_IF_ERROR(UnsealAll());
   return EraseProfile(erasure.profile(), position);
 }
 
@@ -403,15 +418,15 @@ absl::Status EngineState::Save(SerialWriter& w) const {
   return absl::OkStatus();
 }
 
-absl::Status EngineState::Restore(SerialReader& r) {
+absl::Status EngineState::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
   position_ = r.U64();
   watermark_ = r.Time();
   clock_at_ = r.Time();
   for (int64_t* v : {&events_, &applied_}) *v = r.I64();
   RETURN_IF_ERROR(r.status("engine state"));
-  RETURN_IF_ERROR(dedupe_.Restore(r));
-  RETURN_IF_ERROR(profiles_.Restore(r));
-  RETURN_IF_ERROR(journeys_.Restore(r));
+  RETURN_IF_ERROR(dedupe_.Restore(r, mapping));
+  RETURN_IF_ERROR(profiles_.Restore(r, mapping));
+  RETURN_IF_ERROR(journeys_.Restore(r, mapping));
   return outbox_.Restore(r);
 }
 
@@ -420,8 +435,8 @@ absl::Status EngineState::Restore(SerialReader& r) {
 absl::StatusOr<EngineState::View> EngineState::Read(ProfileId id) const {
   View view;
   ASSIGN_OR_RETURN(view.timeline, profiles_.Read(id));
-  if (view.timeline.own == nullptr) {
-    view.journeys = journeys_.Find(id);
+  if (!view.timeline.spilled) {
+    ASSIGN_OR_RETURN(view.journeys, journeys_.Find(id, &view.own_journeys));
   } else if (!journeys_.empty()) {
     view.own_journeys = journeys_.Rebuild(*view.timeline.timeline);
     view.journeys = view.own_journeys.get();
@@ -498,6 +513,7 @@ EngineStats EngineState::Stats() const {
   s.recovered = recovered_;
   s.profiles = profiles_.profiles();
   s.cached_profiles = profiles_.cached();
+  s.sealed_profiles = profiles_.sealed();
   s.timeline_entries = profiles_.entries();
   s.pending_actions = outbox_.pending();
   s.identity = graph_->Stats();

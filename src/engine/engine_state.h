@@ -116,10 +116,11 @@ class EngineState {
   LogPosition position() const { return position_; }
 
   // Snapshots: the whole derived state as of position() (the identity graph first, see
-  // SaveIdentityGraph), and back into a state constructed with the graph read from it. Journey
-  // instances are derived again from the timelines when needed.
+  // SaveIdentityGraph), and back into a state constructed with the graph read from it. With a
+  // `mapping` that the reader's bytes lie in (the mapped snapshot file), each profile's timeline and
+  // journey instances stay sealed in it until used (sealed.h); without one they are decoded here.
   absl::Status Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
 
   // Counts records replayed at recovery.
   void CountRecovered() { ++recovered_; }
@@ -145,6 +146,8 @@ class EngineState {
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);
+  // Decodes every sealed part (before an erasure). A failure fails the state.
+  absl::Status UnsealAll();
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query, LogPosition position);
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId id, LogPosition position);
 

@@ -4,14 +4,43 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace omnijourney::internal {
 
+absl::StatusOr<std::unique_ptr<ProfileJourneys>> JourneyScheduler::Decode(std::string_view bytes) const {
+  auto j = std::make_unique<ProfileJourneys>(&catalog_, trait_priority_);
+  SerialReader r(bytes);
+  if (!j->Restore(r) || !r.done()) return absl::DataLossError("snapshot: journey instances unreadable");
+  return j;
+}
+
+ProfileJourneys* JourneyScheduler::Get(ProfileId id) {
+  if (auto j = journeys_.find(id); j != journeys_.end()) return j->second.get();
+  std::optional<std::string_view> bytes = sealed_.Get(id);
+  if (!bytes) return nullptr;
+  absl::StatusOr<std::unique_ptr<ProfileJourneys>> j = Decode(*bytes);
+  if (!j.ok()) {
+    if (status_.ok()) status_ = j.status();
+    return nullptr;
+  }
+  sealed_.Erase(id);
+  return (journeys_[id] = *std::move(j)).get();
+}
+
+absl::Status JourneyScheduler::UnsealAll() {
+  for (const auto& [id, bytes] : sealed_.All()) {
+    ASSIGN_OR_RETURN(journeys_[id], Decode(bytes));
+  }
+  sealed_.Clear();
+  return absl::OkStatus();
+}
+
 void JourneyScheduler::OnEntry(ProfileId id, const StoredEntry& entry) {
   if (catalog_.empty()) return;
-  auto j = journeys_.find(id);
-  if (j != journeys_.end() && j->second->InOrder(entry) && !stale_.contains(id)) {
-    j->second->Apply(entry);
+  ProfileJourneys* j = Get(id);
+  if (j != nullptr && j->InOrder(entry) && !stale_.contains(id)) {
+    j->Apply(entry);
     touched_.insert(id);
   } else {
     stale_.insert(id);
@@ -26,6 +55,7 @@ std::unique_ptr<ProfileJourneys> JourneyScheduler::Rebuild(const ProfileTimeline
 }
 
 void JourneyScheduler::RebuildInMemory(ProfileStore& profiles, ProfileId id) {
+  sealed_.Erase(id);
   const ProfileTimeline* timeline = profiles.Find(id);
   if (timeline == nullptr) {
     journeys_.erase(id);
@@ -41,9 +71,9 @@ void JourneyScheduler::Schedule(ProfileId id) {
     timers_.erase({old->second, id});
     timer_of_.erase(old);
   }
-  auto j = journeys_.find(id);
-  if (j == journeys_.end()) return;
-  if (auto due = j->second->NextDue()) {
+  ProfileJourneys* j = Get(id);
+  if (j == nullptr) return;
+  if (auto due = j->NextDue()) {
     timers_.insert({*due, id});
     timer_of_[id] = *due;
   }
@@ -57,7 +87,8 @@ absl::Status JourneyScheduler::Sync(ProfileStore& profiles, absl::Time limit) {
   for (ProfileId id : stale_) RebuildInMemory(profiles, id);
   stale_.clear();
   for (ProfileId id : touched_) Schedule(id);
-  return FireDue(profiles, limit);
+  RETURN_IF_ERROR(FireDue(profiles, limit));
+  return status_;
 }
 
 absl::Status JourneyScheduler::FireDue(ProfileStore& profiles, absl::Time limit) {
@@ -68,14 +99,13 @@ absl::Status JourneyScheduler::FireDue(ProfileStore& profiles, absl::Time limit)
     absl::StatusOr<bool> loaded = profiles.Load(id);
     if (!loaded.ok()) return loaded.status();
     if (*loaded) RebuildInMemory(profiles, id);
-    auto j = journeys_.find(id);
-    if (j != journeys_.end()) {
-      j->second->AdvanceTo(limit);
+    if (ProfileJourneys* j = Get(id)) {
+      j->AdvanceTo(limit);
       touched_.insert(id);
     }
     Schedule(id);
   }
-  return absl::OkStatus();
+  return status_;
 }
 
 std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
@@ -83,10 +113,10 @@ std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
   std::vector<Due> due;
   std::vector<ProfileId> still_pending;
   for (ProfileId id : touched_) {
-    auto j = journeys_.find(id);
-    if (j == journeys_.end()) continue;
+    const ProfileJourneys* j = Get(id);
+    if (j == nullptr) continue;
     bool pending = false;
-    const auto& actions = j->second->actions();
+    const auto& actions = j->actions();
     for (size_t i = 0; i < actions.size(); ++i) {
       const EmittedAction& a = actions[i];
       if (released(a.id)) continue;
@@ -106,9 +136,12 @@ std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
   return due;
 }
 
-const ProfileJourneys* JourneyScheduler::Find(ProfileId id) const {
-  auto j = journeys_.find(id);
-  return j == journeys_.end() ? nullptr : j->second.get();
+absl::StatusOr<const ProfileJourneys*> JourneyScheduler::Find(ProfileId id, std::unique_ptr<ProfileJourneys>* own) const {
+  if (auto j = journeys_.find(id); j != journeys_.end()) return j->second.get();
+  std::optional<std::string_view> bytes = sealed_.Get(id);
+  if (!bytes) return nullptr;
+  ASSIGN_OR_RETURN(*own, Decode(*bytes));
+  return own->get();
 }
 
 std::optional<absl::Time> JourneyScheduler::NextDue() const {
@@ -119,9 +152,10 @@ std::optional<absl::Time> JourneyScheduler::NextDue() const {
 std::optional<absl::Time> JourneyScheduler::NextAction(const std::function<bool(const std::string&)>& released) const {
   std::optional<absl::Time> next;
   for (ProfileId id : touched_) {
-    auto j = journeys_.find(id);
-    if (j == journeys_.end()) continue;
-    for (const EmittedAction& a : j->second->actions()) {
+    std::unique_ptr<ProfileJourneys> own;
+    absl::StatusOr<const ProfileJourneys*> j = Find(id, &own);
+    if (!j.ok() || *j == nullptr) continue;
+    for (const EmittedAction& a : (*j)->actions()) {
       if (released(a.id)) continue;
       if (!next || a.time < *next) next = a.time;
     }
@@ -145,14 +179,22 @@ void JourneyScheduler::Save(SerialWriter& w) const {
     w.Varint(set->size());
     for (ProfileId id : *set) w.U64(id);
   }
-  w.Varint(journeys_.size());
+  // Each profile's instances framed (Bytes), so that Restore can seal them without decoding.
+  w.Varint(journeys_.size() + sealed_.size());
+  SerialWriter scratch;
   for (const auto& [id, j] : journeys_) {
     w.U64(id);
-    j->Save(w);
+    scratch.mutable_data().clear();
+    j->Save(scratch);
+    w.Bytes(scratch.data());
+  }
+  for (const auto& [id, bytes] : sealed_.All()) {
+    w.U64(id);
+    w.Bytes(bytes);
   }
 }
 
-absl::Status JourneyScheduler::Restore(SerialReader& r) {
+absl::Status JourneyScheduler::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
   const size_t journeys = r.Count(9);
   for (size_t i = 0; i < journeys && r.ok(); ++i) {
     JourneyDefinition def;
@@ -178,15 +220,22 @@ absl::Status JourneyScheduler::Restore(SerialReader& r) {
     for (size_t i = 0; i < n && r.ok(); ++i) set->insert(r.U64());
   }
   const size_t profiles = r.Count(9);
-  journeys_.reserve(profiles);
+  const bool seal = mapping != nullptr && profiles > 0;
+  if (seal) {
+    sealed_.Hold(std::move(mapping));
+    sealed_.Reserve(profiles);
+  } else {
+    journeys_.reserve(profiles);
+  }
   for (size_t i = 0; i < profiles && r.ok(); ++i) {
     const ProfileId id = r.U64();
-    auto j = std::make_unique<ProfileJourneys>(&catalog_, trait_priority_);
-    if (!j->Restore(r)) {
-      r.Fail();
-      break;
+    const std::string_view bytes = r.Bytes();
+    if (!r.ok()) break;
+    if (seal) {
+      sealed_.Add(id, bytes);
+      continue;
     }
-    journeys_[id] = std::move(j);
+    ASSIGN_OR_RETURN(journeys_[id], Decode(bytes));
   }
   return r.status("journeys");
 }

@@ -6,6 +6,9 @@
 // a merge, a split, an erasure, a spilled profile loaded back) marks the profile stale, and Sync
 // rebuilds it from its timeline.
 //
+// After Open from a snapshot, each profile's instances are sealed (sealed.h) until the profile is
+// touched; readers get a decoded copy.
+//
 // Thread-safety: not thread-safe (the engine's lock guards it).
 #ifndef OMNIJOURNEY_SRC_ENGINE_JOURNEY_SCHEDULER_H_
 #define OMNIJOURNEY_SRC_ENGINE_JOURNEY_SCHEDULER_H_
@@ -19,9 +22,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/serial.h"
 #include "absl/time/time.h"
 #include "engine/profile_store.h"
+#include "engine/sealed.h"
 #include "journey/runtime.h"
 #include "omnijourney/engine.h"
 
@@ -43,7 +48,10 @@ class JourneyScheduler {
   void OnEntry(ProfileId id, const StoredEntry& entry);
   void MarkStale(ProfileId id) { stale_.insert(id); }
   // The profile left memory (spilled): its instances go, its timer stays.
-  void Unload(ProfileId id) { journeys_.erase(id); }
+  void Unload(ProfileId id) {
+    journeys_.erase(id);
+    sealed_.Erase(id);
+  }
   // Stale or with actions not handed out yet: must stay in memory.
   bool busy(ProfileId id) const { return stale_.contains(id) || touched_.contains(id); }
 
@@ -65,15 +73,19 @@ class JourneyScheduler {
   // Views are valid until the next mutating call.
   std::vector<Due> TakeDue(absl::Time limit, const std::function<bool(const std::string&)>& released);
 
-  // The profile's journeys in memory (null when none or spilled).
-  const ProfileJourneys* Find(ProfileId id) const;
+  // The profile's journeys (null when none or spilled): the ones in memory, or a copy of sealed ones
+  // decoded into `*own`.
+  absl::StatusOr<const ProfileJourneys*> Find(ProfileId id, std::unique_ptr<ProfileJourneys>* own) const;
   // A profile's journeys derived from its timeline, with timers fired so far (for readers of
   // spilled profiles).
   std::unique_ptr<ProfileJourneys> Rebuild(const ProfileTimeline& timeline) const;
   // Snapshots: the definitions, every profile's instances and emitted actions, the timer index, the
   // time timers were fired up to, and the stale and touched profiles.
+  // Restore with a `mapping` that the reader's bytes lie in seals every profile's instances.
   void Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
+  // Decodes every sealed profile's instances and lets the snapshot's mapping go (before an erasure).
+  absl::Status UnsealAll();
 
   // The earliest timer due, if any.
   std::optional<absl::Time> NextDue() const;
@@ -83,10 +95,16 @@ class JourneyScheduler {
  private:
   void RebuildInMemory(ProfileStore& profiles, ProfileId id);
   void Schedule(ProfileId id);
+  // The profile's instances in memory, decoding sealed ones (null when none; a decoding failure is
+  // kept in status_ and reported by Sync and FireDue).
+  ProfileJourneys* Get(ProfileId id);
+  absl::StatusOr<std::unique_ptr<ProfileJourneys>> Decode(std::string_view bytes) const;
 
   const std::vector<std::string>* trait_priority_;
   JourneyCatalog catalog_;
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileJourneys>> journeys_;
+  SealedParts sealed_;  // ProfileJourneys::Save bytes of profiles not decoded since Open.
+  absl::Status status_;
   absl::flat_hash_set<ProfileId> stale_;    // Journeys to rebuild from the timeline.
   absl::flat_hash_set<ProfileId> touched_;  // May have actions to hand out.
   std::set<std::pair<absl::Time, ProfileId>> timers_;

@@ -4,17 +4,92 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace omnijourney::internal {
 
+namespace {
+
+// A timeline as ProfileStore::Save frames it.
+absl::StatusOr<ProfileTimeline> RestoreFramed(std::string_view bytes) {
+  SerialReader r(bytes);
+  absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Restore(r);
+  if (t.ok() && !r.done()) return absl::DataLossError("timeline: trailing bytes");
+  return t;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> ProfileStore::Unseal(ProfileId id) {
+  if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
+    absl::StatusOr<ProfileTimeline> t = RestoreFramed(*bytes);
+    if (!t.ok()) return t.status();
+    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+    sealed_.Erase(id);
+    Touch(id);
+    return false;
+  }
+  if (std::optional<std::string_view> bytes = sealed_spilled_.Get(id)) {
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*bytes);
+    if (!t.ok()) return t.status();
+    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+    sealed_spilled_.Erase(id);
+    Touch(id);
+    return true;
+  }
+  return false;
+}
+
+void ProfileStore::UnsealOrNote(ProfileId id) {
+  if (sealed_.empty() && sealed_spilled_.empty()) return;
+  if (absl::StatusOr<bool> s = Unseal(id); !s.ok() && status_.ok()) status_ = s.status();
+}
+
+absl::Status ProfileStore::UnsealAll() {
+  for (const auto& [id, bytes] : sealed_.All()) {
+    absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes);
+    if (!t.ok()) return t.status();
+    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+    Touch(id);
+  }
+  sealed_.Clear();
+  std::vector<std::pair<uint64_t, std::string>> batch;
+  for (const auto& [id, bytes] : sealed_spilled_.All()) {
+    if (spill_ == nullptr) {
+      absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
+      if (!t.ok()) return t.status();
+      memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
+      Touch(id);
+      continue;
+    }
+    batch.emplace_back(id, std::string(bytes));
+    if (batch.size() >= 1000) {
+      RETURN_IF_ERROR(spill_->WriteProfiles(batch, {}));
+      for (const auto& [written, b] : batch) spilled_.insert(written);
+      batch.clear();
+    }
+  }
+  if (!batch.empty()) {
+    RETURN_IF_ERROR(spill_->WriteProfiles(batch, {}));
+    for (const auto& [written, b] : batch) spilled_.insert(written);
+  }
+  sealed_spilled_.Clear();
+  return absl::OkStatus();
+}
+
 ProfileTimeline* ProfileStore::Find(ProfileId id) {
   auto it = memory_.find(id);
-  if (it == memory_.end()) return nullptr;
+  if (it == memory_.end()) {
+    UnsealOrNote(id);
+    it = memory_.find(id);
+    if (it == memory_.end()) return nullptr;
+  }
   Touch(id);
   return it->second.get();
 }
 
 absl::StatusOr<bool> ProfileStore::Load(ProfileId id) {
+  if (sealed_.contains(id) || sealed_spilled_.contains(id)) return Unseal(id);
   if (!spilled_.contains(id)) return false;
   absl::StatusOr<std::optional<std::string>> bytes = spill_->GetProfile(id);
   if (!bytes.ok()) return bytes.status();
@@ -29,6 +104,7 @@ absl::StatusOr<bool> ProfileStore::Load(ProfileId id) {
 }
 
 ProfileTimeline& ProfileStore::State(ProfileId id, const std::string& tenant) {
+  UnsealOrNote(id);
   auto& slot = memory_[id];
   if (!slot) slot = std::make_unique<ProfileTimeline>(tenant);
   Touch(id);
@@ -42,6 +118,8 @@ void ProfileStore::Insert(ProfileTimeline& timeline, StoredEntry entry, absl::Ti
 }
 
 void ProfileStore::Absorb(ProfileId into, ProfileId from, absl::Time now) {
+  UnsealOrNote(from);
+  UnsealOrNote(into);
   auto it = memory_.find(from);
   if (it == memory_.end()) return;
   std::unique_ptr<ProfileTimeline> moved = std::move(it->second);
@@ -54,6 +132,7 @@ void ProfileStore::Absorb(ProfileId into, ProfileId from, absl::Time now) {
 }
 
 std::unique_ptr<ProfileTimeline> ProfileStore::Take(ProfileId id) {
+  UnsealOrNote(id);
   auto it = memory_.find(id);
   if (it == memory_.end()) return nullptr;
   std::unique_ptr<ProfileTimeline> out = std::move(it->second);
@@ -112,7 +191,23 @@ absl::StatusOr<ProfileStore::View> ProfileStore::Read(ProfileId id) const {
     view.timeline = it->second.get();
     return view;
   }
+  if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
+    absl::StatusOr<ProfileTimeline> t = RestoreFramed(*bytes);
+    if (!t.ok()) return t.status();
+    view.own = std::make_unique<ProfileTimeline>(*std::move(t));
+    view.timeline = view.own.get();
+    return view;
+  }
+  if (std::optional<std::string_view> bytes = sealed_spilled_.Get(id)) {
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*bytes);
+    if (!t.ok()) return t.status();
+    view.own = std::make_unique<ProfileTimeline>(*std::move(t));
+    view.timeline = view.own.get();
+    view.spilled = true;
+    return view;
+  }
   if (!spilled_.contains(id)) return view;
+  view.spilled = true;
   absl::StatusOr<std::optional<std::string>> bytes = spill_->GetProfile(id);
   if (!bytes.ok()) return bytes.status();
   if (!*bytes) return absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));
@@ -125,9 +220,12 @@ absl::StatusOr<ProfileStore::View> ProfileStore::Read(ProfileId id) const {
 
 std::vector<ProfileId> ProfileStore::ids() const {
   std::vector<ProfileId> out;
-  out.reserve(memory_.size() + spilled_.size());
+  out.reserve(static_cast<size_t>(profiles()));
   for (const auto& [id, timeline] : memory_) out.push_back(id);
   for (ProfileId id : spilled_) out.push_back(id);
+  for (const SealedParts* sealed : {&sealed_, &sealed_spilled_}) {
+    for (const auto& [id, bytes] : sealed->All()) out.push_back(id);
+  }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -138,6 +236,12 @@ void ProfileStore::ForEachInMemory(const std::function<void(ProfileId, ProfileTi
 
 void ProfileStore::ForEachCached(const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const {
   for (const auto& [id, timeline] : memory_) fn(id, *timeline);
+  for (const auto& [id, bytes] : sealed_.All()) {
+    if (absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes); t.ok()) fn(id, *t);
+  }
+  for (const auto& [id, bytes] : sealed_spilled_.All()) {
+    if (absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes); t.ok()) fn(id, *t);
+  }
 }
 
 absl::Status ProfileStore::ForEachSpilled(const std::string& tenant,
@@ -153,12 +257,20 @@ absl::Status ProfileStore::ForEachSpilled(const std::string& tenant,
 }
 
 absl::Status ProfileStore::Save(SerialWriter& w) const {
-  w.Varint(memory_.size());
+  // Each timeline framed (Bytes), so that Restore can seal it without decoding.
+  w.Varint(memory_.size() + sealed_.size());
+  SerialWriter scratch;
   for (const auto& [id, timeline] : memory_) {
     w.U64(id);
-    timeline->Save(w);
+    scratch.mutable_data().clear();
+    timeline->Save(scratch);
+    w.Bytes(scratch.data());
   }
-  w.Varint(spilled_.size());
+  for (const auto& [id, bytes] : sealed_.All()) {
+    w.U64(id);
+    w.Bytes(bytes);
+  }
+  w.Varint(spilled_.size() + sealed_spilled_.size());
   if (!spilled_.empty()) {
     size_t written = 0;
     absl::Status s = spill_->ForEachProfile([&](uint64_t id, std::string_view bytes) {
@@ -173,24 +285,40 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
       return absl::DataLossError(absl::StrCat("spill store: ", spilled_.size() - written, " spilled profiles missing"));
     }
   }
+  for (const auto& [id, bytes] : sealed_spilled_.All()) {
+    w.U64(id);
+    w.Bytes(bytes);
+  }
+  w.I64(entries_);
   w.I64(trimmed_.by_count);
   w.I64(trimmed_.by_age);
   w.I64(trimmed_.texts_cut);
   return absl::OkStatus();
 }
 
-absl::Status ProfileStore::Restore(SerialReader& r) {
+absl::Status ProfileStore::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
   const size_t cached = r.Count(9);
-  memory_.reserve(cached);
+  if (mapping != nullptr) {
+    sealed_.Hold(mapping);
+    sealed_.Reserve(cached);
+  } else {
+    memory_.reserve(cached);
+  }
   for (size_t i = 0; i < cached && r.ok(); ++i) {
     const ProfileId id = r.U64();
-    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Restore(r);
+    const std::string_view bytes = r.Bytes();
+    if (!r.ok()) break;
+    if (mapping != nullptr) {
+      sealed_.Add(id, bytes);
+      continue;
+    }
+    absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes);
     if (!t.ok()) return t.status();
-    entries_ += static_cast<int64_t>(t->entries().size());
     memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
     Touch(id);
   }
   const size_t spilled = r.Count(9);
+  if (mapping != nullptr) sealed_spilled_.Hold(mapping);
   std::vector<std::pair<uint64_t, std::string>> batch;
   auto flush = [&]() -> absl::Status {
     if (batch.empty()) return absl::OkStatus();
@@ -202,10 +330,13 @@ absl::Status ProfileStore::Restore(SerialReader& r) {
     const ProfileId id = r.U64();
     const std::string_view bytes = r.Bytes();
     if (!r.ok()) break;
-    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
-    if (!t.ok()) return t.status();
-    entries_ += static_cast<int64_t>(t->entries().size());
+    if (mapping != nullptr) {
+      sealed_spilled_.Add(id, bytes);
+      continue;
+    }
     if (spill_ == nullptr) {
+      absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
+      if (!t.ok()) return t.status();
       memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
       Touch(id);
       continue;
@@ -217,6 +348,9 @@ absl::Status ProfileStore::Restore(SerialReader& r) {
     }
   }
   if (absl::Status s = flush(); !s.ok()) return s;
+  if (sealed_spilled_.empty()) sealed_spilled_.Clear();  // Lets the mapping go when nothing is in it.
+  if (sealed_.empty()) sealed_.Clear();
+  entries_ = r.I64();
   trimmed_.by_count = r.I64();
   trimmed_.by_age = r.I64();
   trimmed_.texts_cut = r.I64();

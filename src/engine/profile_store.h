@@ -5,6 +5,10 @@
 // operator action or a query needs them. It also keeps the counts EngineStats reports (entries,
 // entries dropped by retention, texts cut).
 //
+// After Open from a snapshot, profiles are sealed (sealed.h): their timelines stay encoded in the
+// mapped snapshot until something needs them. Every mutating method decodes a sealed profile first
+// (it then lives in memory), and Read decodes a copy; callers see no difference but the cost.
+//
 // Thread-safety: not thread-safe. The engine calls the mutating methods under its exclusive lock
 // and the const ones (Read, ids) under its shared lock.
 #ifndef OMNIJOURNEY_SRC_ENGINE_PROFILE_STORE_H_
@@ -22,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/serial.h"
 #include "omnijourney/engine_options.h"
+#include "engine/sealed.h"
 #include "store/spill_store.h"
 #include "timeline/timeline.h"
 
@@ -33,12 +38,18 @@ class ProfileStore {
   ProfileStore(const TimelineOptions& options, size_t cache_limit, SpillStore* spill)
       : options_(options), cache_limit_(cache_limit), spill_(spill) {}
 
-  // The profile's timeline in memory, or null (unknown, or spilled).
+  // The profile's timeline in memory (a sealed one is decoded first), or null (unknown, or spilled).
   ProfileTimeline* Find(ProfileId id);
-  bool spilled(ProfileId id) const { return spilled_.contains(id); }
-  // Brings a spilled profile back into memory (its stored copy becomes stale). Returns whether it
-  // was spilled. A storage failure or an unreadable copy is an error; nothing changes then.
+  // Brings a spilled or sealed profile into memory (a spilled one's stored copy becomes stale).
+  // Returns whether its journey instances must be rebuilt from the timeline: true for a spilled
+  // profile and a sealed one that was spilled when the snapshot was taken. A storage failure or an
+  // unreadable copy is an error; nothing changes then.
   absl::StatusOr<bool> Load(ProfileId id);
+  // Decodes every sealed profile (into memory, or into the spill store for those that were spilled)
+  // and lets the snapshot's mapping go. Before an erasure: the erased value may be in it.
+  absl::Status UnsealAll();
+  // The first failure to decode a sealed profile in a call that cannot return it (Find, State).
+  const absl::Status& status() const { return status_; }
   // The profile's timeline in memory, created empty when it has none. REQUIRES: not spilled.
   ProfileTimeline& State(ProfileId id, const std::string& tenant);
 
@@ -64,28 +75,36 @@ class ProfileStore {
   // Deletes every stale stored copy (erasure: the erased value may be in one).
   absl::Status DropCopies();
 
-  // A profile's timeline for a reader: the one in memory, or a decoded copy of a spilled one.
+  // A profile's timeline for a reader: the one in memory, or a decoded copy of a spilled or sealed
+  // one.
   struct View {
     const ProfileTimeline* timeline = nullptr;  // Null: no retained events.
-    std::unique_ptr<ProfileTimeline> own;       // Set for a spilled profile.
+    std::unique_ptr<ProfileTimeline> own;       // Set for a spilled or sealed profile.
+    bool spilled = false;  // Its journey instances are not kept (rebuild them from the timeline).
   };
   absl::StatusOr<View> Read(ProfileId id) const;
   // Every profile id (in memory and spilled), sorted.
   std::vector<ProfileId> ids() const;
-  // Calls `fn` for every profile in memory.
+  // Calls `fn` for every profile in memory. REQUIRES: nothing sealed (UnsealAll).
   void ForEachInMemory(const std::function<void(ProfileId, ProfileTimeline&)>& fn);
+  // Every profile in memory, and decoded copies of the sealed ones.
   void ForEachCached(const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const;
   // Calls `fn` for every spilled profile's stored copy of `tenant`.
   absl::Status ForEachSpilled(const std::string& tenant,
                               const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const;
 
-  // Snapshots: every profile (spilled ones as their stored copies, read from the spill store) and
-  // the counts. Restore puts spilled ones back into the spill store (or into memory without one).
+  // Snapshots: every profile (spilled ones as their stored copies, read from the spill store; sealed
+  // ones as they are) and the counts. Restore with a `mapping` that the reader's bytes lie in seals
+  // every profile; without one it decodes them all (in memory, spilled ones into the spill store or
+  // memory without one).
   absl::Status Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
 
-  int64_t profiles() const { return static_cast<int64_t>(memory_.size() + spilled_.size()); }
+  int64_t profiles() const {
+    return static_cast<int64_t>(memory_.size() + spilled_.size() + sealed_.size() + sealed_spilled_.size());
+  }
   int64_t cached() const { return static_cast<int64_t>(memory_.size()); }
+  int64_t sealed() const { return static_cast<int64_t>(sealed_.size() + sealed_spilled_.size()); }
   int64_t entries() const { return entries_; }
   struct Trimmed {
     int64_t by_count = 0;   // timeline.max_entries
@@ -103,6 +122,11 @@ class ProfileStore {
   void Touch(ProfileId id) {
     if (cache_limit_ > 0) last_use_[id] = ++use_clock_;
   }
+  // Decodes a sealed profile into memory. Returns whether it was spilled at the snapshot (false
+  // when not sealed).
+  absl::StatusOr<bool> Unseal(ProfileId id);
+  // Unseal for the calls that cannot fail: a failure is kept in status_.
+  void UnsealOrNote(ProfileId id);
 
   const TimelineOptions& options_;
   const size_t cache_limit_;  // 0: everything stays in memory.
@@ -110,6 +134,9 @@ class ProfileStore {
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileTimeline>> memory_;
   absl::flat_hash_set<ProfileId> spilled_;  // Timeline in the spill store, not in memory.
   absl::flat_hash_set<ProfileId> copies_;   // In memory, but a stale copy is stored.
+  SealedParts sealed_;          // ProfileTimeline::Save bytes of profiles in memory at the snapshot.
+  SealedParts sealed_spilled_;  // ProfileTimeline::Encode bytes of profiles spilled at the snapshot.
+  absl::Status status_;
   absl::flat_hash_map<ProfileId, uint64_t> last_use_;
   uint64_t use_clock_ = 0;
   int64_t entries_ = 0;

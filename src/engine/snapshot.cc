@@ -84,7 +84,8 @@ absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& 
   return std::move(w.mutable_data());
 }
 
-absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(std::string_view bytes, const Log& log,
+absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(std::string_view bytes,
+                                                            std::shared_ptr<const void> mapping, const Log& log,
                                                             const EngineOptions& options, absl::TimeZone zone,
                                                             Log* state_log, SpillStore* spill,
                                                             RecordClock* record_clock) {
@@ -112,7 +113,7 @@ absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(std::string_view byt
   if (record_clock != nullptr) identity.clock = record_clock;
   ASSIGN_OR_RETURN(std::unique_ptr<IdentityGraph> graph, LoadIdentityGraph(identity, r));
   auto state = std::make_unique<EngineState>(options, std::move(graph), zone, state_log, spill, record_clock);
-  RETURN_IF_ERROR(state->Restore(r));
+  RETURN_IF_ERROR(state->Restore(r, std::move(mapping)));
   if (state->position() != position) return absl::DataLossError("position mismatch inside the snapshot");
   if (!r.done()) return absl::DataLossError("trailing bytes");
   return state;

@@ -19,7 +19,7 @@
 
 namespace omnijourney::internal {
 
-inline constexpr uint32_t kSnapshotFormat = 1;
+inline constexpr uint32_t kSnapshotFormat = 2;
 
 // A hash of the options a snapshot's state depends on (identity rules, timeline, journeys' trait
 // priority, dedupe window, time mode, lateness, action policy): a snapshot taken under other options
@@ -32,8 +32,11 @@ absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& 
 
 // A state restored from `bytes`: FailedPrecondition (with the reason) when the snapshot is not
 // for this log or these options, DataLoss when it is damaged. `log`, `spill` and `options` as for
-// EngineState's constructor; the spill store receives the spilled profiles.
-absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(std::string_view bytes, const Log& log,
+// EngineState's constructor. With `mapping`, the owner of `bytes` (the mapped file), the profiles
+// stay sealed in it (EngineState::Restore); without, they are decoded and the spill store receives
+// the spilled ones.
+absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(std::string_view bytes,
+                                                            std::shared_ptr<const void> mapping, const Log& log,
                                                             const EngineOptions& options, absl::TimeZone zone,
                                                             Log* state_log, SpillStore* spill,
                                                             RecordClock* record_clock);

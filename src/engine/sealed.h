@@ -1,0 +1,83 @@
+// Per-profile parts of a snapshot left encoded until something needs them.
+//
+// Open maps the snapshot file and decodes what every call needs (the identity graph, the timer
+// index, the dedupe window); each profile's timeline and journey instances stay as byte ranges of
+// the mapped file and are decoded when an event, a timer or an operator action touches the profile
+// (then they are the profile's state in memory) or, as a copy, when a reader asks for it. So a
+// store opens in the time its graph takes, and one lookup decodes one profile.
+//
+// The mapping lives as long as any range of it does: a snapshot deleted after a newer one was
+// written keeps its disk space until then (or until an erasure, which decodes everything and lets
+// the mapping go, since the erased value may be in it).
+//
+// Thread-safety: not thread-safe; the owner serialises access (mutations under the engine's
+// exclusive lock, Get under its shared lock).
+#ifndef OMNIJOURNEY_SRC_ENGINE_SEALED_H_
+#define OMNIJOURNEY_SRC_ENGINE_SEALED_H_
+
+#include <algorithm>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "omnijourney/profile_id.h"
+
+namespace omnijourney::internal {
+
+class SealedParts {
+ public:
+  // Keeps `owner` (the mapping the ranges point into) alive while any range is held.
+  void Hold(std::shared_ptr<const void> owner) { owner_ = std::move(owner); }
+  bool holds() const { return owner_ != nullptr; }
+
+  void Add(ProfileId id, std::string_view bytes) { parts_[id] = bytes; }
+  void Reserve(size_t n) { parts_.reserve(n); }
+  bool contains(ProfileId id) const { return parts_.contains(id); }
+  std::optional<std::string_view> Get(ProfileId id) const {
+    auto it = parts_.find(id);
+    if (it == parts_.end()) return std::nullopt;
+    return it->second;
+  }
+  // Removes the part and returns it; the bytes stay valid until the next call on this object.
+  std::optional<std::string_view> Take(ProfileId id) {
+    auto it = parts_.find(id);
+    if (it == parts_.end()) return std::nullopt;
+    const std::string_view bytes = it->second;
+    parts_.erase(it);
+    if (parts_.empty()) released_ = std::move(owner_);  // Dropped at the next call.
+    return bytes;
+  }
+  void Erase(ProfileId id) {
+    parts_.erase(id);
+    DropIfEmpty();
+  }
+  // Every part, sorted by id (a stable order for snapshots and scans).
+  std::vector<std::pair<ProfileId, std::string_view>> All() const {
+    std::vector<std::pair<ProfileId, std::string_view>> out(parts_.begin(), parts_.end());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  size_t size() const { return parts_.size(); }
+  bool empty() const { return parts_.empty(); }
+  void Clear() {
+    parts_.clear();
+    DropIfEmpty();
+  }
+
+ private:
+  void DropIfEmpty() {
+    released_.reset();
+    if (parts_.empty()) owner_.reset();
+  }
+
+  std::shared_ptr<const void> owner_;
+  std::shared_ptr<const void> released_;  // Owner of the last part taken, until the next call.
+  absl::flat_hash_map<ProfileId, std::string_view> parts_;
+};
+
+}  // namespace omnijourney::internal
+
+#endif  // OMNIJOURNEY_SRC_ENGINE_SEALED_H_
