@@ -48,7 +48,10 @@ void PositionsAndRewrites(Log& log) {
 
 TEST(LogTest, MemoryLogPositionsReadsAndRewrites) {
   auto log = NewMemoryLog(1 << 20);
+  EXPECT_TRUE(log->keeps_records());
+  EXPECT_FALSE(log->durable());
   PositionsAndRewrites(*log);
+  EXPECT_FALSE(NewMemoryLog(0)->keeps_records());
 }
 
 TEST(LogTest, MemoryLogKeepsTheNewestRecordsWithinItsBound) {
@@ -71,6 +74,7 @@ TEST(LogTest, RocksDbLogPositionsReadsRewritesAndReopening) {
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_TRUE(store->taken.empty());
     EXPECT_FALSE(store->finish_upgrade);  // A new store is format 2.
+    EXPECT_TRUE(store->log->durable());
     PositionsAndRewrites(*store->log);
   }
   auto store = OpenRocksDbStore(dir, false);

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -305,6 +306,14 @@ TEST(SnapshotTest, ErasureLeavesNoSnapshotWithTheErasedValue) {
   std::filesystem::remove_all(dir);
 }
 
+// Snapshot files this process has mapped (/proc/self/maps).
+int MappedSnapshots() {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);) n += line.find("/snapshots/snapshot-") != std::string::npos;
+  return n;
+}
+
 TEST(SnapshotTest, ErasureAfterOpenReachesSealedProfiles) {
   const std::string dir = FreshDir("erase_sealed");
   {
@@ -320,8 +329,10 @@ TEST(SnapshotTest, ErasureAfterOpenReachesSealedProfiles) {
   ASSERT_TRUE(engine->ContainsStringForTesting("jan.other@example.com"));
   ASSERT_TRUE(engine->Context({"", "phone", "+420601999888"}).ok());
   EXPECT_EQ(engine->Stats().sealed_profiles, 2);  // A reader decodes a copy.
+  EXPECT_EQ(MappedSnapshots(), 1);
   ASSERT_TRUE(engine->EraseIdentifier({"", "email", "eva.secret@example.com"}).ok());
-  EXPECT_EQ(engine->Stats().sealed_profiles, 0);  // Everything decoded, the mapping let go.
+  EXPECT_EQ(engine->Stats().sealed_profiles, 0);  // Everything decoded, the mapping let go:
+  EXPECT_EQ(MappedSnapshots(), 0);  // the old file, deleted, keeps no disk space.
   EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
   auto ctx = engine->Context({"", "phone", "+420601999888"});
   ASSERT_TRUE(ctx.ok()) << ctx.status();

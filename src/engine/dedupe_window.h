@@ -46,10 +46,11 @@ class DedupeWindow {
   // builds the window).
   void Save(SerialWriter& w) const;
   absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
+  // Builds the window from the keys left in the mapping, once, and lets the mapping go (every call
+  // that needs the keys does it; safe from concurrent const calls).
+  void Unseal() const { std::call_once(unsealed_, [this] { Build(); }); }
 
  private:
-  // Builds the window from the sealed keys, once (safe from concurrent const calls).
-  void Unseal() const { std::call_once(unsealed_, [this] { Build(); }); }
   void Build() const;
   void Add(const DedupeKey& key) const;
 

@@ -37,7 +37,7 @@ constexpr size_t kApplyStep = 64;
 // Index lookups of the next events start this many events ahead (IdentityGraph::Prefetch).
 constexpr size_t kLookahead = 8;
 // Steps of at least this many records are written to a durable log on a second thread while they
-// are applied (smaller ones: a thread costs more than it saves).
+// are applied (smaller ones: a thread costs more than it saves; the memory log: always).
 constexpr size_t kParallelWrite = 64;
 
 // How long a reader or the applying writer spins for mu_ before it blocks: the lock is held for a
@@ -238,7 +238,7 @@ class EngineImpl final : public Engine {
       // once the write succeeded. If it fails, the applied events are not stored: they get the error,
       // and the engine refuses further changes until reopened (which rebuilds the state from the log).
       std::future<absl::StatusOr<LogPosition>> written;
-      if (appended >= kParallelWrite) {
+      if (log_->durable() && appended >= kParallelWrite) {
         pos = log_->last() + 1;  // write_mu_ is held: nobody else appends.
         try {
           // The calling thread holds write_mu_ until written.get() below.

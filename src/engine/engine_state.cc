@@ -197,6 +197,7 @@ absl::Status EngineState::UnsealAll() {
   // mapping goes and the erasure reaches every copy.
   absl::Status s = profiles_.UnsealAll();
   if (s.ok()) s = journeys_.UnsealAll();
+  dedupe_.Unseal();
   if (!s.ok()) Fail(s);
   return io_error_;
 }

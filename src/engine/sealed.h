@@ -41,15 +41,6 @@ class SealedParts {
     if (it == parts_.end()) return std::nullopt;
     return it->second;
   }
-  // Removes the part and returns it; the bytes stay valid until the next call on this object.
-  std::optional<std::string_view> Take(ProfileId id) {
-    auto it = parts_.find(id);
-    if (it == parts_.end()) return std::nullopt;
-    const std::string_view bytes = it->second;
-    parts_.erase(it);
-    if (parts_.empty()) released_ = std::move(owner_);  // Dropped at the next call.
-    return bytes;
-  }
   void Erase(ProfileId id) {
     parts_.erase(id);
     DropIfEmpty();
@@ -69,12 +60,10 @@ class SealedParts {
 
  private:
   void DropIfEmpty() {
-    released_.reset();
     if (parts_.empty()) owner_.reset();
   }
 
   std::shared_ptr<const void> owner_;
-  std::shared_ptr<const void> released_;  // Owner of the last part taken, until the next call.
   absl::flat_hash_map<ProfileId, std::string_view> parts_;
 };
 

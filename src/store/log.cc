@@ -11,6 +11,7 @@ class MemoryLog final : public Log {
   explicit MemoryLog(size_t max_bytes) : max_bytes_(max_bytes) {}
 
   bool keeps_records() const override { return max_bytes_ > 0; }
+  bool durable() const override { return false; }
 
   absl::StatusOr<LogPosition> Append(std::vector<std::string> records) override {
     if (max_bytes_ == 0) {

@@ -37,6 +37,8 @@ class Log {
   // Whether appended records are kept (readable). A memory log with no room keeps none: callers may
   // then append empty strings instead of encoding records (only positions advance).
   virtual bool keeps_records() const { return true; }
+  // Whether Append writes to storage (worth overlapping with other work) rather than to memory.
+  virtual bool durable() const { return true; }
   // The position of the last record appended (0 when none ever was).
   virtual LogPosition last() const = 0;
   // Calls `fn` for every retained record after `after`, in order; stops at the first error and
