@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/serial.h"
 #include "engine_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -303,6 +304,63 @@ TEST(SnapshotTest, ErasureLeavesNoSnapshotWithTheErasedValue) {
   EXPECT_EQ(engine->Context({"", "email", "jan.other@example.com"}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(engine->Context({"", "phone", "+420601999888"}).ok());
   EXPECT_FALSE(engine->ContainsStringForTesting("eva.secret@example.com"));
+  std::filesystem::remove_all(dir);
+}
+
+// A profile sealed in the snapshot that does not decode (the file's checksum made to match): the
+// first write that touches it fails the engine, the snapshot is deleted, and reopening replays the
+// log instead of failing on it again.
+TEST(SnapshotTest, ASealedPartThatDoesNotDecodeIsNotUsedAgain) {
+  const std::string dir = FreshDir("damaged_part");
+  const std::string tenant = "damaged-tenant-x";
+  ProfileId id = 0;
+  {
+    auto engine = Open(Options(dir));
+    ASSERT_TRUE(engine->Ingest(Ev("d1", 0, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "d@example.com").Tenant(tenant)).ok());
+    id = engine->Context({tenant, "email", "d@example.com"})->profile;
+    ASSERT_TRUE(engine->Checkpoint().ok());
+  }
+  std::string path;
+  for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) path = f.path().string();
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  // The timeline's part: the profile id, the part's length, then the tenant (length-prefixed) and
+  // the entry count, which is made larger than the part can hold.
+  std::string id_bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) id_bytes[i] = static_cast<char>((id >> (8 * i)) & 0xff);
+  const std::string framed_tenant = std::string(1, static_cast<char>(tenant.size())) + tenant;
+  size_t at = std::string::npos;
+  for (size_t p = bytes.find(id_bytes); p != std::string::npos; p = bytes.find(id_bytes, p + 1)) {
+    for (size_t len = 1; len <= 2; ++len) {
+      if (bytes.compare(p + 8 + len, framed_tenant.size(), framed_tenant) == 0) at = p + 8 + len + framed_tenant.size();
+    }
+  }
+  ASSERT_NE(at, std::string::npos);
+  bytes[at] = 0x7f;
+  const uint64_t sum = internal::Checksum(std::string_view(bytes).substr(0, bytes.size() - 8));
+  for (int i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  {
+    auto engine = Open(Options(dir));
+    EXPECT_GT(engine->Stats().snapshot_position, 0);  // The checksum matches: it is used.
+    EXPECT_EQ(engine->Stats().sealed_profiles, 1);
+    EXPECT_EQ(engine->Context({tenant, "email", "d@example.com"}).status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_FALSE(engine->Ingest(Ev("d2", 1, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "d@example.com").Tenant(tenant)).ok());
+    EXPECT_THAT(engine->Stats().snapshot_error, HasSubstr("damaged"));
+    EXPECT_FALSE(std::filesystem::exists(path));
+  }
+  auto engine = Open(Options(dir));
+  EXPECT_EQ(engine->Stats().snapshot_position, 0);
+  auto ctx = engine->Context({tenant, "email", "d@example.com"});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  // The event whose apply failed was logged first: reopening applies it (a retry is a duplicate).
+  EXPECT_EQ(ctx->timeline_size, 2);
   std::filesystem::remove_all(dir);
 }
 

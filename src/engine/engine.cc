@@ -9,6 +9,7 @@
 #include <future>
 #include <system_error>
 #include <optional>
+#include <limits>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -40,16 +41,17 @@ constexpr size_t kLookahead = 8;
 // are applied (smaller ones: a thread costs more than it saves; the memory log: always).
 constexpr size_t kParallelWrite = 64;
 
-// How long a reader or the applying writer spins for mu_ before it blocks: the lock is held for a
-// few microseconds at a time (one slice, one Context), and a blocking hand-over (sleep, wake-up)
-// costs tens of microseconds each way on a loaded machine.
+// How long a reader or a writer spins for mu_ before it blocks: the lock is held for a few
+// microseconds at a time (one slice, one Context), and a blocking hand-over (sleep, wake-up) costs
+// tens of microseconds each way on a loaded machine. Every acquisition spins first: a thread
+// blocked in the mutex's queue would make the readers' TryLock fail until it is through.
 constexpr absl::Duration kSpin = absl::Microseconds(200);
 
 // A batch is applied in slices: the writer holds mu_ for up to kWriterSlice of applying (at least
 // one event), then, if readers announced themselves (GatedReaderLock), releases it and waits until
-// they have it. A reader that finds the writer waiting for its turn lets it go first. So readers
-// and the writer take turns: a reader waits for at most about one slice and one other reader, and
-// the writer for the readers that came before it.
+// those that had arrived have it. A reader that finds the writer waiting for its turn lets it go
+// first. So readers and the writer take turns: a reader waits for at most about one slice and the
+// readers before it, and the writer for the readers that came before it.
 constexpr absl::Duration kWriterSlice = absl::Microseconds(10);
 
 // Explain reads a profile's audit in steps of this many identity records (about 0.2 ms each).
@@ -57,18 +59,27 @@ constexpr size_t kExplainStep = 256;
 
 // A reader lock that announces itself while it waits, and lets a waiting writer go first (see
 // kWriterSlice).
+// Readers' bookkeeping for the turns (GatedReaderLock).
+struct ReaderCounts {
+  std::atomic<int> waiting{0};        // Announced, not holding mu_ yet.
+  std::atomic<uint64_t> arrived{0};   // Announced, ever.
+  std::atomic<uint64_t> admitted{0};  // Got mu_, ever.
+};
+
 class ABSL_SCOPED_LOCKABLE GatedReaderLock {
  public:
-  GatedReaderLock(absl::Mutex* mu, std::atomic<int>* waiting, const std::atomic<bool>* writer_waiting)
+  GatedReaderLock(absl::Mutex* mu, ReaderCounts* counts, const std::atomic<bool>* writer_waiting)
       ABSL_SHARED_LOCK_FUNCTION(mu)
-      : lock_(Announce(mu, waiting, writer_waiting), kSpin) {
-    waiting->fetch_sub(1, std::memory_order_release);
+      : lock_(Announce(mu, counts, writer_waiting), kSpin) {
+    counts->admitted.fetch_add(1, std::memory_order_release);
+    counts->waiting.fetch_sub(1, std::memory_order_release);
   }
   ~GatedReaderLock() ABSL_UNLOCK_FUNCTION() = default;
 
  private:
-  static absl::Mutex* Announce(absl::Mutex* mu, std::atomic<int>* waiting, const std::atomic<bool>* writer_waiting) {
-    waiting->fetch_add(1, std::memory_order_acq_rel);
+  static absl::Mutex* Announce(absl::Mutex* mu, ReaderCounts* counts, const std::atomic<bool>* writer_waiting) {
+    counts->waiting.fetch_add(1, std::memory_order_acq_rel);
+    counts->arrived.fetch_add(1, std::memory_order_acq_rel);
     SpinFor(kSpin, [writer_waiting] { return !writer_waiting->load(std::memory_order_acquire); });
     return mu;
   }
@@ -108,7 +119,7 @@ class EngineImpl final : public Engine {
   absl::Status Open(RocksDbStore* store) {
     {
       WriterLock order(&write_mu_);
-      WriterLock lock(&mu_);
+      WriterLock lock(&mu_, kSpin);
       RETURN_IF_ERROR(LoadSnapshot());
       RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
       if (store != nullptr && store->finish_upgrade) {
@@ -149,13 +160,13 @@ class EngineImpl final : public Engine {
         if (!duplicate) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event));
       }
       if (duplicate) {
-        WriterLock lock(&mu_);
+        WriterLock lock(&mu_, kSpin);
         return state_->Duplicate(event);
       }
       std::vector<std::string> records;
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
-      WriterLock lock(&mu_);
+      WriterLock lock(&mu_, kSpin);
       result = state_->ApplyEvent(event, key, at, pos);
     }
     AfterWrite();
@@ -268,18 +279,25 @@ class EngineImpl final : public Engine {
           for (bool applied = false; i < end; ++i) {
             if (what[i - begin] == Step::kSkip) continue;
             // The slice is over and readers wait: they go first (the event is applied next slice).
-            if (applied && readers_waiting_.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
+            if (applied && readers_.waiting.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
             out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
                                                           : state_->ApplyEvent(*events[i], keys[i], at, pos++);
             applied = true;
           }
         }
-        // Readers wait: until they have mu_ (or kSpin passed).
-        if (i < end) SpinFor(kSpin, [this] { return readers_waiting_.load(std::memory_order_acquire) == 0; });
+        // Readers wait: until those that waited now have mu_ (or kSpin passed); readers that
+        // arrive later do not hold the writer up.
+        if (i < end) {
+          const uint64_t arrived = readers_.arrived.load(std::memory_order_acquire);
+          SpinFor(kSpin, [&] {
+            return readers_.admitted.load(std::memory_order_acquire) >= arrived ||
+                   readers_.waiting.load(std::memory_order_acquire) == 0;
+          });
+        }
       }
       if (written.valid()) {
         if (absl::StatusOr<LogPosition> last = written.get(); !last.ok()) {
-          WriterLock lock(&mu_);
+          WriterLock lock(&mu_, kSpin);
           state_->FailStorage(last.status());
           for (size_t i = begin; i < end; ++i) {
             if (what[i - begin] != Step::kSkip) out[i] = state_->io_error();
@@ -296,7 +314,7 @@ class EngineImpl final : public Engine {
   absl::Status AddJourney(const JourneyDefinition& journey) override {
     {
       WriterLock order(&write_mu_);
-      WriterLock lock(&mu_);
+      WriterLock lock(&mu_, kSpin);
       RETURN_IF_ERROR(state_->io_error());
       // Loaded before any event: it applies to every event. Later: from now on (history does not
       // start instances; running instances of older versions migrate, see JourneyCatalog).
@@ -314,14 +332,14 @@ class EngineImpl final : public Engine {
   }
 
   std::vector<JourneyAction> TakeActions() override {
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     return state_->outbox().Take(clock_->Now(), options_.actions.redeliver_after);
   }
 
   absl::Status AckActions(const std::vector<std::string>& ids) override {
     if (ids.empty()) return absl::OkStatus();
     WriterLock order(&write_mu_);
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     RETURN_IF_ERROR(state_->outbox().CheckAck(ids));
     v1::LogRecord record;
@@ -332,7 +350,7 @@ class EngineImpl final : public Engine {
   absl::Status AdvanceTime(absl::Time t) override {
     {
       WriterLock order(&write_mu_);
-      WriterLock lock(&mu_);
+      WriterLock lock(&mu_, kSpin);
       RETURN_IF_ERROR(state_->io_error());
       if (options_.time_mode == EngineOptions::TimeMode::kEventTime && t <= state_->Now()) {
         return absl::OkStatus();  // Nothing moves.
@@ -346,18 +364,18 @@ class EngineImpl final : public Engine {
   }
 
   absl::Time Now() const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
     return LiveNow();
   }
 
   absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->Resolve(query));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
     ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
     return state_->Context(id, LiveNow());
   }
@@ -365,29 +383,39 @@ class EngineImpl final : public Engine {
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
     // The audit of a large profile is read in steps of kExplainStep records, each under the lock
     // once (writers apply between them), and sorted without it.
-    ProfileExplanation out;
-    std::unique_ptr<AuditCursor> audit;
-    {
-      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
-      ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
-      ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
+    // An erasure between two steps could leave the erased value in what was read before it: then
+    // it starts again, and the second time reads in one step.
+    for (int attempt = 0;; ++attempt) {
+      ProfileExplanation out;
+      std::unique_ptr<AuditCursor> audit;
+      int64_t erasures = 0;
+      const size_t step = attempt == 0 ? kExplainStep : std::numeric_limits<size_t>::max();
+      {
+        GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+        ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+        ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
+        erasures = state_->erasures();
+      }
+      bool erased = false;
+      for (bool done = false; !done && !erased;) {
+        GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+        erased = state_->erasures() != erasures;
+        if (!erased) done = state_->graph().ContinueExplain(*audit, step);
+      }
+      if (erased) continue;
+      out.audit = std::move(*audit).Take();
+      return out;
     }
-    for (bool done = false; !done;) {
-      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
-      done = state_->graph().ContinueExplain(*audit, kExplainStep);
-    }
-    out.audit = std::move(*audit).Take();
-    return out;
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
     return state_->ForEachProfile(fn);
   }
 
   absl::StatusOr<std::vector<ProfileId>> Unlink(const IdentifierQuery& query) override {
     WriterLock order(&write_mu_);
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     RETURN_IF_ERROR(state_->Resolve(query).status());
     v1::LogRecord record;
@@ -400,7 +428,7 @@ class EngineImpl final : public Engine {
 
   absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
     WriterLock order(&write_mu_);
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
     RETURN_IF_ERROR(CheckSplit(id, part));
@@ -417,7 +445,7 @@ class EngineImpl final : public Engine {
 
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) override {
     WriterLock order(&write_mu_);
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId before, state_->Resolve(query));
     RETURN_IF_ERROR(state_->graph().MatchKey(query.type, query.value).status());
@@ -436,7 +464,7 @@ class EngineImpl final : public Engine {
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
     WriterLock order(&write_mu_);
-    WriterLock lock(&mu_);
+    WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
     ASSIGN_OR_RETURN(const std::string tenant, state_->graph().TenantOf(id));
@@ -451,7 +479,7 @@ class EngineImpl final : public Engine {
   EngineStats Stats() const override {
     EngineStats s;
     {
-      GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
       s = state_->Stats();
     }
     {
@@ -468,7 +496,7 @@ class EngineImpl final : public Engine {
   }
 
   int64_t TenantProfiles(std::string_view tenant) const override {
-    GatedReaderLock lock(&mu_, &readers_waiting_, &writer_waiting_);
+    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
     return state_->graph().TenantProfiles(tenant);
   }
 
@@ -557,7 +585,10 @@ class EngineImpl final : public Engine {
     std::lock_guard<std::mutex> lock(checkpoint_mu_);
     const LogPosition pos = state_->position();
     absl::Status s = absl::OkStatus();
-    if (pos != 0 && pos != snapshot_position_) {
+    if (!state_->io_error().ok()) {
+      // A failed state is not written (it may be partly applied); reopening rebuilds it.
+      s = absl::FailedPreconditionError(absl::StrCat("no snapshot of a failed state: ", state_->io_error().message()));
+    } else if (pos != 0 && pos != snapshot_position_) {
       absl::StatusOr<std::string> bytes = EncodeSnapshot(*state_, *log_, options_);
       s = bytes.ok() ? snapshots_->Write(pos, *bytes) : bytes.status();
       if (s.ok()) {
@@ -584,16 +615,31 @@ class EngineImpl final : public Engine {
   // After a change: the timer thread may have to wake earlier, and a snapshot may be due.
   void AfterWrite() {
     Wake();
+    if (snapshots_ == nullptr) return;
     const uint64_t every = options_.storage.snapshot_every_records;
-    if (snapshots_ == nullptr || every == 0) return;
     WriterLock order(&write_mu_);
     ReaderLock lock(&mu_);
+    if (state_->sealed_damaged()) DropDamagedSnapshots();
+    if (every == 0) return;
     uint64_t last;
     {
       std::lock_guard<std::mutex> guard(checkpoint_mu_);
       last = snapshot_position_;
     }
     if (state_->position() >= last + every) (void)CheckpointLocked(/*keep_previous=*/true);  // Failures: Stats().
+  }
+
+  // A profile sealed in the snapshot Open started from did not decode (the state has failed): that
+  // snapshot and the older ones are deleted, so that reopening replays the log instead of failing
+  // on the same part again.
+  void DropDamagedSnapshots() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    std::lock_guard<std::mutex> guard(checkpoint_mu_);
+    if (damaged_dropped_) return;
+    damaged_dropped_ = true;
+    absl::Status s = snapshots_->DeleteBefore(UINT64_MAX, 0);
+    snapshot_error_ = absl::StrCat("the snapshot at record ", loaded_snapshot_, " is damaged (", state_->io_error().message(),
+                                   "); deleted", s.ok() ? "" : absl::StrCat(" failed: ", s.message()),
+                                   ", reopen to replay the log");
   }
 
   // Tells the timer thread that the next due time may have moved.
@@ -619,7 +665,7 @@ class EngineImpl final : public Engine {
       const absl::Time now = clock_->Now();
       if (next && *next <= now) {
         WriterLock order(&write_mu_);
-        WriterLock lock(&mu_);
+        WriterLock lock(&mu_, kSpin);
         if (state_->io_error().ok()) {
           v1::LogRecord record;
           *record.mutable_advance_time() = ToTimestamp(now);
@@ -651,8 +697,8 @@ class EngineImpl final : public Engine {
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
-  mutable std::atomic<int> readers_waiting_{0};  // Readers waiting for mu_ (GatedReaderLock).
-  std::atomic<bool> writer_waiting_{false};      // A batch waits for mu_ to apply its next slice.
+  mutable ReaderCounts readers_;              // Readers waiting for, and admitted to, mu_.
+  std::atomic<bool> writer_waiting_{false};  // A batch waits for mu_ to apply its next slice.
   // Checkpoints run under the shared lock, one at a time.
   mutable std::mutex checkpoint_mu_;
   LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_
@@ -660,6 +706,7 @@ class EngineImpl final : public Engine {
   LogPosition loaded_snapshot_ = 0;    // Guarded by checkpoint_mu_.
   std::vector<std::string> snapshot_notes_;  // Guarded by checkpoint_mu_.
   int64_t snapshots_written_ = 0;            // Guarded by checkpoint_mu_.
+  bool damaged_dropped_ = false;             // Guarded by checkpoint_mu_.
   std::string snapshot_error_;               // Guarded by checkpoint_mu_.
   std::thread timer_;
   // The timer thread waits on wake_cv_ for these (std::mutex: ThreadSanitizer sees it, unlike

@@ -269,6 +269,7 @@ void EngineState::Reattribute(const std::vector<ProfileId>& ids) {
   std::vector<std::unique_ptr<ProfileTimeline>> taken;
   for (ProfileId id : ids) {
     Load(id);
+    if (!io_error_.ok()) return;  // The state failed (reopen): nothing more is changed.
     journeys_.MarkStale(id);
     if (auto t = profiles_.Take(id)) taken.push_back(std::move(t));
   }
@@ -279,6 +280,7 @@ void EngineState::Reattribute(const std::vector<ProfileId>& ids) {
       auto p = graph_->ResolveIdentifiers(tenant, e.Identifiers());
       if (!p.ok()) continue;  // Nobody's any more (its identifiers were erased).
       Load(*p);
+      if (!io_error_.ok()) return;
       ProfileTimeline& into = profiles_.State(*p, tenant);
       journeys_.MarkStale(*p);
       profiles_.Insert(into, std::move(e), now);
@@ -333,6 +335,7 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::Logge
 
 absl::StatusOr<std::vector<ProfileId>> EngineState::EraseIdentifier(const IdentifierQuery& query,
                                                                     LogPosition position) {
+  ++erasures_;
   ASSIGN_OR_RETURN(ProfileId before, Resolve(query));
   ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(query.type, query.value));
   ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseIdentifier(query.tenant, query.type, query.value));
@@ -386,6 +389,7 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::EraseIdentifier(const Identi
 }
 
 absl::StatusOr<std::vector<ProfileId>> EngineState::EraseProfile(ProfileId profile, LogPosition position) {
+  ++erasures_;
   ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
   ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
   ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));

@@ -112,6 +112,10 @@ class EngineState {
   EngineStats Stats() const;
   bool ContainsStringForTesting(std::string_view needle) const;
 
+  // Erasures applied since Open: a reader that reads in steps (Explain) starts again when it moved.
+  int64_t erasures() const { return erasures_; }
+  // Whether a part sealed in the snapshot failed to decode: the snapshot must not be used again.
+  bool sealed_damaged() const { return profiles_.sealed_damaged() || journeys_.sealed_damaged(); }
   // The position of the last record applied (0: none).
   LogPosition position() const { return position_; }
 
@@ -175,6 +179,7 @@ class EngineState {
   int64_t duplicates_ = 0;
   int64_t rejected_ = 0;  // Events in the log that Apply refused.
   int64_t recovered_ = 0;
+  int64_t erasures_ = 0;  // Erasures applied (a reader working in steps starts again after one).
   int64_t applied_ = 0;   // Records applied (for occasional pruning).
   LogPosition position_ = 0;
   absl::Status io_error_;

@@ -21,6 +21,7 @@ ProfileJourneys* JourneyScheduler::Get(ProfileId id) {
   if (!bytes) return nullptr;
   absl::StatusOr<std::unique_ptr<ProfileJourneys>> j = Decode(*bytes);
   if (!j.ok()) {
+    sealed_damaged_ = true;
     if (status_.ok()) status_ = j.status();
     return nullptr;
   }
@@ -30,9 +31,8 @@ ProfileJourneys* JourneyScheduler::Get(ProfileId id) {
 
 absl::Status JourneyScheduler::UnsealAll() {
   for (const auto& [id, bytes] : sealed_.All()) {
-    ASSIGN_OR_RETURN(journeys_[id], Decode(bytes));
+    if (Get(id) == nullptr) return status_;
   }
-  sealed_.Clear();
   return absl::OkStatus();
 }
 

@@ -86,6 +86,8 @@ class JourneyScheduler {
   absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
   // Decodes every sealed profile's instances and lets the snapshot's mapping go (before an erasure).
   absl::Status UnsealAll();
+  // Whether a sealed part failed to decode.
+  bool sealed_damaged() const { return sealed_damaged_; }
 
   // The earliest timer due, if any.
   std::optional<absl::Time> NextDue() const;
@@ -105,6 +107,7 @@ class JourneyScheduler {
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileJourneys>> journeys_;
   SealedParts sealed_;  // ProfileJourneys::Save bytes of profiles not decoded since Open.
   absl::Status status_;
+  bool sealed_damaged_ = false;
   absl::flat_hash_set<ProfileId> stale_;    // Journeys to rebuild from the timeline.
   absl::flat_hash_set<ProfileId> touched_;  // May have actions to hand out.
   std::set<std::pair<absl::Time, ProfileId>> timers_;

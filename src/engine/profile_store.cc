@@ -23,7 +23,10 @@ absl::StatusOr<ProfileTimeline> RestoreFramed(std::string_view bytes) {
 absl::StatusOr<bool> ProfileStore::Unseal(ProfileId id) {
   if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
     absl::StatusOr<ProfileTimeline> t = RestoreFramed(*bytes);
-    if (!t.ok()) return t.status();
+    if (!t.ok()) {
+      sealed_damaged_ = true;
+      return t.status();
+    }
     memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
     sealed_.Erase(id);
     Touch(id);
@@ -31,7 +34,10 @@ absl::StatusOr<bool> ProfileStore::Unseal(ProfileId id) {
   }
   if (std::optional<std::string_view> bytes = sealed_spilled_.Get(id)) {
     absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*bytes);
-    if (!t.ok()) return t.status();
+    if (!t.ok()) {
+      sealed_damaged_ = true;
+      return t.status();
+    }
     memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
     sealed_spilled_.Erase(id);
     Touch(id);
@@ -46,35 +52,29 @@ void ProfileStore::UnsealOrNote(ProfileId id) {
 }
 
 absl::Status ProfileStore::UnsealAll() {
-  for (const auto& [id, bytes] : sealed_.All()) {
-    absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes);
-    if (!t.ok()) return t.status();
-    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
-    Touch(id);
-  }
-  sealed_.Clear();
+  // Each part leaves its set as it is decoded, so that a failure part way leaves no profile in two
+  // places.
+  for (const auto& [id, bytes] : sealed_.All()) RETURN_IF_ERROR(Unseal(id).status());
   std::vector<std::pair<uint64_t, std::string>> batch;
+  auto flush = [&]() -> absl::Status {
+    if (batch.empty()) return absl::OkStatus();
+    RETURN_IF_ERROR(spill_->WriteProfiles(batch, {}));
+    for (const auto& [written, b] : batch) {
+      spilled_.insert(written);
+      sealed_spilled_.Erase(written);
+    }
+    batch.clear();
+    return absl::OkStatus();
+  };
   for (const auto& [id, bytes] : sealed_spilled_.All()) {
     if (spill_ == nullptr) {
-      absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
-      if (!t.ok()) return t.status();
-      memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
-      Touch(id);
+      RETURN_IF_ERROR(Unseal(id).status());
       continue;
     }
     batch.emplace_back(id, std::string(bytes));
-    if (batch.size() >= 1000) {
-      RETURN_IF_ERROR(spill_->WriteProfiles(batch, {}));
-      for (const auto& [written, b] : batch) spilled_.insert(written);
-      batch.clear();
-    }
+    if (batch.size() >= 1000) RETURN_IF_ERROR(flush());
   }
-  if (!batch.empty()) {
-    RETURN_IF_ERROR(spill_->WriteProfiles(batch, {}));
-    for (const auto& [written, b] : batch) spilled_.insert(written);
-  }
-  sealed_spilled_.Clear();
-  return absl::OkStatus();
+  return flush();
 }
 
 ProfileTimeline* ProfileStore::Find(ProfileId id) {

@@ -50,6 +50,8 @@ class ProfileStore {
   absl::Status UnsealAll();
   // The first failure to decode a sealed profile in a call that cannot return it (Find, State).
   const absl::Status& status() const { return status_; }
+  // Whether a sealed part failed to decode (the snapshot is unusable; see EngineImpl::AfterWrite).
+  bool sealed_damaged() const { return sealed_damaged_; }
   // The profile's timeline in memory, created empty when it has none. REQUIRES: not spilled.
   ProfileTimeline& State(ProfileId id, const std::string& tenant);
 
@@ -137,6 +139,7 @@ class ProfileStore {
   SealedParts sealed_;          // ProfileTimeline::Save bytes of profiles in memory at the snapshot.
   SealedParts sealed_spilled_;  // ProfileTimeline::Encode bytes of profiles spilled at the snapshot.
   absl::Status status_;
+  bool sealed_damaged_ = false;
   absl::flat_hash_map<ProfileId, uint64_t> last_use_;
   uint64_t use_clock_ = 0;
   int64_t entries_ = 0;
