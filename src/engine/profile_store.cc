@@ -20,30 +20,33 @@ absl::StatusOr<ProfileTimeline> RestoreFramed(std::string_view bytes) {
 
 }  // namespace
 
-absl::StatusOr<bool> ProfileStore::Unseal(ProfileId id) {
+absl::StatusOr<std::optional<ProfileTimeline>> ProfileStore::DecodeSealed(ProfileId id, bool* spilled) const {
+  *spilled = false;
+  absl::StatusOr<ProfileTimeline> t = absl::NotFoundError("");
   if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
-    absl::StatusOr<ProfileTimeline> t = RestoreFramed(*bytes);
-    if (!t.ok()) {
-      sealed_damaged_ = true;
-      return t.status();
-    }
-    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
-    sealed_.Erase(id);
-    Touch(id);
-    return false;
+    t = RestoreFramed(*bytes);
+  } else if (std::optional<std::string_view> encoded = sealed_spilled_.Get(id)) {
+    *spilled = true;
+    t = ProfileTimeline::Decode(*encoded);
+  } else {
+    return std::nullopt;
   }
-  if (std::optional<std::string_view> bytes = sealed_spilled_.Get(id)) {
-    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*bytes);
-    if (!t.ok()) {
-      sealed_damaged_ = true;
-      return t.status();
-    }
-    memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
-    sealed_spilled_.Erase(id);
-    Touch(id);
-    return true;
+  if (!t.ok()) return t.status();
+  return std::optional<ProfileTimeline>(*std::move(t));
+}
+
+absl::StatusOr<bool> ProfileStore::Unseal(ProfileId id) {
+  bool spilled = false;
+  absl::StatusOr<std::optional<ProfileTimeline>> t = DecodeSealed(id, &spilled);
+  if (!t.ok()) {
+    sealed_damaged_ = true;
+    return t.status();
   }
-  return false;
+  if (!t->has_value()) return false;
+  memory_[id] = std::make_unique<ProfileTimeline>(std::move(**t));
+  (spilled ? sealed_spilled_ : sealed_).Erase(id);
+  Touch(id);
+  return spilled;
 }
 
 void ProfileStore::UnsealOrNote(ProfileId id) {
@@ -191,19 +194,12 @@ absl::StatusOr<ProfileStore::View> ProfileStore::Read(ProfileId id) const {
     view.timeline = it->second.get();
     return view;
   }
-  if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
-    absl::StatusOr<ProfileTimeline> t = RestoreFramed(*bytes);
-    if (!t.ok()) return t.status();
-    view.own = std::make_unique<ProfileTimeline>(*std::move(t));
+  bool sealed_spilled = false;
+  ASSIGN_OR_RETURN(std::optional<ProfileTimeline> sealed, DecodeSealed(id, &sealed_spilled));
+  if (sealed) {
+    view.own = std::make_unique<ProfileTimeline>(std::move(*sealed));
     view.timeline = view.own.get();
-    return view;
-  }
-  if (std::optional<std::string_view> bytes = sealed_spilled_.Get(id)) {
-    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*bytes);
-    if (!t.ok()) return t.status();
-    view.own = std::make_unique<ProfileTimeline>(*std::move(t));
-    view.timeline = view.own.get();
-    view.spilled = true;
+    view.spilled = sealed_spilled;
     return view;
   }
   if (!spilled_.contains(id)) return view;

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,9 @@ class ProfileStore {
   // Decodes a sealed profile into memory. Returns whether it was spilled at the snapshot (false
   // when not sealed).
   absl::StatusOr<bool> Unseal(ProfileId id);
+  // A sealed profile's timeline decoded (nullopt when it is not sealed); `*spilled`: it was spilled
+  // when the snapshot was taken.
+  absl::StatusOr<std::optional<ProfileTimeline>> DecodeSealed(ProfileId id, bool* spilled) const;
   // Unseal for the calls that cannot fail: a failure is kept in status_.
   void UnsealOrNote(ProfileId id);
 
