@@ -1042,8 +1042,12 @@ Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_vi
   }
   auto memoized = memo == Memo::kNone ? norm_memo_.end() : norm_memo_.find(found.raw_hash);
   if (memoized != norm_memo_.end() && memoized->second.type == type && memoized->second.raw == raw) {
-    found.norm = memoized->second.norm;
-    if (memo == Memo::kConsume) norm_memo_.erase(memoized);
+    if (memo == Memo::kConsume) {
+      found.norm = std::move(memoized->second.norm);
+      norm_memo_.erase(memoized);
+    } else {
+      found.norm = memoized->second.norm;
+    }
   } else {
     found.norm = rules_->Normalize(type, raw);
     if (memo == Memo::kRemember) {
