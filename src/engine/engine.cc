@@ -139,9 +139,13 @@ class EngineImpl final : public Engine {
 
   absl::Status Checkpoint() override {
     if (snapshots_ == nullptr) return absl::OkStatus();
-    WriterLock order(&write_mu_);
-    ReaderLock lock(&mu_);
-    return CheckpointLocked(/*keep_previous=*/true);
+    EncodedSnapshot snapshot;
+    {
+      WriterLock order(&write_mu_);
+      ReaderLock lock(&mu_);
+      snapshot = EncodeLocked();
+    }
+    return WriteSnapshot(std::move(snapshot), /*keep_previous=*/true);
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
@@ -562,6 +566,10 @@ class EngineImpl final : public Engine {
         auto mapping = std::make_shared<const SnapshotStore::Mapped>(*std::move(bytes));
         state = DecodeSnapshot(mapping->bytes(), mapping, *log_, options_, zone_, log_.get(), spill_.get(),
                                record_clock_.get());
+        if (state.ok()) {
+          std::lock_guard<std::mutex> lock(checkpoint_mu_);
+          last_snapshot_bytes_ = mapping->bytes().size();
+        }
       } else {
         state = bytes.status();
       }
@@ -578,26 +586,56 @@ class EngineImpl final : public Engine {
     return spill_->ClearProfiles();
   }
 
-  // Writes a snapshot at the state's position (REQUIRES: write_mu_, and mu_ shared or exclusive); deletes the
-  // older ones but the previous one when `keep_previous`, all of them otherwise.
-  absl::Status CheckpointLocked(bool keep_previous) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_)
-      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
-    const LogPosition pos = state_->position();
-    absl::Status s = absl::OkStatus();
+  // A snapshot is encoded under the locks (the state as of its position) and written to disk
+  // without them (WriteSnapshot): readers and writers go on during the write and sync.
+  struct EncodedSnapshot {
+    LogPosition position = 0;  // 0: nothing new to write.
+    absl::StatusOr<std::string> bytes = std::string();
+  };
+  EncodedSnapshot EncodeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    EncodedSnapshot out;
     if (!state_->io_error().ok()) {
       // A failed state is not written (it may be partly applied); reopening rebuilds it.
-      s = absl::FailedPreconditionError(absl::StrCat("no snapshot of a failed state: ", state_->io_error().message()));
-    } else if (pos != 0 && pos != snapshot_position_) {
-      absl::StatusOr<std::string> bytes = EncodeSnapshot(*state_, *log_, options_);
-      s = bytes.ok() ? snapshots_->Write(pos, *bytes) : bytes.status();
+      out.bytes = absl::FailedPreconditionError(
+          absl::StrCat("no snapshot of a failed state: ", state_->io_error().message()));
+      return out;
+    }
+    const LogPosition pos = state_->position();
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      if (pos == 0 || pos <= snapshot_position_) return out;
+    }
+    // The last snapshot's size, or for the first about 400 bytes per entry and identifier (memory
+    // reserved and not written costs nothing: the pages are never touched).
+    const EngineStats stats = state_->Stats();
+    size_t hint = 512 * static_cast<size_t>(std::max<int64_t>(0, stats.timeline_entries + stats.identity.identifiers));
+    {
+      std::lock_guard<std::mutex> lock(checkpoint_mu_);
+      if (last_snapshot_bytes_ > 0) hint = last_snapshot_bytes_;
+    }
+    out.position = pos;
+    out.bytes = EncodeSnapshot(*state_, *log_, options_, hint);
+    return out;
+  }
+  // Writes `snapshot` unless a newer one was written meanwhile (an erasure's, which deleted every
+  // older one: this one may hold the erased value), then deletes the older ones but the previous
+  // one when `keep_previous`, all of them otherwise.
+  absl::Status WriteSnapshot(EncodedSnapshot snapshot, bool keep_previous) {
+    std::lock_guard<std::mutex> lock(checkpoint_mu_);
+    absl::Status s = snapshot.bytes.status();
+    if (s.ok() && snapshot.position > snapshot_position_) {
+      s = snapshots_->Write(snapshot.position, *snapshot.bytes);
       if (s.ok()) {
-        snapshot_position_ = pos;
+        snapshot_position_ = snapshot.position;
+        last_snapshot_bytes_ = snapshot.bytes->size();
         ++snapshots_written_;
       }
     }
     if (s.ok() || !keep_previous) {
-      if (absl::Status d = snapshots_->DeleteBefore(s.ok() ? pos : UINT64_MAX, keep_previous ? 1 : 0); s.ok()) s = d;
+      if (absl::Status d = snapshots_->DeleteBefore(s.ok() ? snapshot_position_ : UINT64_MAX, keep_previous ? 1 : 0);
+          s.ok()) {
+        s = d;
+      }
     }
     if (!s.ok()) snapshot_error_ = std::string(s.message());
     return s;
@@ -607,7 +645,7 @@ class EngineImpl final : public Engine {
   // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
   absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
-    absl::Status s = CheckpointLocked(/*keep_previous=*/false);
+    absl::Status s = WriteSnapshot(EncodeLocked(), /*keep_previous=*/false);  // Before the erasure returns.
     if (!s.ok()) return absl::Status(s.code(), absl::StrCat("erased, but writing the snapshot failed: ", s.message()));
     return s;
   }
@@ -617,16 +655,21 @@ class EngineImpl final : public Engine {
     Wake();
     if (snapshots_ == nullptr) return;
     const uint64_t every = options_.storage.snapshot_every_records;
-    WriterLock order(&write_mu_);
-    ReaderLock lock(&mu_);
-    if (state_->sealed_damaged()) DropDamagedSnapshots();
-    if (every == 0) return;
-    uint64_t last;
+    EncodedSnapshot due;
     {
-      std::lock_guard<std::mutex> guard(checkpoint_mu_);
-      last = snapshot_position_;
+      WriterLock order(&write_mu_);
+      ReaderLock lock(&mu_);
+      if (state_->sealed_damaged()) DropDamagedSnapshots();
+      if (every == 0) return;
+      uint64_t last;
+      {
+        std::lock_guard<std::mutex> guard(checkpoint_mu_);
+        last = snapshot_position_;
+      }
+      if (state_->position() < last + every) return;
+      due = EncodeLocked();
     }
-    if (state_->position() >= last + every) (void)CheckpointLocked(/*keep_previous=*/true);  // Failures: Stats().
+    (void)WriteSnapshot(std::move(due), /*keep_previous=*/true);  // Failures: Stats().
   }
 
   // A profile sealed in the snapshot Open started from did not decode (the state has failed): that
@@ -707,6 +750,7 @@ class EngineImpl final : public Engine {
   std::vector<std::string> snapshot_notes_;  // Guarded by checkpoint_mu_.
   int64_t snapshots_written_ = 0;            // Guarded by checkpoint_mu_.
   bool damaged_dropped_ = false;             // Guarded by checkpoint_mu_.
+  size_t last_snapshot_bytes_ = 0;           // Guarded by checkpoint_mu_: size of the last one written or loaded.
   std::string snapshot_error_;               // Guarded by checkpoint_mu_.
   std::thread timer_;
   // The timer thread waits on wake_cv_ for these (std::mutex: ThreadSanitizer sees it, unlike

@@ -68,11 +68,14 @@ uint64_t OptionsFingerprint(const EngineOptions& o) {
   return StableHash(kSnapshotFormat, w.data());
 }
 
-absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& log, const EngineOptions& options) {
+absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& log, const EngineOptions& options,
+                                           size_t size_hint) {
   const LogPosition position = state.position();
   ASSIGN_OR_RETURN(std::optional<std::string> record, log.Get(position));
   if (!record) return absl::FailedPreconditionError(absl::StrCat("snapshot: log record ", position, " is not retained"));
   SerialWriter w;
+  // Growing a string of a gigabyte by doubling copies it about twice over.
+  if (size_hint > 0) w.mutable_data().reserve(size_hint + size_hint / 8);
   w.Raw(kMagic.data(), kMagic.size());
   w.U32(kSnapshotFormat);
   w.U64(position);

@@ -28,7 +28,9 @@ uint64_t OptionsFingerprint(const EngineOptions& options);
 
 // The snapshot of `state` (at state.position(), which `log` must hold). Cost: O(state), plus
 // reading every spilled profile.
-absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& log, const EngineOptions& options);
+// `size_hint`: the expected size (the last snapshot's), reserved up front (0: none).
+absl::StatusOr<std::string> EncodeSnapshot(const EngineState& state, const Log& log, const EngineOptions& options,
+                                           size_t size_hint = 0);
 
 // A state restored from `bytes`: FailedPrecondition (with the reason) when the snapshot is not
 // for this log or these options, DataLoss when it is damaged. `log`, `spill` and `options` as for
