@@ -57,8 +57,6 @@ constexpr absl::Duration kWriterSlice = absl::Microseconds(10);
 // Explain reads a profile's audit in steps of this many identity records (about 0.2 ms each).
 constexpr size_t kExplainStep = 256;
 
-// A reader lock that announces itself while it waits, and lets a waiting writer go first (see
-// kWriterSlice).
 // Readers' bookkeeping for the turns (GatedReaderLock).
 struct ReaderCounts {
   std::atomic<int> waiting{0};        // Announced, not holding mu_ yet.
@@ -66,6 +64,8 @@ struct ReaderCounts {
   std::atomic<uint64_t> admitted{0};  // Got mu_, ever.
 };
 
+// A reader lock that announces itself while it waits, and lets a waiting writer go first (see
+// kWriterSlice).
 class ABSL_SCOPED_LOCKABLE GatedReaderLock {
  public:
   GatedReaderLock(absl::Mutex* mu, ReaderCounts* counts, const std::atomic<bool>* writer_waiting)
@@ -387,29 +387,28 @@ class EngineImpl final : public Engine {
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
     // The audit of a large profile is read in steps of kExplainStep records, each under the lock
     // once (writers apply between them), and sorted without it.
-    // An erasure between two steps could leave the erased value in what was read before it: then
-    // it starts again, and the second time reads in one step.
-    for (int attempt = 0;; ++attempt) {
-      ProfileExplanation out;
-      std::unique_ptr<AuditCursor> audit;
-      int64_t erasures = 0;
-      const size_t step = attempt == 0 ? kExplainStep : std::numeric_limits<size_t>::max();
-      {
-        GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    ProfileExplanation out;
+    std::unique_ptr<AuditCursor> audit;
+    int64_t erasures = 0;
+    {
+      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+      ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+      ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
+      erasures = state_->erasures();
+    }
+    for (bool done = false; !done;) {
+      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+      if (state_->erasures() != erasures) {
+        // What was read before an erasure may hold the erased value: all again, in one go.
         ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
         ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
-        erasures = state_->erasures();
+        state_->graph().ContinueExplain(*audit, std::numeric_limits<size_t>::max());
+        break;
       }
-      bool erased = false;
-      for (bool done = false; !done && !erased;) {
-        GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
-        erased = state_->erasures() != erasures;
-        if (!erased) done = state_->graph().ContinueExplain(*audit, step);
-      }
-      if (erased) continue;
-      out.audit = std::move(*audit).Take();
-      return out;
+      done = state_->graph().ContinueExplain(*audit, kExplainStep);
     }
+    out.audit = std::move(*audit).Take();
+    return out;
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
