@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "event_builder.h"
 #include "gtest/gtest.h"
@@ -32,14 +33,14 @@ inline std::unique_ptr<Engine> Open(const EngineOptions& options) {
   return e.ok() ? *std::move(e) : nullptr;
 }
 
-// A store reservation: reminded after 24 hours ("remind"), expired 24 hours later ("release"),
-// unless picked up.
-inline JourneyDefinition Reservation() {
+// A store reservation: reminded after 24 hours ("remind", on `remind_channel`; empty: none named),
+// expired 24 hours later ("release"), unless picked up.
+inline JourneyDefinition Reservation(std::string_view remind_channel = "") {
   return *JourneyBuilder("reservation", 1)
               .Entry(OnEvent().Names({"Reservation Created"}))
               .State("reserved")
               .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("reminded", absl::Hours(24), {MakeAction("remind")})
+              .After("reminded", absl::Hours(24), {MakeAction("remind", remind_channel)})
               .State("reminded")
               .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
               .After("expired", absl::Hours(24), {MakeAction("release")})

@@ -27,20 +27,7 @@ using testing::At;
 using testing::Ev;
 using testing::FreshDir;
 using testing::Open;
-
-JourneyDefinition Reservation() {
-  return *JourneyBuilder("reservation", 1)
-              .Entry(OnEvent().Names({"Reservation Created"}))
-              .State("reserved")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("reminded", absl::Hours(24), {MakeAction("remind", "sms")})
-              .State("reminded")
-              .On("picked_up", OnEvent().Names({"Reservation Picked Up"}))
-              .After("expired", absl::Hours(24), {MakeAction("release")})
-              .Goal("picked_up")
-              .Exit("expired")
-              .Build();
-}
+using testing::Reservation;
 
 EngineOptions Options(const std::string& dir, size_t cache = 0) {
   EngineOptions o;
@@ -150,7 +137,7 @@ void SnapshotPlusTailEqualsFullReplay(size_t cache) {
   std::string live;
   {
     auto engine = Open(Options(dir, cache));
-    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    ASSERT_TRUE(engine->AddJourney(Reservation("sms")).ok());
     Feed(*engine, first);
     ASSERT_TRUE(engine->AdvanceTime(At(300 * 7 + 1440)).ok());
     (void)Actions(*engine);  // Some acknowledged before the snapshot, some after.
@@ -423,7 +410,7 @@ TEST(SnapshotTest, ErasureAfterOpenReachesSealedProfiles) {
   const std::string dir = FreshDir("erase_sealed");
   {
     auto engine = Open(Options(dir));
-    ASSERT_TRUE(engine->AddJourney(Reservation()).ok());
+    ASSERT_TRUE(engine->AddJourney(Reservation("sms")).ok());
     ASSERT_TRUE(engine->Ingest(Ev("m1", 0, v1::EVENT_KIND_ORDER, "Reservation Created").Id("email", "eva.secret@example.com")
                                    .Id("phone", "+420601999888")).ok());
     ASSERT_TRUE(engine->Ingest(Ev("m2", 1, v1::EVENT_KIND_MESSAGE, "Message").Id("email", "jan.other@example.com")).ok());

@@ -2,7 +2,6 @@
 // timer thread, and Open (options, store, recovery). The state and its components are in
 // engine_state.h; see docs/architecture.md.
 #include <algorithm>
-#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -23,6 +22,7 @@
 #include "engine/options_check.h"
 #include "engine/recovery.h"
 #include "engine/snapshot.h"
+#include "engine/turns.h"
 #include "store/snapshot_store.h"
 #include "omnijourney/engine.h"
 #include "store/log.h"
@@ -41,50 +41,8 @@ constexpr size_t kLookahead = 8;
 // are applied (smaller ones: a thread costs more than it saves; the memory log: always).
 constexpr size_t kParallelWrite = 64;
 
-// How long a reader or a writer spins for mu_ before it blocks: the lock is held for a few
-// microseconds at a time (one slice, one Context), and a blocking hand-over (sleep, wake-up) costs
-// tens of microseconds each way on a loaded machine. Every acquisition spins first: a thread
-// blocked in the mutex's queue would make the readers' TryLock fail until it is through.
-constexpr absl::Duration kSpin = absl::Microseconds(200);
-
-// A batch is applied in slices: the writer holds mu_ for up to kWriterSlice of applying (at least
-// one event), then, if readers announced themselves (GatedReaderLock), releases it and waits until
-// those that had arrived have it. A reader that finds the writer waiting for its turn lets it go
-// first. So readers and the writer take turns: a reader waits for at most about one slice and the
-// readers before it, and the writer for the readers that came before it.
-constexpr absl::Duration kWriterSlice = absl::Microseconds(10);
-
 // Explain reads a profile's audit in steps of this many identity records (about 0.2 ms each).
 constexpr size_t kExplainStep = 256;
-
-// Readers' bookkeeping for the turns (GatedReaderLock).
-struct ReaderCounts {
-  std::atomic<int> waiting{0};        // Announced, not holding mu_ yet.
-  std::atomic<uint64_t> arrived{0};   // Announced, ever.
-  std::atomic<uint64_t> admitted{0};  // Got mu_, ever.
-};
-
-// A reader lock that announces itself while it waits, and lets a waiting writer go first (see
-// kWriterSlice).
-class ABSL_SCOPED_LOCKABLE GatedReaderLock {
- public:
-  GatedReaderLock(absl::Mutex* mu, ReaderCounts* counts, const std::atomic<bool>* writer_waiting)
-      ABSL_SHARED_LOCK_FUNCTION(mu)
-      : lock_(Announce(mu, counts, writer_waiting), kSpin) {
-    counts->admitted.fetch_add(1, std::memory_order_release);
-    counts->waiting.fetch_sub(1, std::memory_order_release);
-  }
-  ~GatedReaderLock() ABSL_UNLOCK_FUNCTION() = default;
-
- private:
-  static absl::Mutex* Announce(absl::Mutex* mu, ReaderCounts* counts, const std::atomic<bool>* writer_waiting) {
-    counts->waiting.fetch_add(1, std::memory_order_acq_rel);
-    counts->arrived.fetch_add(1, std::memory_order_acq_rel);
-    SpinFor(kSpin, [writer_waiting] { return !writer_waiting->load(std::memory_order_acquire); });
-    return mu;
-  }
-  ReaderLock lock_;
-};
 
 class EngineImpl final : public Engine {
  public:
@@ -276,28 +234,18 @@ class EngineImpl final : public Engine {
       }
       for (size_t i = begin; i < end;) {
         {
-          writer_waiting_.store(true, std::memory_order_release);
-          WriterLock lock(&mu_, kSpin);
-          writer_waiting_.store(false, std::memory_order_release);
+          TurnWriterLock lock(&mu_, &turns_);
           const absl::Time slice_end = absl::Now() + kWriterSlice;
           for (bool applied = false; i < end; ++i) {
             if (what[i - begin] == Step::kSkip) continue;
             // The slice is over and readers wait: they go first (the event is applied next slice).
-            if (applied && readers_.waiting.load(std::memory_order_acquire) > 0 && absl::Now() >= slice_end) break;
+            if (applied && turns_.readers_wait() && absl::Now() >= slice_end) break;
             out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
                                                           : state_->ApplyEvent(*events[i], keys[i], at, pos++);
             applied = true;
           }
         }
-        // Readers wait: until those that waited now have mu_ (or kSpin passed); readers that
-        // arrive later do not hold the writer up.
-        if (i < end) {
-          const uint64_t arrived = readers_.arrived.load(std::memory_order_acquire);
-          SpinFor(kSpin, [&] {
-            return readers_.admitted.load(std::memory_order_acquire) >= arrived ||
-                   readers_.waiting.load(std::memory_order_acquire) == 0;
-          });
-        }
+        if (i < end) turns_.LetReadersIn();  // Readers wait (turns.h).
       }
       if (written.valid()) {
         if (absl::StatusOr<LogPosition> last = written.get(); !last.ok()) {
@@ -368,18 +316,18 @@ class EngineImpl final : public Engine {
   }
 
   absl::Time Now() const override {
-    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    TurnReaderLock lock(&mu_, &turns_);
     return LiveNow();
   }
 
   absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const override {
-    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    TurnReaderLock lock(&mu_, &turns_);
     ASSIGN_OR_RETURN(ProfileId id, state_->Resolve(query));
     return state_->Context(id, LiveNow());
   }
 
   absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
-    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    TurnReaderLock lock(&mu_, &turns_);
     ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
     return state_->Context(id, LiveNow());
   }
@@ -391,13 +339,13 @@ class EngineImpl final : public Engine {
     std::unique_ptr<AuditCursor> audit;
     int64_t erasures = 0;
     {
-      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+      TurnReaderLock lock(&mu_, &turns_);
       ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
       ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
       erasures = state_->erasures();
     }
     for (bool done = false; !done;) {
-      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+      TurnReaderLock lock(&mu_, &turns_);
       if (state_->erasures() != erasures) {
         // What was read before an erasure may hold the erased value: all again, in one go.
         ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
@@ -412,7 +360,7 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const override {
-    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    TurnReaderLock lock(&mu_, &turns_);
     return state_->ForEachProfile(fn);
   }
 
@@ -482,7 +430,7 @@ class EngineImpl final : public Engine {
   EngineStats Stats() const override {
     EngineStats s;
     {
-      GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+      TurnReaderLock lock(&mu_, &turns_);
       s = state_->Stats();
     }
     {
@@ -499,7 +447,7 @@ class EngineImpl final : public Engine {
   }
 
   int64_t TenantProfiles(std::string_view tenant) const override {
-    GatedReaderLock lock(&mu_, &readers_, &writer_waiting_);
+    TurnReaderLock lock(&mu_, &turns_);
     return state_->graph().TenantProfiles(tenant);
   }
 
@@ -739,8 +687,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
-  mutable ReaderCounts readers_;              // Readers waiting for, and admitted to, mu_.
-  std::atomic<bool> writer_waiting_{false};  // A batch waits for mu_ to apply its next slice.
+  mutable Turns turns_;  // Readers and the batch writer taking turns on mu_ (turns.h).
   // Checkpoints run under the shared lock, one at a time.
   mutable std::mutex checkpoint_mu_;
   LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_

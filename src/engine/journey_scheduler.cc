@@ -188,10 +188,7 @@ void JourneyScheduler::Save(SerialWriter& w) const {
     j->Save(scratch);
     w.Bytes(scratch.data());
   }
-  for (const auto& [id, bytes] : sealed_.All()) {
-    w.U64(id);
-    w.Bytes(bytes);
-  }
+  sealed_.Save(w);
 }
 
 absl::Status JourneyScheduler::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {

@@ -262,10 +262,7 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
     timeline->Save(scratch);
     w.Bytes(scratch.data());
   }
-  for (const auto& [id, bytes] : sealed_.All()) {
-    w.U64(id);
-    w.Bytes(bytes);
-  }
+  sealed_.Save(w);
   w.Varint(spilled_.size() + sealed_spilled_.size());
   if (!spilled_.empty()) {
     size_t written = 0;
@@ -281,10 +278,7 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
       return absl::DataLossError(absl::StrCat("spill store: ", spilled_.size() - written, " spilled profiles missing"));
     }
   }
-  for (const auto& [id, bytes] : sealed_spilled_.All()) {
-    w.U64(id);
-    w.Bytes(bytes);
-  }
+  sealed_spilled_.Save(w);
   w.I64(entries_);
   w.I64(trimmed_.by_count);
   w.I64(trimmed_.by_age);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/serial.h"
 #include "omnijourney/profile_id.h"
 
 namespace omnijourney::internal {
@@ -50,6 +51,14 @@ class SealedParts {
     std::vector<std::pair<ProfileId, std::string_view>> out(parts_.begin(), parts_.end());
     std::sort(out.begin(), out.end());
     return out;
+  }
+  // Each part as (id, bytes), in id order: the framing ProfileStore and JourneyScheduler write
+  // their decoded parts in too.
+  void Save(SerialWriter& w) const {
+    for (const auto& [id, bytes] : All()) {
+      w.U64(id);
+      w.Bytes(bytes);
+    }
   }
   size_t size() const { return parts_.size(); }
   bool empty() const { return parts_.empty(); }
