@@ -676,6 +676,112 @@ TEST(IdentityGraphTest, ProfilesAddedWithLateEventsKeepsCountsConsistent) {
   }
 }
 
+// What Link returned, as text, to compare two graphs event by event.
+std::string Describe(const absl::StatusOr<LinkResult>& r) {
+  if (!r.ok()) return r.status().ToString();
+  std::string out = absl::StrCat(r->profile, " merged");
+  for (ProfileId p : r->merged) absl::StrAppend(&out, " ", p);
+  absl::StrAppend(&out, " changed");
+  for (ProfileId p : r->changed) absl::StrAppend(&out, " ", p);
+  for (const auto& s : r->refusals) absl::StrAppend(&out, " refused ", s);
+  for (const auto& d : r->dropped) absl::StrAppend(&out, " dropped ", d.type, "=", d.value, " ", d.reason);
+  return out;
+}
+
+// Events whose identifiers repeat within a few events, in several spellings (canonical or not),
+// with junk, in two tenants: what a memo remembers between checking and linking.
+std::vector<Event> SpellingStream(uint32_t seed, int n) {
+  std::mt19937 rng(seed);
+  std::vector<Event> out;
+  for (int e = 0; e < n; ++e) {
+    Ids ids;
+    const int person = static_cast<int>(rng() % 40);
+    const int k = 1 + static_cast<int>(rng() % 3);
+    for (int j = 0; j < k; ++j) {
+      switch (rng() % 6) {
+        case 0: ids.push_back({"cookie", absl::StrCat("ck-", person, "-", rng() % 2)}); break;
+        case 1: ids.push_back({"email", rng() % 2 ? absl::StrCat("p", person, "@x.com") : absl::StrCat(" P", person, "@X.com")}); break;
+        case 2: ids.push_back({"phone", rng() % 2 ? absl::StrCat("+42060100", 1000 + person) : absl::StrCat("+420 601 00", 1000 + person)}); break;
+        case 3: ids.push_back({"crm_id", absl::StrCat("crm-", person % 25)}); break;
+        case 4: ids.push_back({"email", rng() % 2 ? "null" : "test@test.com"}); break;
+        default: ids.push_back({"loyalty", absl::StrCat("L", person)}); break;
+      }
+    }
+    out.push_back(Ev("e" + std::to_string(e), static_cast<int>(rng() % (n / 2 + 1)), ids, rng() % 5 ? "a" : "b"));
+  }
+  return out;
+}
+
+TEST(IdentityGraphTest, LinkWithCheckUsablesMemoGivesTheSameResults) {
+  for (uint32_t seed = 1; seed <= 12; ++seed) {
+    const std::vector<Event> events = SpellingStream(seed, 300);
+    SimulatedClock clock(kT0);  // Operator actions' times in the audits.
+    IdentityOptions options;
+    options.clock = &clock;
+    options.rules["email"].max_per_profile = 2;
+    options.super_node_limit = 6;
+    auto plain = Graph(options);
+    auto memoized = Graph(options);
+    LinkMemo memo;
+    const size_t step = 1 + seed % 9;
+    for (size_t begin = 0; begin < events.size(); begin += step) {
+      const size_t end = std::min(events.size(), begin + step);
+      memo.Clear();
+      for (size_t i = begin; i < end; ++i) {
+        ASSERT_EQ(memoized->CheckUsable(events[i], &memo).ok(), plain->CheckUsable(events[i]).ok());
+      }
+      // Every other step, an erasure between the checks and the links makes the memo stale.
+      if (seed % 2 == 0 && (begin / step) % 2 == 1) {
+        const auto& id = events[begin].identifiers(0);
+        const auto a = plain->EraseIdentifier(events[begin].tenant(), id.type(), id.value());
+        const auto b = memoized->EraseIdentifier(events[begin].tenant(), id.type(), id.value());
+        ASSERT_EQ(a.ok(), b.ok());
+      }
+      for (size_t i = begin; i < end; ++i) {
+        ASSERT_EQ(Describe(memoized->Link(events[i], &memo)), Describe(plain->Link(events[i])))
+            << "seed " << seed << " event " << i << " " << events[i].ShortDebugString();
+      }
+    }
+    for (const Event& e : events) {
+      for (const auto& id : e.identifiers()) {
+        const auto a = plain->Resolve(e.tenant(), id.type(), id.value());
+        const auto b = memoized->Resolve(e.tenant(), id.type(), id.value());
+        ASSERT_EQ(a.ok(), b.ok());
+        if (a.ok()) {
+          ASSERT_EQ(*a, *b);
+          ASSERT_EQ(ExplainLines(*plain, *a), ExplainLines(*memoized, *b));
+        }
+      }
+    }
+    EXPECT_EQ(plain->Stats().profiles, memoized->Stats().profiles);
+    EXPECT_EQ(plain->Stats().identifiers, memoized->Stats().identifiers);
+    EXPECT_EQ(plain->Stats().link_records, memoized->Stats().link_records);
+  }
+}
+
+TEST(IdentityGraphTest, LinkMemoOfAnotherEventOrAStaleOneIsIgnored) {
+  auto g = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "a@x.com"}}));
+  const Event known = Ev("b", 1, {{"email", "a@x.com"}, {"cookie", "c1"}});
+  const Event other = Ev("c", 2, {{"email", "z@x.com"}});
+  LinkMemo memo;
+  ASSERT_TRUE(g->CheckUsable(known, &memo).ok());
+  // An erasure after the check: the memo's node for a@x.com is gone.
+  ASSERT_TRUE(g->EraseIdentifier("", "email", "a@x.com").ok());
+  auto r = g->Link(known, &memo);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->profile, Who(*g, "email", "a@x.com"));
+  EXPECT_EQ(Who(*g, "cookie", "c1"), r->profile);
+  EXPECT_EQ(g->Stats().identifiers, 2);  // a@x.com again, and c1.
+  // A memo filled for one event tells nothing about another.
+  memo.Clear();
+  ASSERT_TRUE(g->CheckUsable(known, &memo).ok());
+  auto o = g->Link(other, &memo);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o->profile, Who(*g, "email", "z@x.com"));
+  EXPECT_NE(o->profile, r->profile);
+}
+
 TEST(IdentityGraphTest, ProfileCountsFollowErasureAndSplits) {
   auto g = Graph();
   MustLink(*g, Ev("a", 0, {{"email", "a@x.com"}, {"cookie", "c1"}}, "t1"));

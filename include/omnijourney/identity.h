@@ -102,6 +102,30 @@ class AuditCursor {
   virtual std::vector<AuditEntry> Take() && = 0;
 };
 
+// What CheckUsable learnt, kept for the Link calls that follow it: where each checked event's
+// first usable identifier is, and the match keys of the new identifiers it normalised, so that Link
+// does not look them up or normalise them again (for a caller that checks a step of events before
+// linking them). Link uses it only while the graph changed by nothing but Link calls since the
+// checks (an unlink, split, erasure or restore makes it stale: then Link does all the work itself);
+// the result is the same with or without it. The checked events must outlive its use. Holds
+// identifier values: clear it when the step is done. Not thread-safe.
+class LinkMemo {
+ public:
+  LinkMemo();
+  ~LinkMemo();
+  LinkMemo(const LinkMemo&) = delete;
+  LinkMemo& operator=(const LinkMemo&) = delete;
+
+  // Forgets everything (keeps the memory for the next step).
+  void Clear();
+
+  struct State;  // The graph's.
+  State& state() { return *state_; }
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
 // Thread-safety: not thread-safe; the caller serialises access (Engine shards and locks it).
 class IdentityGraph {
  public:
@@ -116,7 +140,9 @@ class IdentityGraph {
   // Links the identifiers (and previous_id) of `event` under its tenant. REQUIRES: `event` passed
   // ValidateEvent. Linking the same (source, event_id) again changes nothing. Cost: amortised
   // O(identifiers) with cached values; a late event costs a replay of its connected records.
-  virtual absl::StatusOr<LinkResult> Link(const Event& event) = 0;
+  // With `memo` (may be null), what CheckUsable(event, memo) found out is not worked out again.
+  absl::StatusOr<LinkResult> Link(const Event& event) { return Link(event, nullptr); }
+  virtual absl::StatusOr<LinkResult> Link(const Event& event, LinkMemo* memo) = 0;
   // A hint for batch ingestion: starts fetching the index entries of `event`'s identifiers into the
   // CPU cache so that a later Link(event) does not wait for memory. Changes nothing observable;
   // calling it a few events ahead of Link hides most index cache misses on large graphs.
@@ -188,11 +214,11 @@ class IdentityGraph {
 
   // OK when Link(event) would use at least one of the event's identifiers (a known one, or a new
   // one its type's rule accepts); otherwise InvalidArgument "identifiers: none usable (type: reason;
-  // ...)". Changes nothing observable; it remembers the normalisations it did for the Link of the
-  // event that follows, so unlike the other const methods it must not run concurrently with any
-  // other call. REQUIRES: `event` passed ValidateEvent. Cost: O(identifiers), plus normalising
-  // unknown ones up to the first usable.
-  virtual absl::Status CheckUsable(const Event& event) const = 0;
+  // ...)". Changes nothing but `memo` (may be null), where it leaves its work for Link(event, memo).
+  // REQUIRES: `event` passed ValidateEvent. Cost: O(identifiers), plus normalising unknown ones up
+  // to the first usable.
+  absl::Status CheckUsable(const Event& event) const { return CheckUsable(event, nullptr); }
+  virtual absl::Status CheckUsable(const Event& event, LinkMemo* memo) const = 0;
 
   // For tests of erasure: true when any stored string (identifier values, caches, audit) contains
   // `needle`. Cost: O(size of the graph).

@@ -20,8 +20,8 @@ absl::Status Admission::Validate(const Event& event) {
   return s.ok() ? s : Refused(std::move(s));
 }
 
-absl::Status Admission::CheckState(const IdentityGraph& graph, const Event& event) {
-  if (absl::Status s = graph.CheckUsable(event); !s.ok()) return Refused(std::move(s));
+absl::Status Admission::CheckState(const IdentityGraph& graph, const Event& event, LinkMemo* memo) {
+  if (absl::Status s = graph.CheckUsable(event, memo); !s.ok()) return Refused(std::move(s));
   // EngineOptions::max_profiles_per_tenant (recovery does not check it: what was logged had passed).
   const int64_t limit = options_.max_profiles_per_tenant;
   if (limit <= 0) return absl::OkStatus();

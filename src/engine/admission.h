@@ -33,7 +33,8 @@ class Admission {
   absl::Status Validate(const Event& event);
   // The checks against the engine's state: at least one usable identifier, and room in the
   // tenant's max_profiles_per_tenant. REQUIRES: `event` passed Validate and is not a duplicate.
-  absl::Status CheckState(const IdentityGraph& graph, const Event& event);
+  // `memo` (may be null): what the check found out, for the event's Link (IdentityGraph::CheckUsable).
+  absl::Status CheckState(const IdentityGraph& graph, const Event& event, LinkMemo* memo = nullptr);
   // Whether ingesting `events` could take a tenant past max_profiles_per_tenant: then each event's
   // room depends on the ones before it, and they are admitted and applied one at a time.
   bool MayReachProfileLimit(const IdentityGraph& graph, const std::vector<const Event*>& events) const;

@@ -115,11 +115,12 @@ class EngineImpl final : public Engine {
     {
       WriterLock order(&write_mu_);  // Log order = apply order.
       bool duplicate = false;
+      LinkMemo memo;
       {
         ReaderLock lock(&mu_);
         RETURN_IF_ERROR(state_->io_error());
         duplicate = state_->IsDuplicate(key);
-        if (!duplicate) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event));
+        if (!duplicate) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event, &memo));
       }
       if (duplicate) {
         WriterLock lock(&mu_, kSpin);
@@ -129,7 +130,7 @@ class EngineImpl final : public Engine {
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       WriterLock lock(&mu_, kSpin);
-      result = state_->ApplyEvent(event, key, at, pos);
+      result = state_->ApplyEvent(event, key, at, pos, &memo);
     }
     AfterWrite();
     return result;
@@ -166,12 +167,14 @@ class EngineImpl final : public Engine {
     absl::flat_hash_set<DedupeKey> admitted;
     enum class Step { kSkip, kDuplicate, kApply };
     std::vector<Step> what;
+    LinkMemo memo;  // Admission's work, for the Link of the step's events.
     bool one_at_a_time = false;  // Near max_profiles_per_tenant: from then on, for the rest of the batch.
     for (size_t begin = 0; begin < n;) {
       // A durable log takes the whole batch as one step, written on a second thread while it is
       // applied (below); in memory, steps of kApplyStep.
       size_t end = std::min(n, begin + (one_at_a_time ? 1 : encode_records_ ? n : kApplyStep));
       what.assign(end - begin, Step::kSkip);
+      memo.Clear();
       std::vector<std::string> batch;
       {
         ReaderLock lock(&mu_);
@@ -196,7 +199,7 @@ class EngineImpl final : public Engine {
             what[i - begin] = Step::kDuplicate;
             continue;
           }
-          if (absl::Status s = admission_.CheckState(state_->graph(), *events[i]); !s.ok()) {
+          if (absl::Status s = admission_.CheckState(state_->graph(), *events[i], &memo); !s.ok()) {
             out[i] = std::move(s);
             continue;
           }
@@ -241,7 +244,7 @@ class EngineImpl final : public Engine {
             // The slice is over and readers wait: they go first (the event is applied next slice).
             if (applied && turns_.readers_wait() && absl::Now() >= slice_end) break;
             out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
-                                                          : state_->ApplyEvent(*events[i], keys[i], at, pos++);
+                                                          : state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo);
             applied = true;
           }
         }

@@ -80,10 +80,12 @@ absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
 }
 
 absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
-                                                     LogPosition position) {
+                                                     LogPosition position, LinkMemo* memo) {
   RETURN_IF_ERROR(Begin(at, position));
-  ASSIGN_OR_RETURN(IngestResult result, LinkAndStore(event, key));
-  RETURN_IF_ERROR(io_error_);
+  // Admission has found it new (memo given); replayed records are checked here.
+  if (memo == nullptr && dedupe_.Contains(key)) return Duplicate(event);
+  absl::StatusOr<IngestResult> result = LinkAndStore(event, key, memo);
+  if (result.ok() && !io_error_.ok()) result = io_error_;
   return result;
 }
 
@@ -147,10 +149,11 @@ IngestResult EngineState::Duplicate(const Event& event) {
   return result;
 }
 
-absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const DedupeKey& key) {
-  if (dedupe_.Contains(key)) return Duplicate(event);
-  ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event));
-  IngestResult result;
+absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const DedupeKey& key,
+                                                       LinkMemo* memo) {
+  ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event, memo));
+  absl::StatusOr<IngestResult> out{IngestResult{}};
+  IngestResult& result = *out;
   result.profile = link.profile;
   result.merged = std::move(link.merged);
   result.changed = std::move(link.changed);
@@ -189,7 +192,7 @@ absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const
   journeys_.OnEntry(result.profile, entry);
   profiles_.Insert(timeline, std::move(entry), now);
   Settle();
-  return result;
+  return out;
 }
 
 absl::Status EngineState::UnsealAll() {

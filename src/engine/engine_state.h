@@ -69,9 +69,11 @@ class EngineState {
   // An erasure record applied live carries the erased value (LoggedErasure is stored without it).
   absl::StatusOr<Applied> Apply(const v1::LogRecord& record, LogPosition position);
   // Apply of an event record (record time `at`, InfinitePast when unset), without building the
-  // LogRecord around the event. `key`: DedupeWindow::KeyOf(event).
+  // LogRecord around the event. `key`: DedupeWindow::KeyOf(event). `memo`: admission's, which found the
+  // event new (IdentityGraph::CheckUsable); without it (a replayed record) a duplicate is found
+  // here.
   absl::StatusOr<IngestResult> ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
-                                          LogPosition position);
+                                          LogPosition position, LinkMemo* memo = nullptr);
   // What AddJourney's record would get from Apply, changing nothing.
   absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
     return journeys_.Check(def, active_from);
@@ -146,7 +148,8 @@ class EngineState {
 
   // Every record's start: its position and time, and now and then the outbox's pruning.
   absl::Status Begin(absl::Time at, LogPosition position);
-  absl::StatusOr<IngestResult> LinkAndStore(const Event& event, const DedupeKey& key);
+  // An event's change of state. REQUIRES: not a duplicate.
+  absl::StatusOr<IngestResult> LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo);
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);

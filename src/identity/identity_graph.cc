@@ -29,6 +29,52 @@
 #include "omnijourney/identity.h"
 
 namespace omnijourney {
+
+struct LinkMemo::State {
+  uint64_t generation = 0;  // The graph's when the memo was filled.
+  // Where CheckUsable found each checked event's first usable identifier, in the order checked.
+  struct Ticket {
+    const Event* event = nullptr;
+    int identifier = 0;  // Index in identifiers(); identifiers_size(): previous_id.
+    uint32_t tenant = 0;
+    internal::TypeIndex type = 0;
+    uint32_t node = UINT32_MAX;  // UINT32_MAX: new (its match key is in `keys`).
+    bool canonical = false;
+    bool normalized = false;
+    uint64_t raw_hash = 0;
+  };
+  std::vector<Ticket> tickets;
+  size_t next = 0;  // Tickets before it were used or passed.
+  // Match keys of new identifiers by the hash of their raw spelling.
+  struct Key {
+    uint32_t tenant = 0;
+    internal::TypeIndex type = 0;
+    std::string_view raw;  // In the checked event.
+    std::string key;
+  };
+  absl::flat_hash_map<uint64_t, Key> keys;
+
+  void Clear() {
+    tickets.clear();
+    next = 0;
+    keys.clear();
+  }
+  // The ticket of `event`, skipping those of events checked before it and never linked.
+  const Ticket* Take(const Event& event) {
+    for (size_t i = next; i < tickets.size(); ++i) {
+      if (tickets[i].event == &event) {
+        next = i + 1;
+        return &tickets[i];
+      }
+    }
+    return nullptr;
+  }
+};
+
+LinkMemo::LinkMemo() : state_(std::make_unique<State>()) {}
+LinkMemo::~LinkMemo() = default;
+void LinkMemo::Clear() { state_->Clear(); }
+
 namespace internal {
 namespace {
 
@@ -126,7 +172,8 @@ class Graph final : public IdentityGraph {
   Graph(const IdentityOptions& options, std::unique_ptr<RuleSet> rules)
       : options_(options), rules_(std::move(rules)) {}
 
-  absl::StatusOr<LinkResult> Link(const Event& event) override;
+  using IdentityGraph::Link;
+  absl::StatusOr<LinkResult> Link(const Event& event, LinkMemo* memo) override;
   void Prefetch(const Event& event) const override;
   absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
                                     std::string_view value) const override;
@@ -162,7 +209,8 @@ class Graph final : public IdentityGraph {
     return out;
   }
   int64_t ProfilesAdded(const Event& event) const override;
-  absl::Status CheckUsable(const Event& event) const override;
+  using IdentityGraph::CheckUsable;
+  absl::Status CheckUsable(const Event& event, LinkMemo* memo) const override;
   bool ContainsStringForTesting(std::string_view needle) const override;
 
   // Snapshots (identity/graph_snapshot.h).
@@ -238,17 +286,19 @@ class Graph final : public IdentityGraph {
     uint32_t node = kNone;
     bool canonical = false;   // The raw value is its own match key.
     bool normalized = false;  // Found only after normalising (the raw spelling is not cached).
+    bool from_memo = false;   // The match key came from a LinkMemo.
     uint64_t raw_hash = 0;
     uint64_t norm_hash = 0;
     Normalized norm;
   };
-  // How FindExisting uses the normalisation memo (norm_memo_).
-  enum class Memo { kNone, kRemember, kConsume };
-  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, Memo memo = Memo::kNone) const;
+  // `memo`: match keys to use instead of normalising (may be null).
+  Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
+                     const LinkMemo::State* memo = nullptr) const;
   void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
   void ClearRawCache();
-  // The node for a raw identifier (created when new), or kNone with `dropped` filled.
-  uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
+  // The node for a raw identifier (created when new), or kNone with `dropped` filled. `found`: its
+  // FindExisting.
+  uint32_t Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, Found found, int64_t micros,
                   uint64_t hash, std::vector<DroppedIdentifier>* dropped);
   uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string_view value, int64_t micros, uint64_t hash);
   bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
@@ -283,7 +333,8 @@ class Graph final : public IdentityGraph {
   std::vector<Operation> operations_;
   std::vector<std::string> tenants_;
   std::vector<int64_t> tenant_profiles_;  // By tenant index.
-  absl::flat_hash_map<std::string, uint32_t> tenant_index_;
+  absl::flat_hash_map<std::string, uint32_t> tenant_index_;  // Searched beyond kScanTenants.
+  static constexpr size_t kScanTenants = 8;
   StringArena values_;     // Node values.
   KeyTable node_index_;    // KeyHash(tenant, type, value) -> node.
   // Raw spellings that differ from their match key (a phone with spaces) -> node, so each is
@@ -304,17 +355,9 @@ class Graph final : public IdentityGraph {
   BigMap<ProfileId> id_index_;      // own_id -> node.
   BigMap<uint64_t> record_index_;   // Hash of node set -> record.
   std::vector<ProfileId> anchor_changes_;  // Filled by Lookup, drained by Link.
-  // Normalisations done by CheckUsable (raw hash -> result), reused by the Link of the same event
-  // that follows (admission checks a step of events before they are linked), so a new identifier
-  // is normalised once. Written only by the non-const callers' paths, under the engine's exclusive
-  // lock (CheckUsable runs in admission, before the append).
-  struct MemoEntry {
-    TypeIndex type;
-    std::string raw;
-    Normalized norm;
-  };
-  static constexpr size_t kNormMemoEntries = 1024;
-  mutable absl::flat_hash_map<uint64_t, MemoEntry> norm_memo_;
+  // Bumped by every change other than Link (unlink, split, erasure, restore): a LinkMemo of an
+  // older generation may name a node that is gone or no longer the identifier's.
+  uint64_t generation_ = 0;
   // Prefetch pipeline: identifiers announced by Prefetch have their index slot fetched first; a few
   // identifiers later (the slot is cached by then) the node or raw entry it names is fetched.
   struct Pending {
@@ -396,8 +439,7 @@ void Graph::Members(uint32_t root, std::vector<uint32_t>* out) const {
 }
 
 uint32_t Graph::InternTenant(std::string_view tenant) {
-  auto it = tenant_index_.find(ToAbsl(tenant));
-  if (it != tenant_index_.end()) return it->second;
+  if (const int found = FindTenant(tenant); found >= 0) return static_cast<uint32_t>(found);
   const auto index = static_cast<uint32_t>(tenants_.size());
   tenants_.emplace_back(tenant);
   tenant_profiles_.push_back(0);
@@ -406,6 +448,13 @@ uint32_t Graph::InternTenant(std::string_view tenant) {
 }
 
 int Graph::FindTenant(std::string_view tenant) const {
+  // A few tenants (the usual case): comparing them costs less than hashing.
+  if (tenants_.size() <= kScanTenants) {
+    for (size_t t = 0; t < tenants_.size(); ++t) {
+      if (tenants_[t] == tenant) return static_cast<int>(t);
+    }
+    return -1;
+  }
   auto it = tenant_index_.find(ToAbsl(tenant));
   return it == tenant_index_.end() ? -1 : static_cast<int>(it->second);
 }
@@ -453,9 +502,8 @@ uint32_t Graph::NewNode(uint32_t tenant, TypeIndex type, std::string_view value,
   return n;
 }
 
-uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, int64_t micros,
+uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, Found found, int64_t micros,
                        uint64_t hash, std::vector<DroppedIdentifier>* dropped) {
-  Found found = FindExisting(tenant, type, raw, Memo::kConsume);
   uint32_t n = found.node;
   if (n == kNone) {
     Normalized& norm = found.norm;
@@ -720,16 +768,39 @@ std::vector<ProfileId> Graph::ChangedIds(const std::vector<std::pair<uint32_t, P
   return out;
 }
 
-absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
+absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) {
+  LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
+  if (memo != nullptr && memo->generation != generation_) memo = nullptr;  // Stale.
+  const LinkMemo::State::Ticket* ticket = memo != nullptr ? memo->Take(event) : nullptr;
   LinkResult result;
-  const uint32_t tenant = InternTenant(event.tenant());
+  const uint32_t tenant = ticket != nullptr ? ticket->tenant : InternTenant(event.tenant());
   const int64_t micros = absl::ToUnixMicros(FromTimestamp(event.occurred_at()));
   const uint64_t hash = HashEvent(event.source(), event.event_id());
 
   absl::InlinedVector<uint32_t, 8> ids;
   ids.reserve(event.identifiers_size() + 1);
+  int position = 0;  // The identifier's, as in LinkTicket::identifier.
   auto add = [&](const v1::Identifier& id) {
-    const uint32_t n = Lookup(tenant, rules_->Intern(id.type()), id.value(), micros, hash, &result.dropped);
+    uint32_t n;
+    if (ticket != nullptr && ticket->identifier == position) {
+      // Known when checked: nodes stay while only Link changes the graph. New: a Link since may
+      // have added it, so it is looked up again (with its match key from the memo).
+      Found found;
+      if (ticket->node != kNone) {
+        found.node = ticket->node;
+        found.raw_hash = ticket->raw_hash;
+        found.canonical = ticket->canonical;
+        found.normalized = ticket->normalized;
+      } else {
+        found = FindExisting(tenant, ticket->type, id.value(), memo);
+      }
+      n = Lookup(tenant, ticket->type, id.value(), std::move(found), micros, hash, &result.dropped);
+    } else {
+      const TypeIndex type = rules_->Intern(id.type());
+      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo), micros, hash,
+                 &result.dropped);
+    }
+    ++position;
     if (n != kNone && std::find(ids.begin(), ids.end(), n) == ids.end()) {
       ids.push_back(n);
     }
@@ -806,18 +877,35 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event) {
   return result;
 }
 
-absl::Status Graph::CheckUsable(const Event& event) const {
+absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
   // Link's Lookup without its side effects: a known identifier is usable; a new one when its rule
   // accepts it (blocked and invalid ones are dropped).
+  LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
+  if (memo != nullptr && memo->generation != generation_) {
+    memo->Clear();
+    memo->generation = generation_;
+  }
   const int tenant = FindTenant(event.tenant());
   std::string why;
+  int index = 0;  // Of the identifier, as in LinkTicket::identifier.
   auto usable = [&](const v1::Identifier& id) {
+    const int at = index++;
     const int type = rules_->Find(id.type());
     Normalized norm;
     if (type >= 0 && tenant >= 0) {
-      Found found =
-          FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), Memo::kRemember);
-      if (found.node != kNone) return true;
+      // With the memo: an identifier new to the graph may have been checked for an earlier event.
+      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), memo);
+      if (found.node != kNone || found.norm.status == Normalized::Status::kOk) {
+        if (memo != nullptr) {
+          memo->tickets.push_back({&event, at, static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
+                                   found.node, found.canonical, found.normalized, found.raw_hash});
+          if (found.node == kNone && !found.from_memo) {
+            memo->keys[found.raw_hash] = {static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
+                                          id.value(), std::move(found.norm.value)};
+          }
+        }
+        return true;
+      }
       norm = std::move(found.norm);
     } else {
       norm = rules_->NormalizeByName(id.type(), id.value());
@@ -1022,7 +1110,8 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
   return absl::NotFoundError(absl::StrCat("unknown ", ToAbsl(type), " in tenant '", ToAbsl(tenant), "'"));
 }
 
-Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw, Memo memo) const {
+Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
+                                 const LinkMemo::State* memo) const {
   Found found;
   found.raw_hash = KeyHash(tenant, type, raw);
   found.canonical = rules_->IsCanonical(type, raw);
@@ -1040,22 +1129,20 @@ Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_vi
       return found;
     }
   }
-  auto memoized = memo == Memo::kNone ? norm_memo_.end() : norm_memo_.find(found.raw_hash);
-  if (memoized != norm_memo_.end() && memoized->second.type == type && memoized->second.raw == raw) {
-    if (memo == Memo::kConsume) {
-      found.norm = std::move(memoized->second.norm);
-      norm_memo_.erase(memoized);
-    } else {
-      found.norm = memoized->second.norm;
-    }
-  } else {
-    found.norm = rules_->Normalize(type, raw);
-    if (memo == Memo::kRemember) {
-      if (norm_memo_.size() >= kNormMemoEntries) norm_memo_.clear();
-      norm_memo_[found.raw_hash] = {type, std::string(raw), found.norm};
+  const LinkMemo::State::Key* key = nullptr;
+  if (memo != nullptr && !memo->keys.empty()) {
+    auto it = memo->keys.find(found.raw_hash);
+    if (it != memo->keys.end() && it->second.tenant == tenant && it->second.type == type && it->second.raw == raw) {
+      key = &it->second;
     }
   }
-  if (found.norm.status != Normalized::Status::kOk) return found;
+  if (key != nullptr) {
+    found.norm.value = key->key;
+    found.from_memo = true;
+  } else {
+    found.norm = rules_->Normalize(type, raw);
+    if (found.norm.status != Normalized::Status::kOk) return found;
+  }
   found.norm_hash = found.canonical && found.norm.value == raw ? found.raw_hash
                                                                : KeyHash(tenant, type, found.norm.value);
   found.node = FindIndexed(found.norm_hash, tenant, type, found.norm.value);
@@ -1228,6 +1315,7 @@ absl::StatusOr<std::vector<AuditEntry>> Graph::Explain(ProfileId id) const {
 absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, std::string_view type,
                                                      std::string_view value) {
   ASSIGN_OR_RETURN(uint32_t n, FindNode(tenant, type, value));
+  ++generation_;
   std::vector<uint32_t> seeds;
   Members(Find(n), &seeds);
   const ProfileId before = IdOf(n);
@@ -1242,6 +1330,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Unlink(std::string_view tenant, st
 absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
                                                     const std::vector<IdentifierValue>& part) {
   ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(profile));
+  ++generation_;
   std::vector<uint32_t> members;
   Members(root, &members);
   const uint32_t tenant = nodes_[root].tenant;
@@ -1277,6 +1366,7 @@ absl::StatusOr<std::vector<ProfileId>> Graph::Split(ProfileId profile,
 }
 
 void Graph::EraseNode(uint32_t n, std::vector<uint32_t>* neighbours) {
+  ++generation_;
   Node& node = nodes_[n];
   for (uint32_t r : node_records_[n]) {
     Record& rec = records_[r];
@@ -1537,6 +1627,7 @@ void Graph::Save(SerialWriter& w) const {
 }
 
 absl::Status Graph::Restore(SerialReader& r) {
+  ++generation_;
   if (r.U32() != kGraphFormat) return absl::DataLossError("snapshot: identity graph: unknown format");
   // Types in index order: the configured rules come first, in the same order, or the options changed.
   const size_t types = r.Count();

@@ -196,8 +196,7 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
 }
 
 TypeIndex RuleSet::Intern(std::string_view type) {
-  auto it = index_.find(ToAbsl(type));
-  if (it != index_.end()) return it->second;
+  if (const int found = Find(type); found >= 0) return static_cast<TypeIndex>(found);
   // Unknown types take the default rule; the type string was validated by ValidateEvent.
   auto compiled = Compile(std::string(type), options_.default_rule);
   std::unique_ptr<CompiledRule> rule;
