@@ -216,6 +216,7 @@ void EngineState::Settle() {
     return;
   }
   if (!journeys_.empty()) ReleaseActions();  // Without journeys there are no actions.
+  if (!profiles_.over_limit()) return;
   absl::StatusOr<std::vector<ProfileId>> spilled =
       profiles_.Trim([this](ProfileId id) { return journeys_.busy(id); });
   if (!spilled.ok()) {

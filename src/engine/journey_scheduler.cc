@@ -81,7 +81,7 @@ void JourneyScheduler::Schedule(ProfileId id) {
 
 absl::Status JourneyScheduler::Sync(ProfileStore& profiles, absl::Time limit) {
   if (catalog_.empty()) {
-    stale_.clear();
+    if (!stale_.empty()) stale_.clear();
     return absl::OkStatus();
   }
   for (ProfileId id : stale_) RebuildInMemory(profiles, id);

@@ -92,8 +92,11 @@ ProfileTimeline* ProfileStore::Find(ProfileId id) {
 }
 
 absl::StatusOr<bool> ProfileStore::Load(ProfileId id) {
-  if (sealed_.contains(id) || sealed_spilled_.contains(id)) return Unseal(id);
-  if (!spilled_.contains(id)) return false;
+  // Nothing sealed or spilled (the usual case in memory) needs no lookup.
+  if ((!sealed_.empty() && sealed_.contains(id)) || (!sealed_spilled_.empty() && sealed_spilled_.contains(id))) {
+    return Unseal(id);
+  }
+  if (spilled_.empty() || !spilled_.contains(id)) return false;
   absl::StatusOr<std::optional<std::string>> bytes = spill_->GetProfile(id);
   if (!bytes.ok()) return bytes.status();
   if (!*bytes) return absl::DataLossError(absl::StrCat("profile ", FormatProfileId(id), ": spilled copy missing"));

@@ -75,6 +75,8 @@ class ProfileStore {
   // of it, so spills come in batches), except those `busy` names; stale stored copies of profiles
   // gone from memory go with the same batch. Returns the profiles spilled.
   absl::StatusOr<std::vector<ProfileId>> Trim(const std::function<bool(ProfileId)>& busy);
+  // More than cache_limit profiles in memory: Trim has work.
+  bool over_limit() const { return cache_limit_ > 0 && memory_.size() > cache_limit_; }
   // Deletes every stale stored copy (erasure: the erased value may be in one).
   absl::Status DropCopies();
 

@@ -226,6 +226,13 @@ Normalized RuleSet::NormalizeByName(std::string_view type, std::string_view raw)
 }
 
 int RuleSet::Find(std::string_view type) const {
+  // Few types (the default rules are 16): comparing them costs less than hashing.
+  if (rules_.size() <= kScanTypes) {
+    for (size_t i = 0; i < rules_.size(); ++i) {
+      if (rules_[i]->type == type) return static_cast<int>(i);
+    }
+    return -1;
+  }
   auto it = index_.find(ToAbsl(type));
   return it == index_.end() ? -1 : it->second;
 }

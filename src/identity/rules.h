@@ -77,7 +77,8 @@ class RuleSet {
   absl::flat_hash_set<std::string> global_blocked_;
   std::vector<BlockPattern> global_patterns_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
-  absl::flat_hash_map<std::string, TypeIndex> index_;
+  absl::flat_hash_map<std::string, TypeIndex> index_;  // Type -> index (searched beyond kScanTypes).
+  static constexpr size_t kScanTypes = 32;
 };
 
 // Exposed for tests.
