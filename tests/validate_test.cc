@@ -1,5 +1,7 @@
 #include "omnijourney/validate.h"
 
+#include "common/utf8.h"
+
 #include <functional>
 #include <string>
 
@@ -214,6 +216,31 @@ TEST(ValidateTest, DepthLimitCountsTopLevelAsOne) {
   EXPECT_EQ(Error(e, options), "OK");
   options.max_struct_depth = 1;
   EXPECT_THAT(Error(e, options), StartsWith("properties.a: nested deeper than 1 levels"));
+}
+
+TEST(Utf8Test, ControlCharacterCheckMatchesAByteByByteCheck) {
+  auto slow = [](std::string_view s) {
+    for (unsigned char c : s) {
+      if (c < 0x20 || c == 0x7F) return true;
+    }
+    return false;
+  };
+  // Every byte value at every position of strings of 1 to 19 bytes, among printable ASCII and
+  // multi-byte UTF-8 neighbours (the word-at-a-time check must not borrow across bytes).
+  for (const char fill : {'a', '~', ' ', '\xC3'}) {
+    for (size_t len = 1; len < 20; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        for (int b = 0; b < 256; ++b) {
+          std::string s(len, fill);
+          s[at] = static_cast<char>(b);
+          ASSERT_EQ(internal::HasControlChar(s), slow(s)) << "byte " << b << " at " << at << " of " << len;
+        }
+      }
+    }
+  }
+  EXPECT_FALSE(internal::HasControlChar(""));
+  EXPECT_TRUE(internal::HasControlChar("0123456789abcdef\x7f"));
+  EXPECT_FALSE(internal::HasControlChar("Zürich – naïve café, 東京"));
 }
 
 }  // namespace

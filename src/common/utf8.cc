@@ -68,8 +68,22 @@ void AppendUtf8(char32_t cp, std::string* out) {
 }
 
 bool HasControlChar(std::string_view s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7F) return true;
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
+  size_t i = 0;
+  // 8 bytes at a time: a byte below 0x20 or equal to 0x7F (the classic "has a byte less than" and
+  // "has a zero byte" word tests; bytes of 0x80 and above are neither).
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    const uint64_t below = (w - kOnes * 0x20) & ~w & kHigh;
+    const uint64_t del = w ^ (kOnes * 0x7F);
+    if ((below | ((del - kOnes) & ~del & kHigh)) != 0) return true;
+  }
+  for (; i < n; ++i) {
+    if (p[i] < 0x20 || p[i] == 0x7F) return true;
   }
   return false;
 }

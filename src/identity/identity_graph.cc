@@ -291,9 +291,10 @@ class Graph final : public IdentityGraph {
     uint64_t norm_hash = 0;
     Normalized norm;
   };
-  // `memo`: match keys to use instead of normalising (may be null).
+  // `memo`: match keys to use instead of normalising (may be null); `take`: a key used leaves the
+  // memo (Link, which adds the identifier, so no later call needs it).
   Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
-                     const LinkMemo::State* memo = nullptr) const;
+                     LinkMemo::State* memo = nullptr, bool take = false) const;
   void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
   void ClearRawCache();
   // The node for a raw identifier (created when new), or kNone with `dropped` filled. `found`: its
@@ -779,26 +780,26 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
 
   absl::InlinedVector<uint32_t, 8> ids;
   ids.reserve(event.identifiers_size() + 1);
-  int position = 0;  // The identifier's, as in LinkTicket::identifier.
+  int position = 0;  // The identifier's, as in LinkMemo::State::Ticket::identifier.
+  // Known when checked: nodes stay while only Link changes the graph. New: a Link since may have
+  // added it, so it is looked up again (with its match key from the memo).
+  auto from_ticket = [&](std::string_view raw) {
+    if (ticket->node == kNone) return FindExisting(tenant, ticket->type, raw, memo, /*take=*/true);
+    Found found;
+    found.node = ticket->node;
+    found.raw_hash = ticket->raw_hash;
+    found.canonical = ticket->canonical;
+    found.normalized = ticket->normalized;
+    return found;
+  };
   auto add = [&](const v1::Identifier& id) {
     uint32_t n;
     if (ticket != nullptr && ticket->identifier == position) {
-      // Known when checked: nodes stay while only Link changes the graph. New: a Link since may
-      // have added it, so it is looked up again (with its match key from the memo).
-      Found found;
-      if (ticket->node != kNone) {
-        found.node = ticket->node;
-        found.raw_hash = ticket->raw_hash;
-        found.canonical = ticket->canonical;
-        found.normalized = ticket->normalized;
-      } else {
-        found = FindExisting(tenant, ticket->type, id.value(), memo);
-      }
-      n = Lookup(tenant, ticket->type, id.value(), std::move(found), micros, hash, &result.dropped);
+      n = Lookup(tenant, ticket->type, id.value(), from_ticket(id.value()), micros, hash, &result.dropped);
     } else {
       const TypeIndex type = rules_->Intern(id.type());
-      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo), micros, hash,
-                 &result.dropped);
+      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo, /*take=*/true), micros,
+                 hash, &result.dropped);
     }
     ++position;
     if (n != kNone && std::find(ids.begin(), ids.end(), n) == ids.end()) {
@@ -1111,7 +1112,7 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
 }
 
 Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
-                                 const LinkMemo::State* memo) const {
+                                 LinkMemo::State* memo, bool take) const {
   Found found;
   found.raw_hash = KeyHash(tenant, type, raw);
   found.canonical = rules_->IsCanonical(type, raw);
@@ -1129,15 +1130,20 @@ Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_vi
       return found;
     }
   }
-  const LinkMemo::State::Key* key = nullptr;
+  bool memoized = false;
   if (memo != nullptr && !memo->keys.empty()) {
     auto it = memo->keys.find(found.raw_hash);
     if (it != memo->keys.end() && it->second.tenant == tenant && it->second.type == type && it->second.raw == raw) {
-      key = &it->second;
+      memoized = true;
+      if (take) {
+        found.norm.value = std::move(it->second.key);
+        memo->keys.erase(it);
+      } else {
+        found.norm.value = it->second.key;
+      }
     }
   }
-  if (key != nullptr) {
-    found.norm.value = key->key;
+  if (memoized) {
     found.from_memo = true;
   } else {
     found.norm = rules_->Normalize(type, raw);
