@@ -38,8 +38,10 @@ Event MakeEvent(int c, int k) {
   return e.event();
 }
 
-TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
-  auto opened = Engine::Open(EngineOptions());
+void CheckParallelIngestAndContexts(absl::Duration writer_slice) {
+  EngineOptions options;
+  options.writer_slice = writer_slice;
+  auto opened = Engine::Open(options);
   ASSERT_TRUE(opened.ok()) << opened.status();
   Engine& engine = **opened;
 
@@ -128,6 +130,15 @@ TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
     EXPECT_EQ(ctx->identifiers["email"], std::vector<std::string>{Email(c)}) << c;
     EXPECT_EQ(ctx->identifiers["cookie"].size(), static_cast<size_t>(kEventsPer)) << c;
   }
+}
+
+TEST(ConcurrencyTest, ParallelIngestAndContextsAgreeWithTheSerialResult) {
+  CheckParallelIngestAndContexts(EngineOptions().writer_slice);
+}
+
+// Batches hand the state over to waiting readers after every event.
+TEST(ConcurrencyTest, ReadersLetInAfterEveryEventChangeNothing) {
+  CheckParallelIngestAndContexts(absl::ZeroDuration());
 }
 
 }  // namespace

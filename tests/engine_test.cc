@@ -288,6 +288,14 @@ TEST(EngineTest, BadOptionsAreErrors) {
   EngineOptions bad_identity;
   bad_identity.identity.default_phone_region = "XX";
   EXPECT_THAT(std::string(Engine::Open(bad_identity).status().message()), HasSubstr("identity.default_phone_region"));
+  for (absl::Duration slice : {absl::Microseconds(-1), absl::Seconds(2)}) {
+    EngineOptions bad_slice;
+    bad_slice.writer_slice = slice;
+    EXPECT_THAT(std::string(Engine::Open(bad_slice).status().message()), HasSubstr("writer_slice"));
+  }
+  EngineOptions no_slice;
+  no_slice.writer_slice = absl::ZeroDuration();  // Readers in after every event.
+  EXPECT_TRUE(Engine::Open(no_slice).ok());
 }
 
 TEST(EngineTest, ConcurrentIngestAndContext) {

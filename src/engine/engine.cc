@@ -238,7 +238,7 @@ class EngineImpl final : public Engine {
       for (size_t i = begin; i < end;) {
         {
           TurnWriterLock lock(&mu_, &turns_);
-          const absl::Time slice_end = absl::Now() + kWriterSlice;
+          const absl::Time slice_end = absl::Now() + options_.writer_slice;
           for (bool applied = false; i < end; ++i) {
             if (what[i - begin] == Step::kSkip) continue;
             // The slice is over and readers wait: they go first (the event is applied next slice).

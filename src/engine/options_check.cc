@@ -33,6 +33,9 @@ absl::Status CheckOptions(const EngineOptions& options, absl::TimeZone* zone) {
   if (options.timer_poll_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("timer_poll_interval: must be positive");
   }
+  if (options.writer_slice < absl::ZeroDuration() || options.writer_slice > absl::Seconds(1)) {
+    return absl::InvalidArgumentError("writer_slice: must be between 0 and 1 second");
+  }
   if (options.storage.cache_profiles > 0 && options.storage.path.empty()) {
     return absl::InvalidArgumentError("storage.cache_profiles: needs storage.path (profiles are spilled there)");
   }

@@ -1,8 +1,8 @@
 // How readers and the batch writer take turns on the engine's state lock (docs/architecture.md,
 // "How readers and writers share the state").
 //
-// A batch is applied in slices: the writer holds the lock for up to kWriterSlice of applying (at
-// least one event), then, if readers announced themselves (TurnReaderLock), releases it and waits
+// A batch is applied in slices: the writer holds the lock for up to EngineOptions::writer_slice of
+// applying (at least one event), then, if readers announced themselves (TurnReaderLock), releases it and waits
 // until those that had arrived have it (LetReadersIn). A reader that finds the writer waiting for
 // its turn (TurnWriterLock) lets it go first. So a reader waits for at most about one slice and the
 // readers before it, and the writer for the readers that came before it.
@@ -26,7 +26,6 @@ namespace omnijourney::internal {
 // tens of microseconds each way on a loaded machine. Every acquisition spins first: a thread
 // blocked in the mutex's queue would make the readers' TryLock fail until it is through.
 inline constexpr absl::Duration kSpin = absl::Microseconds(200);
-inline constexpr absl::Duration kWriterSlice = absl::Microseconds(10);
 
 class Turns {
  public:

@@ -1,6 +1,7 @@
 #include "timeline/timeline.h"
 
 #include <algorithm>
+#include <deque>
 #include <cmath>
 #include <cstring>
 
@@ -299,10 +300,62 @@ StoredEntry EntryPacker::Finish(absl::Time time, v1::EventKind kind, v1::Channel
   return e;
 }
 
+namespace {
+
+// Key/value pairs to sort before packing: views into the event, or into strings of its own (display
+// forms of non-string values, nested paths) that keep their memory from call to call.
+class PairScratch {
+ public:
+  void Clear() {
+    pairs_.clear();
+    used_ = 0;
+  }
+  size_t size() const { return pairs_.size(); }
+  void Add(std::string_view key, std::string_view value) { pairs_.emplace_back(key, value); }
+  // `value` as a display string (DisplayValue), without a copy for strings.
+  std::string_view Display(const google::protobuf::Value& value) {
+    if (value.kind_case() == google::protobuf::Value::kStringValue) return value.string_value();
+    return Own() = DisplayValue(value);
+  }
+  std::string_view Path(std::string_view prefix, std::string_view key) {
+    std::string& s = Own();
+    s.assign(prefix.data(), prefix.size());
+    s.push_back('.');
+    s.append(key.data(), key.size());
+    return s;
+  }
+  std::vector<std::pair<std::string_view, std::string_view>>& Sorted() {
+    std::sort(pairs_.begin(), pairs_.end());
+    return pairs_;
+  }
+
+ private:
+  std::string& Own() {
+    if (used_ == owned_.size()) owned_.emplace_back();  // A deque: earlier strings stay put.
+    return owned_[used_++];
+  }
+  std::vector<std::pair<std::string_view, std::string_view>> pairs_;
+  std::deque<std::string> owned_;
+  size_t used_ = 0;
+};
+
+// Appends `value` flattened under `path` ("order.total"): structures recurse, everything else is
+// a display string. Stops at `max` pairs.
+void Flatten(std::string_view path, const google::protobuf::Value& value, PairScratch& scratch, size_t max) {
+  if (scratch.size() >= max) return;
+  if (value.has_struct_value()) {
+    for (const auto& [key, inner] : value.struct_value().fields()) Flatten(scratch.Path(path, key), inner, scratch, max);
+    return;
+  }
+  scratch.Add(path, scratch.Display(value));
+}
+
+}  // namespace
+
 StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
   // Scratch reused across calls on the thread: building an entry allocates only its block.
   thread_local EntryPacker packer;
-  thread_local std::vector<std::pair<std::string, std::string>> scratch;
+  thread_local PairScratch scratch;
   EntryPacker& p = packer;
   p.Text(event.source());
   p.Text(event.event_id());
@@ -351,26 +404,14 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
   for (const auto& id : event.identifiers()) p.Pair(id.type(), id.value());
   if (event.has_previous_id()) p.Pair(event.previous_id().type(), event.previous_id().value());
   p.Pairs();
-  scratch.clear();
-  for (const auto& [key, value] : event.traits().fields()) scratch.emplace_back(key, DisplayValue(value));
-  std::sort(scratch.begin(), scratch.end());  // Map iteration order is unspecified.
-  for (const auto& [k, v] : scratch) p.Pair(k, v);
+  scratch.Clear();
+  for (const auto& [key, value] : event.traits().fields()) scratch.Add(key, scratch.Display(value));
+  for (const auto& [k, v] : scratch.Sorted()) p.Pair(k, v);  // Map iteration order is unspecified.
   p.Pairs();
-  scratch.clear();
-  for (const auto& [key, value] : fields) FlattenValue(key, value, &scratch, StoredEntry::kMaxFlatProperties);
-  std::sort(scratch.begin(), scratch.end());
-  for (const auto& [k, v] : scratch) p.Pair(k, v);
+  scratch.Clear();
+  for (const auto& [key, value] : fields) Flatten(key, value, scratch, StoredEntry::kMaxFlatProperties);
+  for (const auto& [k, v] : scratch.Sorted()) p.Pair(k, v);
   return p.Finish(FromTimestamp(event.occurred_at()), event.kind(), event.channel(), event.direction());
-}
-
-void FlattenValue(const std::string& path, const google::protobuf::Value& value,
-                  std::vector<std::pair<std::string, std::string>>* out, size_t max) {
-  if (out->size() >= max) return;
-  if (value.has_struct_value()) {
-    for (const auto& [key, inner] : value.struct_value().fields()) FlattenValue(path + "." + key, inner, out, max);
-    return;
-  }
-  out->emplace_back(path, DisplayValue(value));
 }
 
 ProfileTimeline::ProfileTimeline(ProfileTimeline&& other) noexcept

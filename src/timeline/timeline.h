@@ -179,11 +179,6 @@ class EntryPacker {
 // REQUIRES: `event` passed ValidateEvent.
 StoredEntry MakeEntry(const Event& event, const TimelineOptions& options);
 
-// Appends `value` flattened under `path` ("order.total"): structures recurse, everything else is a
-// display string. Stops at `max` entries.
-void FlattenValue(const std::string& path, const google::protobuf::Value& value,
-                  std::vector<std::pair<std::string, std::string>>* out, size_t max);
-
 // A display string for a protobuf Value: strings as is, whole numbers without ".0", others as JSON.
 std::string DisplayValue(const google::protobuf::Value& value);
 
