@@ -88,6 +88,45 @@ TEST(StoredEntryTest, KeepsEveryField) {
   EXPECT_GT(s.BlockSize(), 0u);
 }
 
+TEST(StoredEntryTest, NestedPropertiesAndTraitsOfEveryKindSurviveReuseAcrossEntries) {
+  // Long keys and values (beyond short-string storage), nested three deep, every value kind; built
+  // twice in a row with different values, so that the second entry cannot show the first's strings.
+  auto make = [](const std::string& tag) {
+    Event e = Ev("e-" + tag, 1, v1::EVENT_KIND_TRACK, "Viewed").Id("cookie", "ck-" + tag).event();
+    auto& fields = *e.mutable_properties()->mutable_fields();
+    auto& outer = *fields["shipping_address_details"].mutable_struct_value()->mutable_fields();
+    auto& inner = *outer["delivery_point_with_a_long_name"].mutable_struct_value()->mutable_fields();
+    inner["street"].set_string_value("Long Street Name " + tag + " that does not fit inline");
+    inner["floor"].set_number_value(tag == "a" ? 2.5 : 7);
+    outer["express"].set_bool_value(tag == "a");
+    fields["note"].set_null_value(google::protobuf::NULL_VALUE);
+    fields["tags"].mutable_list_value()->add_values()->set_string_value(tag);
+    auto& traits = *e.mutable_traits()->mutable_fields();
+    traits["loyalty_points_balance_total"].set_number_value(tag == "a" ? 1200 : 5);
+    traits["preferred_store_location_name"].set_string_value("Store of " + tag + " with a long name");
+    return e;
+  };
+  const TimelineOptions options;
+  const StoredEntry a = MakeEntry(make("a"), options);
+  const StoredEntry b = MakeEntry(make("b"), options);
+  EXPECT_THAT(a.flat_properties().ToVector(),
+              ElementsAre(Pair("note", "null"),
+                          Pair("shipping_address_details.delivery_point_with_a_long_name.floor", "2.5"),
+                          Pair("shipping_address_details.delivery_point_with_a_long_name.street",
+                               "Long Street Name a that does not fit inline"),
+                          Pair("shipping_address_details.express", "true"), Pair("tags", "[\"a\"]")));
+  EXPECT_THAT(b.flat_properties().ToVector(),
+              ElementsAre(Pair("note", "null"),
+                          Pair("shipping_address_details.delivery_point_with_a_long_name.floor", "7"),
+                          Pair("shipping_address_details.delivery_point_with_a_long_name.street",
+                               "Long Street Name b that does not fit inline"),
+                          Pair("shipping_address_details.express", "false"), Pair("tags", "[\"b\"]")));
+  EXPECT_THAT(a.traits().ToVector(), ElementsAre(Pair("loyalty_points_balance_total", "1200"),
+                                                 Pair("preferred_store_location_name", "Store of a with a long name")));
+  EXPECT_THAT(b.traits().ToVector(), ElementsAre(Pair("loyalty_points_balance_total", "5"),
+                                                 Pair("preferred_store_location_name", "Store of b with a long name")));
+}
+
 TEST(StoredEntryTest, KeyPropertiesFollowTheConfiguredOrder) {
   TimelineOptions options;
   options.key_properties = {"status", "total", "path", "order_id", "absent"};
