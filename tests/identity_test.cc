@@ -727,6 +727,13 @@ TEST(IdentityGraphTest, LinkWithCheckUsablesMemoGivesTheSameResults) {
     for (size_t begin = 0; begin < events.size(); begin += step) {
       const size_t end = std::min(events.size(), begin + step);
       memo.Clear();
+      // Most seeds announce most events first (Prefetch notes their identifiers in the memo), as
+      // batch ingestion does; some events are left out.
+      if (seed % 3 != 0) {
+        for (size_t i = begin; i < end; ++i) {
+          if (i % 5 != 3) memoized->Prefetch(events[i], &memo);
+        }
+      }
       for (size_t i = begin; i < end; ++i) {
         ASSERT_EQ(memoized->CheckUsable(events[i], &memo).ok(), plain->CheckUsable(events[i]).ok());
       }

@@ -116,7 +116,8 @@ class LinkMemo {
   LinkMemo(const LinkMemo&) = delete;
   LinkMemo& operator=(const LinkMemo&) = delete;
 
-  // Forgets everything (keeps the memory for the next step).
+  // Forgets what the checks found (keeps the memory for the next step). What Prefetch(event, memo)
+  // noted stays until the memo is destroyed: it depends only on the identifiers' values.
   void Clear();
 
   struct State;  // The graph's.
@@ -146,7 +147,10 @@ class IdentityGraph {
   // A hint for batch ingestion: starts fetching the index entries of `event`'s identifiers into the
   // CPU cache so that a later Link(event) does not wait for memory. Changes nothing observable;
   // calling it a few events ahead of Link hides most index cache misses on large graphs.
-  virtual void Prefetch(const Event& event) const = 0;
+  void Prefetch(const Event& event) const { Prefetch(event, nullptr); }
+  // With `memo` (may be null), also notes each identifier's type and hashes there, for the
+  // CheckUsable and Link of the event that follow (in the order prefetched).
+  virtual void Prefetch(const Event& event, LinkMemo* memo) const = 0;
 
   // The profile holding the identifier, given in any format the normaliser accepts. NotFound when
   // unknown; InvalidArgument when the value cannot be normalised.

@@ -142,7 +142,7 @@ class EngineImpl final : public Engine {
     // Before the lock: validation and encoding, which need no state.
     const absl::Time at = RecordTime();
     const bool encode = encode_records_;
-    std::vector<bool> valid(n, false);
+    std::vector<uint8_t> valid(n, 0);  // Bytes: read in the hot loop.
     std::vector<std::string> records(n);
     std::vector<DedupeKey> keys(n);
     for (size_t i = 0; i < n; ++i) {
@@ -154,7 +154,7 @@ class EngineImpl final : public Engine {
         out[i] = std::move(s);
         continue;
       }
-      valid[i] = true;
+      valid[i] = 1;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
       if (encode) records[i] = EncodeEventRecord(*events[i], at);
     }
@@ -193,7 +193,7 @@ class EngineImpl final : public Engine {
         admitted.clear();  // Keys admitted in this step.
         for (size_t i = begin; i < end; ++i) {
           // Admission's index lookups come first: they get the prefetches.
-          if (i + kLookahead < n && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead]);
+          if (i + kLookahead < n && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead], &memo);
           if (!valid[i]) continue;
           if (state_->IsDuplicate(keys[i]) || admitted.contains(keys[i])) {
             what[i - begin] = Step::kDuplicate;

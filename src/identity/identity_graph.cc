@@ -45,6 +45,34 @@ struct LinkMemo::State {
   };
   std::vector<Ticket> tickets;
   size_t next = 0;  // Tickets before it were used or passed.
+  // What Prefetch worked out for each identifier of the events it saw, in the order seen: the
+  // type's index and the raw value's hash, which depend only on the values (never stale).
+  struct Prepared {
+    internal::TypeIndex type = 0;
+    bool canonical = false;
+    uint64_t raw_hash = 0;
+  };
+  struct PreparedEvent {
+    const Event* event = nullptr;
+    uint32_t tenant = 0;
+    size_t first = 0;  // In `prepared`; identifiers of unknown types are marked by kUnknownType.
+  };
+  static constexpr internal::TypeIndex kUnknownType = UINT16_MAX;
+  std::vector<Prepared> prepared;
+  std::vector<PreparedEvent> prepared_events;
+  size_t check_cursor = 0;  // Where CheckUsable looks next in prepared_events.
+  size_t link_cursor = 0;   // Where Link looks next.
+  // The event's identifiers as Prefetch saw them (nullptr if it did not), searched from `cursor`,
+  // which moves past it.
+  const PreparedEvent* PreparedOf(const Event& event, size_t& cursor) const {
+    for (size_t i = cursor; i < prepared_events.size(); ++i) {
+      if (prepared_events[i].event == &event) {
+        cursor = i + 1;
+        return &prepared_events[i];
+      }
+    }
+    return nullptr;
+  }
   // Match keys of new identifiers by the hash of their raw spelling.
   struct Key {
     uint32_t tenant = 0;
@@ -174,7 +202,8 @@ class Graph final : public IdentityGraph {
 
   using IdentityGraph::Link;
   absl::StatusOr<LinkResult> Link(const Event& event, LinkMemo* memo) override;
-  void Prefetch(const Event& event) const override;
+  using IdentityGraph::Prefetch;
+  void Prefetch(const Event& event, LinkMemo* memo) const override;
   absl::StatusOr<ProfileId> Resolve(std::string_view tenant, std::string_view type,
                                     std::string_view value) const override;
   absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const override;
@@ -293,8 +322,10 @@ class Graph final : public IdentityGraph {
   };
   // `memo`: match keys to use instead of normalising (may be null); `take`: a key used leaves the
   // memo (Link, which adds the identifier, so no later call needs it).
+  // `pre`: the raw value's hash and canonical flag as Prefetch worked them out (may be null).
   Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
-                     LinkMemo::State* memo = nullptr, bool take = false) const;
+                     LinkMemo::State* memo = nullptr, bool take = false,
+                     const LinkMemo::State::Prepared* pre = nullptr) const;
   void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
   void ClearRawCache();
   // The node for a raw identifier (created when new), or kNone with `dropped` filled. `found`: its
@@ -773,8 +804,12 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
   if (memo != nullptr && memo->generation != generation_) memo = nullptr;  // Stale.
   const LinkMemo::State::Ticket* ticket = memo != nullptr ? memo->Take(event) : nullptr;
+  const LinkMemo::State::PreparedEvent* prepared =
+      memo != nullptr ? memo->PreparedOf(event, memo->link_cursor) : nullptr;
   LinkResult result;
-  const uint32_t tenant = ticket != nullptr ? ticket->tenant : InternTenant(event.tenant());
+  const uint32_t tenant = ticket != nullptr     ? ticket->tenant
+                          : prepared != nullptr ? prepared->tenant
+                                                : InternTenant(event.tenant());
   const int64_t micros = absl::ToUnixMicros(FromTimestamp(event.occurred_at()));
   const uint64_t hash = HashEvent(event.source(), event.event_id());
 
@@ -797,9 +832,11 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
     if (ticket != nullptr && ticket->identifier == position) {
       n = Lookup(tenant, ticket->type, id.value(), from_ticket(id.value()), micros, hash, &result.dropped);
     } else {
-      const TypeIndex type = rules_->Intern(id.type());
-      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo, /*take=*/true), micros,
-                 hash, &result.dropped);
+      const LinkMemo::State::Prepared* pre = prepared != nullptr ? &memo->prepared[prepared->first + position] : nullptr;
+      if (pre != nullptr && pre->type == LinkMemo::State::kUnknownType) pre = nullptr;
+      const TypeIndex type = pre != nullptr ? pre->type : rules_->Intern(id.type());
+      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo, /*take=*/true, pre),
+                 micros, hash, &result.dropped);
     }
     ++position;
     if (n != kNone && std::find(ids.begin(), ids.end(), n) == ids.end()) {
@@ -886,16 +923,21 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
     memo->Clear();
     memo->generation = generation_;
   }
-  const int tenant = FindTenant(event.tenant());
+  const LinkMemo::State::PreparedEvent* prepared =
+      memo != nullptr ? memo->PreparedOf(event, memo->check_cursor) : nullptr;
+  const int tenant = prepared != nullptr ? static_cast<int>(prepared->tenant) : FindTenant(event.tenant());
   std::string why;
   int index = 0;  // Of the identifier, as in LinkTicket::identifier.
   auto usable = [&](const v1::Identifier& id) {
     const int at = index++;
-    const int type = rules_->Find(id.type());
+    const LinkMemo::State::Prepared* pre = prepared != nullptr ? &memo->prepared[prepared->first + at] : nullptr;
+    if (pre != nullptr && pre->type == LinkMemo::State::kUnknownType) pre = nullptr;
+    const int type = pre != nullptr ? pre->type : rules_->Find(id.type());
     Normalized norm;
     if (type >= 0 && tenant >= 0) {
       // With the memo: an identifier new to the graph may have been checked for an earlier event.
-      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), memo);
+      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), memo,
+                                 /*take=*/false, pre);
       if (found.node != kNone || found.norm.status == Normalized::Status::kOk) {
         if (memo != nullptr) {
           memo->tickets.push_back({&event, at, static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
@@ -1068,15 +1110,21 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   return after - static_cast<int64_t>(known_roots.size());
 }
 
-void Graph::Prefetch(const Event& event) const {
+void Graph::Prefetch(const Event& event, LinkMemo* link_memo) const {
   const int tenant = FindTenant(event.tenant());
   if (tenant < 0) return;
+  LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
+  if (memo != nullptr) memo->prepared_events.push_back({&event, static_cast<uint32_t>(tenant), memo->prepared.size()});
   auto one = [&](const v1::Identifier& id) {
     const int type = rules_->Find(id.type());
-    if (type < 0) return;
+    if (type < 0) {
+      if (memo != nullptr) memo->prepared.push_back({LinkMemo::State::kUnknownType, false, 0});
+      return;
+    }
     const auto t = static_cast<TypeIndex>(type);
     const uint64_t hash = KeyHash(static_cast<uint32_t>(tenant), t, id.value());
     const bool raw = !rules_->IsCanonical(t, id.value());
+    if (memo != nullptr) memo->prepared.push_back({t, !raw, hash});
     (raw ? raw_cache_ : node_index_).Prefetch(hash);
     // Second stage for the identifier announced kPipeline identifiers ago.
     Pending& slot = pending_[pending_count_++ % kPipeline];
@@ -1112,10 +1160,11 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
 }
 
 Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
-                                 LinkMemo::State* memo, bool take) const {
+                                 LinkMemo::State* memo, bool take,
+                                 const LinkMemo::State::Prepared* pre) const {
   Found found;
-  found.raw_hash = KeyHash(tenant, type, raw);
-  found.canonical = rules_->IsCanonical(type, raw);
+  found.raw_hash = pre != nullptr ? pre->raw_hash : KeyHash(tenant, type, raw);
+  found.canonical = pre != nullptr ? pre->canonical : rules_->IsCanonical(type, raw);
   // A known value that is its own match key needs one probe of the node index and no cache entry.
   if (found.canonical) {
     found.node = FindIndexed(found.raw_hash, tenant, type, raw);
