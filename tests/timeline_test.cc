@@ -109,22 +109,19 @@ TEST(StoredEntryTest, NestedPropertiesAndTraitsOfEveryKindSurviveReuseAcrossEntr
   const TimelineOptions options;
   const StoredEntry a = MakeEntry(make("a"), options);
   const StoredEntry b = MakeEntry(make("b"), options);
-  EXPECT_THAT(a.flat_properties().ToVector(),
-              ElementsAre(Pair("note", "null"),
-                          Pair("shipping_address_details.delivery_point_with_a_long_name.floor", "2.5"),
-                          Pair("shipping_address_details.delivery_point_with_a_long_name.street",
-                               "Long Street Name a that does not fit inline"),
-                          Pair("shipping_address_details.express", "true"), Pair("tags", "[\"a\"]")));
-  EXPECT_THAT(b.flat_properties().ToVector(),
-              ElementsAre(Pair("note", "null"),
-                          Pair("shipping_address_details.delivery_point_with_a_long_name.floor", "7"),
-                          Pair("shipping_address_details.delivery_point_with_a_long_name.street",
-                               "Long Street Name b that does not fit inline"),
-                          Pair("shipping_address_details.express", "false"), Pair("tags", "[\"b\"]")));
-  EXPECT_THAT(a.traits().ToVector(), ElementsAre(Pair("loyalty_points_balance_total", "1200"),
-                                                 Pair("preferred_store_location_name", "Store of a with a long name")));
-  EXPECT_THAT(b.traits().ToVector(), ElementsAre(Pair("loyalty_points_balance_total", "5"),
-                                                 Pair("preferred_store_location_name", "Store of b with a long name")));
+  auto expect = [](const StoredEntry& s, const std::string& tag, const std::string& floor,
+                   const std::string& express, const std::string& points) {
+    const std::string at = "shipping_address_details.delivery_point_with_a_long_name.";
+    EXPECT_THAT(s.flat_properties().ToVector(),
+                ElementsAre(Pair("note", "null"), Pair(at + "floor", floor),
+                            Pair(at + "street", "Long Street Name " + tag + " that does not fit inline"),
+                            Pair("shipping_address_details.express", express), Pair("tags", "[\"" + tag + "\"]")));
+    EXPECT_THAT(s.traits().ToVector(),
+                ElementsAre(Pair("loyalty_points_balance_total", points),
+                            Pair("preferred_store_location_name", "Store of " + tag + " with a long name")));
+  };
+  expect(a, "a", "2.5", "true", "1200");
+  expect(b, "b", "7", "false", "5");
 }
 
 TEST(StoredEntryTest, KeyPropertiesFollowTheConfiguredOrder) {
