@@ -130,7 +130,12 @@ class EngineImpl final : public Engine {
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       WriterLock lock(&mu_, kSpin);
-      result = state_->ApplyEvent(event, key, at, pos, &memo);
+      IngestResult applied;
+      if (absl::Status s = state_->ApplyEvent(event, key, at, pos, &memo, &applied); !s.ok()) {
+        result = std::move(s);
+      } else {
+        result = std::move(applied);
+      }
     }
     AfterWrite();
     return result;
@@ -243,8 +248,14 @@ class EngineImpl final : public Engine {
             if (what[i - begin] == Step::kSkip) continue;
             // The slice is over and readers wait: they go first (the event is applied next slice).
             if (applied && turns_.readers_wait() && absl::Now() >= slice_end) break;
-            out[i] = what[i - begin] == Step::kDuplicate ? state_->Duplicate(*events[i])
-                                                          : state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo);
+            if (what[i - begin] == Step::kDuplicate) {
+              out[i] = state_->Duplicate(*events[i]);
+            } else {
+              out[i] = IngestResult();  // Filled in place.
+              if (absl::Status s = state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo, &*out[i]); !s.ok()) {
+                out[i] = std::move(s);
+              }
+            }
             applied = true;
           }
         }

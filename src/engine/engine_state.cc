@@ -79,21 +79,23 @@ absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<IngestResult> EngineState::ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
-                                                     LogPosition position, LinkMemo* memo) {
+absl::Status EngineState::ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at, LogPosition position,
+                                     LinkMemo* memo, IngestResult* result) {
   RETURN_IF_ERROR(Begin(at, position));
   // Admission has found it new (memo given); replayed records are checked here.
-  if (memo == nullptr && dedupe_.Contains(key)) return Duplicate(event);
-  absl::StatusOr<IngestResult> result = LinkAndStore(event, key, memo);
-  if (result.ok() && !io_error_.ok()) result = io_error_;
-  return result;
+  if (memo == nullptr && dedupe_.Contains(key)) {
+    *result = Duplicate(event);
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(LinkAndStore(event, key, memo, result));
+  return io_error_;
 }
 
 absl::StatusOr<EngineState::Applied> EngineState::Apply(const v1::LogRecord& r, LogPosition position) {
   const absl::Time at = r.has_at() ? FromTimestamp(r.at()) : absl::InfinitePast();
   Applied out;
   if (r.has_event()) {
-    ASSIGN_OR_RETURN(out.ingest, ApplyEvent(r.event(), DedupeWindow::KeyOf(r.event()), at, position));
+    RETURN_IF_ERROR(ApplyEvent(r.event(), DedupeWindow::KeyOf(r.event()), at, position, nullptr, &out.ingest));
     return out;
   }
   RETURN_IF_ERROR(Begin(at, position));
@@ -149,10 +151,9 @@ IngestResult EngineState::Duplicate(const Event& event) {
   return result;
 }
 
-absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const DedupeKey& key,
-                                                       LinkMemo* memo) {
+absl::Status EngineState::LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo,
+                                       IngestResult* out) {
   ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event, memo));
-  absl::StatusOr<IngestResult> out{IngestResult{}};
   IngestResult& result = *out;
   result.profile = link.profile;
   result.merged = std::move(link.merged);
@@ -192,7 +193,7 @@ absl::StatusOr<IngestResult> EngineState::LinkAndStore(const Event& event, const
   journeys_.OnEntry(result.profile, entry);
   profiles_.Insert(timeline, std::move(entry), now);
   Settle();
-  return out;
+  return absl::OkStatus();
 }
 
 absl::Status EngineState::UnsealAll() {

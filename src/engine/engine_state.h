@@ -71,9 +71,9 @@ class EngineState {
   // Apply of an event record (record time `at`, InfinitePast when unset), without building the
   // LogRecord around the event. `key`: DedupeWindow::KeyOf(event). `memo`: admission's, which found the
   // event new (IdentityGraph::CheckUsable); without it (a replayed record) a duplicate is found
-  // here.
-  absl::StatusOr<IngestResult> ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at,
-                                          LogPosition position, LinkMemo* memo = nullptr);
+  // here. The result goes to `*result` (the caller's slot: no copies on the way).
+  absl::Status ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at, LogPosition position,
+                          LinkMemo* memo, IngestResult* result);
   // What AddJourney's record would get from Apply, changing nothing.
   absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
     return journeys_.Check(def, active_from);
@@ -149,7 +149,7 @@ class EngineState {
   // Every record's start: its position and time, and now and then the outbox's pruning.
   absl::Status Begin(absl::Time at, LogPosition position);
   // An event's change of state. REQUIRES: not a duplicate.
-  absl::StatusOr<IngestResult> LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo);
+  absl::Status LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo, IngestResult* result);
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);
