@@ -89,5 +89,26 @@ TEST(DedupeWindowTest, RestoresSealedOrCopiedIntoAnyCapacity) {
   EXPECT_EQ(truncated.Restore(r, bytes).code(), absl::StatusCode::kDataLoss);
 }
 
+TEST(StepKeysTest, FindsKeysAddedInTheStepOnlyAcrossCollisions) {
+  // Keys whose first halves collide in the table (same low bits), equal first halves with other
+  // second halves, and one key twice.
+  std::vector<DedupeKey> keys;
+  for (uint64_t k = 0; k < 40; ++k) keys.push_back({k << 20, k % 3});
+  keys.push_back({5 << 20, 7});  // Same first half as keys[5], another key.
+  keys.push_back(keys[8]);       // Sent twice.
+  StepKeys step;
+  step.Reset(keys.size());
+  for (size_t i = 0; i < 40; ++i) {
+    ASSERT_FALSE(step.Contains(keys, i)) << i;
+    if (i % 4 != 1) step.Add(keys, i);  // Some are refused, never added.
+  }
+  for (size_t i = 0; i < 40; ++i) EXPECT_EQ(step.Contains(keys, i), i % 4 != 1) << i;
+  EXPECT_FALSE(step.Contains(keys, 40));
+  EXPECT_TRUE(step.Contains(keys, 41));
+  step.Reset(2);
+  EXPECT_FALSE(step.Contains(keys, 0));
+  EXPECT_FALSE(step.Contains(keys, 41));
+}
+
 }  // namespace
 }  // namespace omnijourney::internal

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -24,6 +25,35 @@
 namespace omnijourney::internal {
 
 using DedupeKey = std::pair<uint64_t, uint64_t>;
+
+// The keys of one ingest step, to find an event sent twice within it: an open-addressing table of
+// indices into the caller's keys, sized for the step and cleared with it (the keys are hashes
+// already; no hashing, no allocation after the first steps).
+class StepKeys {
+ public:
+  // Forgets the keys; room for `n` of them.
+  void Reset(size_t n) {
+    size_t slots = 16;
+    while (slots < 2 * n) slots *= 2;
+    slots_.assign(slots, kEmpty);
+  }
+  // Whether keys[i] was added.
+  bool Contains(const std::vector<DedupeKey>& keys, size_t i) const { return slots_[Slot(keys, i)] != kEmpty; }
+  // Adds keys[i]. REQUIRES: !Contains(keys, i); at most Reset's `n` added.
+  void Add(const std::vector<DedupeKey>& keys, size_t i) { slots_[Slot(keys, i)] = static_cast<uint32_t>(i); }
+
+ private:
+  // Where keys[i] is, or the empty slot where it would go.
+  size_t Slot(const std::vector<DedupeKey>& keys, size_t i) const {
+    const size_t mask = slots_.size() - 1;
+    size_t s = keys[i].first & mask;
+    while (slots_[s] != kEmpty && keys[slots_[s]] != keys[i]) s = (s + 1) & mask;
+    return s;
+  }
+
+  static constexpr uint32_t kEmpty = UINT32_MAX;
+  std::vector<uint32_t> slots_;
+};
 
 class DedupeWindow {
  public:

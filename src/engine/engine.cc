@@ -169,7 +169,7 @@ class EngineImpl final : public Engine {
     {
     WriterLock order(&write_mu_);
     std::vector<const Event*> step_events;
-    absl::flat_hash_set<DedupeKey> admitted;
+    StepKeys admitted;  // Keys admitted in this step.
     enum class Step { kSkip, kDuplicate, kApply };
     std::vector<Step> what;
     LinkMemo memo;  // Admission's work, for the Link of the step's events.
@@ -195,12 +195,12 @@ class EngineImpl final : public Engine {
           end = begin + 1;
           what.resize(1);
         }
-        admitted.clear();  // Keys admitted in this step.
+        admitted.Reset(end - begin);
         for (size_t i = begin; i < end; ++i) {
           // Admission's index lookups come first: they get the prefetches.
           if (i + kLookahead < n && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead], &memo);
           if (!valid[i]) continue;
-          if (state_->IsDuplicate(keys[i]) || admitted.contains(keys[i])) {
+          if (state_->IsDuplicate(keys[i]) || admitted.Contains(keys, i)) {
             what[i - begin] = Step::kDuplicate;
             continue;
           }
@@ -208,7 +208,7 @@ class EngineImpl final : public Engine {
             out[i] = std::move(s);
             continue;
           }
-          admitted.insert(keys[i]);
+          admitted.Add(keys, i);
           what[i - begin] = Step::kApply;
           batch.push_back(std::move(records[i]));
         }
