@@ -32,9 +32,10 @@ namespace omnijourney {
 namespace internal {
 namespace {
 
-// A batch is applied in steps of this many events, each under the exclusive lock once: readers
-// wait for one step at most, and one log append covers a step.
-constexpr size_t kApplyStep = 64;
+// A batch in memory is admitted and appended in steps of this many events (one shared-lock pass,
+// one log append each), then applied in slices. Small, so that an event's Link comes soon after
+// admission looked up its identifiers (still in cache).
+constexpr size_t kApplyStep = 16;
 // Index lookups of the next events start this many events ahead (IdentityGraph::Prefetch).
 constexpr size_t kLookahead = 8;
 // Steps of at least this many records are written to a durable log on a second thread while they
