@@ -789,6 +789,34 @@ TEST(IdentityGraphTest, LinkMemoOfAnotherEventOrAStaleOneIsIgnored) {
   EXPECT_NE(o->profile, r->profile);
 }
 
+TEST(IdentityGraphTest, LinkMemoOfReusedEventStorageOrAnotherGraphIsIgnored) {
+  // A host that reuses one Event for the next event: what the memo noted for the first (checked,
+  // never linked) must not be taken for the second at the same address.
+  auto g = Graph();
+  auto plain = Graph();
+  MustLink(*g, Ev("a", 0, {{"email", "a@x.com"}}));
+  MustLink(*plain, Ev("a", 0, {{"email", "a@x.com"}}));
+  LinkMemo memo;
+  Event reused = Ev("b", 1, {{"email", "a@x.com"}});
+  g->Prefetch(reused, &memo);
+  ASSERT_TRUE(g->CheckUsable(reused, &memo).ok());
+  reused = Ev("c", 2, {{"phone", "+420601000111"}});
+  g->Prefetch(reused, &memo);
+  ASSERT_TRUE(g->CheckUsable(reused, &memo).ok());
+  EXPECT_EQ(Describe(g->Link(reused, &memo)), Describe(plain->Link(reused)));
+  EXPECT_EQ(Who(*g, "phone", "+420601000111"), Who(*plain, "phone", "+420601000111"));
+  EXPECT_NE(Who(*g, "phone", "+420601000111"), Who(*g, "email", "a@x.com"));
+  // A memo filled by one graph tells another nothing.
+  auto other = Graph();
+  memo.Clear();
+  const Event known = Ev("d", 3, {{"email", "a@x.com"}, {"cookie", "c9"}});
+  g->Prefetch(known, &memo);
+  ASSERT_TRUE(g->CheckUsable(known, &memo).ok());
+  auto fresh = Graph();
+  EXPECT_EQ(Describe(other->Link(known, &memo)), Describe(fresh->Link(known)));
+  EXPECT_EQ(other->Stats().identifiers, 2);
+}
+
 TEST(IdentityGraphTest, ProfileCountsFollowErasureAndSplits) {
   auto g = Graph();
   MustLink(*g, Ev("a", 0, {{"email", "a@x.com"}, {"cookie", "c1"}}, "t1"));

@@ -102,13 +102,15 @@ class AuditCursor {
   virtual std::vector<AuditEntry> Take() && = 0;
 };
 
-// What CheckUsable learnt, kept for the Link calls that follow it: where each checked event's
-// first usable identifier is, and the match keys of the new identifiers it normalised, so that Link
-// does not look them up or normalise them again (for a caller that checks a step of events before
-// linking them). Link uses it only while the graph changed by nothing but Link calls since the
-// checks (an unlink, split, erasure or restore makes it stale: then Link does all the work itself);
-// the result is the same with or without it. The checked events must outlive its use. Holds
-// identifier values: clear it when the step is done. Not thread-safe.
+// What CheckUsable (and Prefetch) learnt, kept for the Link calls that follow: where each checked
+// event's first usable identifier is, the match keys of the new identifiers it normalised, and each
+// prefetched identifier's type and hash, so that Link does not work them out again (for a caller
+// that checks a batch of events, in order, before linking them). Entries are found by the event's
+// address: the events must stay alive and unchanged from Prefetch or CheckUsable to their Link.
+// Link uses the memo only for the graph that filled it and only while that graph changed by
+// nothing but Link calls (an unlink, split, erasure or restore makes it stale: then Link does all
+// the work itself); the result is the same with or without it. Holds identifier values: clear or
+// destroy it when the batch is done. Not thread-safe.
 class LinkMemo {
  public:
   LinkMemo();
@@ -116,8 +118,7 @@ class LinkMemo {
   LinkMemo(const LinkMemo&) = delete;
   LinkMemo& operator=(const LinkMemo&) = delete;
 
-  // Forgets what the checks found (keeps the memory for the next step). What Prefetch(event, memo)
-  // noted stays until the memo is destroyed: it depends only on the identifiers' values.
+  // Forgets everything (keeps the memory for the next batch).
   void Clear();
 
   struct State;  // The graph's.

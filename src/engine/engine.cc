@@ -173,14 +173,13 @@ class EngineImpl final : public Engine {
     StepKeys admitted;  // Keys admitted in this step.
     enum class Step { kSkip, kDuplicate, kApply };
     std::vector<Step> what;
-    LinkMemo memo;  // Admission's work, for the Link of the step's events.
+    LinkMemo memo;  // Admission's and Prefetch's work, for the Links of the batch's events.
     bool one_at_a_time = false;  // Near max_profiles_per_tenant: from then on, for the rest of the batch.
     for (size_t begin = 0; begin < n;) {
       // A durable log takes the whole batch as one step, written on a second thread while it is
       // applied (below); in memory, steps of kApplyStep.
       size_t end = std::min(n, begin + (one_at_a_time ? 1 : encode_records_ ? n : kApplyStep));
       what.assign(end - begin, Step::kSkip);
-      memo.Clear();
       std::vector<std::string> batch;
       {
         ReaderLock lock(&mu_);

@@ -30,11 +30,39 @@
 
 namespace omnijourney {
 
+namespace {
+
+// A cheap mark of an event's identity for LinkMemo entries found by address: the size and the first
+// and last 8 bytes of its event_id, the sizes of its source and identifier list. A storage reused
+// for the next event (the usual way to misuse a memo) almost always gets another mark.
+inline uint64_t EventMark(const Event& event) {
+  const std::string_view id = event.event_id();
+  uint64_t head = 0, tail = 0;
+  if (id.size() >= 8) {
+    std::memcpy(&head, id.data(), 8);
+    std::memcpy(&tail, id.data() + id.size() - 8, 8);
+  } else {
+    for (char c : id) head = (head << 8) | static_cast<unsigned char>(c);
+  }
+  return (head * 0x9e3779b97f4a7c15ULL) ^ tail ^ (uint64_t{id.size()} << 56) ^ (uint64_t{event.source().size()} << 40) ^
+         (static_cast<uint64_t>(event.identifiers_size()) << 32);
+}
+
+}  // namespace
+
 struct LinkMemo::State {
-  uint64_t generation = 0;  // The graph's when the memo was filled.
-  // Where CheckUsable found each checked event's first usable identifier, in the order checked.
+  const void* graph = nullptr;  // The graph that filled it (its indices mean nothing to another).
+  uint64_t generation = 0;      // That graph's generation of non-Link changes when it was filled.
+  // Entries are found by the event's address, searched from a cursor (checks and links come in the
+  // order of the prefetches) at most this far: an event never checked, or checked with another
+  // memo, costs a bounded scan, and the work is then done without the memo.
+  static constexpr size_t kMaxSkip = 64;
+  // What CheckUsable found for each event it passed, in the order checked: where its first usable
+  // identifier is (`found` false when the check could not say: a tenant or type new to the graph).
   struct Ticket {
     const Event* event = nullptr;
+    uint64_t event_hash = 0;  // EventMark: a storage reused for another event misses.
+    bool found = false;
     int identifier = 0;  // Index in identifiers(); identifiers_size(): previous_id.
     uint32_t tenant = 0;
     internal::TypeIndex type = 0;
@@ -46,7 +74,7 @@ struct LinkMemo::State {
   std::vector<Ticket> tickets;
   size_t next = 0;  // Tickets before it were used or passed.
   // What Prefetch worked out for each identifier of the events it saw, in the order seen: the
-  // type's index and the raw value's hash, which depend only on the values (never stale).
+  // type's index and the raw value's hash, which depend only on the values.
   struct Prepared {
     internal::TypeIndex type = 0;
     bool canonical = false;
@@ -54,25 +82,17 @@ struct LinkMemo::State {
   };
   struct PreparedEvent {
     const Event* event = nullptr;
+    uint64_t event_hash = 0;    // As in Ticket.
+    bool known_tenant = false;  // Else nothing was prepared.
     uint32_t tenant = 0;
     size_t first = 0;  // In `prepared`; identifiers of unknown types are marked by kUnknownType.
+    size_t count = 0;  // Identifiers, previous_id included.
   };
   static constexpr internal::TypeIndex kUnknownType = UINT16_MAX;
   std::vector<Prepared> prepared;
   std::vector<PreparedEvent> prepared_events;
   size_t check_cursor = 0;  // Where CheckUsable looks next in prepared_events.
   size_t link_cursor = 0;   // Where Link looks next.
-  // The event's identifiers as Prefetch saw them (nullptr if it did not), searched from `cursor`,
-  // which moves past it.
-  const PreparedEvent* PreparedOf(const Event& event, size_t& cursor) const {
-    for (size_t i = cursor; i < prepared_events.size(); ++i) {
-      if (prepared_events[i].event == &event) {
-        cursor = i + 1;
-        return &prepared_events[i];
-      }
-    }
-    return nullptr;
-  }
   // Match keys of new identifiers by the hash of their raw spelling.
   struct Key {
     uint32_t tenant = 0;
@@ -86,14 +106,43 @@ struct LinkMemo::State {
     tickets.clear();
     next = 0;
     keys.clear();
+    prepared.clear();
+    prepared_events.clear();
+    check_cursor = 0;
+    link_cursor = 0;
   }
-  // The ticket of `event`, skipping those of events checked before it and never linked.
-  const Ticket* Take(const Event& event) {
-    for (size_t i = next; i < tickets.size(); ++i) {
-      if (tickets[i].event == &event) {
+  // Made ready for `g` at `gen`: what another graph, or this one before a non-Link change, left is
+  // dropped (prepared identifiers stay for the same graph: they depend only on the values).
+  void Bind(const void* g, uint64_t gen) {
+    if (graph != g) {
+      Clear();
+      graph = g;
+    } else if (generation != gen) {
+      tickets.clear();
+      next = 0;
+      keys.clear();
+    }
+    generation = gen;
+  }
+  // The event's ticket, skipping those of events checked before it and never linked.
+  const Ticket* Take(const Event& event, uint64_t event_hash) {
+    for (size_t i = next; i < tickets.size() && i < next + kMaxSkip; ++i) {
+      if (tickets[i].event == &event && tickets[i].event_hash == event_hash) {
         next = i + 1;
-        return &tickets[i];
+        return tickets[i].found ? &tickets[i] : nullptr;
       }
+    }
+    return nullptr;
+  }
+  // The event's identifiers as Prefetch saw them (nullptr if it did not, or could not: a tenant
+  // new to the graph, or an event that changed since), searched from `cursor`, which moves past it.
+  const PreparedEvent* PreparedOf(const Event& event, uint64_t event_hash, size_t& cursor) const {
+    for (size_t i = cursor; i < prepared_events.size() && i < cursor + kMaxSkip; ++i) {
+      const PreparedEvent& p = prepared_events[i];
+      if (p.event != &event || p.event_hash != event_hash) continue;
+      cursor = i + 1;
+      const size_t count = static_cast<size_t>(event.identifiers_size()) + (event.has_previous_id() ? 1 : 0);
+      return p.known_tenant && p.count == count ? &p : nullptr;
     }
     return nullptr;
   }
@@ -802,10 +851,11 @@ std::vector<ProfileId> Graph::ChangedIds(const std::vector<std::pair<uint32_t, P
 
 absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) {
   LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
-  if (memo != nullptr && memo->generation != generation_) memo = nullptr;  // Stale.
-  const LinkMemo::State::Ticket* ticket = memo != nullptr ? memo->Take(event) : nullptr;
+  if (memo != nullptr && (memo->graph != this || memo->generation != generation_)) memo = nullptr;  // Stale.
+  const uint64_t mark = memo != nullptr ? EventMark(event) : 0;
+  const LinkMemo::State::Ticket* ticket = memo != nullptr ? memo->Take(event, mark) : nullptr;
   const LinkMemo::State::PreparedEvent* prepared =
-      memo != nullptr ? memo->PreparedOf(event, memo->link_cursor) : nullptr;
+      memo != nullptr ? memo->PreparedOf(event, mark, memo->link_cursor) : nullptr;
   LinkResult result;
   const uint32_t tenant = ticket != nullptr     ? ticket->tenant
                           : prepared != nullptr ? prepared->tenant
@@ -919,15 +969,13 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
   // Link's Lookup without its side effects: a known identifier is usable; a new one when its rule
   // accepts it (blocked and invalid ones are dropped).
   LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
-  if (memo != nullptr && memo->generation != generation_) {
-    memo->Clear();
-    memo->generation = generation_;
-  }
+  if (memo != nullptr) memo->Bind(this, generation_);
+  const uint64_t event_hash = memo != nullptr ? EventMark(event) : 0;
   const LinkMemo::State::PreparedEvent* prepared =
-      memo != nullptr ? memo->PreparedOf(event, memo->check_cursor) : nullptr;
+      memo != nullptr ? memo->PreparedOf(event, event_hash, memo->check_cursor) : nullptr;
   const int tenant = prepared != nullptr ? static_cast<int>(prepared->tenant) : FindTenant(event.tenant());
   std::string why;
-  int index = 0;  // Of the identifier, as in LinkTicket::identifier.
+  int index = 0;  // Of the identifier, as in LinkMemo::State::Ticket::identifier.
   auto usable = [&](const v1::Identifier& id) {
     const int at = index++;
     const LinkMemo::State::Prepared* pre = prepared != nullptr ? &memo->prepared[prepared->first + at] : nullptr;
@@ -940,7 +988,7 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
                                  /*take=*/false, pre);
       if (found.node != kNone || found.norm.status == Normalized::Status::kOk) {
         if (memo != nullptr) {
-          memo->tickets.push_back({&event, at, static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
+          memo->tickets.push_back({&event, event_hash, true, at, static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
                                    found.node, found.canonical, found.normalized, found.raw_hash});
           if (found.node == kNone && !found.from_memo) {
             memo->keys[found.raw_hash] = {static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
@@ -953,7 +1001,10 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
     } else {
       norm = rules_->NormalizeByName(id.type(), id.value());
     }
-    if (norm.status == Normalized::Status::kOk) return true;
+    if (norm.status == Normalized::Status::kOk) {
+      if (memo != nullptr) memo->tickets.push_back({&event, event_hash, false});  // Link works it out.
+      return true;
+    }
     absl::StrAppend(&why, why.empty() ? "" : "; ", type >= 0 ? rules_->rule(static_cast<TypeIndex>(type)).type
                                                            : std::string(id.type()),
                     ": ", norm.reason);
@@ -1112,9 +1163,13 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
 
 void Graph::Prefetch(const Event& event, LinkMemo* link_memo) const {
   const int tenant = FindTenant(event.tenant());
-  if (tenant < 0) return;
   LinkMemo::State* memo = link_memo != nullptr ? &link_memo->state() : nullptr;
-  if (memo != nullptr) memo->prepared_events.push_back({&event, static_cast<uint32_t>(tenant), memo->prepared.size()});
+  if (memo != nullptr) {
+    memo->Bind(this, generation_);
+    memo->prepared_events.push_back({&event, EventMark(event), tenant >= 0,
+                                     static_cast<uint32_t>(std::max(tenant, 0)), memo->prepared.size()});
+  }
+  if (tenant < 0) return;
   auto one = [&](const v1::Identifier& id) {
     const int type = rules_->Find(id.type());
     if (type < 0) {
@@ -1139,6 +1194,7 @@ void Graph::Prefetch(const Event& event, LinkMemo* link_memo) const {
   };
   for (const auto& id : event.identifiers()) one(id);
   if (event.has_previous_id()) one(event.previous_id());
+  if (memo != nullptr) memo->prepared_events.back().count = memo->prepared.size() - memo->prepared_events.back().first;
 }
 
 absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_view type,
