@@ -562,17 +562,17 @@ class EngineImpl final : public Engine {
       return out;
     }
     const LogPosition pos = state_->position();
+    size_t hint = 0;
     {
       std::lock_guard<std::mutex> lock(checkpoint_mu_);
       if (pos == 0 || pos <= snapshot_position_) return out;
+      hint = last_snapshot_bytes_;
     }
-    // The last snapshot's size, or for the first about 400 bytes per entry and identifier (memory
+    // The last snapshot's size, or for the first 512 bytes per entry and identifier (memory
     // reserved and not written costs nothing: the pages are never touched).
-    const EngineStats stats = state_->Stats();
-    size_t hint = 512 * static_cast<size_t>(std::max<int64_t>(0, stats.timeline_entries + stats.identity.identifiers));
-    {
-      std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      if (last_snapshot_bytes_ > 0) hint = last_snapshot_bytes_;
+    if (hint == 0) {
+      const EngineStats stats = state_->Stats();
+      hint = 512 * static_cast<size_t>(std::max<int64_t>(0, stats.timeline_entries + stats.identity.identifiers));
     }
     out.position = pos;
     out.bytes = EncodeSnapshot(*state_, *log_, options_, hint);
