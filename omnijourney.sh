@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
-          libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev)
+          libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev
+          libsodium-dev rocksdb-tools)
 
 # install_missing [PACKAGE...]: the given packages, or PACKAGES.
 install_missing() {

@@ -458,7 +458,7 @@ TEST(StorageTest, FormatOneStoreUpgradesItsTakenActionsToAcknowledgements) {
   {  // Make it look like format 1: version "1" and the first action in "taken".
     rocksdb::DBOptions options;
     std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-        {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"meta", {}}, {"profiles", {}}};
+        {rocksdb::kDefaultColumnFamilyName, {}}, {"log", {}}, {"meta", {}}, {"profiles", {}}, {"keys", {}}};
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     ASSERT_TRUE(rocksdb::DB::Open(options, dir, cfs, &handles, &raw).ok());

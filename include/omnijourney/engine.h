@@ -50,6 +50,9 @@ struct IdentifierQuery {
 struct IngestResult {
   ProfileId profile = 0;   // The event's profile after linking.
   bool duplicate = false;  // (tenant, source, event_id) was ingested before: nothing changed.
+  // The event was erased (EraseProfile, or EraseIdentifier of its only identifiers): a re-delivery
+  // is refused, also after any restart; nothing changed and `profile` is 0.
+  bool erased = false;
   std::vector<ProfileId> merged;   // Profile ids absorbed into others by this event.
   std::vector<ProfileId> changed;  // Profiles recomputed (late event replays, id moves).
   std::vector<std::string> refusals;          // Merges refused, with reasons.
@@ -117,6 +120,7 @@ struct EngineStats {
   int64_t events = 0;      // Ingested (not counting duplicates and rejected events).
   int64_t duplicates = 0;
   int64_t rejected = 0;
+  int64_t erased_redeliveries = 0;  // Re-delivered erased events refused since Open (IngestResult::erased).
   int64_t recovered = 0;   // Log records replayed by Open() from storage (after the snapshot).
   // The log position of the snapshot Open() started from (0: none, the whole log was replayed), and
   // why newer snapshots were not used (damaged, taken under other options, not matching the log).
@@ -203,11 +207,16 @@ class Engine {
   // of the rest. InvalidArgument as IdentityGraph::Split.
   virtual absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
                                                        const std::vector<IdentifierValue>& part) = 0;
-  // GDPR erasure of one identifier: its value is removed from the graph and from every stored
-  // event; events that only it identified are deleted. Returns the changed profiles.
+  // GDPR erasure of one identifier: its value leaves the graph and every kept event of the tenant
+  // (its identifiers, and each spelling of the value in text, properties, traits, page URL and the
+  // other strings); events that only it identified are erased whole, and a re-delivery of one is
+  // refused (IngestResult::erased), also after a restart. Durable: nothing erased can be read from
+  // the store's files afterwards (docs/storage.md). Returns the changed profiles.
   virtual absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query) = 0;
-  // GDPR erasure of a whole person: identifiers and timeline. Returns the changed profiles (the
-  // erased one first).
+  // GDPR erasure of a whole person: identifiers and every event that resolves to the profile (also
+  // those older than the retained timeline), erased as EraseIdentifier erases; the profile's
+  // identifiers also leave other profiles' events. Returns the changed profiles (the erased one
+  // first).
   virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
 
   // Calls `fn` for every profile with retained events, in profile id order (spilled profiles are

@@ -7,8 +7,10 @@
 
 namespace omnijourney::internal {
 
-DedupeKey DedupeWindow::KeyOf(const Event& event) {
-  return StableHash128(0x6f6d6e696a6f75ULL, event.tenant(), event.source(), event.event_id());
+DedupeKey DedupeWindow::KeyOf(const Event& event) { return KeyOf(event.tenant(), event.source(), event.event_id()); }
+
+DedupeKey DedupeWindow::KeyOf(std::string_view tenant, std::string_view source, std::string_view event_id) {
+  return StableHash128(0x6f6d6e696a6f75ULL, tenant, source, event_id);
 }
 
 void DedupeWindow::Save(SerialWriter& w) const {

@@ -61,6 +61,7 @@ class DedupeWindow {
   explicit DedupeWindow(size_t capacity) : capacity_(capacity) {}
 
   static DedupeKey KeyOf(const Event& event);
+  static DedupeKey KeyOf(std::string_view tenant, std::string_view source, std::string_view event_id);
 
   bool Contains(const DedupeKey& key) const {
     Unseal();

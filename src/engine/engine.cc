@@ -81,6 +81,7 @@ class EngineImpl final : public Engine {
       WriterLock lock(&mu_, kSpin);
       RETURN_IF_ERROR(LoadSnapshot());
       RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
+      state_->AddTombstones(log_->Tombstones());
       if (store != nullptr && store->finish_upgrade) {
         if (!store->taken.empty()) {
           v1::LogRecord record;
@@ -116,16 +117,18 @@ class EngineImpl final : public Engine {
     {
       WriterLock order(&write_mu_);  // Log order = apply order.
       bool duplicate = false;
+      bool erased = false;
       LinkMemo memo;
       {
         ReaderLock lock(&mu_);
         RETURN_IF_ERROR(state_->io_error());
-        duplicate = state_->IsDuplicate(key);
-        if (!duplicate) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event, &memo));
+        erased = state_->IsErased(key);
+        duplicate = !erased && state_->IsDuplicate(key);
+        if (!duplicate && !erased) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event, &memo));
       }
-      if (duplicate) {
+      if (erased || duplicate) {
         WriterLock lock(&mu_, kSpin);
-        return state_->Duplicate(event);
+        return erased ? state_->Erased(event) : state_->Duplicate(event);
       }
       std::vector<std::string> records;
       records.push_back(std::move(record));
@@ -171,7 +174,7 @@ class EngineImpl final : public Engine {
     WriterLock order(&write_mu_);
     std::vector<const Event*> step_events;
     StepKeys admitted;  // Keys admitted in this step.
-    enum class Step { kSkip, kDuplicate, kApply };
+    enum class Step { kSkip, kDuplicate, kErased, kApply };
     std::vector<Step> what;
     LinkMemo memo;  // Admission's and Prefetch's work, for the Links of the batch's events.
     bool one_at_a_time = false;  // Near max_profiles_per_tenant: from then on, for the rest of the batch.
@@ -200,6 +203,10 @@ class EngineImpl final : public Engine {
           // Admission's index lookups come first: they get the prefetches.
           if (i + kLookahead < n && valid[i + kLookahead]) state_->graph().Prefetch(*events[i + kLookahead], &memo);
           if (!valid[i]) continue;
+          if (state_->IsErased(keys[i])) {
+            what[i - begin] = Step::kErased;
+            continue;
+          }
           if (state_->IsDuplicate(keys[i]) || admitted.Contains(keys, i)) {
             what[i - begin] = Step::kDuplicate;
             continue;
@@ -233,7 +240,7 @@ class EngineImpl final : public Engine {
         absl::StatusOr<LogPosition> last = log_->Append(std::move(batch));
         if (!last.ok()) {
           for (size_t i = begin; i < end; ++i) {
-            if (what[i - begin] != Step::kSkip) out[i] = last.status();
+            if (what[i - begin] == Step::kApply || what[i - begin] == Step::kDuplicate) out[i] = last.status();
           }
           begin = end;
           continue;
@@ -250,6 +257,8 @@ class EngineImpl final : public Engine {
             if (applied && turns_.readers_wait() && absl::Now() >= slice_end) break;
             if (what[i - begin] == Step::kDuplicate) {
               out[i] = state_->Duplicate(*events[i]);
+            } else if (what[i - begin] == Step::kErased) {
+              out[i] = state_->Erased(*events[i]);
             } else {
               out[i] = IngestResult();  // Filled in place.
               if (absl::Status s = state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo, &*out[i]); !s.ok()) {
@@ -266,7 +275,7 @@ class EngineImpl final : public Engine {
           WriterLock lock(&mu_, kSpin);
           state_->FailStorage(last.status());
           for (size_t i = begin; i < end; ++i) {
-            if (what[i - begin] != Step::kSkip) out[i] = state_->io_error();
+            if (what[i - begin] == Step::kApply || what[i - begin] == Step::kDuplicate) out[i] = state_->io_error();
           }
         }
       }
@@ -414,17 +423,12 @@ class EngineImpl final : public Engine {
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId before, state_->Resolve(query));
     RETURN_IF_ERROR(state_->graph().MatchKey(query.type, query.value).status());
-    v1::LogRecord record;
-    v1::LoggedErasure* erasure = record.mutable_erasure();
-    erasure->set_tenant(query.tenant);
-    erasure->set_type(query.type);
-    erasure->set_profile(before);
-    // Stored without the value; applied with it.
-    ASSIGN_OR_RETURN(const LogPosition pos, Append(record));
-    erasure->set_value(query.value);
-    ASSIGN_OR_RETURN(EngineState::Applied applied, state_->Apply(record, pos));
-    RETURN_IF_ERROR(SnapshotAfterErasure());
-    return applied.changed;
+    v1::LoggedErasure erasure;
+    erasure.set_tenant(query.tenant);
+    erasure.set_type(query.type);
+    erasure.set_profile(before);
+    erasure.set_value(query.value);  // For the plan only: never stored.
+    return Erase(erasure);
   }
 
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
@@ -433,12 +437,10 @@ class EngineImpl final : public Engine {
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
     ASSIGN_OR_RETURN(const std::string tenant, state_->graph().TenantOf(id));
-    v1::LogRecord record;
-    record.mutable_erasure()->set_tenant(tenant);
-    record.mutable_erasure()->set_profile(id);
-    ASSIGN_OR_RETURN(EngineState::Applied applied, AppendAndApply(std::move(record)));
-    RETURN_IF_ERROR(SnapshotAfterErasure());
-    return applied.changed;
+    v1::LoggedErasure erasure;
+    erasure.set_tenant(tenant);
+    erasure.set_profile(id);
+    return Erase(erasure);
   }
 
   EngineStats Stats() const override {
@@ -519,6 +521,15 @@ class EngineImpl final : public Engine {
     if (snapshots_ == nullptr) return absl::OkStatus();
     ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
     for (LogPosition pos : positions) {
+      if (pos < log_->last_erasure()) {
+        // Taken before an erasure that stopped before its snapshot was written: it holds what the
+        // erasure took away.
+        absl::Status s = snapshots_->DeleteBefore(log_->last_erasure(), 0);
+        std::lock_guard<std::mutex> lock(checkpoint_mu_);
+        snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": deleted: taken before the erasure at record ",
+                                               log_->last_erasure(), s.ok() ? "" : absl::StrCat(" (failed: ", s.message(), ")")));
+        continue;
+      }
       absl::StatusOr<SnapshotStore::Mapped> bytes = snapshots_->Read(pos);
       absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
       if (bytes.ok()) {
@@ -604,6 +615,29 @@ class EngineImpl final : public Engine {
 
   // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
   // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
+  // An erasure: planned against the state before it, appended with everything it makes unreadable
+  // in one atomic write (a crash leaves it done or not at all), applied, purged from the files, and
+  // then the state is written as a snapshot (the older ones hold what it erased).
+  absl::StatusOr<std::vector<ProfileId>> Erase(const v1::LoggedErasure& erasure)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
+    const absl::Time at = clock_->Now();
+    ASSIGN_OR_RETURN(Log::Erasure plan, state_->PlanErasure(erasure, at));
+    const std::vector<Tombstone> tombstones = plan.tombstones;
+    ASSIGN_OR_RETURN(const LogPosition pos, log_->Erase(std::move(plan)));
+    absl::StatusOr<std::vector<ProfileId>> changed = state_->FinishErasure(tombstones, pos, at);
+    if (!changed.ok()) {
+      // The log has it (a reopen applies it); the state may be part way.
+      state_->FailStorage(changed.status());
+      return state_->io_error();
+    }
+    if (absl::Status s = log_->Purge(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("erased, but removing the old keys from the files failed (done at the next open): ",
+                                                 s.message()));
+    }
+    RETURN_IF_ERROR(SnapshotAfterErasure());
+    return changed;
+  }
+
   absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
     absl::Status s = WriteSnapshot(EncodeLocked(), /*keep_previous=*/false);  // Before the erasure returns.

@@ -323,92 +323,165 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::ApplySplit(const v1::LoggedS
   return parts;
 }
 
-absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::LoggedErasure& erasure,
-                                                                 LogPosition position) {
-  if (!erasure.type().empty()) {
-    // Stored without the value: the records before it were scrubbed of it when it was applied live.
-    if (erasure.value().empty()) return std::vector<ProfileId>();
-    RETURN_IF_ERROR(UnsealAll());
-    return EraseIdentifier({erasure.tenant(), erasure.type(), erasure.value()}, position);
-  }
-  // A whole profile: replayed, it is gone already, unless the engine stopped before the erasure
-  // finished (then it is done again, scrub included).
-  if (!graph_->ResolveProfile(erasure.profile()).ok()) return std::vector<ProfileId>();
-  RETURN_IF_ERROR(UnsealAll());
-  return EraseProfile(erasure.profile(), position);
+absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::LoggedErasure&, LogPosition) {
+  // Replayed: the records it erased are unreadable or replaced by scrubbed copies, so the state
+  // never saw them. Live, the engine calls PlanErasure and FinishErasure instead.
+  return std::vector<ProfileId>();
 }
 
-absl::StatusOr<std::vector<ProfileId>> EngineState::EraseIdentifier(const IdentifierQuery& query,
-                                                                    LogPosition position) {
-  ++erasures_;
-  ASSIGN_OR_RETURN(ProfileId before, Resolve(query));
-  ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(query.type, query.value));
-  ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseIdentifier(query.tenant, query.type, query.value));
-  changed.push_back(before);
-  // Scrub the value from every stored event of the tenant: an event whose merge was refused may sit
-  // in another profile and still carry it. Cost: O(stored events); erasure is rare. Spilled
-  // profiles that carry it are loaded first; ScrubLog deletes the stale copies.
-  auto carries = [&](const PairList::value_type& v) {
-    if (v.first != query.type) return false;
-    auto k = graph_->MatchKey(std::string(v.first), std::string(v.second));
-    return k.ok() && *k == key;
-  };
-  std::vector<ProfileId> carriers;
-  RETURN_IF_ERROR(profiles_.ForEachSpilled(query.tenant, [&](ProfileId id, const ProfileTimeline& t) {
-    for (const StoredEntry& e : t.entries()) {
-      const PairList ids = e.identifiers();
-      if (std::any_of(ids.begin(), ids.end(), carries)) {
-        carriers.push_back(id);
-        break;
+bool EngineState::IsErased(const DedupeKey& key) const {
+  if (tombstones_.empty()) return false;
+  return tombstones_.contains(log_->TombstoneOf(KeyBytes(key)));
+}
+
+IngestResult EngineState::Erased(const Event&) {
+  ++erased_redeliveries_;
+  IngestResult r;
+  r.erased = true;
+  return r;
+}
+
+void EngineState::AddTombstones(const std::vector<Tombstone>& tombstones) {
+  tombstones_.insert(tombstones.begin(), tombstones.end());
+}
+
+std::string EngineState::KeyBytes(const DedupeKey& key) {
+  std::string out(16, '\0');
+  for (int i = 0; i < 8; ++i) {
+    out[static_cast<size_t>(i)] = static_cast<char>(key.first >> (8 * i));
+    out[static_cast<size_t>(8 + i)] = static_cast<char>(key.second >> (8 * i));
+  }
+  return out;
+}
+
+absl::StatusOr<Log::Erasure> EngineState::PlanErasure(const v1::LoggedErasure& erasure, absl::Time at) {
+  RETURN_IF_ERROR(io_error_);
+  // The erased values may be in sealed parts of the mapped snapshot and in spilled profiles: every
+  // profile of the tenant is looked at.
+  RETURN_IF_ERROR(UnsealAll());
+  auto scope = std::make_unique<ErasureScope>();
+  scope->tenant = erasure.tenant();
+  if (!erasure.type().empty()) {
+    ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(erasure.type(), erasure.value()));
+    RETURN_IF_ERROR(Resolve({erasure.tenant(), erasure.type(), erasure.value()}).status());
+    scope->identifiers.push_back({erasure.type(), key});
+    scope->value = erasure.value();
+    scope->scrubber.AddValue(erasure.value());
+    scope->scrubber.AddValue(key);
+  } else {
+    ASSIGN_OR_RETURN(scope->profile, graph_->ResolveProfile(erasure.profile()));
+    ASSIGN_OR_RETURN(scope->tenant, graph_->TenantOf(scope->profile));
+    ASSIGN_OR_RETURN(scope->identifiers, graph_->Identifiers(scope->profile));  // Match keys.
+    for (const IdentifierValue& id : scope->identifiers) scope->scrubber.AddValue(id.value);
+  }
+  // Every spilled profile of the tenant comes into memory (erasure is rare; its cost is O(stored)).
+  std::vector<ProfileId> spilled;
+  RETURN_IF_ERROR(profiles_.ForEachSpilled(scope->tenant, [&](ProfileId id, const ProfileTimeline&) {
+    spilled.push_back(id);
+  }));
+  for (ProfileId id : spilled) Load(id);
+  RETURN_IF_ERROR(io_error_);
+  // The spellings the events carried.
+  RETURN_IF_ERROR(CollectSpellings(*log_, *graph_, *scope));
+  profiles_.ForEachInMemory([&](ProfileId, ProfileTimeline& timeline) {
+    if (timeline.tenant() != scope->tenant) return;
+    for (const StoredEntry& e : timeline.entries()) {
+      for (const auto& [type, value] : e.identifiers()) {
+        if (scope->Erased(*graph_, type, value)) scope->scrubber.AddValue(value);
       }
     }
-  }));
-  for (ProfileId id : carriers) Load(id);
-  RETURN_IF_ERROR(io_error_);
+  });
+  Log::Erasure plan;
+  std::vector<DedupeKey> erased;
+  RETURN_IF_ERROR(PlanLogErasure(*log_, *graph_, *scope, &plan, &erased));
+  // Events erased in memory (a log that keeps no records has none of them).
+  ForEachErasedEntry(*scope, [&](ProfileId, const StoredEntry& e) {
+    erased.push_back(DedupeWindow::KeyOf(scope->tenant, e.source(), e.event_id()));
+  });
+  std::sort(erased.begin(), erased.end());
+  erased.erase(std::unique(erased.begin(), erased.end()), erased.end());
+  for (const DedupeKey& k : erased) plan.tombstones.push_back(log_->TombstoneOf(KeyBytes(k)));
+  v1::LogRecord record;
+  *record.mutable_erasure() = erasure;
+  record.mutable_erasure()->clear_value();  // Never stored.
+  record.mutable_erasure()->set_tenant(scope->tenant);
+  *record.mutable_at() = ToTimestamp(at);
+  plan.record = record.SerializeAsString();
+  pending_erasure_ = std::move(scope);
+  return plan;
+}
+
+void EngineState::ForEachErasedEntry(const ErasureScope& scope,
+                                     const std::function<void(ProfileId, const StoredEntry&)>& fn) {
   profiles_.ForEachInMemory([&](ProfileId id, ProfileTimeline& timeline) {
-    if (timeline.tenant() != query.tenant) return;
+    if (timeline.tenant() != scope.tenant) return;
+    const bool whole = scope.profile != 0 && id == scope.profile;
+    for (const StoredEntry& e : timeline.entries()) {
+      if (whole) {
+        fn(id, e);
+        continue;
+      }
+      const PairList ids = e.identifiers();
+      if (ids.begin() == ids.end()) continue;
+      if (std::all_of(ids.begin(), ids.end(), [&](const auto& v) { return scope.Erased(*graph_, v.first, v.second); })) {
+        fn(id, e);
+      }
+    }
+  });
+}
+
+absl::StatusOr<std::vector<ProfileId>> EngineState::FinishErasure(const std::vector<Tombstone>& tombstones,
+                                                                   LogPosition position, absl::Time at) {
+  if (pending_erasure_ == nullptr) return absl::FailedPreconditionError("no erasure planned");
+  std::unique_ptr<ErasureScope> scope = std::move(pending_erasure_);
+  RETURN_IF_ERROR(Begin(at, position));
+  ++erasures_;
+  AddTombstones(tombstones);
+  std::vector<ProfileId> changed;
+  if (scope->profile != 0) {
+    ASSIGN_OR_RETURN(changed, graph_->EraseProfile(scope->profile));
+    (void)profiles_.Take(scope->profile);
+    journeys_.MarkStale(scope->profile);
+  } else {
+    const IdentifierQuery query{scope->tenant, scope->identifiers.front().type, scope->value};
+    ASSIGN_OR_RETURN(ProfileId before, Resolve(query));
+    ASSIGN_OR_RETURN(changed, graph_->EraseIdentifier(query.tenant, query.type, query.value));
+    changed.push_back(before);
+  }
+  // Every kept event of the tenant loses the erased identifiers and spellings; an event left
+  // without identifiers goes.
+  profiles_.ForEachInMemory([&](ProfileId id, ProfileTimeline& timeline) {
+    if (timeline.tenant() != scope->tenant) return;
     bool touched = false;
     profiles_.Rewrite(timeline, [&](StoredEntry& e) {
       const PairList ids = e.identifiers();
-      if (std::none_of(ids.begin(), ids.end(), carries)) return true;
       std::vector<IdentifierValue> kept;
-      for (const auto& id : ids) {
-        if (!carries(id)) kept.push_back({std::string(id.first), std::string(id.second)});
+      for (const auto& [type, value] : ids) {
+        if (!scope->Erased(*graph_, type, value)) kept.push_back({std::string(type), std::string(value)});
       }
-      touched = true;
-      if (kept.empty()) return false;  // Events only it identified are deleted.
-      e.SetIdentifiers(kept);
+      if (kept.size() != static_cast<size_t>(std::distance(ids.begin(), ids.end()))) {
+        touched = true;
+        if (kept.empty()) return false;
+        e.SetIdentifiers(kept);
+      }
+      if (e.Scrub([&](std::string_view s) { return scope->scrubber.Scrub(s); })) touched = true;
       return true;
     });
     if (touched) changed.push_back(id);
   });
   std::sort(changed.begin(), changed.end());
   changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-  Reattribute(changed);
+  if (scope->profile != 0) {
+    // The erased profile first; the others are re-attributed.
+    changed.erase(std::remove(changed.begin(), changed.end(), scope->profile), changed.end());
+    Reattribute(changed);
+    changed.insert(changed.begin(), scope->profile);
+  } else {
+    Reattribute(changed);
+  }
   Settle();
   RETURN_IF_ERROR(io_error_);
-  RETURN_IF_ERROR(ScrubLog(*log_, *graph_, query.tenant, {{query.type, key}}, position));
   RETURN_IF_ERROR(profiles_.DropCopies());
-  RETURN_IF_ERROR(log_->Purge());
-  return changed;
-}
-
-absl::StatusOr<std::vector<ProfileId>> EngineState::EraseProfile(ProfileId profile, LogPosition position) {
-  ++erasures_;
-  ASSIGN_OR_RETURN(ProfileId id, graph_->ResolveProfile(profile));
-  ASSIGN_OR_RETURN(std::vector<IdentifierValue> identifiers, graph_->Identifiers(id));  // Match keys.
-  ASSIGN_OR_RETURN(std::string tenant, graph_->TenantOf(id));
-  Load(id);  // Its stored copy goes too (ScrubLog).
-  RETURN_IF_ERROR(io_error_);
-  ASSIGN_OR_RETURN(std::vector<ProfileId> changed, graph_->EraseProfile(id));
-  (void)profiles_.Take(id);
-  journeys_.MarkStale(id);
-  Reattribute(std::vector<ProfileId>(changed.begin() + 1, changed.end()));
-  Settle();
-  RETURN_IF_ERROR(io_error_);
-  RETURN_IF_ERROR(ScrubLog(*log_, *graph_, tenant, identifiers, position));
-  RETURN_IF_ERROR(profiles_.DropCopies());
-  RETURN_IF_ERROR(log_->Purge());
   return changed;
 }
 
@@ -519,6 +592,7 @@ EngineStats EngineState::Stats() const {
   EngineStats s;
   s.events = events_;
   s.duplicates = duplicates_;
+  s.erased_redeliveries = erased_redeliveries_;
   s.rejected = rejected_;
   s.recovered = recovered_;
   s.profiles = profiles_.profiles();

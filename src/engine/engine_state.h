@@ -22,7 +22,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "absl/container/flat_hash_set.h"
 #include "engine/dedupe_window.h"
+#include "engine/erasure.h"
 #include "engine/journey_scheduler.h"
 #include "engine/outbox.h"
 #include "engine/profile_store.h"
@@ -83,6 +85,22 @@ class EngineState {
   bool IsDuplicate(const DedupeKey& key) const { return dedupe_.Contains(key); }
   // The result of a duplicate: its profile now (counts it).
   IngestResult Duplicate(const Event& event);
+  // The event was erased (a tombstone of its key): a re-delivery is refused for good.
+  bool IsErased(const DedupeKey& key) const;
+  // The result of a re-delivered erased event (counts it).
+  IngestResult Erased(const Event& event);
+  // Tombstones of erased events (the log's, at open).
+  void AddTombstones(const std::vector<Tombstone>& tombstones);
+
+  // A live erasure, in two calls around the log's append (Log::Erase): what the log must do, from
+  // the state before the erasure, as of clock time `at` (`erasure` carries the value of an erased identifier; the returned
+  // plan's record does not), then the change of this state once the log has it. Every sealed and
+  // spilled profile of the tenant is decoded first. Errors of the plan change nothing.
+  absl::StatusOr<Log::Erasure> PlanErasure(const v1::LoggedErasure& erasure, absl::Time at);
+  // REQUIRES: the last PlanErasure's plan (with these tombstones), appended at `position`. Returns the changed profiles (a
+  // profile erasure: the erased one first).
+  absl::StatusOr<std::vector<ProfileId>> FinishErasure(const std::vector<Tombstone>& tombstones, LogPosition position,
+                                                       absl::Time at);
 
   const IdentityGraph& graph() const { return *graph_; }
   // No event applied yet (journeys loaded now apply to every event).
@@ -155,8 +173,10 @@ class EngineState {
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);
   // Decodes every sealed part (before an erasure). A failure fails the state.
   absl::Status UnsealAll();
-  absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(const IdentifierQuery& query, LogPosition position);
-  absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId id, LogPosition position);
+  // Calls `fn` for each entry in memory that the erasure takes away whole.
+  void ForEachErasedEntry(const ErasureScope& scope, const std::function<void(ProfileId, const StoredEntry&)>& fn);
+  // A dedupe key as the bytes its tombstone is the keyed hash of.
+  static std::string KeyBytes(const DedupeKey& key);
 
   // Brings spilled profiles back; a failure sets io_error_.
   void Load(ProfileId id);
@@ -183,6 +203,9 @@ class EngineState {
   int64_t rejected_ = 0;  // Events in the log that Apply refused.
   int64_t recovered_ = 0;
   int64_t erasures_ = 0;  // Erasures applied (a reader working in steps starts again after one).
+  int64_t erased_redeliveries_ = 0;  // Re-delivered erased events refused.
+  absl::flat_hash_set<Tombstone> tombstones_;
+  std::unique_ptr<ErasureScope> pending_erasure_;  // Between PlanErasure and FinishErasure.
   int64_t applied_ = 0;   // Records applied (for occasional pruning).
   LogPosition position_ = 0;
   absl::Status io_error_;

@@ -1,6 +1,8 @@
 #include "store/log.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "store/crypto.h"
 #include "omnijourney/event.h"
 
 namespace omnijourney::internal {
@@ -52,19 +54,30 @@ class MemoryLog final : public Log {
     return std::optional<std::string>(records_[position - first]);
   }
 
-  absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) override {
+  absl::StatusOr<LogPosition> Erase(Erasure erasure) override {
+    // In memory nothing outlives the process: the erased records are dropped or replaced in place.
     const LogPosition first = last_ - records_.size() + 1;
-    for (const auto& [pos, record] : changes) {
-      if (pos < first || pos > last_) continue;
-      std::string& bytes = records_[pos - first];
-      bytes_ -= bytes.size();
-      bytes = record ? record->SerializeAsString() : std::string();
-      bytes_ += bytes.size();
-    }
-    return absl::OkStatus();
+    auto set = [&](LogPosition pos, std::string bytes) {
+      if (pos < first || pos > last_) return;
+      std::string& slot = records_[pos - first];
+      bytes_ -= slot.size();
+      slot = std::move(bytes);
+      bytes_ += slot.size();
+    };
+    for (LogPosition pos : erasure.shred) set(pos, std::string());
+    for (auto& [pos, record] : erasure.replace) set(pos, record.SerializeAsString());
+    tombstones_.insert(tombstones_.end(), erasure.tombstones.begin(), erasure.tombstones.end());
+    std::vector<std::string> records;
+    records.push_back(std::move(erasure.record));
+    ASSIGN_OR_RETURN(last_erasure_, Append(std::move(records)));
+    return last_erasure_;
   }
 
   absl::Status Purge() override { return absl::OkStatus(); }
+
+  Tombstone TombstoneOf(std::string_view key) const override { return crypto::KeyedHash(secret_, key); }
+  std::vector<Tombstone> Tombstones() const override { return tombstones_; }
+  LogPosition last_erasure() const override { return last_erasure_; }
 
   bool ContainsForTesting(std::string_view needle) const override {
     for (const std::string& bytes : records_) {
@@ -78,6 +91,9 @@ class MemoryLog final : public Log {
   std::deque<std::string> records_;  // Positions last_ - size + 1 .. last_; "" for deleted ones.
   size_t bytes_ = 0;
   LogPosition last_ = 0;
+  LogPosition last_erasure_ = 0;
+  const crypto::Key secret_ = crypto::RandomKey();  // Tombstones last as long as the log.
+  std::vector<Tombstone> tombstones_;
 };
 
 void PutVarint(std::string& out, uint64_t v) {

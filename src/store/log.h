@@ -2,12 +2,17 @@
 // through. Two implementations: in memory (bounded, the default) and on RocksDB (rocksdb_store.h).
 //
 // Positions number the records from 1 in append order; 0 is "before the first record". A position
-// is never reused, also when records before it are dropped (MemoryLog) or deleted by erasure.
+// is never reused, also when records before it are dropped (MemoryLog) or erased.
+//
+// Erasure never rewrites a record in place: the durable log stores every record encrypted with a
+// key of its own (crypto.h) and an erasure deletes keys; a scrubbed copy of a record that keeps
+// some of its data is appended, and read in place of the original.
 //
 // Thread-safety: not thread-safe; the engine serialises its calls.
 #ifndef OMNIJOURNEY_SRC_STORE_LOG_H_
 #define OMNIJOURNEY_SRC_STORE_LOG_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -26,6 +31,7 @@
 namespace omnijourney::internal {
 
 using LogPosition = uint64_t;
+using Tombstone = std::array<uint8_t, 16>;
 
 class Log {
  public:
@@ -48,13 +54,31 @@ class Log {
   // The stored bytes of the record at `position`; nullopt when it is not retained (deleted, dropped,
   // or never appended).
   virtual absl::StatusOr<std::optional<std::string>> Get(LogPosition position) const = 0;
-  // Replaces records (nullopt: deletes them) atomically and durably. Positions not retained are
-  // skipped. The old bytes may stay in files until Purge().
-  virtual absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) = 0;
-  // Removes overwritten and deleted bytes from storage.
+  // An erasure (docs/storage.md, "Erasure by crypto-shredding"): appended as one atomic, durable
+  // change. Positions name records as Read gives them (a replaced record by its original position).
+  struct Erasure {
+    std::string record;               // The erasure's serialized LogRecord, appended.
+    std::vector<LogPosition> shred;   // Records that become unreadable for good.
+    // Records read from now on as the given LogRecord (a scrubbed copy) in place of the original,
+    // which becomes unreadable.
+    std::vector<std::pair<LogPosition, v1::LogRecord>> replace;
+    std::vector<Tombstone> tombstones;  // Remembered for good (Tombstones()).
+  };
+  // Returns the position of the erasure's record. Afterwards Purge() removes what the erasure
+  // made unreadable from storage; a durable log that stops before Purge finished does it at open.
+  virtual absl::StatusOr<LogPosition> Erase(Erasure erasure) = 0;
+  // Removes the bytes an erasure made unreadable (old keys, overwritten records) from storage.
   virtual absl::Status Purge() = 0;
+  // The keyed hash an erased event's idempotence key is remembered by (the raw key is not): a
+  // secret of the log's keys it. The same for the life of the log.
+  virtual Tombstone TombstoneOf(std::string_view idempotence_key) const = 0;
+  // Every tombstone of every erasure so far.
+  virtual std::vector<Tombstone> Tombstones() const = 0;
+  // The position of the last erasure's record (0: none): a snapshot of an earlier state holds what
+  // it erased and must not be used.
+  virtual LogPosition last_erasure() const = 0;
   // For tests of erasure: true when any retained record (and, for a durable log, any file of the
-  // store) contains `needle`.
+  // store, and the plaintext of every record it can still read) contains `needle`.
   virtual bool ContainsForTesting(std::string_view needle) const = 0;
 };
 

@@ -2,19 +2,34 @@
 
 #include <algorithm>
 #include <filesystem>
-
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/write_batch.h"
+#include "store/crypto.h"
 
 namespace omnijourney::internal {
 namespace {
 
-constexpr char kFormatVersion[] = "2";
+constexpr char kFormatVersion[] = "3";
+
+// A sealed record: this byte (never the first byte of a LogRecord: field 0 does not exist), the
+// distance to its group's first position (varint), then the ciphertext.
+constexpr char kSealed = '\x01';
+
+// Keys of the "keys" column family.
+constexpr char kGroupKey = 'g';     // + position of the group's first record -> key + record count
+constexpr char kRecordKey = 'e';    // + position -> the record's own key (its group's is gone)
+constexpr char kReplaced = 's';     // + original position -> position of its scrubbed copy
+constexpr char kTombstone = 't';    // + 16-byte keyed hash -> ""
+constexpr char kSecret[] = "secret";  // -> the key of keyed hashes
 
 std::string KeyOf(uint64_t n) {
   std::string key(8, '\0');
@@ -25,10 +40,33 @@ std::string KeyOf(uint64_t n) {
   return key;
 }
 
-uint64_t NumberOf(const rocksdb::Slice& key) {
+uint64_t NumberOf(std::string_view key) {
   uint64_t n = 0;
   for (size_t i = 0; i < 8 && i < key.size(); ++i) n = (n << 8) | static_cast<unsigned char>(key[i]);
   return n;
+}
+uint64_t NumberOf(const rocksdb::Slice& key) { return NumberOf(std::string_view(key.data(), key.size())); }
+uint64_t NumberOf(const std::string& key) { return NumberOf(std::string_view(key)); }
+
+std::string Prefixed(char prefix, uint64_t n) { return std::string(1, prefix) + KeyOf(n); }
+
+void PutVarint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view& in, uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in.front());
+    in.remove_prefix(1);
+    *v |= static_cast<uint64_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
 }
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
@@ -40,29 +78,93 @@ absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
 struct Db {
   std::string path;
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // default, log, meta, profiles[, taken]
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // default, log, meta, profiles, keys[, taken]
   ~Db() {
     for (auto* cf : cfs) db->DestroyColumnFamilyHandle(cf);
   }
   rocksdb::ColumnFamilyHandle* log() const { return cfs[1]; }
   rocksdb::ColumnFamilyHandle* meta() const { return cfs[2]; }
   rocksdb::ColumnFamilyHandle* profiles() const { return cfs[3]; }
-  rocksdb::ColumnFamilyHandle* taken() const { return cfs.size() > 4 ? cfs[4] : nullptr; }
+  rocksdb::ColumnFamilyHandle* keys() const { return cfs[4]; }
+  rocksdb::ColumnFamilyHandle* taken() const { return cfs.size() > 5 ? cfs[5] : nullptr; }
+
+  absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* cf, std::string_view key) const {
+    std::string bytes;
+    rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf, rocksdb::Slice(key.data(), key.size()), &bytes);
+    if (s.IsNotFound()) return std::optional<std::string>();
+    RETURN_IF_ERROR(FromRocks(s, "get"));
+    return std::optional<std::string>(std::move(bytes));
+  }
+
+  // Flushes every memtable (the WAL files holding their writes are deleted then) and compacts the
+  // given column families to the bottom level, so that deleted and overwritten values leave the
+  // files.
+  absl::Status FlushAndCompact(const std::vector<rocksdb::ColumnFamilyHandle*>& compact) const {
+    RETURN_IF_ERROR(FromRocks(db->Flush(rocksdb::FlushOptions(), cfs), "flush"));
+    rocksdb::CompactRangeOptions options;
+    options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    for (auto* cf : compact) RETURN_IF_ERROR(FromRocks(db->CompactRange(options, cf, nullptr, nullptr), "compact"));
+    return absl::OkStatus();
+  }
 };
+
+// A group key's stored value: the key, then the number of positions the group spans (4 bytes LE).
+std::string GroupValue(const crypto::Key& key, uint64_t count) {
+  std::string v(crypto::Bytes(key));
+  for (int i = 0; i < 4; ++i) v.push_back(static_cast<char>(count >> (8 * i)));
+  return v;
+}
+bool ParseGroupValue(std::string_view v, crypto::Key* key, uint64_t* count) {
+  if (v.size() != crypto::kKeyBytes + 4) return false;
+  *key = *crypto::KeyFrom(v.substr(0, crypto::kKeyBytes));
+  *count = 0;
+  for (int i = 3; i >= 0; --i) *count = (*count << 8) | static_cast<unsigned char>(v[crypto::kKeyBytes + i]);
+  return true;
+}
+
+// Seals `record` as the record at `position` of the group starting at `group` with key `key`.
+std::string SealRecord(const crypto::Key& key, LogPosition group, LogPosition position, std::string_view record) {
+  std::string out(1, kSealed);
+  PutVarint(out, position - group);
+  out.reserve(out.size() + record.size() + crypto::kSealOverhead);
+  crypto::SealOnce(crypto::RecordKey(key, position), record, KeyOf(position), &out);
+  return out;
+}
+
+// The group a sealed record belongs to; nullopt for bytes that are not a sealed record.
+std::optional<LogPosition> GroupOf(LogPosition position, std::string_view bytes, std::string_view* sealed) {
+  if (bytes.empty() || bytes.front() != kSealed) return std::nullopt;
+  bytes.remove_prefix(1);
+  uint64_t distance = 0;
+  if (!GetVarint(bytes, &distance) || distance >= position) return std::nullopt;
+  if (sealed != nullptr) *sealed = bytes;
+  return position - distance;
+}
 
 class RocksDbLog final : public Log {
  public:
-  RocksDbLog(std::shared_ptr<Db> db, bool sync, LogPosition last) : db_(std::move(db)), last_(last) {
+  RocksDbLog(std::shared_ptr<Db> db, bool sync, LogPosition last, crypto::Key secret,
+             absl::flat_hash_map<LogPosition, LogPosition> replaced, LogPosition last_erasure)
+      : db_(std::move(db)),
+        last_(last),
+        secret_(secret),
+        replaced_(std::move(replaced)),
+        last_erasure_(last_erasure) {
     write_.sync = sync;
   }
 
   absl::StatusOr<LogPosition> Append(std::vector<std::string> records) override {
     rocksdb::WriteBatch batch;
+    const LogPosition group = last_ + 1;
+    const crypto::Key key = crypto::RandomKey();
+    RETURN_IF_ERROR(FromRocks(batch.Put(db_->keys(), Prefixed(kGroupKey, group), GroupValue(key, records.size())),
+                              "batch"));
     LogPosition pos = last_;
     for (const auto& r : records) {
-      if (absl::Status s = FromRocks(batch.Put(db_->log(), KeyOf(++pos), r), "batch"); !s.ok()) return s;
+      ++pos;
+      RETURN_IF_ERROR(FromRocks(batch.Put(db_->log(), KeyOf(pos), SealRecord(key, group, pos, r)), "batch"));
     }
-    if (absl::Status s = FromRocks(db_->db->Write(write_, &batch), "write"); !s.ok()) return s;
+    RETURN_IF_ERROR(FromRocks(db_->db->Write(write_, &batch), "write"));
     last_ = pos;
     return last_;
   }
@@ -72,54 +174,111 @@ class RocksDbLog final : public Log {
   absl::Status Read(LogPosition after,
                     const std::function<absl::Status(LogPosition, const v1::LogRecord&)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->log()));
+    std::string plain;
     for (it->Seek(KeyOf(after + 1)); it->Valid(); it->Next()) {
+      const LogPosition pos = NumberOf(it->key());
       v1::LogRecord r;
-      if (!r.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(absl::StrCat("log record ", NumberOf(it->key()), ": unreadable"));
+      if (auto copy = replaced_.find(pos); copy != replaced_.end()) {
+        // Read as its scrubbed copy.
+        ASSIGN_OR_RETURN(std::optional<std::string> bytes, db_->Get(db_->log(), KeyOf(copy->second)));
+        if (!bytes) return absl::DataLossError(absl::StrCat("log record ", copy->second, " (the copy of ", pos, "): missing"));
+        ASSIGN_OR_RETURN(const bool readable, Unseal(copy->second, *bytes, &plain));
+        if (!readable) return absl::DataLossError(absl::StrCat("log record ", copy->second, ": its key is missing"));
+        if (!r.ParseFromString(plain)) return absl::DataLossError(absl::StrCat("log record ", copy->second, ": unreadable"));
+        r.clear_replaces();
+      } else {
+        ASSIGN_OR_RETURN(const bool readable,
+                         Unseal(pos, std::string_view(it->value().data(), it->value().size()), &plain));
+        if (!readable) continue;  // Erased.
+        if (!r.ParseFromString(plain)) return absl::DataLossError(absl::StrCat("log record ", pos, ": unreadable"));
+        if (r.replaces() != 0) continue;  // A scrubbed copy: read at the original's position.
       }
-      if (absl::Status s = fn(NumberOf(it->key()), r); !s.ok()) return s;
+      RETURN_IF_ERROR(fn(pos, r));
     }
     return FromRocks(it->status(), "scan");
   }
 
   absl::StatusOr<std::optional<std::string>> Get(LogPosition position) const override {
-    std::string bytes;
-    rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->log(), KeyOf(position), &bytes);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (absl::Status st = FromRocks(s, "get"); !st.ok()) return st;
-    return std::optional<std::string>(std::move(bytes));
+    return db_->Get(db_->log(), KeyOf(position));
   }
 
-  absl::Status Rewrite(const std::vector<std::pair<LogPosition, std::optional<v1::LogRecord>>>& changes) override {
-    if (changes.empty()) return absl::OkStatus();
+  absl::StatusOr<LogPosition> Erase(Erasure erasure) override {
     rocksdb::WriteBatch batch;
-    for (const auto& [pos, record] : changes) {
-      rocksdb::Status s = record ? batch.Put(db_->log(), KeyOf(pos), record->SerializeAsString())
-                                 : batch.Delete(db_->log(), KeyOf(pos));
-      if (absl::Status st = FromRocks(s, "batch"); !st.ok()) return st;
+    // The erasure's record and the scrubbed copies are one new group.
+    const LogPosition group = last_ + 1;
+    const crypto::Key key = crypto::RandomKey();
+    RETURN_IF_ERROR(FromRocks(
+        batch.Put(db_->keys(), Prefixed(kGroupKey, group), GroupValue(key, 1 + erasure.replace.size())), "batch"));
+    RETURN_IF_ERROR(FromRocks(batch.Put(db_->log(), KeyOf(group), SealRecord(key, group, group, erasure.record)), "batch"));
+    // What becomes unreadable: the shredded and replaced records and the earlier copies of both.
+    std::set<LogPosition> gone;
+    auto shred = [&](LogPosition pos) {
+      gone.insert(pos);
+      if (auto copy = replaced_.find(pos); copy != replaced_.end()) gone.insert(copy->second);
+    };
+    for (LogPosition pos : erasure.shred) {
+      shred(pos);
+      if (replaced_.contains(pos)) {
+        RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), Prefixed(kReplaced, pos)), "batch"));
+      }
     }
+    std::vector<std::pair<LogPosition, LogPosition>> copies;
+    LogPosition pos = group;
+    for (auto& [original, record] : erasure.replace) {
+      shred(original);
+      record.set_replaces(original);
+      ++pos;
+      RETURN_IF_ERROR(
+          FromRocks(batch.Put(db_->log(), KeyOf(pos), SealRecord(key, group, pos, record.SerializeAsString())), "batch"));
+      RETURN_IF_ERROR(FromRocks(batch.Put(db_->keys(), Prefixed(kReplaced, original), KeyOf(pos)), "batch"));
+      copies.emplace_back(original, pos);
+    }
+    RETURN_IF_ERROR(ShredKeys(gone, batch));
+    for (const Tombstone& t : erasure.tombstones) {
+      std::string k(1, kTombstone);
+      k.append(reinterpret_cast<const char*>(t.data()), t.size());
+      RETURN_IF_ERROR(FromRocks(batch.Put(db_->keys(), k, ""), "batch"));
+    }
+    RETURN_IF_ERROR(FromRocks(batch.Put(db_->meta(), "purge_pending", "1"), "batch"));
+    RETURN_IF_ERROR(FromRocks(batch.Put(db_->meta(), "last_erasure", KeyOf(group)), "batch"));
     rocksdb::WriteOptions sync = write_;
-    sync.sync = true;  // Erasure must not be undone by a crash.
-    return FromRocks(db_->db->Write(sync, &batch), "write");
+    sync.sync = true;  // An erasure is never undone by a crash.
+    RETURN_IF_ERROR(FromRocks(db_->db->Write(sync, &batch), "write"));
+    for (LogPosition p : erasure.shred) replaced_.erase(p);
+    for (const auto& [original, copy] : copies) replaced_[original] = copy;
+    cached_group_ = 0;
+    last_ = pos;
+    last_erasure_ = group;
+    return group;
   }
 
   absl::Status Purge() override {
-    // Flush the memtables (the WAL goes with them), then compact the log and the spill store to the
-    // bottom level.
-    if (absl::Status s = FromRocks(db_->db->Flush(rocksdb::FlushOptions(), db_->cfs), "flush"); !s.ok()) return s;
-    rocksdb::CompactRangeOptions compact;
-    compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-    for (auto* cf : {db_->log(), db_->profiles()}) {
-      if (absl::Status s = FromRocks(db_->db->CompactRange(compact, cf, nullptr, nullptr), "compact"); !s.ok()) {
-        return s;
-      }
-    }
-    return absl::OkStatus();
+    // The spilled profiles are compacted too: stale copies were deleted.
+    RETURN_IF_ERROR(db_->FlushAndCompact({db_->keys(), db_->profiles()}));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db_->db->Delete(sync, db_->meta(), "purge_pending"), "purge");
   }
+
+  Tombstone TombstoneOf(std::string_view key) const override { return crypto::KeyedHash(secret_, key); }
+
+  std::vector<Tombstone> Tombstones() const override {
+    std::vector<Tombstone> out;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->keys()));
+    for (it->Seek(std::string(1, kTombstone)); it->Valid() && it->key()[0] == kTombstone; it->Next()) {
+      if (it->key().size() != 1 + sizeof(Tombstone)) continue;
+      Tombstone t;
+      std::memcpy(t.data(), it->key().data() + 1, t.size());
+      out.push_back(t);
+    }
+    return out;
+  }
+
+  LogPosition last_erasure() const override { return last_erasure_; }
 
   bool ContainsForTesting(std::string_view needle) const override {
     // Every file of the store's directory and its subdirectories (SST, WAL, manifest, snapshots),
-    // byte by byte.
+    // byte by byte, and the plaintext of every record still readable.
     std::error_code ec;
     for (const auto& entry : std::filesystem::recursive_directory_iterator(db_->path, ec)) {
       if (!entry.is_regular_file()) continue;
@@ -128,15 +287,93 @@ class RocksDbLog final : public Log {
       ss << in.rdbuf();
       if (ss.str().find(needle) != std::string::npos) return true;
     }
-    return false;
+    bool found = false;
+    (void)Read(0, [&](LogPosition, const v1::LogRecord& r) {
+      found = found || r.SerializeAsString().find(needle) != std::string::npos;
+      return absl::OkStatus();
+    });
+    return found;
   }
 
  private:
+  // The record at `position` decrypted into `*plain`; false when its key is gone (erased).
+  // DataLoss for bytes that are not a sealed record or do not decrypt with their key.
+  absl::StatusOr<bool> Unseal(LogPosition position, std::string_view bytes, std::string* plain) const {
+    std::string_view sealed;
+    const std::optional<LogPosition> group = GroupOf(position, bytes, &sealed);
+    if (!group) return absl::DataLossError(absl::StrCat("log record ", position, ": not a sealed record"));
+    std::optional<crypto::Key> key;
+    if (*group == cached_group_) {
+      key = cached_key_;
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kGroupKey, *group)));
+      uint64_t count = 0;
+      crypto::Key k;
+      if (v && !ParseGroupValue(*v, &k, &count)) {
+        return absl::DataLossError(absl::StrCat("log record ", position, ": its group key is damaged"));
+      }
+      if (v) key = k;
+      cached_group_ = *group;
+      cached_key_ = key;
+    }
+    crypto::Key record_key;
+    if (key) {
+      record_key = crypto::RecordKey(*key, position);
+    } else {
+      ASSIGN_OR_RETURN(std::optional<std::string> own, db_->Get(db_->keys(), Prefixed(kRecordKey, position)));
+      if (!own) return false;
+      std::optional<crypto::Key> k = crypto::KeyFrom(*own);
+      if (!k) return absl::DataLossError(absl::StrCat("log record ", position, ": its key is damaged"));
+      record_key = *k;
+    }
+    if (!crypto::OpenOnce(record_key, sealed, KeyOf(position), plain)) {
+      return absl::DataLossError(absl::StrCat("log record ", position, ": does not decrypt (damaged)"));
+    }
+    return true;
+  }
+
+  // Adds to `batch` what makes the records at `gone` unreadable: their own keys are deleted; a
+  // group key is deleted after each of the group's other records got its own key.
+  absl::Status ShredKeys(const std::set<LogPosition>& gone, rocksdb::WriteBatch& batch) const {
+    std::set<LogPosition> groups_done;
+    for (LogPosition pos : gone) {
+      ASSIGN_OR_RETURN(std::optional<std::string> bytes, Get(pos));
+      if (!bytes) continue;
+      const std::optional<LogPosition> group = GroupOf(pos, *bytes, nullptr);
+      if (!group) return absl::DataLossError(absl::StrCat("log record ", pos, ": not a sealed record"));
+      RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), Prefixed(kRecordKey, pos)), "batch"));
+      if (!groups_done.insert(*group).second) continue;
+      ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kGroupKey, *group)));
+      if (!v) continue;  // Its records have their own keys already.
+      crypto::Key key;
+      uint64_t count = 0;
+      if (!ParseGroupValue(*v, &key, &count)) return absl::DataLossError(absl::StrCat("group key ", *group, ": damaged"));
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->log()));
+      for (it->Seek(KeyOf(*group)); it->Valid() && NumberOf(it->key()) < *group + count; it->Next()) {
+        const LogPosition other = NumberOf(it->key());
+        if (gone.contains(other)) continue;
+        const crypto::Key own = crypto::RecordKey(key, other);
+        RETURN_IF_ERROR(FromRocks(batch.Put(db_->keys(), Prefixed(kRecordKey, other), crypto::Bytes(own)), "batch"));
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
+      RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), Prefixed(kGroupKey, *group)), "batch"));
+    }
+    return absl::OkStatus();
+  }
+
   std::shared_ptr<Db> db_;
   rocksdb::WriteOptions write_;
   LogPosition last_;
+  const crypto::Key secret_;
+  absl::flat_hash_map<LogPosition, LogPosition> replaced_;  // Original position -> its scrubbed copy.
+  LogPosition last_erasure_;
+  // The last group key read (Read goes through a group's records in order).
+  mutable LogPosition cached_group_ = 0;
+  mutable std::optional<crypto::Key> cached_key_;
 };
 
+// Spilled profiles are sealed with a key that exists only in this process's memory: they are
+// derived state, cleared at open, so no copy left in the files can be read after the process ends.
 class RocksDbSpillStore final : public SpillStore {
  public:
   explicit RocksDbSpillStore(std::shared_ptr<Db> db) : db_(std::move(db)) { write_.disableWAL = true; }
@@ -146,7 +383,7 @@ class RocksDbSpillStore final : public SpillStore {
     if (put.empty() && erase.empty()) return absl::OkStatus();
     rocksdb::WriteBatch batch;
     for (const auto& [id, bytes] : put) {
-      if (absl::Status s = FromRocks(batch.Put(db_->profiles(), KeyOf(id), bytes), "batch"); !s.ok()) return s;
+      RETURN_IF_ERROR(FromRocks(batch.Put(db_->profiles(), KeyOf(id), crypto::SealMany(key_, bytes)), "batch"));
     }
     for (uint64_t id : erase) {
       if (absl::Status s = FromRocks(batch.Delete(db_->profiles(), KeyOf(id)), "batch"); !s.ok()) return s;
@@ -155,20 +392,22 @@ class RocksDbSpillStore final : public SpillStore {
   }
 
   absl::StatusOr<std::optional<std::string>> GetProfile(uint64_t id) const override {
-    std::string bytes;
-    rocksdb::Status s = db_->db->Get(rocksdb::ReadOptions(), db_->profiles(), KeyOf(id), &bytes);
-    if (s.IsNotFound()) return std::optional<std::string>();
-    if (absl::Status st = FromRocks(s, "get"); !st.ok()) return st;
-    return std::optional<std::string>(std::move(bytes));
+    ASSIGN_OR_RETURN(std::optional<std::string> sealed, db_->Get(db_->profiles(), KeyOf(id)));
+    if (!sealed) return sealed;
+    std::string plain;
+    if (!crypto::OpenMany(key_, *sealed, &plain)) return Damaged(id);
+    return std::optional<std::string>(std::move(plain));
   }
 
   absl::Status ForEachProfile(const std::function<absl::Status(uint64_t, std::string_view)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->profiles()));
+    std::string plain;
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (absl::Status s = fn(NumberOf(it->key()), std::string_view(it->value().data(), it->value().size()));
-          !s.ok()) {
-        return s;
+      const uint64_t id = NumberOf(it->key());
+      if (!crypto::OpenMany(key_, std::string_view(it->value().data(), it->value().size()), &plain)) {
+        return Damaged(id);
       }
+      RETURN_IF_ERROR(fn(id, plain));
     }
     return FromRocks(it->status(), "scan");
   }
@@ -185,9 +424,47 @@ class RocksDbSpillStore final : public SpillStore {
   }
 
  private:
+  static absl::Status Damaged(uint64_t id) {
+    return absl::DataLossError(absl::StrCat("spilled profile ", id, ": does not decrypt (damaged)"));
+  }
+
   std::shared_ptr<Db> db_;
   rocksdb::WriteOptions write_;
+  const crypto::Key key_ = crypto::RandomKey();
 };
+
+// Stores of formats 1 and 2 kept their records in plaintext: each is sealed (in steps of up to
+// kUpgradeStep records, one group each, so a crash part way leaves sealed and plain records, and
+// the next open goes on), then the old bytes are compacted away.
+constexpr size_t kUpgradeStep = 4096;
+
+absl::Status SealPlainRecords(Db& db) {
+  for (;;) {
+    rocksdb::WriteBatch batch;
+    std::vector<std::pair<LogPosition, std::string>> plain;
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db.db->NewIterator(rocksdb::ReadOptions(), db.log()));
+      for (it->SeekToFirst(); it->Valid() && plain.size() < kUpgradeStep; it->Next()) {
+        const LogPosition pos = NumberOf(it->key());
+        const std::string_view bytes(it->value().data(), it->value().size());
+        if (GroupOf(pos, bytes, nullptr)) continue;  // Sealed already.
+        plain.emplace_back(pos, std::string(bytes));
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
+    }
+    if (plain.empty()) return absl::OkStatus();
+    const LogPosition group = plain.front().first;
+    const crypto::Key key = crypto::RandomKey();
+    RETURN_IF_ERROR(FromRocks(
+        batch.Put(db.keys(), Prefixed(kGroupKey, group), GroupValue(key, plain.back().first - group + 1)), "batch"));
+    for (const auto& [pos, bytes] : plain) {
+      RETURN_IF_ERROR(FromRocks(batch.Put(db.log(), KeyOf(pos), SealRecord(key, group, pos, bytes)), "batch"));
+    }
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    RETURN_IF_ERROR(FromRocks(db.db->Write(sync, &batch), "upgrade"));
+  }
+}
 
 }  // namespace
 
@@ -200,6 +477,7 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
       {"log", rocksdb::ColumnFamilyOptions()},
       {"meta", rocksdb::ColumnFamilyOptions()},
       {"profiles", rocksdb::ColumnFamilyOptions()},
+      {"keys", rocksdb::ColumnFamilyOptions()},
   };
   // A format-1 store has "taken" too.
   std::vector<std::string> existing;
@@ -214,36 +492,63 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
   if (!s.ok()) return absl::UnavailableError(absl::StrCat("storage.path '", path, "': ", s.ToString()));
   db->db.reset(raw);
   RocksDbStore store;
-  std::string version;
-  s = db->db->Get(rocksdb::ReadOptions(), db->meta(), "format_version", &version);
-  if (s.IsNotFound()) {
-    // A new store (a format-1 store always has its version).
-    s = db->db->Put(rocksdb::WriteOptions(), db->meta(), "format_version", kFormatVersion);
-    if (!s.ok()) return absl::InternalError(s.ToString());
-  } else if (!s.ok()) {
-    return absl::InternalError(s.ToString());
-  } else if (version == "1") {
-    if (db->taken() != nullptr) {
-      std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(rocksdb::ReadOptions(), db->taken()));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) store.taken.push_back(it->key().ToString());
-      if (absl::Status st = FromRocks(it->status(), "scan"); !st.ok()) return st;
-    }
-    store.finish_upgrade = [db]() -> absl::Status {
-      rocksdb::WriteOptions sync;
-      sync.sync = true;
-      if (absl::Status st = FromRocks(db->db->Put(sync, db->meta(), "format_version", kFormatVersion), "upgrade");
-          !st.ok()) {
-        return st;
+  ASSIGN_OR_RETURN(std::optional<std::string> version, db->Get(db->meta(), "format_version"));
+  rocksdb::WriteOptions synced;
+  synced.sync = true;
+  if (!version) {
+    // A new store (older formats always have their version).
+    RETURN_IF_ERROR(FromRocks(db->db->Put(synced, db->meta(), "format_version", kFormatVersion), "create"));
+  } else if (*version == "1" || *version == "2") {
+    RETURN_IF_ERROR(SealPlainRecords(*db));
+    RETURN_IF_ERROR(db->FlushAndCompact({db->log()}));  // The plaintext leaves the files.
+    if (*version == "1") {
+      if (db->taken() != nullptr) {
+        std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(rocksdb::ReadOptions(), db->taken()));
+        for (it->SeekToFirst(); it->Valid(); it->Next()) store.taken.push_back(it->key().ToString());
+        RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
       }
-      if (db->taken() == nullptr) return absl::OkStatus();
-      if (absl::Status st = FromRocks(db->db->DropColumnFamily(db->taken()), "upgrade"); !st.ok()) return st;
-      db->db->DestroyColumnFamilyHandle(db->cfs.back());
-      db->cfs.pop_back();
-      return absl::OkStatus();
-    };
-  } else if (version != kFormatVersion) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("storage.path '", path, "': format version ", version, ", this build reads ", kFormatVersion));
+      store.finish_upgrade = [db]() -> absl::Status {
+        rocksdb::WriteOptions sync;
+        sync.sync = true;
+        RETURN_IF_ERROR(FromRocks(db->db->Put(sync, db->meta(), "format_version", kFormatVersion), "upgrade"));
+        if (db->taken() == nullptr) return absl::OkStatus();
+        RETURN_IF_ERROR(FromRocks(db->db->DropColumnFamily(db->taken()), "upgrade"));
+        db->db->DestroyColumnFamilyHandle(db->cfs.back());
+        db->cfs.pop_back();
+        return absl::OkStatus();
+      };
+    } else {
+      RETURN_IF_ERROR(FromRocks(db->db->Put(synced, db->meta(), "format_version", kFormatVersion), "upgrade"));
+    }
+  } else if (*version != kFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat("storage.path '", path, "': format version ", *version,
+                                                      ", this build reads ", kFormatVersion, " (and upgrades 1 and 2)"));
+  }
+  // The key of keyed hashes, made once.
+  crypto::Key secret;
+  ASSIGN_OR_RETURN(std::optional<std::string> stored_secret, db->Get(db->keys(), kSecret));
+  if (stored_secret) {
+    std::optional<crypto::Key> k = crypto::KeyFrom(*stored_secret);
+    if (!k) return absl::DataLossError(absl::StrCat("storage.path '", path, "': the store's secret is damaged"));
+    secret = *k;
+  } else {
+    secret = crypto::RandomKey();
+    RETURN_IF_ERROR(FromRocks(db->db->Put(synced, db->keys(), kSecret, crypto::Bytes(secret)), "create"));
+  }
+  // An erasure that stopped before its old keys left the files: that is finished first.
+  ASSIGN_OR_RETURN(std::optional<std::string> pending, db->Get(db->meta(), "purge_pending"));
+  if (pending) {
+    RETURN_IF_ERROR(db->FlushAndCompact({db->keys(), db->profiles()}));
+    RETURN_IF_ERROR(FromRocks(db->db->Delete(synced, db->meta(), "purge_pending"), "purge"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> erased_at, db->Get(db->meta(), "last_erasure"));
+  absl::flat_hash_map<LogPosition, LogPosition> replaced;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(rocksdb::ReadOptions(), db->keys()));
+    for (it->Seek(std::string(1, kReplaced)); it->Valid() && it->key()[0] == kReplaced; it->Next()) {
+      replaced[NumberOf(std::string_view(it->key().data() + 1, it->key().size() - 1))] = NumberOf(it->value());
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
   }
   // The next position follows the last record.
   LogPosition last = 0;
@@ -251,11 +556,37 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
     std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(rocksdb::ReadOptions(), db->log()));
     it->SeekToLast();
     if (it->Valid()) last = NumberOf(it->key());
-    if (absl::Status st = FromRocks(it->status(), "scan"); !st.ok()) return st;
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
   }
-  store.log = std::make_unique<RocksDbLog>(db, sync, last);
+  store.log = std::make_unique<RocksDbLog>(db, sync, last, secret, std::move(replaced),
+                                           erased_at ? NumberOf(*erased_at) : 0);
   store.spill = std::make_unique<RocksDbSpillStore>(db);
   return store;
+}
+
+std::optional<std::string> OpenSealedForTesting(std::string_view key, std::string_view value,
+                                                const std::multimap<uint64_t, std::string>& group_keys,
+                                                const std::multimap<uint64_t, std::string>& record_keys) {
+  if (key.size() != 8) return std::nullopt;
+  const LogPosition pos = NumberOf(key);
+  std::string_view sealed;
+  const std::optional<LogPosition> group = GroupOf(pos, value, &sealed);
+  if (!group) return std::nullopt;
+  std::string plain;
+  auto [gb, ge] = group_keys.equal_range(*group);
+  for (auto it = gb; it != ge; ++it) {
+    crypto::Key k;
+    uint64_t count = 0;
+    if (ParseGroupValue(it->second, &k, &count) && crypto::OpenOnce(crypto::RecordKey(k, pos), sealed, key, &plain)) {
+      return plain;
+    }
+  }
+  auto [rb, re] = record_keys.equal_range(pos);
+  for (auto it = rb; it != re; ++it) {
+    std::optional<crypto::Key> k = crypto::KeyFrom(it->second);
+    if (k && crypto::OpenOnce(*k, sealed, key, &plain)) return plain;
+  }
+  return std::nullopt;
 }
 
 }  // namespace omnijourney::internal

@@ -1,14 +1,26 @@
 // The engine's store on RocksDB: the durable log and the spill store of profiles that left the
 // engine's in-memory cache (EngineOptions::storage).
 //
-// Layout (column families): "log" (8-byte big-endian position -> LogRecord), "meta"
-// ("format_version" -> "2"), "profiles" (8-byte big-endian profile id -> StoredTimeline of a spilled
-// profile; derived state, cleared at open). Format 1 also had "taken" (ids of actions handed out);
-// opening a format-1 store turns them into one acknowledgement record (see OpenRocksDbStore).
+// Layout (column families; docs/storage.md):
+// - "log": 8-byte big-endian position -> the sealed LogRecord (crypto.h): 0x01, the distance to its
+//   group's first position (varint), the ciphertext.
+// - "keys": 'g' + group position -> the group's key and the number of positions it spans;
+//   'e' + position -> a record's own key (after its group's was deleted); 's' + position -> the
+//   position of the record's scrubbed copy; 't' + keyed hash -> "" (an erased event's tombstone);
+//   "secret" -> the key of the keyed hashes.
+// - "meta": "format_version" -> "3"; "last_erasure" -> its position; "purge_pending" while an
+//   erasure's old keys may still be in the files.
+// - "profiles": 8-byte big-endian profile id -> StoredTimeline of a spilled profile, sealed with a
+//   key that only the process has (derived state, cleared at open).
+// Formats 1 and 2 kept plaintext records (and format 1 a "taken" column family of the ids of
+// actions handed out): opening one seals its records, and format 1's taken ids become one
+// acknowledgement record (see OpenRocksDbStore).
 #ifndef OMNIJOURNEY_SRC_STORE_ROCKSDB_STORE_H_
 #define OMNIJOURNEY_SRC_STORE_ROCKSDB_STORE_H_
 
 #include <functional>
+#include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,6 +44,14 @@ struct RocksDbStore {
 // Unavailable naming storage.path when it cannot be opened; FailedPrecondition for a format this
 // build does not read.
 absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync);
+
+// For tests that read a store's files as anyone holding them could: the plaintext of a sealed log
+// record stored under `key` (its 8-byte position) as `value`, when a key found in the files opens
+// it. `group_keys`: by group position, every group-key value found ("keys" column family, 'g' +
+// position); `record_keys`: by record position, every record-key value found ('e' + position).
+std::optional<std::string> OpenSealedForTesting(std::string_view key, std::string_view value,
+                                                const std::multimap<uint64_t, std::string>& group_keys,
+                                                const std::multimap<uint64_t, std::string>& record_keys);
 
 }  // namespace omnijourney::internal
 

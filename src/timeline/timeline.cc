@@ -248,6 +248,34 @@ void StoredEntry::SetIdentifiers(const std::vector<IdentifierValue>& identifiers
   *this = p.Finish(time_, kind_, channel_, direction_);
 }
 
+bool StoredEntry::Scrub(const std::function<std::optional<std::string>(std::string_view)>& scrub) {
+  bool changed = false;
+  auto pass = [&](std::string_view s) -> std::string {
+    std::optional<std::string> out = scrub(s);
+    if (!out) return std::string(s);
+    changed = true;
+    return *std::move(out);
+  };
+  EntryPacker p;
+  for (size_t f = 0; f < kTextFields; ++f) {
+    const std::string_view v = text_field(static_cast<TextField>(f));
+    p.Text(f == kSource || f == kEventId ? std::string(v) : pass(v));
+  }
+  for (size_t l = 0; l < kPairFields; ++l) {
+    p.Pairs();
+    for (const auto& [a, b] : pairs(static_cast<PairField>(l))) {
+      if (l == kIdentifiers) {
+        p.Pair(a, b);
+      } else {
+        p.Pair(a, pass(b));
+      }
+    }
+  }
+  StoredEntry out = p.Finish(time_, kind_, channel_, direction_);
+  if (changed) *this = std::move(out);
+  return changed;
+}
+
 void EntryPacker::Reset() {
   buf_.assign(kHeaderBytes, '\0');
   section_ = 0;
