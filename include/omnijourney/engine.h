@@ -130,6 +130,9 @@ struct EngineStats {
   // loses nothing (the log has every record); it only makes the next Open replay more.
   int64_t snapshots_written = 0;
   std::string snapshot_error;
+  // What Open had to give up (storage.damaged_log = kRecoverToLastConsistentPoint): empty when
+  // nothing was lost.
+  std::string storage_recovery;
   int64_t profiles = 0;    // Profiles with at least one retained entry.
   int64_t cached_profiles = 0;  // Of those, in memory (the others are spilled, storage.cache_profiles).
   // Of those, still encoded in the snapshot Open started from: decoded into memory when an event,

@@ -124,6 +124,13 @@ struct EngineOptions {
     // action). 0: all stay in memory. The identity graph, timer index and idempotence window stay
     // in memory regardless. Needs `path`. Default: 0.
     size_t cache_profiles = 0;
+    // What Open does when the write-ahead log is damaged (a checksum fails, or a record is cut
+    // short before the end of the log): kRefuse fails Open with DataLoss naming the log files;
+    // kRecoverToLastConsistentPoint opens with the records before the damage, drops the rest and
+    // says so in EngineStats::storage_recovery. A record cut short at the very end of the log (a
+    // write torn by a crash, which was never acknowledged) is dropped in both. Default: kRefuse.
+    enum class DamagedLog { kRefuse, kRecoverToLastConsistentPoint };
+    DamagedLog damaged_log = DamagedLog::kRefuse;
   };
   Storage storage;
 };

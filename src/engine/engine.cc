@@ -82,6 +82,7 @@ class EngineImpl final : public Engine {
       RETURN_IF_ERROR(LoadSnapshot());
       RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
       state_->AddTombstones(log_->Tombstones());
+      if (store != nullptr) storage_recovery_ = store->recovery_note;
       if (store != nullptr && store->finish_upgrade) {
         if (!store->taken.empty()) {
           v1::LogRecord record;
@@ -456,6 +457,7 @@ class EngineImpl final : public Engine {
       s.snapshots_written = snapshots_written_;
       s.snapshot_error = snapshot_error_;
     }
+    s.storage_recovery = storage_recovery_;
     const Admission::Counters refused = admission_.counters();
     s.rejected += refused.rejected;
     for (const auto& [option, count] : refused.limit_hits) s.limit_hits[option] += count;
@@ -732,6 +734,7 @@ class EngineImpl final : public Engine {
   mutable absl::Mutex mu_;
   std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(write_mu_);
   const bool encode_records_;  // log_->keeps_records(), fixed: events are encoded only when kept.
+  std::string storage_recovery_;  // Set by Open, then fixed.
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
@@ -775,7 +778,10 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
   if (options.storage.path.empty()) {
     log = internal::NewMemoryLog(options.storage.memory_log_bytes);
   } else {
-    ASSIGN_OR_RETURN(store, internal::OpenRocksDbStore(options.storage.path, options.storage.sync));
+    ASSIGN_OR_RETURN(store, internal::OpenRocksDbStore(
+                                options.storage.path, options.storage.sync,
+                                options.storage.damaged_log ==
+                                    EngineOptions::Storage::DamagedLog::kRecoverToLastConsistentPoint));
     log = std::move(store->log);
     spill = std::move(store->spill);
     snapshots = std::make_unique<internal::SnapshotStore>(options.storage.path + "/snapshots");

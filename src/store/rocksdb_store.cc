@@ -1,6 +1,9 @@
 #include "store/rocksdb_store.h"
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -9,6 +12,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -71,7 +75,74 @@ bool GetVarint(std::string_view& in, uint64_t* v) {
 
 absl::Status FromRocks(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(absl::StrCat("rocksdb ", std::string(what), ": no space left on the device (",
+                                                     s.ToString(), ")"));
+  }
+  if (s.IsCorruption()) return absl::DataLossError(absl::StrCat("rocksdb ", std::string(what), ": ", s.ToString()));
   return absl::InternalError(absl::StrCat("rocksdb ", std::string(what), ": ", s.ToString()));
+}
+
+// RocksDB's info log (<path>/LOG), written with plain writes whose failures only stop it: Debian's
+// librocksdb asserts when its own logger cannot write (a full disk aborted the process). At most
+// kMaxLogBytes; then it starts again, the previous one kept as LOG.old.
+class InfoLog final : public rocksdb::Logger {
+ public:
+  static constexpr size_t kMaxLogBytes = 16 << 20;
+
+  explicit InfoLog(std::string path) : rocksdb::Logger(rocksdb::InfoLogLevel::INFO_LEVEL), path_(std::move(path)) {
+    Reopen();
+  }
+  ~InfoLog() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list ap) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (file_ == nullptr) return;
+    char line[1024];
+    const int n = std::vsnprintf(line, sizeof(line), format, ap);
+    if (n < 0) return;
+    const size_t len = std::min(static_cast<size_t>(n), sizeof(line) - 1);
+    if (std::fwrite(line, 1, len, file_) != len || std::fputc('\n', file_) == EOF || std::fflush(file_) != 0) {
+      // Out of space (or another write error): stop logging; the store reports its own errors.
+      std::fclose(file_);
+      file_ = nullptr;
+      return;
+    }
+    bytes_ += len + 1;
+    if (bytes_ > kMaxLogBytes) {
+      std::fclose(file_);
+      file_ = nullptr;
+      std::error_code ec;
+      std::filesystem::rename(path_, path_ + ".old", ec);
+      Reopen();
+    }
+  }
+
+ private:
+  void Reopen() {
+    file_ = std::fopen(path_.c_str(), "a");
+    std::error_code ec;
+    bytes_ = file_ != nullptr ? static_cast<size_t>(std::filesystem::file_size(path_, ec)) : 0;
+  }
+
+  const std::string path_;
+  std::mutex mu_;
+  std::FILE* file_ = nullptr;
+  size_t bytes_ = 0;
+};
+
+// The write-ahead log files of a store, for messages.
+std::string WalFiles(const std::string& path) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(path, ec)) {
+    if (entry.path().extension() == ".log") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names.empty() ? "none" : absl::StrJoin(names, ", ");
 }
 
 // The open database, shared by the log and the spill store.
@@ -79,7 +150,11 @@ struct Db {
   std::string path;
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> cfs;  // default, log, meta, profiles, keys[, taken]
+  std::shared_ptr<rocksdb::Logger> info_log;
   ~Db() {
+    if (db == nullptr) return;
+    // A clean close leaves nothing in the write-ahead log: a later damage to it loses nothing.
+    (void)db->Flush(rocksdb::FlushOptions(), cfs);
     for (auto* cf : cfs) db->DestroyColumnFamilyHandle(cf);
   }
   rocksdb::ColumnFamilyHandle* log() const { return cfs[1]; }
@@ -468,10 +543,20 @@ absl::Status SealPlainRecords(Db& db) {
 
 }  // namespace
 
-absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync) {
+absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync, bool recover_damaged_log) {
   rocksdb::DBOptions options;
   options.create_if_missing = true;
   options.create_missing_column_families = true;
+  // A damaged log is refused; only a record cut short at its very end (a write torn by a crash,
+  // never acknowledged) is dropped. Closed log files are checked against their sizes in the
+  // MANIFEST.
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  options.track_and_verify_wals_in_manifest = true;
+  options.paranoid_checks = true;
+  std::error_code dir_error;
+  std::filesystem::create_directories(path, dir_error);  // The logger's file goes there first.
+  auto info_log = std::make_shared<InfoLog>(path + "/LOG");
+  options.info_log = info_log;
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {"log", rocksdb::ColumnFamilyOptions()},
@@ -487,11 +572,33 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
   }
   auto db = std::make_shared<Db>();
   db->path = path;
+  db->info_log = info_log;
+  RocksDbStore store;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, path, descriptors, &db->cfs, &raw);
+  if (s.IsCorruption() && recover_damaged_log) {
+    const std::string strict_error = s.ToString();
+    options.wal_recovery_mode = rocksdb::WALRecoveryMode::kPointInTimeRecovery;
+    db->cfs.clear();
+    s = rocksdb::DB::Open(options, path, descriptors, &db->cfs, &raw);
+    if (s.ok()) {
+      store.recovery_note = absl::StrCat("the write-ahead log (", WalFiles(path), ") was damaged (", strict_error,
+                                         "): opened with the records before the damage; later ones are lost");
+    }
+  }
+  if (s.IsCorruption()) {
+    return absl::DataLossError(absl::StrCat(
+        "storage.path '", path, "': damaged (write-ahead log files: ", WalFiles(path), "): ", s.ToString(),
+        recover_damaged_log ? ""
+                            : "; storage.damaged_log = kRecoverToLastConsistentPoint opens it with the records "
+                              "before the damage"));
+  }
+  if (s.IsNoSpace()) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("storage.path '", path, "': no space left on the device: ", s.ToString()));
+  }
   if (!s.ok()) return absl::UnavailableError(absl::StrCat("storage.path '", path, "': ", s.ToString()));
   db->db.reset(raw);
-  RocksDbStore store;
   ASSIGN_OR_RETURN(std::optional<std::string> version, db->Get(db->meta(), "format_version"));
   rocksdb::WriteOptions synced;
   synced.sync = true;

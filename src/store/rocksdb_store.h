@@ -38,12 +38,18 @@ struct RocksDbStore {
   // after recovery, then calls `finish_upgrade`, which drops them and records format 2.
   std::vector<std::string> taken;
   std::function<absl::Status()> finish_upgrade;
+  // What opening gave up (a damaged write-ahead log recovered to its last consistent point); empty:
+  // nothing.
+  std::string recovery_note;
 };
 
 // Opens or creates the store in `path`. `sync`: fsync every log append (survives power loss).
-// Unavailable naming storage.path when it cannot be opened; FailedPrecondition for a format this
-// build does not read.
-absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync);
+// `recover_damaged_log`: open a store whose write-ahead log is damaged with the records before the
+// damage (else DataLoss naming the log files). Unavailable naming storage.path when it cannot be
+// opened, ResourceExhausted when its disk is full; FailedPrecondition for a format this build does
+// not read. RocksDB's own LOG is written by a logger that never aborts the process (a full disk
+// only stops it).
+absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync, bool recover_damaged_log = false);
 
 // For tests that read a store's files as anyone holding them could: the plaintext of a sealed log
 // record stored under `key` (its 8-byte position) as `value`, when a key found in the files opens
