@@ -249,6 +249,8 @@ class RocksDbLog final : public Log {
   absl::Status Read(LogPosition after,
                     const std::function<absl::Status(LogPosition, const v1::LogRecord&)>& fn) const override {
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->log()));
+    std::unique_ptr<rocksdb::Iterator> keys(db_->db->NewIterator(rocksdb::ReadOptions(), db_->keys()));
+    keys->Seek(Prefixed(kGroupKey, 0));
     std::string plain;
     for (it->Seek(KeyOf(after + 1)); it->Valid(); it->Next()) {
       const LogPosition pos = NumberOf(it->key());
@@ -263,7 +265,7 @@ class RocksDbLog final : public Log {
         r.clear_replaces();
       } else {
         ASSIGN_OR_RETURN(const bool readable,
-                         Unseal(pos, std::string_view(it->value().data(), it->value().size()), &plain));
+                         Unseal(pos, std::string_view(it->value().data(), it->value().size()), &plain, keys.get()));
         if (!readable) continue;  // Erased.
         if (!r.ParseFromString(plain)) return absl::DataLossError(absl::StrCat("log record ", pos, ": unreadable"));
         if (r.replaces() != 0) continue;  // A scrubbed copy: read at the original's position.
@@ -373,7 +375,11 @@ class RocksDbLog final : public Log {
  private:
   // The record at `position` decrypted into `*plain`; false when its key is gone (erased).
   // DataLoss for bytes that are not a sealed record or do not decrypt with their key.
-  absl::StatusOr<bool> Unseal(LogPosition position, std::string_view bytes, std::string* plain) const {
+  // `keys` (may be null): an iterator over the keys column family that a reader going through the
+  // log in order passes to every call, so that group keys are read in sequence rather than looked
+  // up one by one.
+  absl::StatusOr<bool> Unseal(LogPosition position, std::string_view bytes, std::string* plain,
+                              rocksdb::Iterator* keys = nullptr) const {
     std::string_view sealed;
     const std::optional<LogPosition> group = GroupOf(position, bytes, &sealed);
     if (!group) return absl::DataLossError(absl::StrCat("log record ", position, ": not a sealed record"));
@@ -381,7 +387,20 @@ class RocksDbLog final : public Log {
     if (*group == cached_group_) {
       key = cached_key_;
     } else {
-      ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kGroupKey, *group)));
+      std::optional<std::string> v;
+      const std::string target = Prefixed(kGroupKey, *group);
+      if (keys != nullptr) {
+        // Forward by a few steps, else seek.
+        int steps = 0;
+        while (keys->Valid() && keys->key().compare(target) < 0 && steps++ < 8) keys->Next();
+        if (!keys->Valid() || keys->key().compare(target) != 0) {
+          if (!keys->Valid() || keys->key().compare(target) < 0 || steps == 0) keys->Seek(target);
+        }
+        RETURN_IF_ERROR(FromRocks(keys->status(), "scan"));
+        if (keys->Valid() && keys->key().compare(target) == 0) v = keys->value().ToString();
+      } else {
+        ASSIGN_OR_RETURN(v, db_->Get(db_->keys(), target));
+      }
       uint64_t count = 0;
       crypto::Key k;
       if (v && !ParseGroupValue(*v, &k, &count)) {
