@@ -10,6 +10,8 @@
 #                                      then the macro table and the PostgreSQL baseline (1M events)
 #   ./omnijourney.sh fuzz [SECONDS]    clang + libFuzzer (ASan+UBSan): each fuzz target for SECONDS
 #                                      (default 60), from its seed corpus in fuzz/corpus/
+#   ./omnijourney.sh soak [CYCLES]     the crash soak: CYCLES SIGKILLs (default 1000) during batch
+#                                      ingest and erasure on a RocksDB store (docs/hardening.md)
 #   ./omnijourney.sh build             configure and build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -121,12 +123,19 @@ case "$cmd" in
     done
     exit $failed
     ;;
+  soak)
+    cycles=${1:-1000}
+    case "$cycles" in '' | *[!0-9]*) echo "soak: CYCLES must be a whole number" >&2; exit 2 ;; esac
+    install_missing
+    configure_and_build build RelWithDebInfo
+    OMNIJOURNEY_SOAK_CYCLES="$cycles" build/tests/crash_soak_test
+    ;;
   build)
     install_missing
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -3,7 +3,8 @@
 // file (the log format's blocks reassembled and each batch iterated with WriteBatch::Iterate, so
 // deleted and overwritten values are seen too), the raw bytes of every other file (MANIFEST, LOG,
 // snapshots), and the plaintext of every sealed record that a key found anywhere in them opens.
-// A test built on it cannot pass while the value is on disk in a readable form.
+// A test built on it cannot pass while the value is on disk in a readable form. Best read with the
+// store closed: an open one may write and delete files while they are read.
 #ifndef OMNIJOURNEY_TESTS_STORE_FORENSICS_H_
 #define OMNIJOURNEY_TESTS_STORE_FORENSICS_H_
 
@@ -121,6 +122,8 @@ inline StoreFiles ReadStoreFiles(const std::string& dir) {
       rocksdb::Options options;
       rocksdb::SstFileReader reader(options);
       if (rocksdb::Status s = reader.Open(path); !s.ok()) {
+        // A store that is open may delete a file after a compaction: it is gone, not unread.
+        if (!std::filesystem::exists(path)) continue;
         out.errors.push_back(path + ": " + s.ToString());
         continue;
       }
@@ -143,13 +146,13 @@ inline StoreFiles ReadStoreFiles(const std::string& dir) {
   return out;
 }
 
-// Where `needle` can be read in the store's files ("" when nowhere): raw bytes, decompressed entries,
-// or the plaintext of a sealed record opened with a key found in the files.
-inline std::string WhereReadable(const std::string& dir, std::string_view needle) {
-  const StoreFiles files = ReadStoreFiles(dir);
-  for (const auto& [path, bytes] : files.raw) {
-    if (bytes.find(needle) != std::string::npos) return path + " (raw bytes)";
-  }
+// Everything the store's files give away, as strings to search: each file's raw bytes, each
+// decompressed entry's key and value, and the plaintext of each sealed record a key found in the
+// files opens (with where each came from).
+inline std::vector<std::pair<std::string, std::string>> ReadableTexts(const std::string& dir) {
+  StoreFiles files = ReadStoreFiles(dir);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto& [path, bytes] : files.raw) out.emplace_back(path + " (raw bytes)", std::move(bytes));
   std::multimap<uint64_t, std::string> group_keys, record_keys;
   auto number = [](std::string_view k) {
     uint64_t n = 0;
@@ -157,15 +160,22 @@ inline std::string WhereReadable(const std::string& dir, std::string_view needle
     return n;
   };
   for (const auto& e : files.entries) {
-    if (e.key.find(needle) != std::string::npos || e.value.find(needle) != std::string::npos) {
-      return e.file + " (entry)";
-    }
     if (e.key.size() == 9 && e.key[0] == 'g') group_keys.emplace(number(std::string_view(e.key).substr(1)), e.value);
     if (e.key.size() == 9 && e.key[0] == 'e') record_keys.emplace(number(std::string_view(e.key).substr(1)), e.value);
   }
-  for (const auto& e : files.entries) {
+  for (auto& e : files.entries) {
     std::optional<std::string> plain = internal::OpenSealedForTesting(e.key, e.value, group_keys, record_keys);
-    if (plain && plain->find(needle) != std::string::npos) return e.file + " (sealed record " + std::to_string(number(e.key)) + ")";
+    if (plain) out.emplace_back(e.file + " (sealed record " + std::to_string(number(e.key)) + ")", *std::move(plain));
+    out.emplace_back(e.file + " (entry)", e.key + '\0' + e.value);
+  }
+  for (const std::string& error : files.errors) out.emplace_back("unreadable: " + error, "");
+  return out;
+}
+
+// Where `needle` can be read in the store's files ("" when nowhere).
+inline std::string WhereReadable(const std::string& dir, std::string_view needle) {
+  for (const auto& [where, text] : ReadableTexts(dir)) {
+    if (text.find(needle) != std::string::npos) return where;
   }
   return "";
 }

@@ -521,17 +521,21 @@ class EngineImpl final : public Engine {
   // are noted (EngineStats::snapshot_notes) and skipped.
   absl::Status LoadSnapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
-    ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
-    for (LogPosition pos : positions) {
-      if (pos < log_->last_erasure()) {
-        // Taken before an erasure that stopped before its snapshot was written: it holds what the
-        // erasure took away.
-        absl::Status s = snapshots_->DeleteBefore(log_->last_erasure(), 0);
+    RETURN_IF_ERROR(snapshots_->DeleteUnfinished());
+    // Snapshots taken before the last erasure hold what it took away: an erasure that stopped
+    // before it deleted them (after writing its own) leaves them, and they go now.
+    if (log_->last_erasure() > 0) {
+      ASSIGN_OR_RETURN(const std::vector<LogPosition> all, snapshots_->List());
+      for (LogPosition pos : all) {
+        if (pos >= log_->last_erasure()) continue;
         std::lock_guard<std::mutex> lock(checkpoint_mu_);
         snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": deleted: taken before the erasure at record ",
-                                               log_->last_erasure(), s.ok() ? "" : absl::StrCat(" (failed: ", s.message(), ")")));
-        continue;
+                                               log_->last_erasure()));
       }
+      RETURN_IF_ERROR(snapshots_->DeleteBefore(log_->last_erasure(), 0));
+    }
+    ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
+    for (LogPosition pos : positions) {
       absl::StatusOr<SnapshotStore::Mapped> bytes = snapshots_->Read(pos);
       absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
       if (bytes.ok()) {

@@ -1,5 +1,7 @@
 #include "store/snapshot_store.h"
 
+#include <filesystem>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -114,6 +116,17 @@ absl::StatusOr<SnapshotStore::Mapped> SnapshotStore::Read(LogPosition position) 
   if (p == MAP_FAILED) return Errno("map", path);
   madvise(p, size, MADV_SEQUENTIAL);
   return Mapped(static_cast<const char*>(p), size);
+}
+
+absl::Status SnapshotStore::DeleteUnfinished() {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir_, ec)) return absl::OkStatus();
+  for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+    if (entry.path().extension() != ".tmp") continue;
+    if (unlink(entry.path().c_str()) != 0 && errno != ENOENT) return Errno("delete", entry.path().string());
+  }
+  if (ec) return absl::UnavailableError(absl::StrCat("snapshots '", dir_, "': ", ec.message()));
+  return absl::OkStatus();
 }
 
 absl::Status SnapshotStore::DeleteBefore(LogPosition position, size_t keep) {

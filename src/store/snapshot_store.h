@@ -36,6 +36,9 @@ class SnapshotStore {
     size_t size_;
   };
   absl::StatusOr<Mapped> Read(LogPosition position) const;
+  // Deletes the temporary files of writes a crash cut short (they may hold what an erasure took
+  // away since). REQUIRES: no Write runs.
+  absl::Status DeleteUnfinished();
   // Deletes the snapshots before `position`, except the `keep` newest of them.
   absl::Status DeleteBefore(LogPosition position, size_t keep = 0);
   std::string PathOf(LogPosition position) const;
