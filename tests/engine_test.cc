@@ -17,6 +17,7 @@ namespace {
 using ::testing::HasSubstr;
 using testing::At;
 using testing::Ev;
+using testing::Open;
 
 struct Fixture {
   explicit Fixture(EngineOptions options = {}) : clock(At(100000)) {
@@ -337,6 +338,84 @@ TEST(EngineTest, IngestBatchReportsPerEvent) {
   EXPECT_FALSE(results[2].ok());
   EXPECT_TRUE(results[3].ok());
   EXPECT_EQ(f.Ctx("email", "eva@example.com").timeline_size, 2);
+}
+
+// One profile given thousands of distinct cookies over time: the identifiers stop at the cap, and
+// Explain reads only the newest link records (the rest is one folded entry), in pages.
+TEST(EngineTest, OneProfileGivenManyCookiesExplainsWithinTheAuditCap) {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  options.identity.max_identifiers_per_profile = 20;
+  options.identity.max_audit_records = 50;
+  auto engine = Open(options);
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(engine->Ingest(Ev("v" + std::to_string(i), i, v1::EVENT_KIND_PAGE, "Viewed")
+                                   .Id("email", "busy@example.com").Id("cookie", "ck-" + std::to_string(i))).ok());
+  }
+  const ProfileId busy = engine->Context({"", "email", "busy@example.com"})->profile;
+  auto all = engine->Explain(busy);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->audit_folded, 3000 - 50);
+  EXPECT_LE(all->audit.size(), 50u * 3 + 1);
+  EXPECT_EQ(all->audit_total, all->audit.size());
+  ASSERT_FALSE(all->audit.empty());
+  EXPECT_EQ(all->audit.front().action, AuditEntry::Action::kFolded);
+  EXPECT_THAT(all->audit.front().ToString(), HasSubstr("2950 older link records folded"));
+  // The newest events are the ones shown.
+  EXPECT_THAT(all->ToString(), HasSubstr("ck-2999"));
+  EXPECT_THAT(all->ToString(), ::testing::Not(HasSubstr("ck-100 ")));
+  EXPECT_EQ(engine->Stats().limit_hits.at("identity.max_audit_records"), 1);
+  // Pages are slices of the whole.
+  std::vector<std::string> paged;
+  for (size_t offset = 0; offset < all->audit_total; offset += 7) {
+    auto page = engine->Explain("", busy, AuditPage{offset, 7});
+    ASSERT_TRUE(page.ok());
+    EXPECT_EQ(page->audit_total, all->audit_total);
+    EXPECT_LE(page->audit.size(), 7u);
+    for (const AuditEntry& e : page->audit) paged.push_back(e.ToString());
+  }
+  std::vector<std::string> whole;
+  for (const AuditEntry& e : all->audit) whole.push_back(e.ToString());
+  EXPECT_EQ(paged, whole);
+  EXPECT_TRUE(engine->Explain("", busy, AuditPage{all->audit_total + 5, 10})->audit.empty());
+  // Without a cap, everything.
+  options.identity.max_audit_records = 0;
+  auto unlimited = Open(options);
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(unlimited->Ingest(Ev("v" + std::to_string(i), i, v1::EVENT_KIND_PAGE, "Viewed")
+                                      .Id("email", "busy@example.com").Id("cookie", "ck-" + std::to_string(i))).ok());
+  }
+  auto full = unlimited->Explain(unlimited->Context({"", "email", "busy@example.com"})->profile);
+  EXPECT_EQ(full->audit_folded, 0);
+  EXPECT_GE(full->audit.size(), 300u);
+  options.identity.max_audit_records = -1;
+  EXPECT_THAT(Engine::Open(options).status().message(), HasSubstr("max_audit_records"));
+}
+
+// Calls by profile id are scoped to a tenant: another tenant's profile is NotFound, as an unknown
+// one, for reading, explaining, splitting and erasing.
+TEST(EngineTest, CallsByProfileIdAreScopedToTheirTenant) {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  auto engine = Open(options);
+  ASSERT_TRUE(engine->Ingest(Ev("g1", 0, v1::EVENT_KIND_MESSAGE, "Message Received").Tenant("globex")
+                                 .Id("email", "boss@globex.example").Id("phone", "+420601222333")).ok());
+  ASSERT_TRUE(engine->Ingest(Ev("a1", 1, v1::EVENT_KIND_MESSAGE, "Message Received").Tenant("acme")
+                                 .Id("email", "ann@acme.example")).ok());
+  const ProfileId globex = engine->Context({"globex", "email", "boss@globex.example"})->profile;
+  EXPECT_TRUE(engine->Context("globex", globex).ok());
+  for (const std::string tenant : {"acme", ""}) {
+    EXPECT_EQ(engine->Context(tenant, globex).status().code(), absl::StatusCode::kNotFound) << tenant;
+    EXPECT_EQ(engine->Explain(tenant, globex).status().code(), absl::StatusCode::kNotFound) << tenant;
+    EXPECT_EQ(engine->Split(tenant, globex, {{"phone", "+420601222333"}}).status().code(), absl::StatusCode::kNotFound)
+        << tenant;
+    EXPECT_EQ(engine->EraseProfile(tenant, globex).status().code(), absl::StatusCode::kNotFound) << tenant;
+  }
+  EXPECT_EQ(engine->Context(globex).status().code(), absl::StatusCode::kNotFound);  // The default tenant.
+  EXPECT_TRUE(engine->Explain("globex", globex).ok());
+  EXPECT_TRUE(engine->EraseProfile("globex", globex).ok());
+  EXPECT_EQ(engine->Context({"globex", "email", "boss@globex.example"}).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(engine->Context({"acme", "email", "ann@acme.example"}).ok());
 }
 
 }  // namespace

@@ -103,7 +103,7 @@ std::string Observe(Engine& e) {
         absl::StrAppend(&out, tenant, c, ": ", ctx.status().message(), "\n");
         continue;
       }
-      absl::StrAppend(&out, ContextToJson(*ctx), "\n", e.Explain(ctx->profile)->ToString());
+      absl::StrAppend(&out, ContextToJson(*ctx), "\n", e.Explain(tenant, ctx->profile)->ToString());
     }
   }
   return out;

@@ -274,7 +274,7 @@ TEST(StorageTest, ErasingAProfileScrubsTheLogOfItsTenantOnly) {
   ASSERT_TRUE(engine->Ingest(Msg("m1", 0, "same@example.com", "acme's").Tenant("acme")).ok());
   ASSERT_TRUE(engine->Ingest(Msg("m1", 0, "same@example.com", "globex's").Tenant("globex")).ok());
   const ProfileId acme = engine->Context({"acme", "email", "same@example.com"})->profile;
-  ASSERT_TRUE(engine->EraseProfile(acme).ok());
+  ASSERT_TRUE(engine->EraseProfile("acme", acme).ok());
   EXPECT_FALSE(engine->ContainsStringForTesting("acme's"));
   EXPECT_TRUE(engine->ContainsStringForTesting("globex's"));  // The same address in another tenant stays.
   engine.reset();

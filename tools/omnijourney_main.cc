@@ -20,8 +20,11 @@
 // SOURCE: --events FILE|- (with --format jsonl|segment|segment-lines, --source, --tenant for
 // Segment input), --journeys FILE (repeatable), --store DIR (a RocksDB directory: opened and
 // recovered, then the events are added to it). Without --store everything is in memory.
+// --tenant T is also the tenant of --id and --profile lookups (a profile of another tenant is not
+// found) and of report (without it, report covers every tenant and names them).
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -33,6 +36,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "omnijourney/analytics.h"
 #include "omnijourney/context.h"
@@ -53,12 +57,14 @@ constexpr char kUsage[] =
     "usage: omnijourney replay   [SOURCE] [--progress|--quiet]\n"
     "       omnijourney context  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T] [--json]\n"
     "       omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]\n"
-    "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT]\n"
+    "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--tenant T]\n"
     "       omnijourney validate FILE...\n"
     "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] FILE|-\n"
     "       omnijourney version\n"
-    "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n";
+    "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n"
+    "--tenant T: the tenant of converted events and of --id/--profile lookups (default \"\"); with report,\n"
+    "            only that tenant (without it: every tenant, named in the report)\n";
 
 // Command-line options: "--name value" pairs, "--flag"s and positional arguments.
 struct Args {
@@ -367,7 +373,7 @@ int ContextOrExplain(const std::string& command, const std::vector<std::string>&
     return 1;
   }
   if (command == "context") {
-    auto ctx = loaded.engine->Context(*profile);
+    auto ctx = loaded.engine->Context(args.Get("--tenant"), *profile);
     if (!ctx.ok()) {
       std::cerr << "context: " << ctx.status().message() << "\n";
       return 1;
@@ -375,7 +381,7 @@ int ContextOrExplain(const std::string& command, const std::vector<std::string>&
     std::cout << (args.Has("--json") ? omnijourney::ContextToJson(*ctx) + "\n" : omnijourney::RenderContext(*ctx));
     return 0;
   }
-  auto explanation = loaded.engine->Explain(*profile);
+  auto explanation = loaded.engine->Explain(args.Get("--tenant"), *profile);
   if (!explanation.ok()) {
     std::cerr << "explain: " << explanation.status().message() << "\n";
     return 1;
@@ -403,6 +409,21 @@ int ReportCommand(const std::vector<std::string>& raw) {
   }
   analytics::Report report;
   report.title = args.Get("--title", "omnijourney report");
+  // One tenant with --tenant; else every tenant, and the report says which.
+  std::map<std::string, int64_t> tenants;
+  for (const auto& p : *profiles) ++tenants[p.tenant];
+  if (args.values.count("--tenant") > 0) {
+    const std::string tenant = args.Get("--tenant");
+    profiles->erase(std::remove_if(profiles->begin(), profiles->end(),
+                                   [&](const omnijourney::ProfileSnapshot& p) { return p.tenant != tenant; }),
+                    profiles->end());
+    report.notes.push_back(absl::StrCat("Tenant ", tenant.empty() ? "(default)" : tenant, " only."));
+  } else if (tenants.size() > 1 || (tenants.size() == 1 && !tenants.begin()->first.empty())) {
+    std::vector<std::string> parts;
+    for (const auto& [t, n] : tenants) parts.push_back(absl::StrFormat("%s (%d profiles)", t.empty() ? "(default)" : t, n));
+    report.notes.push_back(absl::StrCat("Tenants covered: ", absl::StrJoin(parts, ", "),
+                                        "; --tenant T reports one of them."));
+  }
   report.notes.push_back(absl::StrFormat("%d profiles; %d events replayed here (%d duplicates, %d rejected).",
                                          profiles->size(), loaded.accepted, loaded.duplicates, loaded.rejected));
   if (!loaded.monitored || loaded.monitor.contacts() == 0) {

@@ -23,6 +23,7 @@
 #ifndef OMNIJOURNEY_ENGINE_H_
 #define OMNIJOURNEY_ENGINE_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,11 +100,19 @@ struct JourneyTrace {
   std::vector<Step> steps;
 };
 
+// Which entries of a profile's audit Engine::Explain returns: [offset, offset + limit) in time order.
+struct AuditPage {
+  size_t offset = 0;
+  size_t limit = SIZE_MAX;
+};
+
 // Why a profile is what it is.
 struct ProfileExplanation {
   ProfileId profile = 0;
   std::vector<IdentifierValue> identifiers;  // Highest priority first.
-  std::vector<AuditEntry> audit;             // Links, merges, refusals, operator actions.
+  std::vector<AuditEntry> audit;             // Links, merges, refusals, operator actions: the page asked for.
+  size_t audit_total = 0;                    // Entries of the whole audit (audit is a page of them).
+  int64_t audit_folded = 0;                  // Older link records left out (identity.max_audit_records).
   std::vector<JourneyTrace> journeys;        // Every instance, running and ended.
   std::string ToString() const;
 };
@@ -145,8 +154,9 @@ struct EngineStats {
   // "validation.max_identifiers", "validation.max_identifier_bytes", "validation.max_id_bytes",
   // "validation.max_string_bytes", "validation.max_struct_depth", "max_profiles_per_tenant"),
   // timeline entries dropped ("timeline.max_entries", "timeline.max_age"), texts cut
-  // ("timeline.max_text_bytes") and idempotence keys forgotten ("dedupe_window": a re-delivery of
-  // those events would be ingested again). Absent: never hit.
+  // ("timeline.max_text_bytes"), idempotence keys forgotten ("dedupe_window": a re-delivery of
+  // those events would be ingested again) and Explain answers that folded older link records
+  // ("identity.max_audit_records"). Absent: never hit.
   std::map<std::string, int64_t> limit_hits;
   // The tenant with the most profiles, and how many (see EngineOptions::max_profiles_per_tenant).
   std::string largest_tenant;
@@ -197,10 +207,23 @@ class Engine {
   // The customer's context. NotFound for an unknown identifier or profile (never an empty profile);
   // InvalidArgument for a value the type's normaliser rejects. Cost: O(retained entries).
   virtual absl::StatusOr<CustomerContext> Context(const IdentifierQuery& query) const = 0;
-  virtual absl::StatusOr<CustomerContext> Context(ProfileId profile) const = 0;
+  // By profile id, within `tenant`: a profile of another tenant is NotFound, as an unknown one.
+  virtual absl::StatusOr<CustomerContext> Context(std::string_view tenant, ProfileId profile) const = 0;
+  // The default tenant "".
+  absl::StatusOr<CustomerContext> Context(ProfileId profile) const { return Context("", profile); }
 
   // Identifiers and audit trail of a profile (absorbed ids are followed). NotFound when unknown.
-  virtual absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const = 0;
+  // `page`: the entries [offset, offset + limit) of the audit in time order; ProfileExplanation says
+  // how many there are. The audit reads at most identity.max_audit_records link records (the
+  // newest; older ones are one folded entry), in steps that let writers in, so one call stays
+  // bounded however large the profile. NotFound for a profile of another tenant.
+  virtual absl::StatusOr<ProfileExplanation> Explain(std::string_view tenant, ProfileId profile,
+                                                     const AuditPage& page) const = 0;
+  absl::StatusOr<ProfileExplanation> Explain(std::string_view tenant, ProfileId profile) const {
+    return Explain(tenant, profile, AuditPage());
+  }
+  // The default tenant "".
+  absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const { return Explain("", profile, AuditPage()); }
 
   // Detaches an identifier from its profile for good; stored events are re-attributed.
   // Returns the changed profiles.
@@ -208,8 +231,13 @@ class Engine {
   // Splits a wrongly merged profile: `part` (identifiers of the profile) becomes a profile of its own
   // and the two never merge again; stored events are re-attributed. Returns the ids of the part and
   // of the rest. InvalidArgument as IdentityGraph::Split.
-  virtual absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile,
+  // NotFound for a profile of another tenant.
+  virtual absl::StatusOr<std::vector<ProfileId>> Split(std::string_view tenant, ProfileId profile,
                                                        const std::vector<IdentifierValue>& part) = 0;
+  // The default tenant "".
+  absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) {
+    return Split("", profile, part);
+  }
   // GDPR erasure of one identifier: its value leaves the graph and every kept event of the tenant
   // (its identifiers, and each spelling of the value in text, properties, traits, page URL and the
   // other strings); events that only it identified are erased whole, and a re-delivery of one is
@@ -220,7 +248,10 @@ class Engine {
   // those older than the retained timeline), erased as EraseIdentifier erases; the profile's
   // identifiers also leave other profiles' events. Returns the changed profiles (the erased one
   // first).
-  virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
+  // NotFound for a profile of another tenant.
+  virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(std::string_view tenant, ProfileId profile) = 0;
+  // The default tenant "".
+  absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) { return EraseProfile("", profile); }
 
   // Calls `fn` for every profile with retained events, in profile id order (spilled profiles are
   // read from the store one at a time). Holds the reader lock: `fn` must not call the engine.

@@ -68,6 +68,7 @@ struct AuditEntry {
     kUnlinked,   // An operator unlinked an identifier.
     kSplit,      // An operator split the profile.
     kErased,     // Identifiers were erased.
+    kFolded,     // Older link records left out (IdentityOptions::max_audit_records); `reason` says how many.
   };
   Action action = Action::kLinked;
   absl::Time time;         // Event time of the causing event; operation time for operator actions.
@@ -97,6 +98,8 @@ class AuditCursor {
   virtual ~AuditCursor() = default;
   // Whether every part was read.
   virtual bool done() const = 0;
+  // Link records left out by IdentityOptions::max_audit_records (the oldest).
+  virtual int64_t folded() const { return 0; }
   // The entries in time order, as Explain returns them. REQUIRES: done(). Needs no access to the
   // graph (a caller that locks the graph may sort without the lock).
   virtual std::vector<AuditEntry> Take() && = 0;

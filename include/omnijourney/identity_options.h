@@ -91,6 +91,11 @@ struct IdentityOptions {
   // 1000 merges.
   int max_identifiers_per_profile = 1000;
   int max_merges_per_profile = 1000;
+  // Explain's audit reads at most this many of the profile's newest link records (the events that
+  // linked, merged or were refused: one entry each, or a few); older ones are folded into one
+  // summary entry ("N older link records folded"). A profile that saw a million cookies over the
+  // years then explains in milliseconds. 0: no limit. Default: 1000.
+  int max_audit_records = 1000;
   // Seed of the profile-id hash. Profile ids are a keyed hash of the profile's oldest identifier,
   // so they are stable across runs and do not reveal the identifier. Keep it fixed for a store.
   // Default: a fixed constant.

@@ -350,13 +350,19 @@ class EngineImpl final : public Engine {
     return state_->Context(id, LiveNow());
   }
 
-  absl::StatusOr<CustomerContext> Context(ProfileId profile) const override {
+  using Engine::Context;
+  using Engine::EraseProfile;
+  using Engine::Explain;
+  using Engine::Split;
+
+  absl::StatusOr<CustomerContext> Context(std::string_view tenant, ProfileId profile) const override {
     TurnReaderLock lock(&mu_, &turns_);
-    ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+    ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfileIn(tenant, profile));
     return state_->Context(id, LiveNow());
   }
 
-  absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const override {
+  absl::StatusOr<ProfileExplanation> Explain(std::string_view tenant, ProfileId profile,
+                                             const AuditPage& page) const override {
     // The audit of a large profile is read in steps of kExplainStep records, each under the lock
     // once (writers apply between them), and sorted without it.
     ProfileExplanation out;
@@ -364,7 +370,7 @@ class EngineImpl final : public Engine {
     int64_t erasures = 0;
     {
       TurnReaderLock lock(&mu_, &turns_);
-      ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+      ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfileIn(tenant, profile));
       ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
       erasures = state_->erasures();
     }
@@ -372,14 +378,21 @@ class EngineImpl final : public Engine {
       TurnReaderLock lock(&mu_, &turns_);
       if (state_->erasures() != erasures) {
         // What was read before an erasure may hold the erased value: all again, in one go.
-        ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfile(profile));
+        ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfileIn(tenant, profile));
         ASSIGN_OR_RETURN(out, state_->Explain(id, &audit));
         state_->graph().ContinueExplain(*audit, std::numeric_limits<size_t>::max());
         break;
       }
       done = state_->graph().ContinueExplain(*audit, kExplainStep);
     }
-    out.audit = std::move(*audit).Take();
+    out.audit_folded = audit->folded();
+    if (out.audit_folded > 0) audit_folded_.fetch_add(1, std::memory_order_relaxed);
+    std::vector<AuditEntry> all = std::move(*audit).Take();
+    out.audit_total = all.size();
+    const size_t begin = std::min(page.offset, all.size());
+    const size_t end = begin + std::min(page.limit, all.size() - begin);
+    out.audit.assign(std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(begin)),
+                     std::make_move_iterator(all.begin() + static_cast<std::ptrdiff_t>(end)));
     return out;
   }
 
@@ -401,11 +414,12 @@ class EngineImpl final : public Engine {
     return applied.changed;
   }
 
-  absl::StatusOr<std::vector<ProfileId>> Split(ProfileId profile, const std::vector<IdentifierValue>& part) override {
+  absl::StatusOr<std::vector<ProfileId>> Split(std::string_view tenant, ProfileId profile,
+                                                const std::vector<IdentifierValue>& part) override {
     WriterLock order(&write_mu_);
     WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
-    ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
+    ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfileIn(tenant, profile));
     RETURN_IF_ERROR(CheckSplit(id, part));
     v1::LogRecord record;
     record.mutable_split()->set_profile(profile);
@@ -432,14 +446,13 @@ class EngineImpl final : public Engine {
     return Erase(erasure);
   }
 
-  absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override {
+  absl::StatusOr<std::vector<ProfileId>> EraseProfile(std::string_view tenant, ProfileId profile) override {
     WriterLock order(&write_mu_);
     WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
-    ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfile(profile));
-    ASSIGN_OR_RETURN(const std::string tenant, state_->graph().TenantOf(id));
+    ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfileIn(tenant, profile));
     v1::LoggedErasure erasure;
-    erasure.set_tenant(tenant);
+    erasure.set_tenant(std::string(tenant));
     erasure.set_profile(id);
     return Erase(erasure);
   }
@@ -458,6 +471,9 @@ class EngineImpl final : public Engine {
       s.snapshot_error = snapshot_error_;
     }
     s.storage_recovery = storage_recovery_;
+    if (const int64_t folded = audit_folded_.load(std::memory_order_relaxed); folded > 0) {
+      s.limit_hits["identity.max_audit_records"] = folded;
+    }
     const Admission::Counters refused = admission_.counters();
     s.rejected += refused.rejected;
     for (const auto& [option, count] : refused.limit_hits) s.limit_hits[option] += count;
@@ -739,6 +755,7 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(write_mu_);
   const bool encode_records_;  // log_->keeps_records(), fixed: events are encoded only when kept.
   std::string storage_recovery_;  // Set by Open, then fixed.
+  mutable std::atomic<int64_t> audit_folded_{0};  // Explain answers that folded older records.
   std::unique_ptr<SpillStore> spill_;
   std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);

@@ -293,6 +293,15 @@ void EngineState::Reattribute(const std::vector<ProfileId>& ids) {
   }
 }
 
+absl::StatusOr<ProfileId> EngineState::ResolveProfileIn(std::string_view tenant, ProfileId id) const {
+  absl::StatusOr<ProfileId> resolved = graph_->ResolveProfile(id);
+  if (resolved.ok()) {
+    absl::StatusOr<std::string> of = graph_->TenantOf(*resolved);
+    if (of.ok() && *of == tenant) return resolved;
+  }
+  return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), ": not found in tenant '", ToAbsl(tenant), "'"));
+}
+
 absl::StatusOr<ProfileId> EngineState::Resolve(const IdentifierQuery& query) const {
   if (query.type.empty()) return absl::InvalidArgumentError("type: required");
   if (query.value.empty()) return absl::InvalidArgumentError("value: required");

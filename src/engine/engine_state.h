@@ -117,6 +117,8 @@ class EngineState {
   // Resolves an identifier query. InvalidArgument for an empty type or value.
   absl::StatusOr<ProfileId> Resolve(const IdentifierQuery& query) const;
   absl::StatusOr<ProfileId> ResolveProfile(ProfileId id) const { return graph_->ResolveProfile(id); }
+  // The same within `tenant`: a profile of another tenant is NotFound, as an unknown one.
+  absl::StatusOr<ProfileId> ResolveProfileIn(std::string_view tenant, ProfileId id) const;
 
   // The outbox, for the host side (TakeActions, AckActions).
   Outbox& outbox() { return outbox_; }

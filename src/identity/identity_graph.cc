@@ -1207,6 +1207,7 @@ absl::StatusOr<std::vector<IdentifierValue>> Graph::Identifiers(ProfileId id) co
 class GraphAuditCursor final : public AuditCursor {
  public:
   bool done() const override { return done_; }
+  int64_t folded() const override { return folded_; }
   std::vector<AuditEntry> Take() && override {
     std::vector<size_t> order(entries_.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -1220,7 +1221,14 @@ class GraphAuditCursor final : public AuditCursor {
       return seq_[a].second < seq_[b].second;
     });
     std::vector<AuditEntry> out;
-    out.reserve(order.size());
+    out.reserve(order.size() + 1);
+    if (folded_ > 0) {
+      AuditEntry e;
+      e.action = AuditEntry::Action::kFolded;
+      e.time = order.empty() ? absl::InfinitePast() : entries_[order.front()].time;
+      e.reason = absl::StrCat(folded_, " older link records folded (identity.max_audit_records)");
+      out.push_back(std::move(e));
+    }
     for (size_t i : order) out.push_back(std::move(entries_[i]));
     return out;
   }
@@ -1232,6 +1240,7 @@ class GraphAuditCursor final : public AuditCursor {
   std::vector<uint32_t> records_;  // Sorted, unique; read from records_[next_].
   size_t next_ = 0;
   bool done_ = false;
+  int64_t folded_ = 0;
   std::vector<AuditEntry> entries_;
   std::vector<std::pair<int, uint64_t>> seq_;  // Per entry: (0 record / 1 action, order within).
 };
@@ -1249,6 +1258,13 @@ absl::StatusOr<std::unique_ptr<AuditCursor>> Graph::BeginExplain(ProfileId id) c
   }
   std::sort(cursor->records_.begin(), cursor->records_.end());
   cursor->records_.erase(std::unique(cursor->records_.begin(), cursor->records_.end()), cursor->records_.end());
+  // The newest records (by arrival) within the cap; the others are folded into one entry.
+  const size_t cap = options_.max_audit_records > 0 ? static_cast<size_t>(options_.max_audit_records) : 0;
+  if (cap > 0 && cursor->records_.size() > cap) {
+    const size_t drop = cursor->records_.size() - cap;
+    cursor->folded_ = static_cast<int64_t>(drop);
+    cursor->records_.erase(cursor->records_.begin(), cursor->records_.begin() + static_cast<std::ptrdiff_t>(drop));
+  }
   return cursor;
 }
 
@@ -1510,6 +1526,7 @@ std::string AuditEntry::ToString() const {
     case Action::kUnlinked: absl::StrAppend(&out, " unlinked ", ident(), ": ", reason); break;
     case Action::kSplit: absl::StrAppend(&out, " ", reason); break;
     case Action::kErased: absl::StrAppend(&out, " erased ", identifier.type, identifier.type.empty() ? "" : " ", "(", reason, ")"); break;
+    case Action::kFolded: absl::StrAppend(&out, " ", reason); break;
   }
   if (!source.empty()) absl::StrAppend(&out, " (", source, "/", event_id, ")");
   return out;

@@ -157,6 +157,7 @@ absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& 
   if (options.max_merges_per_profile < 0) {
     return absl::InvalidArgumentError("max_merges_per_profile: must be >= 0");
   }
+  if (options.max_audit_records < 0) return absl::InvalidArgumentError("max_audit_records: must be >= 0");
   for (const std::string& v : options.blocked_values) set->global_blocked_.insert(Lower(Trim(v)));
   for (size_t i = 0; i < options.blocked_patterns.size(); ++i) {
     auto pattern = BlockPattern::Compile(options.blocked_patterns[i]);
