@@ -224,6 +224,9 @@ BENCHMARK(BM_SpilledContext)->Iterations(200000);
 void BM_Recovery(benchmark::State& state) {
   const int customers = static_cast<int>(state.range(0));
   const bool snapshot = state.range(1) != 0;
+  const auto cache = static_cast<size_t>(state.range(2));  // Profile cache at Open (0: none).
+  // storage.recovery_cache_profiles (0: the default); equal to the cache: the replay goes through it.
+  const auto recovery_cache = static_cast<size_t>(state.range(3));
   const std::string dir = absl::StrCat(BenchDir(), "_", customers);
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
@@ -244,8 +247,11 @@ void BM_Recovery(benchmark::State& state) {
     for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) snapshot_mb += f.file_size() / 1e6;
   }
   int64_t profiles = 0, events = 0, replayed = 0;
+  omnijourney::EngineOptions open_options = options;
+  open_options.storage.cache_profiles = cache;
+  if (recovery_cache > 0) open_options.storage.recovery_cache_profiles = recovery_cache;
   for (auto _ : state) {
-    auto engine = *omnijourney::Engine::Open(options);
+    auto engine = *omnijourney::Engine::Open(open_options);
     profiles = engine->Stats().profiles;
     events = engine->Stats().events;
     replayed = engine->Stats().recovered;
@@ -280,8 +286,16 @@ void BM_Recovery(benchmark::State& state) {
     state.counters["sealed_profiles"] = static_cast<double>(engine->Stats().sealed_profiles);
   }
 }
-BENCHMARK(BM_Recovery)->Args({100000, 0})->Args({100000, 1})->Iterations(3)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Recovery)->Args({1000000, 0})->Args({1000000, 1})->Iterations(3)->Unit(benchmark::kMillisecond);
+// Third argument: the profile cache at Open (10k of 100k profiles); fourth: the cache during the
+// replay (0: storage.recovery_cache_profiles' default; 10000: the replay goes through the small cache).
+BENCHMARK(BM_Recovery)
+    ->Args({100000, 0, 0, 0})
+    ->Args({100000, 1, 0, 0})
+    ->Args({100000, 0, 10000, 0})
+    ->Args({100000, 0, 10000, 10000})
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Recovery)->Args({1000000, 0, 0, 0})->Args({1000000, 1, 0, 0})->Iterations(3)->Unit(benchmark::kMillisecond);
 
 void BM_ContextLatency(benchmark::State& state) {
   const int customers = static_cast<int>(state.range(0));

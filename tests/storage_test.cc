@@ -406,6 +406,40 @@ TEST(StorageTest, ProfilesBeyondTheCacheAreSpilledAndLoadedOnDemand) {
   std::filesystem::remove_all(dir);
 }
 
+// Open replays the log with up to storage.recovery_cache_profiles in memory (a replay of 120
+// customers' interleaved events through a cache of 12 loaded and spilled a profile for almost every
+// event), then spills down to the cache; the result is the same as with the small cache throughout.
+TEST(StorageTest, RecoveryWithASmallCacheReplaysWithALargerOneThenTrims) {
+  const std::string dir = FreshDir("recovery_cache");
+  EngineOptions options = Durable(dir);
+  options.storage.cache_profiles = 12;
+  options.storage.snapshot_every_records = 0;
+  std::vector<std::string> before;
+  {
+    auto engine = Open(options);
+    for (int i = 0; i < 1200; ++i) {
+      ASSERT_TRUE(engine->Ingest(Msg("m" + std::to_string(i), i, "c" + std::to_string(i % 120) + "@example.com",
+                                     "text " + std::to_string(i))).ok());
+    }
+    for (int c = 0; c < 120; ++c) {
+      before.push_back(ContextToJson(*engine->Context({"", "email", "c" + std::to_string(c) + "@example.com"})));
+    }
+  }
+  for (const size_t recovery_cache : {size_t{100000}, size_t{12}}) {
+    EngineOptions reopen = options;
+    reopen.storage.recovery_cache_profiles = recovery_cache;
+    auto engine = Open(reopen);
+    EXPECT_EQ(engine->Stats().recovered, 1200);
+    EXPECT_LE(engine->Stats().cached_profiles, 12) << recovery_cache;
+    EXPECT_EQ(engine->Stats().profiles, 120);
+    for (int c = 0; c < 120; ++c) {
+      EXPECT_EQ(ContextToJson(*engine->Context({"", "email", "c" + std::to_string(c) + "@example.com"})), before[c])
+          << recovery_cache << " " << c;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StorageTest, CacheWithoutAPathIsAClearError) {
   EngineOptions options;
   options.storage.cache_profiles = 10;

@@ -124,6 +124,11 @@ struct EngineOptions {
     // action). 0: all stay in memory. The identity graph, timer index and idempotence window stay
     // in memory regardless. Needs `path`. Default: 0.
     size_t cache_profiles = 0;
+    // With cache_profiles: the profiles kept in memory while Open replays the log (then it spills
+    // down to cache_profiles), so that a replay of customers' interleaved events does not load and
+    // spill a profile for almost every event. At most this many profiles' timelines are in memory
+    // at once during Open. Default: 100,000 (or cache_profiles, when that is larger).
+    size_t recovery_cache_profiles = 100'000;
     // What Open does when the write-ahead log is damaged (a checksum fails, or a record is cut
     // short before the end of the log): kRefuse fails Open with DataLoss naming the log files;
     // kRecoverToLastConsistentPoint opens with the records before the damage, drops the rest and

@@ -80,7 +80,12 @@ class EngineImpl final : public Engine {
       WriterLock order(&write_mu_);
       WriterLock lock(&mu_, kSpin);
       RETURN_IF_ERROR(LoadSnapshot());
+      // The replay keeps up to storage.recovery_cache_profiles in memory: with the smaller cache
+      // almost every event of interleaved customers would load a spilled profile and spill another.
+      const size_t cache = options_.storage.cache_profiles;
+      if (cache > 0) RETURN_IF_ERROR(state_->SetCacheLimit(std::max(cache, options_.storage.recovery_cache_profiles)));
       RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
+      if (cache > 0) RETURN_IF_ERROR(state_->SetCacheLimit(cache));
       state_->AddTombstones(log_->Tombstones());
       if (store != nullptr) storage_recovery_ = store->recovery_note;
       if (store != nullptr && store->finish_upgrade) {

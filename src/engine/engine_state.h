@@ -148,6 +148,13 @@ class EngineState {
   absl::Status Save(SerialWriter& w) const;
   absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
 
+  // Sets the profile cache's limit (storage.cache_profiles) and spills down to it; no-op without
+  // a cache. Open replays the log with a larger one.
+  absl::Status SetCacheLimit(size_t limit) {
+    profiles_.set_cache_limit(limit);
+    Settle();
+    return io_error_;
+  }
   // Counts records replayed at recovery.
   void CountRecovered() { ++recovered_; }
   // Set after a storage failure of the spill store: the state may lack a profile, so every later

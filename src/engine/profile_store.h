@@ -77,6 +77,11 @@ class ProfileStore {
   absl::StatusOr<std::vector<ProfileId>> Trim(const std::function<bool(ProfileId)>& busy);
   // More than cache_limit profiles in memory: Trim has work.
   bool over_limit() const { return cache_limit_ > 0 && memory_.size() > cache_limit_; }
+  // A different cache limit from now on (recovery replays with a larger one). REQUIRES: the store
+  // was made with a limit (a store without one keeps everything in memory).
+  void set_cache_limit(size_t limit) {
+    if (cache_limit_ > 0 && limit > 0) cache_limit_ = limit;
+  }
   // Deletes every stale stored copy (erasure: the erased value may be in one).
   absl::Status DropCopies();
 
@@ -137,7 +142,7 @@ class ProfileStore {
   void UnsealOrNote(ProfileId id);
 
   const TimelineOptions& options_;
-  const size_t cache_limit_;  // 0: everything stays in memory.
+  size_t cache_limit_;  // 0: everything stays in memory.
   SpillStore* const spill_;
   absl::flat_hash_map<ProfileId, std::unique_ptr<ProfileTimeline>> memory_;
   absl::flat_hash_set<ProfileId> spilled_;  // Timeline in the spill store, not in memory.
