@@ -297,6 +297,9 @@ TEST(EngineTest, BadOptionsAreErrors) {
   EngineOptions no_slice;
   no_slice.writer_slice = absl::ZeroDuration();  // Readers in after every event.
   EXPECT_TRUE(Engine::Open(no_slice).ok());
+  EngineOptions bad_damaged_log;
+  bad_damaged_log.storage.damaged_log = static_cast<EngineOptions::Storage::DamagedLog>(7);
+  EXPECT_THAT(std::string(Engine::Open(bad_damaged_log).status().message()), HasSubstr("storage.damaged_log"));
 }
 
 TEST(EngineTest, ConcurrentIngestAndContext) {

@@ -36,6 +36,11 @@ absl::Status CheckOptions(const EngineOptions& options, absl::TimeZone* zone) {
   if (options.writer_slice < absl::ZeroDuration() || options.writer_slice > absl::Seconds(1)) {
     return absl::InvalidArgumentError("writer_slice: must be between 0 and 1 second");
   }
+  using DamagedLog = EngineOptions::Storage::DamagedLog;
+  if (options.storage.damaged_log != DamagedLog::kRefuse &&
+      options.storage.damaged_log != DamagedLog::kRecoverToLastConsistentPoint) {
+    return absl::InvalidArgumentError("storage.damaged_log: must be kRefuse or kRecoverToLastConsistentPoint");
+  }
   if (options.storage.cache_profiles > 0 && options.storage.path.empty()) {
     return absl::InvalidArgumentError("storage.cache_profiles: needs storage.path (profiles are spilled there)");
   }
