@@ -75,9 +75,7 @@ std::vector<Step> Plan() {
 }
 
 EngineOptions Durable(const std::string& dir) {
-  EngineOptions options;
-  options.storage.path = dir;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  EngineOptions options = testing::Durable(dir);
   options.storage.snapshot_every_records = 40;  // Snapshots come and go between the kills.
   options.storage.cache_profiles = 16;          // Most customers are spilled.
   return options;

@@ -26,6 +26,14 @@ inline std::string FreshDir(const std::string& name) {
   return dir;
 }
 
+// Options of an engine on a RocksDB store in `dir`, in event time.
+inline EngineOptions Durable(const std::string& dir) {
+  EngineOptions options;
+  options.storage.path = dir;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  return options;
+}
+
 // Engine::Open, failing the test (and returning null) when it does not open.
 inline std::unique_ptr<Engine> Open(const EngineOptions& options) {
   auto e = Engine::Open(options);

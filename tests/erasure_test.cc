@@ -18,16 +18,10 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 using testing::Ev;
+using testing::Durable;
 using testing::FreshDir;
 using testing::Open;
 using testing::WhereReadable;
-
-EngineOptions Durable(const std::string& dir) {
-  EngineOptions options;
-  options.storage.path = dir;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  return options;
-}
 
 // Every spelling a test looks for, as stored text could hold it.
 const std::vector<std::string> kEvaSpellings = {"eva.novak@example.com", "Eva.Novak@Example.com",

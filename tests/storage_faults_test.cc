@@ -27,14 +27,8 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::Ev;
+using testing::Durable;
 using testing::FreshDir;
-
-EngineOptions Durable(const std::string& dir) {
-  EngineOptions options;
-  options.storage.path = dir;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  return options;
-}
 
 Ev Customer(int i, const std::string& text = "") {
   return Ev(absl::StrCat("e", i), i, v1::EVENT_KIND_MESSAGE, "Message Received")

@@ -24,16 +24,10 @@ namespace {
 using ::testing::HasSubstr;
 using testing::At;
 using testing::Ev;
+using testing::Durable;
 using testing::FreshDir;
 using testing::Open;
 using testing::Reservation;
-
-EngineOptions Durable(const std::string& dir) {
-  EngineOptions options;
-  options.storage.path = dir;
-  options.time_mode = EngineOptions::TimeMode::kEventTime;
-  return options;
-}
 
 Ev Msg(const std::string& id, int minute, const std::string& email, const std::string& text = "") {
   return Ev(id, minute, v1::EVENT_KIND_MESSAGE, "Message Received").Id("email", email).In(v1::CHANNEL_CHAT).Text(text);

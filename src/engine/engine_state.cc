@@ -383,23 +383,39 @@ absl::StatusOr<Log::Erasure> EngineState::PlanErasure(const v1::LoggedErasure& e
     ASSIGN_OR_RETURN(scope->identifiers, graph_->Identifiers(scope->profile));  // Match keys.
     for (const IdentifierValue& id : scope->identifiers) scope->scrubber.AddValue(id.value);
   }
-  // Every spilled profile of the tenant comes into memory (erasure is rare; its cost is O(stored)).
-  std::vector<ProfileId> spilled;
-  RETURN_IF_ERROR(profiles_.ForEachSpilled(scope->tenant, [&](ProfileId id, const ProfileTimeline&) {
-    spilled.push_back(id);
-  }));
-  for (ProfileId id : spilled) Load(id);
-  RETURN_IF_ERROR(io_error_);
-  // The spellings the events carried.
+  // The spellings the events carried: in the log, in memory and in spilled profiles.
   RETURN_IF_ERROR(CollectSpellings(*log_, *graph_, *scope));
-  profiles_.ForEachInMemory([&](ProfileId, ProfileTimeline& timeline) {
-    if (timeline.tenant() != scope->tenant) return;
+  auto collect = [&](const ProfileTimeline& timeline) {
     for (const StoredEntry& e : timeline.entries()) {
       for (const auto& [type, value] : e.identifiers()) {
         if (scope->Erased(*graph_, type, value)) scope->scrubber.AddValue(value);
       }
     }
+  };
+  RETURN_IF_ERROR(profiles_.ForEachSpilled(scope->tenant, [&](ProfileId, const ProfileTimeline& t) { collect(t); }));
+  profiles_.ForEachInMemory([&](ProfileId, ProfileTimeline& timeline) {
+    if (timeline.tenant() == scope->tenant) collect(timeline);
   });
+  // Spilled profiles the erasure changes come into memory (the erased one, and those whose events
+  // carry an erased identifier or spelling); the others stay spilled.
+  std::vector<ProfileId> touched;
+  RETURN_IF_ERROR(profiles_.ForEachSpilled(scope->tenant, [&](ProfileId id, const ProfileTimeline& t) {
+    if (scope->profile != 0 && id == scope->profile) {
+      touched.push_back(id);
+      return;
+    }
+    for (const StoredEntry& e : t.entries()) {
+      const PairList ids = e.identifiers();
+      StoredEntry copy = e;
+      if (std::any_of(ids.begin(), ids.end(), [&](const auto& v) { return scope->Erased(*graph_, v.first, v.second); }) ||
+          copy.Scrub([&](std::string_view text) { return scope->scrubber.Scrub(text); })) {
+        touched.push_back(id);
+        return;
+      }
+    }
+  }));
+  for (ProfileId id : touched) Load(id);
+  RETURN_IF_ERROR(io_error_);
   Log::Erasure plan;
   std::vector<DedupeKey> erased;
   RETURN_IF_ERROR(PlanLogErasure(*log_, *graph_, *scope, &plan, &erased));
