@@ -111,8 +111,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const bool by_limit = omnijourney::ExceededLimit(r.status()) == "max_profiles_per_tenant";
       FUZZ_CHECK(by_limit == (r.status().code() == absl::StatusCode::kResourceExhausted));
       FUZZ_CHECK(!by_limit || options.max_profiles_per_tenant > 0);
-    } else if (!r->duplicate) {
-      FUZZ_CHECK(engine.Context(r->profile).ok());
+    } else if (!r->duplicate && !r->erased) {
+      FUZZ_CHECK(engine.Context(events.back().tenant(), r->profile).ok());
     }
     accepted.push_back(r.ok());
     refused_by_limit.push_back(!r.ok() && omnijourney::ExceededLimit(r.status()) == "max_profiles_per_tenant");
@@ -159,6 +159,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     auto c = engine.Context(q);
     FUZZ_CHECK(c.ok() || !c.status().message().empty());
+  }
+  // After unlinks and erasures, an accepted event delivered again is a duplicate (scrubbed or not)
+  // or refused as erased; never new.
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (!accepted[i]) continue;
+    auto r = engine.Ingest(events[i]);
+    FUZZ_CHECK(r.ok() && (r->duplicate || r->erased));
   }
   return 0;
 }

@@ -185,6 +185,37 @@ TEST(ErasureTest, EventsOnlyTheErasedIdentifierIdentifiedAreErasedWhole) {
   std::filesystem::remove_all(dir);
 }
 
+// Snapshot files are encrypted under a key the erasure deletes: a copy of one taken before (a
+// backup) cannot be read afterwards.
+TEST(ErasureTest, ACopyOfAnOlderSnapshotCannotBeReadAfterAnErasure) {
+  const std::string dir = FreshDir("erase_snapshot");
+  auto engine = Open(Durable(dir));
+  ASSERT_TRUE(engine->Ingest(Ev("s1", 0, v1::EVENT_KIND_MESSAGE, "Message Received").Id("email", "vera@example.com")
+                                 .Text("vera's snapshot secret")).ok());
+  ASSERT_TRUE(engine->Ingest(Ev("s2", 1, v1::EVENT_KIND_MESSAGE, "Message Received").Id("email", "otto@example.com")
+                                 .Text("otto's words")).ok());
+  ASSERT_TRUE(engine->Checkpoint().ok());
+  std::filesystem::create_directories(dir + "/backup");
+  int copied = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir + "/snapshots")) {
+    std::filesystem::copy_file(f.path(), dir + "/backup/" + f.path().filename().string());
+    EXPECT_EQ(testing::ReadFileBytes(f.path()).find("vera's snapshot secret"), std::string::npos);  // Encrypted.
+    ++copied;
+  }
+  ASSERT_EQ(copied, 1);
+  EXPECT_THAT(WhereReadable(dir, "vera's snapshot secret"), HasSubstr("snapshot decrypted"));
+  ASSERT_TRUE(engine->EraseProfile(engine->Context({"", "email", "vera@example.com"})->profile).ok());
+  EXPECT_EQ(WhereReadable(dir, "vera's snapshot secret"), "");
+  EXPECT_EQ(WhereReadable(dir, "vera@example.com"), "");
+  EXPECT_THAT(WhereReadable(dir, "otto's words"), HasSubstr("snapshot decrypted"));  // The new snapshot.
+  engine.reset();
+  // The new snapshot opens (its key is there); the copy of the old one is not a usable snapshot.
+  auto reopened = Open(Durable(dir));
+  EXPECT_GT(reopened->Stats().snapshot_position, 0);
+  EXPECT_TRUE(reopened->Context({"", "email", "otto@example.com"}).ok());
+  std::filesystem::remove_all(dir);
+}
+
 // The memory engine erases the same way (no files): the state and re-deliveries.
 TEST(ErasureTest, InMemoryErasureScrubsKeptEventsAndRefusesReDeliveries) {
   EngineOptions options;

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "common/serial.h"
 #include "engine_test_util.h"
+#include "store_forensics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "omnijourney/journey.h"
@@ -157,7 +158,7 @@ void SnapshotPlusTailEqualsFullReplay(size_t cache) {
   EXPECT_GT(restored->Stats().snapshot_position, 0);
   EXPECT_EQ(replayed->Stats().snapshot_position, 0);
   EXPECT_LT(restored->Stats().recovered, replayed->Stats().recovered);
-  EXPECT_TRUE(restored->Stats().snapshot_notes.empty());
+  EXPECT_TRUE(restored->Stats().snapshot_notes.empty()) << ::testing::PrintToString(restored->Stats().snapshot_notes);
   // Profiles the tail did not touch are still sealed in the snapshot; reading them decodes copies.
   const int64_t sealed = restored->Stats().sealed_profiles;
   EXPECT_GT(sealed, 0);
@@ -317,19 +318,27 @@ TEST(SnapshotTest, ASealedPartThatDoesNotDecodeIsNotUsedAgain) {
     std::ifstream in(path, std::ios::binary);
     bytes.assign(std::istreambuf_iterator<char>(in), {});
   }
+  // The file is encrypted: its plaintext, with the snapshot's key from the store's files.
+  std::string plain;
+  for (const auto& e : testing::ReadStoreFiles(dir).entries) {
+    if (e.key.size() != 9 || e.key[0] != 'n') continue;
+    std::optional<std::string> body = internal::DecryptSnapshotForTesting(bytes, *internal::crypto::KeyFrom(e.value));
+    if (body) plain = std::string(internal::kSnapshotHeaderBytes, '\0') + *body;
+  }
+  ASSERT_FALSE(plain.empty());
   // The timeline's part: the profile id, the part's length, then the tenant (length-prefixed) and
   // the entry count, which is made larger than the part can hold.
   std::string id_bytes(8, '\0');
   for (int i = 0; i < 8; ++i) id_bytes[i] = static_cast<char>((id >> (8 * i)) & 0xff);
   const std::string framed_tenant = std::string(1, static_cast<char>(tenant.size())) + tenant;
   size_t at = std::string::npos;
-  for (size_t p = bytes.find(id_bytes); p != std::string::npos; p = bytes.find(id_bytes, p + 1)) {
+  for (size_t p = plain.find(id_bytes); p != std::string::npos; p = plain.find(id_bytes, p + 1)) {
     for (size_t len = 1; len <= 2; ++len) {
-      if (bytes.compare(p + 8 + len, framed_tenant.size(), framed_tenant) == 0) at = p + 8 + len + framed_tenant.size();
+      if (plain.compare(p + 8 + len, framed_tenant.size(), framed_tenant) == 0) at = p + 8 + len + framed_tenant.size();
     }
   }
   ASSERT_NE(at, std::string::npos);
-  bytes[at] = 0x7f;
+  bytes[at] = static_cast<char>(bytes[at] ^ plain[at] ^ 0x7f);  // The plaintext byte becomes 0x7f.
   const uint64_t sum = internal::Checksum(std::string_view(bytes).substr(0, bytes.size() - 8));
   for (int i = 0; i < 8; ++i) bytes[bytes.size() - 8 + i] = static_cast<char>((sum >> (8 * i)) & 0xff);
   {

@@ -2,7 +2,8 @@
 // value of every SST file (decompressed, with RocksDB's SstFileReader), every write of every WAL
 // file (the log format's blocks reassembled and each batch iterated with WriteBatch::Iterate, so
 // deleted and overwritten values are seen too), the raw bytes of every other file (MANIFEST, LOG,
-// snapshots), and the plaintext of every sealed record that a key found anywhere in them opens.
+// snapshots), the plaintext of every sealed record that a key found anywhere in them opens, and every
+// snapshot file (or copy of one) decrypted with every snapshot key found.
 // A test built on it cannot pass while the value is on disk in a readable form. Best read with the
 // store closed: an open one may write and delete files while they are read.
 #ifndef OMNIJOURNEY_TESTS_STORE_FORENSICS_H_
@@ -22,6 +23,8 @@
 #include "rocksdb/options.h"
 #include "rocksdb/sst_file_reader.h"
 #include "rocksdb/write_batch.h"
+#include "engine/snapshot.h"
+#include "store/crypto.h"
 #include "store/rocksdb_store.h"
 
 namespace omnijourney::testing {
@@ -162,6 +165,19 @@ inline std::vector<std::pair<std::string, std::string>> ReadableTexts(const std:
   for (const auto& e : files.entries) {
     if (e.key.size() == 9 && e.key[0] == 'g') group_keys.emplace(number(std::string_view(e.key).substr(1)), e.value);
     if (e.key.size() == 9 && e.key[0] == 'e') record_keys.emplace(number(std::string_view(e.key).substr(1)), e.value);
+  }
+  // Snapshot files (also copies of them anywhere in the directory), with every snapshot key found.
+  std::vector<std::string> snapshot_keys;
+  for (const auto& e : files.entries) {
+    if (e.key.size() == 9 && e.key[0] == 'n') snapshot_keys.push_back(e.value);
+  }
+  for (const auto& [path, bytes] : std::vector<std::pair<std::string, std::string>>(out.begin(), out.end())) {
+    for (const std::string& k : snapshot_keys) {
+      std::optional<internal::crypto::Key> key = internal::crypto::KeyFrom(k);
+      if (!key) continue;
+      std::optional<std::string> plain = internal::DecryptSnapshotForTesting(bytes, *key);
+      if (plain) out.emplace_back(path + " (snapshot decrypted)", *std::move(plain));
+    }
   }
   for (auto& e : files.entries) {
     std::optional<std::string> plain = internal::OpenSealedForTesting(e.key, e.value, group_keys, record_keys);

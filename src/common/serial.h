@@ -15,6 +15,8 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -52,6 +54,15 @@ class SerialWriter {
     }
   }
   void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+  // Bytes, noting where they are (regions()): a part a reader may leave encoded (and encrypted)
+  // until it needs it.
+  void SealedBytes(std::string_view s) {
+    Varint(s.size());
+    regions_.emplace_back(out_.size(), s.size());
+    out_.append(s.data(), s.size());
+  }
+  // (offset, size) of every SealedBytes, in order.
+  const std::vector<std::pair<uint64_t, uint64_t>>& regions() const { return regions_; }
 
   const std::string& data() const { return out_; }
   std::string& mutable_data() { return out_; }
@@ -64,6 +75,7 @@ class SerialWriter {
     out_.append(buf, sizeof(T));
   }
   std::string out_;
+  std::vector<std::pair<uint64_t, uint64_t>> regions_;
 };
 
 // Reads what SerialWriter wrote. A read past the end (or a malformed varint) sets !ok() and returns

@@ -562,9 +562,9 @@ class EngineImpl final : public Engine {
       if (bytes.ok()) {
         RETURN_IF_ERROR(spill_->ClearProfiles());  // A failed attempt may have written some.
         // The profiles stay sealed in the mapping until used (sealed.h).
-        auto mapping = std::make_shared<const SnapshotStore::Mapped>(*std::move(bytes));
-        state = DecodeSnapshot(mapping->bytes(), mapping, *log_, options_, zone_, log_.get(), spill_.get(),
-                               record_clock_.get());
+        auto mapping = std::make_shared<SnapshotStore::Mapped>(*std::move(bytes));
+        state = DecodeSnapshot(mapping->data(), mapping->bytes().size(), mapping, *log_, options_, zone_, log_.get(),
+                               spill_.get(), record_clock_.get());
         if (state.ok()) {
           std::lock_guard<std::mutex> lock(checkpoint_mu_);
           last_snapshot_bytes_ = mapping->bytes().size();
@@ -632,6 +632,13 @@ class EngineImpl final : public Engine {
     }
     if (s.ok() || !keep_previous) {
       if (absl::Status d = snapshots_->DeleteBefore(s.ok() ? snapshot_position_ : UINT64_MAX, keep_previous ? 1 : 0);
+          s.ok()) {
+        s = d;
+      }
+      // The keys of the deleted ones go too (a copy of such a file can no longer be read).
+      absl::StatusOr<std::vector<LogPosition>> left = snapshots_->List();
+      if (absl::Status d = left.ok() ? log_->DropSnapshotKeys(left->empty() ? snapshot_position_ : left->back())
+                                     : left.status();
           s.ok()) {
         s = d;
       }

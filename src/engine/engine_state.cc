@@ -526,7 +526,7 @@ absl::Status EngineState::Save(SerialWriter& w) const {
   return absl::OkStatus();
 }
 
-absl::Status EngineState::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
+absl::Status EngineState::Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping) {
   position_ = r.U64();
   watermark_ = r.Time();
   clock_at_ = r.Time();

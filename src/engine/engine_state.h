@@ -146,7 +146,7 @@ class EngineState {
   // `mapping` that the reader's bytes lie in (the mapped snapshot file), each profile's timeline and
   // journey instances stay sealed in it until used (sealed.h); without one they are decoded here.
   absl::Status Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping);
 
   // Sets the profile cache's limit (storage.cache_profiles) and spills down to it; no-op without
   // a cache. Open replays the log with a larger one.

@@ -17,7 +17,7 @@ absl::StatusOr<std::unique_ptr<ProfileJourneys>> JourneyScheduler::Decode(std::s
 
 ProfileJourneys* JourneyScheduler::Get(ProfileId id) {
   if (auto j = journeys_.find(id); j != journeys_.end()) return j->second.get();
-  std::optional<std::string_view> bytes = sealed_.Get(id);
+  std::optional<std::string> bytes = sealed_.Get(id);
   if (!bytes) return nullptr;
   absl::StatusOr<std::unique_ptr<ProfileJourneys>> j = Decode(*bytes);
   if (!j.ok()) {
@@ -138,7 +138,7 @@ std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
 
 absl::StatusOr<const ProfileJourneys*> JourneyScheduler::Find(ProfileId id, std::unique_ptr<ProfileJourneys>* own) const {
   if (auto j = journeys_.find(id); j != journeys_.end()) return j->second.get();
-  std::optional<std::string_view> bytes = sealed_.Get(id);
+  std::optional<std::string> bytes = sealed_.Get(id);
   if (!bytes) return nullptr;
   ASSIGN_OR_RETURN(*own, Decode(*bytes));
   return own->get();
@@ -186,12 +186,12 @@ void JourneyScheduler::Save(SerialWriter& w) const {
     w.U64(id);
     scratch.mutable_data().clear();
     j->Save(scratch);
-    w.Bytes(scratch.data());
+    w.SealedBytes(scratch.data());
   }
   sealed_.Save(w);
 }
 
-absl::Status JourneyScheduler::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
+absl::Status JourneyScheduler::Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping) {
   const size_t journeys = r.Count(9);
   for (size_t i = 0; i < journeys && r.ok(); ++i) {
     JourneyDefinition def;

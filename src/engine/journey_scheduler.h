@@ -83,7 +83,7 @@ class JourneyScheduler {
   // time timers were fired up to, and the stale and touched profiles.
   // Restore with a `mapping` that the reader's bytes lie in seals every profile's instances.
   void Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping);
   // Decodes every sealed profile's instances and lets the snapshot's mapping go (before an erasure).
   absl::Status UnsealAll();
   // Whether a sealed part failed to decode.

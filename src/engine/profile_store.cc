@@ -23,9 +23,9 @@ absl::StatusOr<ProfileTimeline> RestoreFramed(std::string_view bytes) {
 absl::StatusOr<std::optional<ProfileTimeline>> ProfileStore::DecodeSealed(ProfileId id, bool* spilled) const {
   *spilled = false;
   absl::StatusOr<ProfileTimeline> t = absl::NotFoundError("");
-  if (std::optional<std::string_view> bytes = sealed_.Get(id)) {
+  if (std::optional<std::string> bytes = sealed_.Get(id)) {
     t = RestoreFramed(*bytes);
-  } else if (std::optional<std::string_view> encoded = sealed_spilled_.Get(id)) {
+  } else if (std::optional<std::string> encoded = sealed_spilled_.Get(id)) {
     *spilled = true;
     t = ProfileTimeline::Decode(*encoded);
   } else {
@@ -74,7 +74,7 @@ absl::Status ProfileStore::UnsealAll() {
       RETURN_IF_ERROR(Unseal(id).status());
       continue;
     }
-    batch.emplace_back(id, std::string(bytes));
+    batch.emplace_back(id, *sealed_spilled_.Get(id));
     if (batch.size() >= 1000) RETURN_IF_ERROR(flush());
   }
   return flush();
@@ -235,11 +235,11 @@ void ProfileStore::ForEachInMemory(const std::function<void(ProfileId, ProfileTi
 
 void ProfileStore::ForEachCached(const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const {
   for (const auto& [id, timeline] : memory_) fn(id, *timeline);
-  for (const auto& [id, bytes] : sealed_.All()) {
-    if (absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes); t.ok()) fn(id, *t);
+  for (const auto& [id, encrypted] : sealed_.All()) {
+    if (absl::StatusOr<ProfileTimeline> t = RestoreFramed(*sealed_.Get(id)); t.ok()) fn(id, *t);
   }
-  for (const auto& [id, bytes] : sealed_spilled_.All()) {
-    if (absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes); t.ok()) fn(id, *t);
+  for (const auto& [id, encrypted] : sealed_spilled_.All()) {
+    if (absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*sealed_spilled_.Get(id)); t.ok()) fn(id, *t);
   }
 }
 
@@ -263,7 +263,7 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
     w.U64(id);
     scratch.mutable_data().clear();
     timeline->Save(scratch);
-    w.Bytes(scratch.data());
+    w.SealedBytes(scratch.data());
   }
   sealed_.Save(w);
   w.Varint(spilled_.size() + sealed_spilled_.size());
@@ -272,7 +272,7 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
     absl::Status s = spill_->ForEachProfile([&](uint64_t id, std::string_view bytes) {
       if (!spilled_.contains(id)) return absl::OkStatus();
       w.U64(id);
-      w.Bytes(bytes);
+      w.SealedBytes(bytes);
       ++written;
       return absl::OkStatus();
     });
@@ -289,7 +289,7 @@ absl::Status ProfileStore::Save(SerialWriter& w) const {
   return absl::OkStatus();
 }
 
-absl::Status ProfileStore::Restore(SerialReader& r, std::shared_ptr<const void> mapping) {
+absl::Status ProfileStore::Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping) {
   const size_t cached = r.Count(9);
   if (mapping != nullptr) {
     sealed_.Hold(mapping);

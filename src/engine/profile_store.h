@@ -108,7 +108,7 @@ class ProfileStore {
   // every profile; without one it decodes them all (in memory, spilled ones into the spill store or
   // memory without one).
   absl::Status Save(SerialWriter& w) const;
-  absl::Status Restore(SerialReader& r, std::shared_ptr<const void> mapping);
+  absl::Status Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping);
 
   int64_t profiles() const {
     return static_cast<int64_t>(memory_.size() + spilled_.size() + sealed_.size() + sealed_spilled_.size());

@@ -1,5 +1,8 @@
 #include "store/log.h"
 
+#include <map>
+#include <mutex>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "store/crypto.h"
@@ -67,6 +70,10 @@ class MemoryLog final : public Log {
     for (LogPosition pos : erasure.shred) set(pos, std::string());
     for (auto& [pos, record] : erasure.replace) set(pos, record.SerializeAsString());
     tombstones_.insert(tombstones_.end(), erasure.tombstones.begin(), erasure.tombstones.end());
+    {
+      std::lock_guard<std::mutex> lock(keys_mu_);
+      snapshot_keys_.clear();
+    }
     std::vector<std::string> records;
     records.push_back(std::move(erasure.record));
     ASSIGN_OR_RETURN(last_erasure_, Append(std::move(records)));
@@ -78,6 +85,19 @@ class MemoryLog final : public Log {
   Tombstone TombstoneOf(std::string_view key) const override { return crypto::KeyedHash(secret_, key); }
   std::vector<Tombstone> Tombstones() const override { return tombstones_; }
   LogPosition last_erasure() const override { return last_erasure_; }
+
+  absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) override {
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    auto it = snapshot_keys_.find(position);
+    if (it != snapshot_keys_.end()) return std::optional<crypto::Key>(it->second);
+    if (!create) return std::optional<crypto::Key>();
+    return std::optional<crypto::Key>(snapshot_keys_[position] = crypto::RandomKey());
+  }
+  absl::Status DropSnapshotKeys(LogPosition before) override {
+    std::lock_guard<std::mutex> lock(keys_mu_);
+    snapshot_keys_.erase(snapshot_keys_.begin(), snapshot_keys_.lower_bound(before));
+    return absl::OkStatus();
+  }
 
   bool ContainsForTesting(std::string_view needle) const override {
     for (const std::string& bytes : records_) {
@@ -94,6 +114,8 @@ class MemoryLog final : public Log {
   LogPosition last_erasure_ = 0;
   const crypto::Key secret_ = crypto::RandomKey();  // Tombstones last as long as the log.
   std::vector<Tombstone> tombstones_;
+  std::mutex keys_mu_;
+  std::map<LogPosition, crypto::Key> snapshot_keys_;
 };
 
 void PutVarint(std::string& out, uint64_t v) {

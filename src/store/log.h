@@ -27,6 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "omnijourney/v1/store.pb.h"
+#include "store/crypto.h"
 
 namespace omnijourney::internal {
 
@@ -77,6 +78,13 @@ class Log {
   // The position of the last erasure's record (0: none): a snapshot of an earlier state holds what
   // it erased and must not be used.
   virtual LogPosition last_erasure() const = 0;
+  // The key the snapshot of the state at `position` is encrypted with, kept with the records' keys
+  // so that an erasure deletes it with them (every older snapshot becomes unreadable in the same
+  // write): made, durably, when `create` and there is none; nullopt when there is none.
+  virtual absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) = 0;
+  // Deletes the keys of the snapshots before `position` (their files were deleted). Unlike the
+  // other calls, this one may run beside them (the engine writes snapshots outside its locks).
+  virtual absl::Status DropSnapshotKeys(LogPosition before) = 0;
   // For tests of erasure: true when any retained record (and, for a durable log, any file of the
   // store, and the plaintext of every record it can still read) contains `needle`.
   virtual bool ContainsForTesting(std::string_view needle) const = 0;

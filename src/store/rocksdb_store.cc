@@ -33,6 +33,7 @@ constexpr char kGroupKey = 'g';     // + position of the group's first record ->
 constexpr char kRecordKey = 'e';    // + position -> the record's own key (its group's is gone)
 constexpr char kReplaced = 's';     // + original position -> position of its scrubbed copy
 constexpr char kTombstone = 't';    // + 16-byte keyed hash -> ""
+constexpr char kSnapshotKey = 'n';  // + snapshot position -> the snapshot file's key
 constexpr char kSecret[] = "secret";  // -> the key of keyed hashes
 
 std::string KeyOf(uint64_t n) {
@@ -316,6 +317,14 @@ class RocksDbLog final : public Log {
       k.append(reinterpret_cast<const char*>(t.data()), t.size());
       RETURN_IF_ERROR(FromRocks(batch.Put(db_->keys(), k, ""), "batch"));
     }
+    // Every snapshot so far holds what is erased: their keys go in the same write.
+    {
+      std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->keys()));
+      for (it->Seek(std::string(1, kSnapshotKey)); it->Valid() && it->key()[0] == kSnapshotKey; it->Next()) {
+        RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), it->key()), "batch"));
+      }
+      RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
+    }
     RETURN_IF_ERROR(FromRocks(batch.Put(db_->meta(), "purge_pending", "1"), "batch"));
     RETURN_IF_ERROR(FromRocks(batch.Put(db_->meta(), "last_erasure", KeyOf(group)), "batch"));
     rocksdb::WriteOptions sync = write_;
@@ -352,6 +361,34 @@ class RocksDbLog final : public Log {
   }
 
   LogPosition last_erasure() const override { return last_erasure_; }
+
+  absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) override {
+    ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kSnapshotKey, position)));
+    if (v) {
+      std::optional<crypto::Key> k = crypto::KeyFrom(*v);
+      if (!k) return absl::DataLossError(absl::StrCat("the key of the snapshot at ", position, " is damaged"));
+      return k;
+    }
+    if (!create) return std::optional<crypto::Key>();
+    const crypto::Key key = crypto::RandomKey();
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    RETURN_IF_ERROR(FromRocks(db_->db->Put(sync, db_->keys(), Prefixed(kSnapshotKey, position), crypto::Bytes(key)),
+                              "snapshot key"));
+    return std::optional<crypto::Key>(key);
+  }
+
+  absl::Status DropSnapshotKeys(LogPosition before) override {
+    rocksdb::WriteBatch batch;
+    std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->keys()));
+    for (it->Seek(std::string(1, kSnapshotKey)); it->Valid() && it->key()[0] == kSnapshotKey; it->Next()) {
+      if (NumberOf(std::string_view(it->key().data() + 1, it->key().size() - 1)) >= before) break;
+      RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), it->key()), "batch"));
+    }
+    RETURN_IF_ERROR(FromRocks(it->status(), "scan"));
+    if (batch.Count() == 0) return absl::OkStatus();
+    return FromRocks(db_->db->Write(write_, &batch), "write");
+  }
 
   bool ContainsForTesting(std::string_view needle) const override {
     // Every file of the store's directory and its subdirectories (SST, WAL, manifest, snapshots),

@@ -5,7 +5,8 @@
 // - "log": 8-byte big-endian position -> the sealed LogRecord (crypto.h): 0x01, the distance to its
 //   group's first position (varint), the ciphertext.
 // - "keys": 'g' + group position -> the group's key and the number of positions it spans;
-//   'e' + position -> a record's own key (after its group's was deleted); 's' + position -> the
+//   'e' + position -> a record's own key (after its group's was deleted); 'n' + position -> the key
+//   of the snapshot at that position (deleted by every erasure); 's' + position -> the
 //   position of the record's scrubbed copy; 't' + keyed hash -> "" (an erased event's tombstone);
 //   "secret" -> the key of the keyed hashes.
 // - "meta": "format_version" -> "3"; "last_erasure" -> its position; "purge_pending" while an

@@ -111,11 +111,11 @@ absl::StatusOr<SnapshotStore::Mapped> SnapshotStore::Read(LogPosition position) 
     close(fd);
     return Mapped(nullptr, 0);
   }
-  void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+  void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_POPULATE, fd, 0);
   close(fd);
   if (p == MAP_FAILED) return Errno("map", path);
   madvise(p, size, MADV_SEQUENTIAL);
-  return Mapped(static_cast<const char*>(p), size);
+  return Mapped(static_cast<char*>(p), size);
 }
 
 absl::Status SnapshotStore::DeleteUnfinished() {

@@ -22,17 +22,19 @@ class SnapshotStore {
   absl::Status Write(LogPosition position, std::string_view bytes);
   // Positions of the stored snapshots, newest first (none when the directory does not exist).
   absl::StatusOr<std::vector<LogPosition>> List() const;
-  // A snapshot's bytes, mapped read-only (valid while the returned object lives).
+  // A snapshot's bytes, mapped copy-on-write (valid while the returned object lives): they may be
+  // changed in memory (decrypted in place); the file is not.
   class Mapped {
    public:
-    Mapped(const char* data, size_t size) : data_(data), size_(size) {}
+    Mapped(char* data, size_t size) : data_(data), size_(size) {}
     Mapped(Mapped&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr; }
     Mapped& operator=(Mapped&&) = delete;
     ~Mapped();
     std::string_view bytes() const { return {data_, size_}; }
+    char* data() { return data_; }
 
    private:
-    const char* data_;
+    char* data_;
     size_t size_;
   };
   absl::StatusOr<Mapped> Read(LogPosition position) const;
