@@ -137,6 +137,15 @@ TEST(LogTest, RocksDbLogPositionsReadsErasureAndReopening) {
   EXPECT_GT(store->log->last_erasure(), 4u);
   const LogPosition last = store->log->last();
   EXPECT_EQ(*store->log->Append({Record("e")}), last + 1);
+  // A snapshot written again at the same position gets a new key (no key stream used twice); an
+  // erasure deletes every snapshot's key.
+  const auto first = store->log->SnapshotKey(last + 1, /*create=*/true);
+  const auto second = store->log->SnapshotKey(last + 1, /*create=*/true);
+  ASSERT_TRUE(first.ok() && second.ok() && first->has_value() && second->has_value());
+  EXPECT_NE(**first, **second);
+  EXPECT_EQ(**store->log->SnapshotKey(last + 1, false), **second);
+  ASSERT_TRUE(store->log->Erase(Erasure({}, {})).ok());
+  EXPECT_FALSE(store->log->SnapshotKey(last + 1, false)->has_value());
   std::filesystem::remove_all(dir);
 }
 

@@ -247,6 +247,10 @@ class EngineImpl final : public Engine {
         if (!last.ok()) {
           for (size_t i = begin; i < end; ++i) {
             if (what[i - begin] == Step::kApply || what[i - begin] == Step::kDuplicate) out[i] = last.status();
+            if (what[i - begin] == Step::kErased) {
+              WriterLock lock(&mu_, kSpin);
+              out[i] = state_->Erased(*events[i]);
+            }
           }
           begin = end;
           continue;
@@ -657,7 +661,14 @@ class EngineImpl final : public Engine {
     const absl::Time at = clock_->Now();
     ASSIGN_OR_RETURN(Log::Erasure plan, state_->PlanErasure(erasure, at));
     const std::vector<Tombstone> tombstones = plan.tombstones;
-    ASSIGN_OR_RETURN(const LogPosition pos, log_->Erase(std::move(plan)));
+    absl::StatusOr<LogPosition> erased = log_->Erase(std::move(plan));
+    if (!erased.ok()) {
+      // A failed write may still have reached the log (a reopen then has the erasure): this state
+      // no longer knows, so it takes no more changes until reopened.
+      state_->FailStorage(erased.status());
+      return state_->io_error();
+    }
+    const LogPosition pos = *erased;
     absl::StatusOr<std::vector<ProfileId>> changed = state_->FinishErasure(tombstones, pos, at);
     if (!changed.ok()) {
       // The log has it (a reopen applies it); the state may be part way.

@@ -147,7 +147,7 @@ absl::StatusOr<std::unique_ptr<EngineState>> DecodeSnapshot(char* data, size_t s
     if (to > from) crypto::XorAt(*key, {}, from, data + from, to - from);
   };
   for (const auto& [offset, n] : regions) {
-    if (offset < at || n > body_end - offset) return absl::DataLossError("bad part table (damaged)");
+    if (offset < at || offset > body_end || n > body_end - offset) return absl::DataLossError("bad part table (damaged)");
     decrypt(at, offset);
     if (file == nullptr) decrypt(offset, offset + n);  // Nothing stays sealed: decoded below.
     at = offset + n;

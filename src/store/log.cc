@@ -88,10 +88,10 @@ class MemoryLog final : public Log {
 
   absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) override {
     std::lock_guard<std::mutex> lock(keys_mu_);
+    if (create) return std::optional<crypto::Key>(snapshot_keys_[position] = crypto::RandomKey());
     auto it = snapshot_keys_.find(position);
-    if (it != snapshot_keys_.end()) return std::optional<crypto::Key>(it->second);
-    if (!create) return std::optional<crypto::Key>();
-    return std::optional<crypto::Key>(snapshot_keys_[position] = crypto::RandomKey());
+    if (it == snapshot_keys_.end()) return std::optional<crypto::Key>();
+    return std::optional<crypto::Key>(it->second);
   }
   absl::Status DropSnapshotKeys(LogPosition before) override {
     std::lock_guard<std::mutex> lock(keys_mu_);

@@ -80,7 +80,8 @@ class Log {
   virtual LogPosition last_erasure() const = 0;
   // The key the snapshot of the state at `position` is encrypted with, kept with the records' keys
   // so that an erasure deletes it with them (every older snapshot becomes unreadable in the same
-  // write): made, durably, when `create` and there is none; nullopt when there is none.
+  // write). With `create`: a new one, made durably (replacing any earlier one at that position, so
+  // no two snapshot files share a key stream). Else the one there is; nullopt when there is none.
   virtual absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) = 0;
   // Deletes the keys of the snapshots before `position` (their files were deleted). Unlike the
   // other calls, this one may run beside them (the engine writes snapshots outside its locks).

@@ -363,13 +363,15 @@ class RocksDbLog final : public Log {
   LogPosition last_erasure() const override { return last_erasure_; }
 
   absl::StatusOr<std::optional<crypto::Key>> SnapshotKey(LogPosition position, bool create) override {
-    ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kSnapshotKey, position)));
-    if (v) {
+    if (!create) {
+      ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(db_->keys(), Prefixed(kSnapshotKey, position)));
+      if (!v) return std::optional<crypto::Key>();
       std::optional<crypto::Key> k = crypto::KeyFrom(*v);
       if (!k) return absl::DataLossError(absl::StrCat("the key of the snapshot at ", position, " is damaged"));
       return k;
     }
-    if (!create) return std::optional<crypto::Key>();
+    // Always a new key: a second snapshot at the same position (the first was not usable) must not
+    // reuse the first one's key stream.
     const crypto::Key key = crypto::RandomKey();
     rocksdb::WriteOptions sync;
     sync.sync = true;
@@ -382,6 +384,7 @@ class RocksDbLog final : public Log {
     rocksdb::WriteBatch batch;
     std::unique_ptr<rocksdb::Iterator> it(db_->db->NewIterator(rocksdb::ReadOptions(), db_->keys()));
     for (it->Seek(std::string(1, kSnapshotKey)); it->Valid() && it->key()[0] == kSnapshotKey; it->Next()) {
+      if (it->key().size() != 9) continue;
       if (NumberOf(std::string_view(it->key().data() + 1, it->key().size() - 1)) >= before) break;
       RETURN_IF_ERROR(FromRocks(batch.Delete(db_->keys(), it->key()), "batch"));
     }
@@ -709,6 +712,7 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
   {
     std::unique_ptr<rocksdb::Iterator> it(db->db->NewIterator(rocksdb::ReadOptions(), db->keys()));
     for (it->Seek(std::string(1, kReplaced)); it->Valid() && it->key()[0] == kReplaced; it->Next()) {
+      if (it->key().size() != 9) continue;  // Not a position ("secret").
       replaced[NumberOf(std::string_view(it->key().data() + 1, it->key().size() - 1))] = NumberOf(it->value());
     }
     RETURN_IF_ERROR(FromRocks(it->status(), "scan"));

@@ -263,13 +263,18 @@ bool StoredEntry::Scrub(const std::function<std::optional<std::string>(std::stri
   }
   for (size_t l = 0; l < kPairFields; ++l) {
     p.Pairs();
-    for (const auto& [a, b] : pairs(static_cast<PairField>(l))) {
-      if (l == kIdentifiers) {
-        p.Pair(a, b);
-      } else {
-        p.Pair(a, pass(b));
-      }
+    const PairList list = pairs(static_cast<PairField>(l));
+    if (l == kIdentifiers || l == kProperties) {
+      // Identifiers are erased by the caller; key properties are named by the options.
+      for (const auto& [a, b] : list) p.Pair(a, l == kIdentifiers ? std::string(b) : pass(b));
+      continue;
     }
+    // Traits and flattened properties take their keys from the event: both are scrubbed, and the
+    // list sorted again as MakeEntry sorts it.
+    std::vector<std::pair<std::string, std::string>> scrubbed;
+    for (const auto& [a, b] : list) scrubbed.emplace_back(pass(a), pass(b));
+    std::sort(scrubbed.begin(), scrubbed.end());
+    for (const auto& [a, b] : scrubbed) p.Pair(a, b);
   }
   StoredEntry out = p.Finish(time_, kind_, channel_, direction_);
   if (changed) *this = std::move(out);

@@ -139,9 +139,10 @@ class StoredEntry {
 
   // Replaces the identifiers, keeping everything else (an identifier was unlinked).
   void SetIdentifiers(const std::vector<IdentifierValue>& identifiers);
-  // Passes every text field but the source and the event id (the entry's key), and every value of
-  // the pair lists but the identifiers (keys stay: the lists are sorted by them), through `scrub`
-  // (nullopt: unchanged), for erasure. Returns whether anything changed.
+  // Passes every text field but the source and the event id (the entry's key), every value of the
+  // pair lists but the identifiers, and the keys of the traits and flattened properties (which are
+  // sorted again), through `scrub` (nullopt: unchanged), for erasure. Returns whether anything
+  // changed.
   bool Scrub(const std::function<std::optional<std::string>(std::string_view)>& scrub);
 
   // Timeline order: event time, then source and event id (total and arrival-independent).
