@@ -557,7 +557,7 @@ class EngineImpl final : public Engine {
         snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": deleted: taken before the erasure at record ",
                                                log_->last_erasure()));
       }
-      RETURN_IF_ERROR(snapshots_->DeleteBefore(log_->last_erasure(), 0));
+      RETURN_IF_ERROR(DeleteSnapshots(log_->last_erasure(), 0));
     }
     ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
     for (LogPosition pos : positions) {
@@ -635,15 +635,7 @@ class EngineImpl final : public Engine {
       }
     }
     if (s.ok() || !keep_previous) {
-      if (absl::Status d = snapshots_->DeleteBefore(s.ok() ? snapshot_position_ : UINT64_MAX, keep_previous ? 1 : 0);
-          s.ok()) {
-        s = d;
-      }
-      // The keys of the deleted ones go too (a copy of such a file can no longer be read).
-      absl::StatusOr<std::vector<LogPosition>> left = snapshots_->List();
-      if (absl::Status d = left.ok() ? log_->DropSnapshotKeys(left->empty() ? snapshot_position_ : left->back())
-                                     : left.status();
-          s.ok()) {
+      if (absl::Status d = DeleteSnapshots(s.ok() ? snapshot_position_ : UINT64_MAX, keep_previous ? 1 : 0); s.ok()) {
         s = d;
       }
     }
@@ -651,8 +643,15 @@ class EngineImpl final : public Engine {
     return s;
   }
 
-  // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
-  // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
+  // Deletes the snapshot files before `before` but the `keep` newest of them, and the keys of every
+  // file no longer there (a copy of one can no longer be read).
+  absl::Status DeleteSnapshots(LogPosition before, size_t keep) {
+    absl::Status s = snapshots_->DeleteBefore(before, keep);
+    absl::StatusOr<std::vector<LogPosition>> left = snapshots_->List();
+    absl::Status d = left.ok() ? log_->DropSnapshotKeys(left->empty() ? before : left->back()) : left.status();
+    return s.ok() ? d : s;
+  }
+
   // An erasure: planned against the state before it, appended with everything it makes unreadable
   // in one atomic write (a crash leaves it done or not at all), applied, purged from the files, and
   // then the state is written as a snapshot (the older ones hold what it erased).
@@ -683,6 +682,8 @@ class EngineImpl final : public Engine {
     return changed;
   }
 
+  // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
+  // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
   absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     if (snapshots_ == nullptr) return absl::OkStatus();
     absl::Status s = WriteSnapshot(EncodeLocked(), /*keep_previous=*/false);  // Before the erasure returns.
@@ -719,7 +720,7 @@ class EngineImpl final : public Engine {
     std::lock_guard<std::mutex> guard(checkpoint_mu_);
     if (damaged_dropped_) return;
     damaged_dropped_ = true;
-    absl::Status s = snapshots_->DeleteBefore(UINT64_MAX, 0);
+    absl::Status s = DeleteSnapshots(UINT64_MAX, 0);
     snapshot_error_ = absl::StrCat("the snapshot at record ", loaded_snapshot_, " is damaged (", state_->io_error().message(),
                                    "); deleted", s.ok() ? "" : absl::StrCat(" failed: ", s.message()),
                                    ", reopen to replay the log");

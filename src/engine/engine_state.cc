@@ -383,18 +383,16 @@ absl::StatusOr<Log::Erasure> EngineState::PlanErasure(const v1::LoggedErasure& e
     ASSIGN_OR_RETURN(scope->identifiers, graph_->Identifiers(scope->profile));  // Match keys.
     for (const IdentifierValue& id : scope->identifiers) scope->scrubber.AddValue(id.value);
   }
-  // The spellings the events carried: in the log, in memory and in spilled profiles.
+  // The spellings the events carried: in the log and in memory (a memory log may keep no records).
+  // Spilled profiles need no pass of their own: spilling needs a store, whose log has every event.
   RETURN_IF_ERROR(CollectSpellings(*log_, *graph_, *scope));
-  auto collect = [&](const ProfileTimeline& timeline) {
+  profiles_.ForEachInMemory([&](ProfileId, ProfileTimeline& timeline) {
+    if (timeline.tenant() != scope->tenant) return;
     for (const StoredEntry& e : timeline.entries()) {
       for (const auto& [type, value] : e.identifiers()) {
         if (scope->Erased(*graph_, type, value)) scope->scrubber.AddValue(value);
       }
     }
-  };
-  RETURN_IF_ERROR(profiles_.ForEachSpilled(scope->tenant, [&](ProfileId, const ProfileTimeline& t) { collect(t); }));
-  profiles_.ForEachInMemory([&](ProfileId, ProfileTimeline& timeline) {
-    if (timeline.tenant() == scope->tenant) collect(timeline);
   });
   // Spilled profiles the erasure changes come into memory (the erased one, and those whose events
   // carry an erased identifier or spelling); the others stay spilled.

@@ -182,6 +182,15 @@ struct Db {
     for (auto* cf : compact) RETURN_IF_ERROR(FromRocks(db->CompactRange(options, cf, nullptr, nullptr), "compact"));
     return absl::OkStatus();
   }
+
+  // An erasure's last step: the deleted keys (and the spilled profiles' stale copies) leave the
+  // files, then the mark that it is pending goes.
+  absl::Status Purge() const {
+    RETURN_IF_ERROR(FlushAndCompact({keys(), profiles()}));
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    return FromRocks(db->Delete(sync, meta(), "purge_pending"), "purge");
+  }
 };
 
 // A group key's stored value: the key, then the number of positions the group spans (4 bytes LE).
@@ -338,13 +347,7 @@ class RocksDbLog final : public Log {
     return group;
   }
 
-  absl::Status Purge() override {
-    // The spilled profiles are compacted too: stale copies were deleted.
-    RETURN_IF_ERROR(db_->FlushAndCompact({db_->keys(), db_->profiles()}));
-    rocksdb::WriteOptions sync;
-    sync.sync = true;
-    return FromRocks(db_->db->Delete(sync, db_->meta(), "purge_pending"), "purge");
-  }
+  absl::Status Purge() override { return db_->Purge(); }
 
   Tombstone TombstoneOf(std::string_view key) const override { return crypto::KeyedHash(secret_, key); }
 
@@ -703,10 +706,7 @@ absl::StatusOr<RocksDbStore> OpenRocksDbStore(const std::string& path, bool sync
   }
   // An erasure that stopped before its old keys left the files: that is finished first.
   ASSIGN_OR_RETURN(std::optional<std::string> pending, db->Get(db->meta(), "purge_pending"));
-  if (pending) {
-    RETURN_IF_ERROR(db->FlushAndCompact({db->keys(), db->profiles()}));
-    RETURN_IF_ERROR(FromRocks(db->db->Delete(synced, db->meta(), "purge_pending"), "purge"));
-  }
+  if (pending) RETURN_IF_ERROR(db->Purge());
   ASSIGN_OR_RETURN(std::optional<std::string> erased_at, db->Get(db->meta(), "last_erasure"));
   absl::flat_hash_map<LogPosition, LogPosition> replaced;
   {
