@@ -31,15 +31,26 @@ TEST(CryptoTest, ASealedRecordOpensOnlyWithItsKeyAndPosition) {
   EXPECT_FALSE(OpenOnce(k1, "short", "pos-1", &plain));
 }
 
-TEST(CryptoTest, SealManyUsesAFreshNonceEachTime) {
-  const Key key = RandomKey();
-  const std::string a = SealMany(key, "same text");
-  const std::string b = SealMany(key, "same text");
+TEST(CryptoTest, SealerUsesAFreshNonceEachTimeAndOnlyItOpens) {
+  Sealer sealer;
+  std::string a, b, plain;
+  sealer.Seal("same text", &a);
+  sealer.Seal("same text", &b);
   EXPECT_NE(a, b);
-  std::string plain;
-  ASSERT_TRUE(OpenMany(key, b, &plain));
+  EXPECT_EQ(a.size(), std::string("same text").size() + Sealer::kOverhead);
+  ASSERT_TRUE(sealer.Open(b, &plain));
   EXPECT_EQ(plain, "same text");
-  EXPECT_FALSE(OpenMany(RandomKey(), a, &plain));
+  ASSERT_TRUE(sealer.Open(a, &plain));
+  EXPECT_EQ(plain, "same text");
+  Sealer other;
+  EXPECT_FALSE(other.Open(a, &plain));
+  std::string tampered = a;
+  tampered[tampered.size() - 1] ^= 1;
+  EXPECT_FALSE(sealer.Open(tampered, &plain));
+  tampered = a;
+  tampered[0] ^= 1;  // Another nonce.
+  EXPECT_FALSE(sealer.Open(tampered, &plain));
+  EXPECT_FALSE(sealer.Open("short", &plain));
 }
 
 TEST(CryptoTest, StreamAtAnyOffsetMatchesTheWholeStream) {

@@ -4,27 +4,19 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/parallel.h"
 #include "common/status_macros.h"
 
 namespace omnijourney::internal {
 
-namespace {
-
-// A timeline as ProfileStore::Save frames it.
-absl::StatusOr<ProfileTimeline> RestoreFramed(std::string_view bytes) {
-  SerialReader r(bytes);
-  absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Restore(r);
-  if (t.ok() && !r.done()) return absl::DataLossError("timeline: trailing bytes");
-  return t;
-}
-
-}  // namespace
+// Profiles a thread encodes at least when a spill is shared among cores (a recovery's spill).
+constexpr size_t kParallelSpill = 4096;
 
 absl::StatusOr<std::optional<ProfileTimeline>> ProfileStore::DecodeSealed(ProfileId id, bool* spilled) const {
   *spilled = false;
   absl::StatusOr<ProfileTimeline> t = absl::NotFoundError("");
   if (std::optional<std::string> bytes = sealed_.Get(id)) {
-    t = RestoreFramed(*bytes);
+    t = ProfileTimeline::Decode(*bytes);
   } else if (std::optional<std::string> encoded = sealed_spilled_.Get(id)) {
     *spilled = true;
     t = ProfileTimeline::Decode(*encoded);
@@ -163,9 +155,12 @@ absl::StatusOr<std::vector<ProfileId>> ProfileStore::Trim(const std::function<bo
     std::nth_element(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(excess), candidates.end());
     candidates.resize(excess);
   }
-  std::vector<std::pair<uint64_t, std::string>> out;
-  out.reserve(candidates.size());
-  for (const auto& [use, id] : candidates) out.emplace_back(id, memory_[id]->Encode());
+  std::vector<std::pair<uint64_t, std::string>> out(candidates.size());
+  std::vector<const ProfileTimeline*> spill(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) spill[i] = memory_.at(candidates[i].second).get();
+  ParallelFor(out.size(), kParallelSpill, 4, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) out[i] = {candidates[i].second, spill[i]->Encode()};
+  });
   std::vector<uint64_t> gone;  // Stale copies of profiles that are gone (merged, erased).
   for (ProfileId id : copies_) {
     if (!memory_.contains(id)) gone.push_back(id);
@@ -236,7 +231,7 @@ void ProfileStore::ForEachInMemory(const std::function<void(ProfileId, ProfileTi
 void ProfileStore::ForEachCached(const std::function<void(ProfileId, const ProfileTimeline&)>& fn) const {
   for (const auto& [id, timeline] : memory_) fn(id, *timeline);
   for (const auto& [id, encrypted] : sealed_.All()) {
-    if (absl::StatusOr<ProfileTimeline> t = RestoreFramed(*sealed_.Get(id)); t.ok()) fn(id, *t);
+    if (absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*sealed_.Get(id)); t.ok()) fn(id, *t);
   }
   for (const auto& [id, encrypted] : sealed_spilled_.All()) {
     if (absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(*sealed_spilled_.Get(id)); t.ok()) fn(id, *t);
@@ -305,7 +300,7 @@ absl::Status ProfileStore::Restore(SerialReader& r, std::shared_ptr<const Snapsh
       sealed_.Add(id, bytes);
       continue;
     }
-    absl::StatusOr<ProfileTimeline> t = RestoreFramed(bytes);
+    absl::StatusOr<ProfileTimeline> t = ProfileTimeline::Decode(bytes);
     if (!t.ok()) return t.status();
     memory_[id] = std::make_unique<ProfileTimeline>(*std::move(t));
     Touch(id);

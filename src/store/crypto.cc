@@ -72,32 +72,31 @@ bool OpenOnce(const Key& key, std::string_view sealed, std::string_view ad, std:
   return true;
 }
 
-std::string SealMany(const Key& key, std::string_view plaintext) {
-  Init();
-  static_assert(crypto_aead_xchacha20poly1305_IETF_NPUBBYTES + crypto_aead_xchacha20poly1305_IETF_ABYTES ==
-                kSealManyOverhead);
-  std::string out(crypto_aead_xchacha20poly1305_IETF_NPUBBYTES + plaintext.size() +
-                      crypto_aead_xchacha20poly1305_IETF_ABYTES,
-                  '\0');
-  auto* nonce = reinterpret_cast<unsigned char*>(out.data());
-  randombytes_buf(nonce, crypto_aead_xchacha20poly1305_IETF_NPUBBYTES);
+Sealer::Sealer() : key_(RandomKey()) {}
+
+void Sealer::Seal(std::string_view plaintext, std::string* out) {
+  const uint64_t counter = next_.fetch_add(1, std::memory_order_relaxed);
+  unsigned char nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = {};
+  static_assert(sizeof(nonce) >= sizeof(counter));
+  std::memcpy(nonce, &counter, sizeof(counter));
+  out->resize(kOverhead + plaintext.size());
+  std::memcpy(out->data(), &counter, sizeof(counter));
   unsigned long long written = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + crypto_aead_xchacha20poly1305_IETF_NPUBBYTES, &written,
-                                             reinterpret_cast<const unsigned char*>(plaintext.data()),
-                                             plaintext.size(), nullptr, 0, nullptr, nonce, key.data());
-  return out;
+  crypto_aead_chacha20poly1305_ietf_encrypt(reinterpret_cast<unsigned char*>(out->data()) + sizeof(counter), &written,
+                                            reinterpret_cast<const unsigned char*>(plaintext.data()),
+                                            plaintext.size(), nullptr, 0, nullptr, nonce, key_.data());
 }
 
-bool OpenMany(const Key& key, std::string_view sealed, std::string* out) {
-  Init();
-  if (sealed.size() < kSealManyOverhead) return false;
-  const auto* nonce = reinterpret_cast<const unsigned char*>(sealed.data());
-  const size_t body = sealed.size() - crypto_aead_xchacha20poly1305_IETF_NPUBBYTES;
-  out->resize(body - crypto_aead_xchacha20poly1305_IETF_ABYTES);
+bool Sealer::Open(std::string_view sealed, std::string* out) const {
+  if (sealed.size() < kOverhead) return false;
+  unsigned char nonce[crypto_aead_chacha20poly1305_IETF_NPUBBYTES] = {};
+  std::memcpy(nonce, sealed.data(), sizeof(uint64_t));
+  out->resize(sealed.size() - kOverhead);
   unsigned long long written = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out->data()), &written, nullptr,
-                                                 nonce + crypto_aead_xchacha20poly1305_IETF_NPUBBYTES, body, nullptr,
-                                                 0, nonce, key.data()) != 0) {
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out->data()), &written, nullptr,
+                                                reinterpret_cast<const unsigned char*>(sealed.data()) + sizeof(uint64_t),
+                                                sealed.size() - sizeof(uint64_t), nullptr, 0, nonce,
+                                                key_.data()) != 0) {
     out->clear();
     return false;
   }

@@ -8,8 +8,8 @@
 // the group key nor any other record's key).
 //
 // Primitives (libsodium 1.0.18): ChaCha20-Poly1305 (IETF) for records, each key used for one message
-// (so the nonce is constant); HChaCha20 to derive a record's key; XChaCha20-Poly1305 with a random
-// nonce where one key seals many messages; ChaCha20 at a byte offset for files read in parts; keyed
+// (so the nonce is constant); HChaCha20 to derive a record's key; the same with a nonce from a
+// counter where one key seals many messages; ChaCha20 at a byte offset for files read in parts; keyed
 // BLAKE2b for keyed hashes.
 //
 // Thread-safety: every function is thread-safe.
@@ -17,6 +17,7 @@
 #define OMNIJOURNEY_SRC_STORE_CRYPTO_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -46,11 +47,24 @@ void SealOnce(const Key& key, std::string_view plaintext, std::string_view ad, s
 // False when `sealed` was not sealed with this key and `ad` (or was changed).
 bool OpenOnce(const Key& key, std::string_view sealed, std::string_view ad, std::string* out);
 
-// Authenticated encryption with a random nonce (stored in front), for a key that seals many
-// messages.
-inline constexpr size_t kSealManyOverhead = 24 + 16;
-std::string SealMany(const Key& key, std::string_view plaintext);
-bool OpenMany(const Key& key, std::string_view sealed, std::string* out);
+// Authenticated encryption of many messages under one random key that only this object holds
+// (ChaCha20-Poly1305, IETF): each message takes the next value of a counter as its nonce, stored in
+// front, so no nonce is used twice with the key.
+class Sealer {
+ public:
+  static constexpr size_t kOverhead = 8 + 16;  // The counter, the tag.
+  Sealer();
+  Sealer(const Sealer&) = delete;
+  Sealer& operator=(const Sealer&) = delete;
+  // Replaces *out with the sealed message.
+  void Seal(std::string_view plaintext, std::string* out);
+  // False when `sealed` was not sealed by this object (or was changed).
+  bool Open(std::string_view sealed, std::string* out) const;
+
+ private:
+  const Key key_;
+  std::atomic<uint64_t> next_{0};
+};
 
 // XORs data[0..n) with the ChaCha20 key stream of (key, nonce) from byte `offset` on: encrypts and
 // decrypts any part of a file independently of the rest.

@@ -11,8 +11,8 @@
 //   "secret" -> the key of the keyed hashes.
 // - "meta": "format_version" -> "3"; "last_erasure" -> its position; "purge_pending" while an
 //   erasure's old keys may still be in the files.
-// - "profiles": 8-byte big-endian profile id -> StoredTimeline of a spilled profile, sealed with a
-//   key that only the process has (derived state, cleared at open).
+// - "profiles": 8-byte big-endian profile id -> a spilled profile's timeline (ProfileTimeline::
+//   Encode), sealed with a key that only the process has (derived state, made anew at open).
 // Formats 1 and 2 kept plaintext records (and format 1 a "taken" column family of the ids of
 // actions handed out): opening one seals its records, and format 1's taken ids become one
 // acknowledgement record (see OpenRocksDbStore).

@@ -517,44 +517,9 @@ ProfileTimeline::Dropped ProfileTimeline::Retain(const TimelineOptions& options,
 }
 
 std::string ProfileTimeline::Encode() const {
-  v1::StoredTimeline out;
-  out.set_tenant(tenant_);
-  auto pairs = [](const PairList& from, google::protobuf::RepeatedPtrField<v1::StoredPair>* to) {
-    to->Reserve(static_cast<int>(from.size()));
-    for (const auto& [k, v] : from) {
-      v1::StoredPair* p = to->Add();
-      p->set_key(k.data(), k.size());
-      p->set_value(v.data(), v.size());
-    }
-  };
-  out.mutable_entries()->Reserve(static_cast<int>(entries_.size()));
-  for (const StoredEntry& e : entries_) {
-    v1::StoredTimelineEntry* s = out.add_entries();
-    *s->mutable_time() = ToTimestamp(e.time());
-    s->set_source(e.source().data(), e.source().size());
-    s->set_event_id(e.event_id().data(), e.event_id().size());
-    s->set_kind(e.kind());
-    s->set_name(e.name().data(), e.name().size());
-    s->set_channel(e.channel());
-    s->set_direction(e.direction());
-    s->set_provider(e.provider().data(), e.provider().size());
-    s->set_agent_id(e.agent_id().data(), e.agent_id().size());
-    s->set_conversation_id(e.conversation_id().data(), e.conversation_id().size());
-    s->set_text(e.text().data(), e.text().size());
-    s->set_value(e.value().data(), e.value().size());
-    pairs(e.properties(), s->mutable_properties());
-    for (const auto& [type, value] : e.identifiers()) {
-      v1::Identifier* i = s->add_identifiers();
-      i->set_type(type.data(), type.size());
-      i->set_value(value.data(), value.size());
-    }
-    pairs(e.traits(), s->mutable_traits());
-    pairs(e.flat_properties(), s->mutable_flat_properties());
-    s->set_session_id(e.session_id().data(), e.session_id().size());
-    s->set_value_units(e.value_units().data(), e.value_units().size());
-    s->set_currency(e.currency().data(), e.currency().size());
-  }
-  return out.SerializeAsString();
+  SerialWriter w;
+  Save(w);
+  return std::move(w.mutable_data());
 }
 
 void TraitReconciler::Save(SerialWriter& w) const {
@@ -611,37 +576,10 @@ absl::StatusOr<ProfileTimeline> ProfileTimeline::Restore(SerialReader& r) {
 }
 
 absl::StatusOr<ProfileTimeline> ProfileTimeline::Decode(std::string_view bytes) {
-  v1::StoredTimeline in;
-  if (!in.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return absl::DataLossError("stored profile timeline: unreadable");
-  }
-  EntryPacker p;
-  auto pairs = [&p](const google::protobuf::RepeatedPtrField<v1::StoredPair>& from) {
-    p.Pairs();
-    for (const v1::StoredPair& kv : from) p.Pair(kv.key(), kv.value());
-  };
-  ProfileTimeline out(std::move(*in.mutable_tenant()));
-  out.entries_.reserve(static_cast<size_t>(in.entries_size()));
-  for (const v1::StoredTimelineEntry& s : in.entries()) {
-    p.Text(s.source());
-    p.Text(s.event_id());
-    p.Text(s.name());
-    p.Text(s.provider());
-    p.Text(s.agent_id());
-    p.Text(s.conversation_id());
-    p.Text(s.text());
-    p.Text(s.value());
-    p.Text(s.session_id());
-    p.Text(s.value_units());
-    p.Text(s.currency());
-    pairs(s.properties());
-    p.Pairs();
-    for (const v1::Identifier& id : s.identifiers()) p.Pair(id.type(), id.value());
-    pairs(s.traits());
-    pairs(s.flat_properties());
-    out.entries_.push_back(p.Finish(FromTimestamp(s.time()), s.kind(), s.channel(), s.direction()));
-  }
-  return out;
+  SerialReader r(bytes);
+  absl::StatusOr<ProfileTimeline> t = Restore(r);
+  if (t.ok() && !r.done()) return absl::DataLossError("stored profile timeline: trailing bytes");
+  return t;
 }
 
 void TraitReconciler::Observe(const StoredEntry& e) {

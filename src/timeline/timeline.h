@@ -255,11 +255,11 @@ class ProfileTimeline {
     cache_ = std::move(cache);
   }
 
-  // The timeline as bytes (v1::StoredTimeline) and back, for profiles spilled out of the cache.
+  // The timeline as bytes and back, for profiles spilled out of the cache: Save's bytes, the entry
+  // blocks copied as they are. DataLoss when `bytes` are not such a timeline.
   std::string Encode() const;
-  // DataLoss when `bytes` is not a StoredTimeline.
   static absl::StatusOr<ProfileTimeline> Decode(std::string_view bytes);
-  // The same for snapshots, faster (entry blocks are copied as they are). DataLoss when malformed.
+  // The same into and out of a snapshot's stream. DataLoss when malformed.
   void Save(SerialWriter& w) const;
   static absl::StatusOr<ProfileTimeline> Restore(SerialReader& r);
 
