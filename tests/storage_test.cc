@@ -434,6 +434,44 @@ TEST(StorageTest, RecoveryWithASmallCacheReplaysWithALargerOneThenTrims) {
   std::filesystem::remove_all(dir);
 }
 
+// 20k profiles beyond a cache of 100: the spill at the end of the replay is encoded and sealed on
+// several threads (at least 4096 profiles each); every profile reads back whole.
+TEST(StorageTest, RecoverySpillSharedAmongThreadsKeepsEveryProfile) {
+  const std::string dir = FreshDir("recovery_spill_threads");
+  EngineOptions options = Durable(dir);
+  options.storage.snapshot_every_records = 0;
+  constexpr int kCustomers = 20000;
+  std::vector<std::string> before;
+  {
+    auto engine = Open(options);
+    std::vector<Ev> batch;
+    for (int i = 0; i < 2 * kCustomers; ++i) {
+      batch.push_back(Msg("m" + std::to_string(i), i, "c" + std::to_string(i % kCustomers) + "@example.com",
+                          "text " + std::to_string(i)));
+      if (batch.size() == 1000) {
+        std::vector<const Event*> events;
+        for (const Ev& e : batch) events.push_back(&e.event());
+        for (const auto& r : engine->IngestBatch(events)) ASSERT_TRUE(r.ok()) << r.status();
+        batch.clear();
+      }
+    }
+    for (int c = 0; c < kCustomers; c += 97) {
+      before.push_back(ContextToJson(*engine->Context({"", "email", "c" + std::to_string(c) + "@example.com"})));
+    }
+  }
+  EngineOptions reopen = options;
+  reopen.storage.cache_profiles = 100;
+  auto engine = Open(reopen);
+  EXPECT_EQ(engine->Stats().profiles, kCustomers);
+  EXPECT_LE(engine->Stats().cached_profiles, 100);
+  size_t i = 0;
+  for (int c = 0; c < kCustomers; c += 97, ++i) {
+    EXPECT_EQ(ContextToJson(*engine->Context({"", "email", "c" + std::to_string(c) + "@example.com"})), before[i])
+        << c;
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(StorageTest, CacheWithoutAPathIsAClearError) {
   EngineOptions options;
   options.storage.cache_profiles = 10;
