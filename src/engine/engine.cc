@@ -18,6 +18,7 @@
 #include "common/mutex.h"
 #include "common/status_macros.h"
 #include "engine/admission.h"
+#include "engine/checkpoints.h"
 #include "engine/engine_state.h"
 #include "engine/options_check.h"
 #include "engine/recovery.h"
@@ -58,7 +59,7 @@ class EngineImpl final : public Engine {
         log_(std::move(log)),
         encode_records_(log_->keeps_records()),
         spill_(std::move(spill)),
-        snapshots_(std::move(snapshots)),
+        checkpoints_(options_, zone, log_.get(), spill_.get(), record_clock_.get(), std::move(snapshots)),
         state_(std::make_unique<EngineState>(options_, std::move(graph), zone, log_.get(), spill_.get(),
                                              record_clock_.get())) {}
 
@@ -79,12 +80,13 @@ class EngineImpl final : public Engine {
     {
       WriterLock order(&write_mu_);
       WriterLock lock(&mu_, kSpin);
-      RETURN_IF_ERROR(LoadSnapshot());
+      ASSIGN_OR_RETURN(std::unique_ptr<EngineState> loaded, checkpoints_.Load());
+      if (loaded != nullptr) state_ = std::move(loaded);
       // The replay keeps up to storage.recovery_cache_profiles in memory: with the smaller cache
       // almost every event of interleaved customers would load a spilled profile and spill another.
       const size_t cache = options_.storage.cache_profiles;
       if (cache > 0) RETURN_IF_ERROR(state_->SetCacheLimit(std::max(cache, options_.storage.recovery_cache_profiles)));
-      RETURN_IF_ERROR(Recover(*log_, *state_, snapshot_position_));
+      RETURN_IF_ERROR(Recover(*log_, *state_, checkpoints_.position()));
       if (cache > 0) RETURN_IF_ERROR(state_->SetCacheLimit(cache));
       state_->AddTombstones(log_->Tombstones());
       if (store != nullptr) storage_recovery_ = store->recovery_note;
@@ -104,14 +106,14 @@ class EngineImpl final : public Engine {
   }
 
   absl::Status Checkpoint() override {
-    if (snapshots_ == nullptr) return absl::OkStatus();
-    EncodedSnapshot snapshot;
+    if (!checkpoints_.enabled()) return absl::OkStatus();
+    Checkpoints::Encoded snapshot;
     {
       WriterLock order(&write_mu_);
       ReaderLock lock(&mu_);
-      snapshot = EncodeLocked();
+      snapshot = checkpoints_.Encode(*state_);
     }
-    return WriteSnapshot(std::move(snapshot), /*keep_previous=*/true);
+    return checkpoints_.Write(std::move(snapshot), /*keep_previous=*/true);
   }
 
   absl::StatusOr<IngestResult> Ingest(const Event& event) override {
@@ -472,13 +474,7 @@ class EngineImpl final : public Engine {
       TurnReaderLock lock(&mu_, &turns_);
       s = state_->Stats();
     }
-    {
-      std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      s.snapshot_position = static_cast<int64_t>(loaded_snapshot_);
-      s.snapshot_notes = snapshot_notes_;
-      s.snapshots_written = snapshots_written_;
-      s.snapshot_error = snapshot_error_;
-    }
+    checkpoints_.AddTo(s);
     s.storage_recovery = storage_recovery_;
     if (const int64_t folded = audit_folded_.load(std::memory_order_relaxed); folded > 0) {
       s.limit_hits["identity.max_audit_records"] = folded;
@@ -542,116 +538,6 @@ class EngineImpl final : public Engine {
     return absl::OkStatus();
   }
 
-  // Open: the newest snapshot that matches the log and the options becomes the state; the others
-  // are noted (EngineStats::snapshot_notes) and skipped.
-  absl::Status LoadSnapshot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
-    if (snapshots_ == nullptr) return absl::OkStatus();
-    RETURN_IF_ERROR(snapshots_->DeleteUnfinished());
-    // Snapshots taken before the last erasure hold what it took away: an erasure that stopped
-    // before it deleted them (after writing its own) leaves them, and they go now.
-    if (log_->last_erasure() > 0) {
-      ASSIGN_OR_RETURN(const std::vector<LogPosition> all, snapshots_->List());
-      for (LogPosition pos : all) {
-        if (pos >= log_->last_erasure()) continue;
-        std::lock_guard<std::mutex> lock(checkpoint_mu_);
-        snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": deleted: taken before the erasure at record ",
-                                               log_->last_erasure()));
-      }
-      RETURN_IF_ERROR(DeleteSnapshots(log_->last_erasure(), 0));
-    }
-    ASSIGN_OR_RETURN(const std::vector<LogPosition> positions, snapshots_->List());
-    for (LogPosition pos : positions) {
-      absl::StatusOr<SnapshotStore::Mapped> bytes = snapshots_->Read(pos);
-      absl::StatusOr<std::unique_ptr<EngineState>> state = absl::UnknownError("unread");
-      if (bytes.ok()) {
-        RETURN_IF_ERROR(spill_->ClearProfiles());  // A failed attempt may have written some.
-        // The profiles stay sealed in the mapping until used (sealed.h).
-        auto mapping = std::make_shared<SnapshotStore::Mapped>(*std::move(bytes));
-        state = DecodeSnapshot(mapping->data(), mapping->bytes().size(), mapping, *log_, options_, zone_, log_.get(),
-                               spill_.get(), record_clock_.get());
-        if (state.ok()) {
-          std::lock_guard<std::mutex> lock(checkpoint_mu_);
-          last_snapshot_bytes_ = mapping->bytes().size();
-        }
-      } else {
-        state = bytes.status();
-      }
-      if (state.ok()) {
-        state_ = *std::move(state);
-        snapshot_position_ = pos;
-        std::lock_guard<std::mutex> lock(checkpoint_mu_);
-        loaded_snapshot_ = pos;
-        return absl::OkStatus();
-      }
-      std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      snapshot_notes_.push_back(absl::StrCat(snapshots_->PathOf(pos), ": ignored: ", state.status().message()));
-    }
-    return spill_->ClearProfiles();
-  }
-
-  // A snapshot is encoded under the locks (the state as of its position) and written to disk
-  // without them (WriteSnapshot): readers and writers go on during the write and sync.
-  struct EncodedSnapshot {
-    LogPosition position = 0;  // 0: nothing new to write.
-    absl::StatusOr<std::string> bytes = std::string();
-  };
-  EncodedSnapshot EncodeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    EncodedSnapshot out;
-    if (!state_->io_error().ok()) {
-      // A failed state is not written (it may be partly applied); reopening rebuilds it.
-      out.bytes = absl::FailedPreconditionError(
-          absl::StrCat("no snapshot of a failed state: ", state_->io_error().message()));
-      return out;
-    }
-    const LogPosition pos = state_->position();
-    size_t hint = 0;
-    {
-      std::lock_guard<std::mutex> lock(checkpoint_mu_);
-      if (pos == 0 || pos <= snapshot_position_) return out;
-      hint = last_snapshot_bytes_;
-    }
-    // The last snapshot's size, or for the first 512 bytes per entry and identifier (memory
-    // reserved and not written costs nothing: the pages are never touched).
-    if (hint == 0) {
-      const EngineStats stats = state_->Stats();
-      hint = 512 * static_cast<size_t>(std::max<int64_t>(0, stats.timeline_entries + stats.identity.identifiers));
-    }
-    out.position = pos;
-    out.bytes = EncodeSnapshot(*state_, *log_, options_, hint);
-    return out;
-  }
-  // Writes `snapshot` unless a newer one was written meanwhile (an erasure's, which deleted every
-  // older one: this one may hold the erased value), then deletes the older ones but the previous
-  // one when `keep_previous`, all of them otherwise.
-  absl::Status WriteSnapshot(EncodedSnapshot snapshot, bool keep_previous) {
-    std::lock_guard<std::mutex> lock(checkpoint_mu_);
-    absl::Status s = snapshot.bytes.status();
-    if (s.ok() && snapshot.position > snapshot_position_) {
-      s = snapshots_->Write(snapshot.position, *snapshot.bytes);
-      if (s.ok()) {
-        snapshot_position_ = snapshot.position;
-        last_snapshot_bytes_ = snapshot.bytes->size();
-        ++snapshots_written_;
-      }
-    }
-    if (s.ok() || !keep_previous) {
-      if (absl::Status d = DeleteSnapshots(s.ok() ? snapshot_position_ : UINT64_MAX, keep_previous ? 1 : 0); s.ok()) {
-        s = d;
-      }
-    }
-    if (!s.ok()) snapshot_error_ = std::string(s.message());
-    return s;
-  }
-
-  // Deletes the snapshot files before `before` but the `keep` newest of them, and the keys of every
-  // file no longer there (a copy of one can no longer be read).
-  absl::Status DeleteSnapshots(LogPosition before, size_t keep) {
-    absl::Status s = snapshots_->DeleteBefore(before, keep);
-    absl::StatusOr<std::vector<LogPosition>> left = snapshots_->List();
-    absl::Status d = left.ok() ? log_->DropSnapshotKeys(left->empty() ? before : left->back()) : left.status();
-    return s.ok() ? d : s;
-  }
-
   // An erasure: planned against the state before it, appended with everything it makes unreadable
   // in one atomic write (a crash leaves it done or not at all), applied, purged from the files, and
   // then the state is written as a snapshot (the older ones hold what it erased).
@@ -685,8 +571,9 @@ class EngineImpl final : public Engine {
   // After an erasure the older snapshots hold the erased values: a new snapshot replaces them all
   // (if it cannot be written, they are deleted anyway and the next Open replays the whole log).
   absl::Status SnapshotAfterErasure() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
-    if (snapshots_ == nullptr) return absl::OkStatus();
-    absl::Status s = WriteSnapshot(EncodeLocked(), /*keep_previous=*/false);  // Before the erasure returns.
+    if (!checkpoints_.enabled()) return absl::OkStatus();
+    // Before the erasure returns.
+    absl::Status s = checkpoints_.Write(checkpoints_.Encode(*state_), /*keep_previous=*/false);
     if (!s.ok()) return absl::Status(s.code(), absl::StrCat("erased, but writing the snapshot failed: ", s.message()));
     return s;
   }
@@ -694,36 +581,18 @@ class EngineImpl final : public Engine {
   // After a change: the timer thread may have to wake earlier, and a snapshot may be due.
   void AfterWrite() {
     Wake();
-    if (snapshots_ == nullptr) return;
+    if (!checkpoints_.enabled()) return;
     const uint64_t every = options_.storage.snapshot_every_records;
-    EncodedSnapshot due;
+    Checkpoints::Encoded due;
     {
       WriterLock order(&write_mu_);
       ReaderLock lock(&mu_);
-      if (state_->sealed_damaged()) DropDamagedSnapshots();
+      if (state_->sealed_damaged()) checkpoints_.DropDamaged(*state_);
       if (every == 0) return;
-      uint64_t last;
-      {
-        std::lock_guard<std::mutex> guard(checkpoint_mu_);
-        last = snapshot_position_;
-      }
-      if (state_->position() < last + every) return;
-      due = EncodeLocked();
+      if (state_->position() < checkpoints_.position() + every) return;
+      due = checkpoints_.Encode(*state_);
     }
-    (void)WriteSnapshot(std::move(due), /*keep_previous=*/true);  // Failures: Stats().
-  }
-
-  // A profile sealed in the snapshot Open started from did not decode (the state has failed): that
-  // snapshot and the older ones are deleted, so that reopening replays the log instead of failing
-  // on the same part again.
-  void DropDamagedSnapshots() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_) ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    std::lock_guard<std::mutex> guard(checkpoint_mu_);
-    if (damaged_dropped_) return;
-    damaged_dropped_ = true;
-    absl::Status s = DeleteSnapshots(UINT64_MAX, 0);
-    snapshot_error_ = absl::StrCat("the snapshot at record ", loaded_snapshot_, " is damaged (", state_->io_error().message(),
-                                   "); deleted", s.ok() ? "" : absl::StrCat(" failed: ", s.message()),
-                                   ", reopen to replay the log");
+    (void)checkpoints_.Write(std::move(due), /*keep_previous=*/true);  // Failures: Stats().
   }
 
   // Tells the timer thread that the next due time may have moved.
@@ -781,19 +650,9 @@ class EngineImpl final : public Engine {
   std::string storage_recovery_;  // Set by Open, then fixed.
   mutable std::atomic<int64_t> audit_folded_{0};  // Explain answers that folded older records.
   std::unique_ptr<SpillStore> spill_;
-  std::unique_ptr<SnapshotStore> snapshots_;  // Null without storage.path.
+  Checkpoints checkpoints_;  // Snapshots (none without storage.path).
   std::unique_ptr<EngineState> state_ ABSL_GUARDED_BY(mu_) ABSL_PT_GUARDED_BY(mu_);
   mutable Turns turns_;  // Readers and the batch writer taking turns on mu_ (turns.h).
-  // Checkpoints run under the shared lock, one at a time.
-  mutable std::mutex checkpoint_mu_;
-  LogPosition snapshot_position_ = 0;  // The newest snapshot's position. Guarded by checkpoint_mu_
-                                       // (and written before the timer thread starts by Open).
-  LogPosition loaded_snapshot_ = 0;    // Guarded by checkpoint_mu_.
-  std::vector<std::string> snapshot_notes_;  // Guarded by checkpoint_mu_.
-  int64_t snapshots_written_ = 0;            // Guarded by checkpoint_mu_.
-  bool damaged_dropped_ = false;             // Guarded by checkpoint_mu_.
-  size_t last_snapshot_bytes_ = 0;           // Guarded by checkpoint_mu_: size of the last one written or loaded.
-  std::string snapshot_error_;               // Guarded by checkpoint_mu_.
   std::thread timer_;
   // The timer thread waits on wake_cv_ for these (std::mutex: ThreadSanitizer sees it, unlike
   // Debian's prebuilt absl::Mutex, which also evaluates wait conditions on other threads).
