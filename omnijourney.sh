@@ -18,7 +18,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev
-          libsodium-dev rocksdb-tools)
+          libsodium-dev libre2-dev libutf8proc-dev rocksdb-tools)
 
 # install_missing [PACKAGE...]: the given packages, or PACKAGES.
 install_missing() {

@@ -53,7 +53,7 @@ struct Stream {
   std::vector<const Event*> events;
 };
 
-std::string Phone(int i) { return absl::StrCat("+420", 600000000 + i); }
+std::string Phone(int i) { return absl::StrCat("+420", 601000000 + i); }  // Valid Czech mobiles.
 
 Stream MakeStream(int customers) {
   Stream s;
@@ -105,7 +105,7 @@ Stream MakeStream(int customers) {
         e.set_channel(v1::CHANNEL_VOICE);
         e.set_direction(v1::DIRECTION_INBOUND);
         e.set_agent_id("agent:7");
-        const std::string digits = std::to_string(600000000 + i);
+        const std::string digits = std::to_string(601000000 + i);
         id(e, "phone", i % 2 ? Phone(i)
                              : absl::StrCat("+420 ", digits.substr(0, 3), " ", digits.substr(3, 3), " ",
                                             digits.substr(6)));

@@ -96,13 +96,23 @@ const std::vector<const Event*>& TheStream() {
 // Link(event i) runs while the index entries of event i + kLookahead are fetched (IdentityGraph::Prefetch).
 constexpr size_t kLookahead = 8;
 
+// The stream's company is Czech: its national numbers ("601 000 123") are Czech.
+omnijourney::IdentityOptions Czech(omnijourney::PhoneValidation validation = omnijourney::PhoneValidation::kValid) {
+  omnijourney::IdentityOptions options;
+  options.default_phone_region = "CZ";
+  options.phone_validation = validation;
+  return options;
+}
+
 void BM_StitchStream(benchmark::State& state) {
   const auto& stream = TheStream();
   const size_t n = static_cast<size_t>(state.range(0));
   const bool prefetch = state.range(1) != 0;
+  const auto validation =
+      state.range(2) != 0 ? omnijourney::PhoneValidation::kValid : omnijourney::PhoneValidation::kPossible;
   omnijourney::IdentityStats stats;
   for (auto _ : state) {
-    auto graph = *omnijourney::IdentityGraph::Create({});
+    auto graph = *omnijourney::IdentityGraph::Create(Czech(validation));
     for (size_t i = 0; i < n; ++i) {
       if (prefetch && i + kLookahead < n) graph->Prefetch(*stream[i + kLookahead]);
       auto r = graph->Link(*stream[i]);
@@ -119,18 +129,20 @@ void BM_StitchStream(benchmark::State& state) {
   state.counters["replays"] = static_cast<double>(stats.replays);
   state.counters["refusals"] = static_cast<double>(stats.refusals);
 }
-// Args: events, prefetch (1: Prefetch kLookahead events ahead, as batch ingestion does; 0: Link alone).
+// Args: events, prefetch (1: Prefetch kLookahead events ahead, as batch ingestion does; 0: Link alone),
+// valid (1: phone_validation kValid, the default; 0: kPossible).
 BENCHMARK(BM_StitchStream)
-    ->ArgNames({"events", "prefetch"})
-    ->Args({100000, 1})
-    ->Args({1000000, 1})
-    ->Args({1000000, 0})
+    ->ArgNames({"events", "prefetch", "valid"})
+    ->Args({100000, 1, 1})
+    ->Args({1000000, 1, 1})
+    ->Args({1000000, 0, 1})
+    ->Args({1000000, 1, 0})
     ->Unit(benchmark::kMillisecond)
     ->Iterations(2);
 
 void BM_ResolveKnownPhone(benchmark::State& state) {
   const auto& stream = TheStream();
-  auto graph = *omnijourney::IdentityGraph::Create({});
+  auto graph = *omnijourney::IdentityGraph::Create(Czech());
   for (size_t i = 0; i < 200000; ++i) (void)graph->Link(*stream[i]);
   for (auto _ : state) {
     auto p = graph->Resolve("", "phone", "+420 601 000 123");

@@ -46,6 +46,7 @@ constexpr int64_t kDay = 24 * 60;
 inline absl::StatusOr<std::unique_ptr<Engine>> OpenFor(const Scenario& scenario, bool stitching = true) {
   EngineOptions options;
   options.time_mode = EngineOptions::TimeMode::kEventTime;
+  options.identity.default_phone_region = "CZ";  // The scenarios' company is Czech.
   if (!stitching) {
     for (auto& [type, rule] : options.identity.rules) rule.links = false;
     options.identity.default_rule.links = false;

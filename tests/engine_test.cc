@@ -40,6 +40,13 @@ struct Fixture {
   std::unique_ptr<Engine> engine;
 };
 
+// A Czech company's engine: national phone numbers are Czech.
+EngineOptions Czech() {
+  EngineOptions options;
+  options.identity.default_phone_region = "CZ";
+  return options;
+}
+
 Ev Msg(const std::string& id, int minute, const std::string& type, const std::string& value,
        const std::string& text = "") {
   return Ev(id, minute, v1::EVENT_KIND_MESSAGE, "Message Received").Id(type, value).In(v1::CHANNEL_CHAT).Text(text);
@@ -82,7 +89,7 @@ TEST(EngineTest, BadInputIsAClearErrorAndChangesNothing) {
 }
 
 TEST(EngineTest, LookupsNeverInventProfiles) {
-  Fixture f;
+  Fixture f(Czech());
   f.Must(Msg("m1", 0, "phone", "+420601123456"));
   EXPECT_EQ(f.Ctx("phone", "601 123 456").profile, f.Ctx("phone", "+420 601-123-456").profile);
   EXPECT_EQ(f.engine->Context({"", "phone", "+420 777 000 000"}).status().code(), absl::StatusCode::kNotFound);
@@ -125,7 +132,7 @@ TEST(EngineTest, AnyDeliveryOrderGivesTheSameContext) {
   std::string reference;
   std::mt19937 rng(7);
   for (int round = 0; round < 12; ++round) {
-    Fixture f;
+    Fixture f(Czech());
     std::vector<Ev> order = events;
     if (round > 0) std::shuffle(order.begin(), order.end(), rng);
     for (const Ev& e : order) f.Must(e);
@@ -183,7 +190,7 @@ TEST(EngineTest, SplitSeparatesTimelinesAndTheAuditCarriesTheClockTime) {
 }
 
 TEST(EngineTest, ErasingAnIdentifierScrubsItFromStoredEvents) {
-  Fixture f;
+  Fixture f(Czech());
   f.Must(Msg("m1", 0, "email", "eva@example.com", "one").Id("phone", "+420601123456"));
   f.Must(Msg("m2", 1, "phone", "601 123 456", "phone only"));
   auto changed = f.engine->EraseIdentifier({"", "phone", "+420 601 123 456"});

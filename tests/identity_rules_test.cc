@@ -1,5 +1,7 @@
 #include "identity/rules.h"
 
+#include <regex>  // The reference the native pattern is checked against.
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -29,23 +31,23 @@ TEST(NormalizeEmailTest, RejectsNonAddresses) {
 TEST(NormalizePhoneTest, AllSpellingsGiveE164) {
   for (const char* raw : {"+420 601 123 456", "+420601123456", "00420601123456", "601 123 456",
                           "(+420) 601-123-456", " 601123456 "}) {
-    auto p = NormalizePhone(raw, "CZ", false);
+    auto p = NormalizePhone(raw, "CZ", PhoneValidation::kPossible);
     ASSERT_TRUE(p.ok()) << raw << ": " << p.status();
     EXPECT_EQ(*p, "+420601123456") << raw;
   }
-  EXPECT_EQ(*NormalizePhone("+1 650-253-0000", "CZ", false), "+16502530000");
-  EXPECT_EQ(*NormalizePhone("650-253-0000", "US", false), "+16502530000");
+  EXPECT_EQ(*NormalizePhone("+1 650-253-0000", "CZ", PhoneValidation::kPossible), "+16502530000");
+  EXPECT_EQ(*NormalizePhone("650-253-0000", "US", PhoneValidation::kPossible), "+16502530000");
   // Italian numbers keep their leading zero (slow path).
-  EXPECT_EQ(*NormalizePhone("+39 06 698 12345", "CZ", false), "+390669812345");
+  EXPECT_EQ(*NormalizePhone("+39 06 698 12345", "CZ", PhoneValidation::kPossible), "+390669812345");
 }
 
 TEST(NormalizePhoneTest, RejectsImpossibleNumbers) {
-  EXPECT_THAT(std::string(NormalizePhone("hello", "CZ", false).status().message()), HasSubstr("not a phone number"));
-  EXPECT_FALSE(NormalizePhone("12", "CZ", false).ok());
-  EXPECT_FALSE(NormalizePhone("+420 1234", "CZ", false).ok());
-  EXPECT_FALSE(NormalizePhone("+4206011234567890", "CZ", false).ok());
-  // Strict validation also checks assigned ranges.
-  EXPECT_TRUE(NormalizePhone("+420 601 123 456", "CZ", true).ok());
+  EXPECT_THAT(std::string(NormalizePhone("hello", "CZ", PhoneValidation::kPossible).status().message()), HasSubstr("not a phone number"));
+  EXPECT_FALSE(NormalizePhone("12", "CZ", PhoneValidation::kPossible).ok());
+  EXPECT_FALSE(NormalizePhone("+420 1234", "CZ", PhoneValidation::kPossible).ok());
+  EXPECT_FALSE(NormalizePhone("+4206011234567890", "CZ", PhoneValidation::kPossible).ok());
+  // kValid also checks assigned ranges.
+  EXPECT_TRUE(NormalizePhone("+420 601 123 456", "CZ", PhoneValidation::kValid).ok());
 }
 
 std::unique_ptr<RuleSet> Rules(IdentityOptions options = {}) {
@@ -57,7 +59,7 @@ std::unique_ptr<RuleSet> Rules(IdentityOptions options = {}) {
 TEST(RuleSetTest, NormalisesPerType) {
   auto rules = Rules();
   auto norm = [&](const char* type, const char* raw) {
-    Normalized n = rules->Normalize(rules->Intern(type), raw);
+    Normalized n = rules->Normalize(rules->Intern(type), raw, "CZ");
     return n.status == Normalized::Status::kOk ? n.value : "<" + n.reason + ">";
   };
   EXPECT_EQ(norm("email", " EVA@Example.com"), "eva@example.com");
@@ -78,7 +80,9 @@ TEST(RuleSetTest, NormalisesPerType) {
 // but not a key (it normalises to +447700900123, which is): a direct probe misses and it is
 // normalised as usual.
 TEST(RuleSetTest, CanonicalValuesAreTheirOwnMatchKeys) {
-  auto rules = Rules();
+  IdentityOptions options;
+  options.phone_validation = PhoneValidation::kPossible;  // Also the drama range +44 7700 900xxx.
+  auto rules = Rules(options);
   const std::vector<std::pair<const char*, const char*>> samples = {
       {"email", "eva@example.com"},      {"email", " EVA@Example.com"},   {"email", "e.va+x@gmail.com"},
       {"email", "eva@googlemail.com"},   {"email", "a@b@c.com"},          {"email", "eva@example"},
@@ -92,9 +96,9 @@ TEST(RuleSetTest, CanonicalValuesAreTheirOwnMatchKeys) {
   int canonical = 0;
   for (const auto& [type, raw] : samples) {
     const TypeIndex t = rules->Intern(type);
-    const Normalized once = rules->Normalize(t, raw);
+    const Normalized once = rules->Normalize(t, raw, "CZ");
     if (once.status != Normalized::Status::kOk) continue;
-    const Normalized twice = rules->Normalize(t, once.value);
+    const Normalized twice = rules->Normalize(t, once.value, "CZ");
     ASSERT_EQ(twice.status, Normalized::Status::kOk) << type << " " << raw;
     EXPECT_EQ(twice.value, once.value) << type << " " << raw << ": the match key is not a fixed point";
     if (rules->IsCanonical(t, raw) && once.value == raw) ++canonical;
@@ -113,7 +117,7 @@ TEST(RuleSetTest, CanonicalValuesAreTheirOwnMatchKeys) {
 TEST(RuleSetTest, BlocksPlaceholders) {
   auto rules = Rules();
   auto blocked = [&](const char* type, const char* raw) {
-    return rules->Normalize(rules->Intern(type), raw).status == Normalized::Status::kBlocked;
+    return rules->Normalize(rules->Intern(type), raw, "CZ").status == Normalized::Status::kBlocked;
   };
   EXPECT_TRUE(blocked("email", "test@test.com"));
   EXPECT_TRUE(blocked("email", " TEST@Test.com "));
@@ -123,7 +127,9 @@ TEST(RuleSetTest, BlocksPlaceholders) {
   EXPECT_TRUE(blocked("crm_id", "-1"));
   EXPECT_TRUE(blocked("crm_id", "0"));
   EXPECT_TRUE(blocked("phone", "1111111111"));
-  EXPECT_TRUE(blocked("phone", "+420 000 000 000"));  // Blocked after normalisation.
+  EXPECT_TRUE(blocked("phone", "+420 777 777 777"));  // Blocked after normalisation (national digits).
+  // Not a valid number at all: refused before it could be a placeholder.
+  EXPECT_EQ(rules->Normalize(rules->Intern("phone"), "+420 000 000 000", "").status, Normalized::Status::kInvalid);
   EXPECT_TRUE(blocked("cookie", "xxxxxxxx"));          // Repeated character pattern.
   EXPECT_TRUE(blocked("device_id", "00000000-0000-0000-0000-000000000000"));
   EXPECT_FALSE(blocked("email", "eva@example.com"));
@@ -143,7 +149,11 @@ TEST(BlockPatternTest, NativeRepeatAgreesWithStdRegex) {
       EXPECT_EQ(native->Matches(value), std::regex_match(value, reference)) << pattern << " on '" << value << "'";
     }
   }
-  auto other = BlockPattern::Compile("(.)\\1{3}");  // Not the native form: std::regex.
+  // Other patterns run on RE2, which has no backreferences: refused with a clear error.
+  auto backreference = BlockPattern::Compile("(.)\\1{3}");
+  ASSERT_FALSE(backreference.ok());
+  EXPECT_THAT(std::string(backreference.status().message()), HasSubstr("RE2 syntax, no backreferences"));
+  auto other = BlockPattern::Compile("a{4}");
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(other->repeat_min, 0u);
   EXPECT_TRUE(other->Matches("aaaa"));
@@ -151,13 +161,24 @@ TEST(BlockPatternTest, NativeRepeatAgreesWithStdRegex) {
   EXPECT_FALSE(BlockPattern::Compile("(.\\1{3,}").ok());
 }
 
+// A pattern that backtracking engines take exponential time on: RE2 answers in linear time.
+TEST(BlockPatternTest, PatternsRunInLinearTime) {
+  auto pattern = BlockPattern::Compile("(a+)+$x");
+  ASSERT_TRUE(pattern.ok()) << pattern.status();
+  EXPECT_FALSE(pattern->Matches(std::string(5000, 'a') + "!"));
+  auto test = BlockPattern::Compile("test[0-9]*@.*");
+  ASSERT_TRUE(test.ok());
+  EXPECT_TRUE(test->Matches("test123@example.com"));
+  EXPECT_FALSE(test->Matches("eva@example.com"));
+}
+
 TEST(RuleSetTest, CustomBlockRules) {
   IdentityOptions options;
   options.rules["phone"].blocked_values.push_back("+420 800 123 456");
   options.rules["email"].blocked_patterns.push_back(".*@example\\.invalid");
   auto rules = Rules(options);
-  EXPECT_EQ(rules->Normalize(rules->Intern("phone"), "800123456").status, Normalized::Status::kBlocked);
-  EXPECT_EQ(rules->Normalize(rules->Intern("email"), "a@example.invalid").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(rules->Intern("phone"), "800123456", "CZ").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(rules->Intern("email"), "a@example.invalid", "CZ").status, Normalized::Status::kBlocked);
 }
 
 TEST(RuleSetTest, BadOptionsAreErrors) {
@@ -178,6 +199,136 @@ TEST(RuleSetTest, BadOptionsAreErrors) {
   IdentityOptions bad_type;
   bad_type.rules["E-mail"] = {};
   EXPECT_THAT(std::string(RuleSet::Create(bad_type).status().message()), HasSubstr("rules[E-mail]: type"));
+}
+
+// Defects found with real data: national numbers were made Czech whatever their country, and
+// numbers outside any assigned range were linked.
+TEST(NormalizePhoneTest, NationalNumbersWithoutARegionAreRefusedNotMadeCzech) {
+  for (const char* national : {"(415) 555-2671", "0151 23456789", "601 123 456", "6502530000"}) {
+    auto p = NormalizePhone(national, "", PhoneValidation::kValid);
+    ASSERT_FALSE(p.ok()) << national << " became " << *p;
+    EXPECT_THAT(std::string(p.status().message()), HasSubstr("no region")) << national;
+  }
+  // With their country code they need no region.
+  EXPECT_EQ(*NormalizePhone("+1 650 253 0000", "", PhoneValidation::kValid), "+16502530000");
+  EXPECT_EQ(*NormalizePhone("0049 151 23456789", "", PhoneValidation::kValid), "+4915123456789");
+}
+
+TEST(NormalizePhoneTest, NationalNumbersTakeTheirRegion) {
+  EXPECT_EQ(*NormalizePhone("(650) 253-0000", "US", PhoneValidation::kValid), "+16502530000");
+  EXPECT_EQ(*NormalizePhone("0151 23456789", "DE", PhoneValidation::kValid), "+4915123456789");
+  // The same number written in E.164 and nationally is one key.
+  EXPECT_EQ(*NormalizePhone("601 123 456", "CZ", PhoneValidation::kValid),
+            *NormalizePhone("+420601123456", "", PhoneValidation::kValid));
+  EXPECT_THAT(std::string(NormalizePhone("601 123 456", "XX", PhoneValidation::kValid).status().message()),
+              HasSubstr("region 'XX'"));
+}
+
+TEST(NormalizePhoneTest, UsSevenDigitLocalNumberIsRefused) {
+  for (const PhoneValidation v : {PhoneValidation::kValid, PhoneValidation::kPossible}) {
+    EXPECT_FALSE(NormalizePhone("386-5286", "US", v).ok());
+  }
+}
+
+TEST(NormalizePhoneTest, NumbersOutsideAssignedRangesAreRefusedByDefault) {
+  // A possible length, but no such range (US area code 123).
+  EXPECT_FALSE(NormalizePhone("(123) 456-7890", "US", PhoneValidation::kValid).ok());
+  EXPECT_TRUE(NormalizePhone("(223) 456-7890", "US", PhoneValidation::kPossible).ok());
+  IdentityOptions defaults;
+  EXPECT_EQ(defaults.phone_validation, PhoneValidation::kValid);
+  EXPECT_EQ(defaults.default_phone_region, "");
+}
+
+TEST(NormalizePhoneTest, TabsAndLineBreaksInsideANumberAreSeparators) {
+  EXPECT_EQ(*NormalizePhone("+420 601\t123\n456", "", PhoneValidation::kValid), "+420601123456");
+  EXPECT_EQ(*NormalizePhone("tel:+420-601-123-456", "", PhoneValidation::kValid), "+420601123456");
+}
+
+TEST(RuleSetTest, PhonePlaceholdersWithSeparatorsAreBlocked) {
+  auto rules = Rules();
+  const TypeIndex phone = rules->Intern("phone");
+  for (const char* placeholder : {"000-000-0000", "111-111-1111", "(999) 999-9999", "123-456-7890"}) {
+    EXPECT_EQ(rules->Normalize(phone, placeholder, "US").status, Normalized::Status::kBlocked) << placeholder;
+  }
+  // The repeated-digit pattern sees the national digits of a normalised number.
+  EXPECT_EQ(rules->Normalize(phone, "+420 777 777 777", "").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(phone, "+420 601 123 456", "").status, Normalized::Status::kOk);
+}
+
+TEST(NormalizeEmailTest, DisplayNameFormsAndMailtoGiveTheAddress) {
+  EXPECT_EQ(*NormalizeEmail("Nastassia<patak@universal.com>"), "patak@universal.com");
+  EXPECT_EQ(*NormalizeEmail("\"Jay Jones\" <jjones@fmail.com>"), "jjones@fmail.com");
+  EXPECT_EQ(*NormalizeEmail("mailto:X@Y.com"), "x@y.com");
+  EXPECT_EQ(*NormalizeEmail("MAILTO:x@y.com?subject=hi"), "x@y.com");
+  EXPECT_FALSE(NormalizeEmail("Nastassia patak@universal.com>").ok());
+}
+
+TEST(NormalizeEmailTest, UnicodeCaseIsFolded) {
+  EXPECT_EQ(*NormalizeEmail("ZOË@example.com"), *NormalizeEmail("zoë@example.com"));
+  EXPECT_EQ(*NormalizeEmail("ZOË@example.com"), "zoë@example.com");
+  // Composed and decomposed ë are one address.
+  EXPECT_EQ(*NormalizeEmail("zoe\xcc\x88@example.com"), "zoë@example.com");
+  EXPECT_EQ(*NormalizeEmail("STRASSE@ÄRZTE.DE"), "strasse@ärzte.de");
+}
+
+TEST(NormalizeEmailTest, InvalidAddressesAreRefusedWithAReason) {
+  for (const char* bad : {"a..b@example.com", ".a@example.com", "a.@example.com", "a@-example.com", "a@exa_mple.com",
+                          "a(b)@example.com", "a@example..com"}) {
+    auto e = NormalizeEmail(bad);
+    ASSERT_FALSE(e.ok()) << bad << " became " << *e;
+    EXPECT_THAT(std::string(e.status().message()), HasSubstr("not an email address")) << bad;
+  }
+}
+
+TEST(RuleSetTest, OfficialNumbersIgnoreSeparators) {
+  auto rules = Rules();
+  auto norm = [&](const char* type, const char* raw) { return rules->Normalize(rules->Intern(type), raw, "").value; };
+  EXPECT_EQ(norm("ssn", "521-21-2123"), norm("ssn", "521212123"));
+  EXPECT_EQ(norm("ssn", "521-21-2123"), "521212123");
+  EXPECT_EQ(norm("passport", "c01x 00t47"), "C01X00T47");
+  EXPECT_EQ(norm("national_id", "850101/1234"), "8501011234");
+  EXPECT_EQ(norm("tax_id", "CZ 12345678"), "CZ12345678");
+}
+
+TEST(RuleSetTest, TenantRegionsComeBeforeTheDefault) {
+  IdentityOptions options;
+  options.default_phone_region = "CZ";
+  options.tenant_phone_regions["acme"] = "US";
+  auto rules = Rules(options);
+  EXPECT_EQ(rules->RegionOf("acme"), "US");
+  EXPECT_EQ(rules->RegionOf("globex"), "CZ");
+  IdentityOptions bad;
+  bad.tenant_phone_regions["acme"] = "XX";
+  EXPECT_THAT(std::string(RuleSet::Create(bad).status().message()), HasSubstr("tenant_phone_regions[acme]"));
+}
+
+TEST(ApplyRegionHintsTest, HintedPhonesBecomeE164AndOthersStay) {
+  IdentityOptions options;
+  v1::Event event;
+  auto* phone = event.add_identifiers();
+  phone->set_type("phone");
+  phone->set_value("0151 23456789");
+  phone->set_region("DE");
+  auto* email = event.add_identifiers();
+  email->set_type("email");
+  email->set_value("eva@example.com");
+  email->set_region("DE");
+  auto* wrong = event.add_identifiers();
+  wrong->set_type("phone");
+  wrong->set_value("12");
+  wrong->set_region("DE");
+  std::optional<v1::Event> out = ApplyRegionHints(options, event);
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(out->identifiers(0).value(), "+4915123456789");
+  EXPECT_EQ(out->identifiers(0).region(), "");
+  EXPECT_EQ(out->identifiers(1).value(), "eva@example.com");
+  EXPECT_EQ(out->identifiers(1).region(), "");
+  EXPECT_EQ(out->identifiers(2).value(), "12");  // Not a number there: the graph refuses it.
+  EXPECT_EQ(out->identifiers(2).region(), "DE");
+  event.mutable_identifiers(0)->clear_region();
+  event.mutable_identifiers(1)->clear_region();
+  event.mutable_identifiers(2)->clear_region();
+  EXPECT_FALSE(ApplyRegionHints(options, event).has_value());
 }
 
 }  // namespace

@@ -46,6 +46,13 @@ std::unique_ptr<IdentityGraph> Graph(const IdentityOptions& options = {}) {
   return *std::move(g);
 }
 
+// A graph for a Czech company: national numbers are Czech.
+std::unique_ptr<IdentityGraph> CzGraph() {
+  IdentityOptions options;
+  options.default_phone_region = "CZ";
+  return Graph(options);
+}
+
 LinkResult MustLink(IdentityGraph& g, const Event& e) {
   auto r = g.Link(e);
   EXPECT_TRUE(r.ok()) << r.status();
@@ -101,7 +108,7 @@ TEST(ProfileIdTest, FormatsAndParses) {
 }
 
 TEST(IdentityGraphTest, ChatThenCallIsOneCustomer) {
-  auto g = Graph();
+  auto g = CzGraph();
   auto chat = MustLink(*g, Ev("chat-1", 0, {{"chat_handle", "eva_n"}, {"email", "Eva.Novakova@example.com"}}));
   auto order = MustLink(*g, Ev("order-1", 5, {{"email", "eva.novakova@example.com"}, {"phone", "+420 601 123 456"}}));
   EXPECT_EQ(chat.profile, order.profile);
@@ -258,7 +265,7 @@ TEST(IdentityGraphTest, SuperNodeStopsLinkingAndIsReported) {
 }
 
 TEST(IdentityGraphTest, BlockedAndInvalidIdentifiersAreDroppedAndReported) {
-  auto g = Graph();
+  auto g = CzGraph();
   auto r = MustLink(*g, Ev("a", 0, {{"email", "test@test.com"}, {"user_id", "null"}, {"phone", "12"},
                                     {"cookie", "ck-1"}}));
   EXPECT_EQ(r.profile, Who(*g, "cookie", "ck-1"));
@@ -274,7 +281,7 @@ TEST(IdentityGraphTest, BlockedAndInvalidIdentifiersAreDroppedAndReported) {
 }
 
 TEST(IdentityGraphTest, PrefetchOfUnknownTenantsTypesAndSpellingsIsHarmless) {
-  auto g = Graph();
+  auto g = CzGraph();
   const Event known = Ev("e1", 100, {{"email", "Eva@Example.com"}, {"phone", "601 123 456"}});
   g->Prefetch(known);  // Empty graph, unknown tenant.
   MustLink(*g, known);
@@ -303,11 +310,13 @@ TEST(IdentityGraphTest, ResolveIdentifiersFollowsLinksRuleAndMatchKeyNormalises)
   EXPECT_EQ(*g->TenantOf(eva), "");
   EXPECT_EQ(g->TenantOf(ProfileId{7}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(g->ResolveIdentifiers("other", {{"cookie", "c2"}}).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(*g->MatchKey("phone", "601 123 456"), "+420601123456");
-  EXPECT_EQ(*g->MatchKey("email", " Eva@Example.com"), "eva@example.com");
-  EXPECT_EQ(*g->MatchKey("brand_new_type", " X1 "), "X1");  // Default rule: trim.
-  EXPECT_EQ(g->MatchKey("email", "null").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(g->MatchKey("phone", "12").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*g->MatchKey("", "phone", "601 123 456", "CZ"), "+420601123456");
+  EXPECT_EQ(*g->MatchKey("", "phone", "+420 601 123 456", ""), "+420601123456");
+  EXPECT_EQ(g->MatchKey("", "phone", "601 123 456", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(*g->MatchKey("", "email", " Eva@Example.com", ""), "eva@example.com");
+  EXPECT_EQ(*g->MatchKey("", "brand_new_type", " X1 ", ""), "X1");  // Default rule: trim.
+  EXPECT_EQ(g->MatchKey("", "email", "null", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(g->MatchKey("", "phone", "12", "CZ").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(IdentityGraphTest, RelinkingTheSameEventChangesNothing) {
@@ -836,4 +845,31 @@ TEST(IdentityGraphTest, ProfileCountsFollowErasureAndSplits) {
 }
 
 }  // namespace
+// Defect: national numbers were made Czech in every tenant. Now a tenant's region decides them, a
+// tenant without one refuses them, and an identifier's own region comes first.
+TEST(IdentityGraphTest, NationalPhoneNumbersTakeTheTenantsOrTheirOwnRegion) {
+  IdentityOptions options;
+  options.tenant_phone_regions = {{"acme", "US"}, {"globex", "CZ"}};
+  auto g = Graph(options);
+  MustLink(*g, Ev("a1", 1, {{"phone", "(650) 253-0000"}}, "acme"));
+  MustLink(*g, Ev("a2", 2, {{"phone", "+1 650 253 0000"}, {"email", "pat@acme.com"}}, "acme"));
+  EXPECT_EQ(Who(*g, "phone", "+16502530000", "acme"), Who(*g, "email", "pat@acme.com", "acme"));
+  MustLink(*g, Ev("g1", 3, {{"phone", "601 123 456"}}, "globex"));
+  EXPECT_NE(Who(*g, "phone", "+420601123456", "globex"), 0u);
+  const LinkResult none = MustLink(*g, Ev("n1", 4, {{"phone", "601 123 456"}, {"cookie", "c1"}}, "initech"));
+  ASSERT_EQ(none.dropped.size(), 1u);
+  EXPECT_EQ(none.dropped[0].type, "phone");
+  EXPECT_THAT(none.dropped[0].reason, HasSubstr("no region"));
+  // An identifier's own region: a German number in the Czech tenant.
+  Event hinted = Ev("g2", 5, {{"phone", "0151 23456789"}}, "globex");
+  hinted.mutable_identifiers(0)->set_region("DE");
+  MustLink(*g, hinted);
+  EXPECT_NE(Who(*g, "phone", "+4915123456789", "globex"), 0u);
+  // The same spelling without the hint is a Czech number there, not the cached German one.
+  const LinkResult czech = MustLink(*g, Ev("g3", 6, {{"phone", "0151 23456789"}}, "globex"));
+  EXPECT_EQ(g->Resolve("globex", "phone", "+4915123456789").ok() &&
+                czech.profile == *g->Resolve("globex", "phone", "+4915123456789"),
+            false);
+}
+
 }  // namespace omnijourney

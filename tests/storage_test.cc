@@ -52,7 +52,7 @@ TEST(StorageTest, ReopeningRecoversProfilesTimelinesJourneysAndDedupe) {
   auto engine = Open(Durable(dir));
   EXPECT_EQ(engine->Stats().recovered, 5);
   EXPECT_EQ(ContextToJson(*engine->Context({"", "email", "eva@example.com"})), before);
-  EXPECT_TRUE(engine->Context({"", "phone", "601 123 456"}).ok());
+  EXPECT_TRUE(engine->Context({"", "phone", "+420 601 123 456"}).ok());
   // Re-delivery after the restart is still a duplicate.
   auto again = engine->Ingest(Msg("m1", 0, "eva@example.com", "hello"));
   ASSERT_TRUE(again.ok());

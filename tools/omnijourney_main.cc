@@ -63,6 +63,9 @@ constexpr char kUsage[] =
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] FILE|-\n"
     "       omnijourney version\n"
     "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n"
+    "        [--phone-region CC]\n"
+    "--phone-region CC: ISO 3166 region of phone numbers written without a country code (default: none,\n"
+    "            such numbers are not used)\n"
     "--tenant T: the tenant of converted events and of --id/--profile lookups (default \"\"); with report,\n"
     "            only that tenant (without it: every tenant, named in the report)\n";
 
@@ -200,7 +203,8 @@ struct Loaded {
   double seconds = 0;
 };
 
-const std::vector<std::string> kSourceOptions = {"--events", "--format", "--journeys", "--store", "--source", "--tenant"};
+const std::vector<std::string> kSourceOptions = {"--events", "--format",  "--journeys",    "--store",
+                                                 "--source", "--tenant", "--phone-region"};
 
 // Opens the engine of SOURCE and replays its events. `monitor`: observe every contact (one
 // event at a time) for the KPI "history available at contact".
@@ -217,6 +221,7 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
   options.storage.path = args.Get("--store");
+  options.identity.default_phone_region = args.Get("--phone-region");
   auto engine = omnijourney::Engine::Open(options);
   if (!engine.ok()) {
     std::cerr << "cannot open the engine: " << engine.status() << "\n";

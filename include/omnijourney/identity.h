@@ -168,9 +168,12 @@ class IdentityGraph {
   // skipped; NotFound when none is known. Used to re-attribute stored events after a split.
   virtual absl::StatusOr<ProfileId> ResolveIdentifiers(std::string_view tenant,
                                                        const std::vector<IdentifierValue>& ids) const = 0;
-  // The match key of a raw identifier under its type's rule (unknown types: the default rule), e.g.
-  // "+420601123456" for phone "601 123 456". InvalidArgument for invalid or blocked values.
-  virtual absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const = 0;
+  // The match key of a raw identifier of `tenant` under its type's rule (unknown types: the default
+  // rule), e.g. "+420601123456" for phone "601 123 456" in a tenant whose region is CZ. `region`:
+  // the identifier's own phone region ("": the tenant's). InvalidArgument for invalid or blocked
+  // values.
+  virtual absl::StatusOr<std::string> MatchKey(std::string_view tenant, std::string_view type, std::string_view value,
+                                               std::string_view region) const = 0;
   // The tenant a profile belongs to. NotFound as ResolveProfile.
   virtual absl::StatusOr<std::string> TenantOf(ProfileId id) const = 0;
   // The profile's identifiers, highest priority first. NotFound as ResolveProfile.

@@ -16,11 +16,24 @@ namespace omnijourney {
 enum class Normalizer {
   kTrim,            // Trim surrounding whitespace; case kept (opaque ids, cookies, tokens).
   kLowercaseTrim,   // Trim and lowercase ASCII (device ids, generic handles).
-  kEmail,           // Trim, lowercase; for gmail.com/googlemail.com drop dots and +tags of the local
-                    // part. Must look like local@domain.
-  kPhone,           // E.164 via libphonenumber with IdentityOptions::default_phone_region.
+  kEmail,           // The address of "Name <local@domain>" or "mailto:local@domain", Unicode case
+                    // folded (utf8proc); for gmail.com/googlemail.com dots and +tags of the local part
+                    // dropped. Anything that is not one local@domain address is refused.
+  kPhone,           // E.164 via libphonenumber. A number with a country code ("+", "00") as written;
+                    // a national one in the identifier's region, else its tenant's
+                    // (IdentityOptions::tenant_phone_regions), else default_phone_region; with none
+                    // of them it is refused ("no region"), never guessed. See phone_validation.
   kHandle,          // Trim, lowercase, drop one leading '@' (chat and social handles).
-  kAlnumUppercase,  // Keep letters and digits only, uppercase (loyalty and membership cards).
+  kAlnumUppercase,  // Keep letters and digits only, uppercase (loyalty cards, ssn, passport and
+                    // national and tax ids: "521-21-2123" and "521212123" are one).
+};
+
+// How far a phone number is checked before it links.
+enum class PhoneValidation {
+  kValid,     // libphonenumber's IsValidNumber: in an assigned range of its country (~4 us per new
+              // number; repeated spellings are cached).
+  kPossible,  // IsPossibleNumber: a possible length for its country (a local-only length, e.g. a US
+              // number without its area code, is refused).
 };
 
 // The rule for one identifier type.
@@ -56,7 +69,8 @@ enum class ConflictPolicy {
 };
 
 // Default rules: email, phone, user_id, crm_id, anonymous_id, cookie, device_id, push_token,
-// chat_handle, whatsapp, viber, telegram, facebook, instagram, loyalty_card.
+// chat_handle, whatsapp, viber, telegram, facebook, instagram, loyalty_card, ssn, national_id,
+// passport, tax_id.
 std::map<std::string, IdentifierRule> DefaultIdentifierRules();
 // null, undefined, none, nil, n/a, anonymous, unknown, 0, -1, test@test.com, 1111111111, ...
 std::vector<std::string> DefaultBlockedValues();
@@ -77,11 +91,14 @@ struct IdentityOptions {
   // Patterns blocked for every type (full match of the normalised value).
   // Default: DefaultBlockedPatterns() (one character repeated, e.g. "0000000", "xxxxx").
   std::vector<std::string> blocked_patterns = DefaultBlockedPatterns();
-  // ISO 3166 region for phone numbers written without a country code. Default: "CZ".
-  std::string default_phone_region = "CZ";
-  // Require libphonenumber's IsValidNumber (assigned number ranges) instead of IsPossibleNumber
-  // (plausible length for the country). Strict is ~4 us per new number. Default: false.
-  bool strict_phone_validation = false;
+  // ISO 3166 region (two letters, e.g. "CZ", "US") of phone numbers written without a country
+  // code, for tenants without their own region. Default: "" (none: such numbers are refused with
+  // the reason "no region").
+  std::string default_phone_region;
+  // Tenant -> its ISO 3166 region, in place of default_phone_region. Default: none.
+  std::map<std::string, std::string> tenant_phone_regions;
+  // Default: kValid.
+  PhoneValidation phone_validation = PhoneValidation::kValid;
   // Conflict policy. Default: kRefuseLink.
   ConflictPolicy conflict_policy = ConflictPolicy::kRefuseLink;
   // Super-node guard: an identifier that has tried to join this many different profiles stops

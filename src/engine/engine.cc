@@ -3,6 +3,7 @@
 // engine_state.h; see docs/architecture.md.
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <future>
@@ -24,6 +25,7 @@
 #include "engine/recovery.h"
 #include "engine/snapshot.h"
 #include "engine/turns.h"
+#include "identity/rules.h"
 #include "store/snapshot_store.h"
 #include "omnijourney/engine.h"
 #include "store/log.h"
@@ -116,8 +118,11 @@ class EngineImpl final : public Engine {
     return checkpoints_.Write(std::move(snapshot), /*keep_previous=*/true);
   }
 
-  absl::StatusOr<IngestResult> Ingest(const Event& event) override {
-    RETURN_IF_ERROR(admission_.Validate(event));
+  absl::StatusOr<IngestResult> Ingest(const Event& given) override {
+    RETURN_IF_ERROR(admission_.Validate(given));
+    // Phone numbers with a region of their own are logged in E.164 (ApplyRegionHints).
+    const std::optional<Event> hinted = ApplyRegionHints(options_.identity, given);
+    const Event& event = hinted ? *hinted : given;
     const absl::Time at = RecordTime();
     const DedupeKey key = DedupeWindow::KeyOf(event);
     std::string record = encode_records_ ? EncodeEventRecord(event, at) : std::string();
@@ -153,8 +158,10 @@ class EngineImpl final : public Engine {
     return result;
   }
 
-  std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& events) override {
-    const size_t n = events.size();
+  std::vector<absl::StatusOr<IngestResult>> IngestBatch(const std::vector<const Event*>& given) override {
+    const size_t n = given.size();
+    std::vector<const Event*> events = given;
+    std::deque<Event> hinted;  // Events whose phone numbers had a region of their own (ApplyRegionHints).
     std::vector<absl::StatusOr<IngestResult>> out(n, absl::InternalError("not ingested"));
     // Before the lock: validation and encoding, which need no state.
     const absl::Time at = RecordTime();
@@ -170,6 +177,10 @@ class EngineImpl final : public Engine {
       if (absl::Status s = admission_.Validate(*events[i]); !s.ok()) {
         out[i] = std::move(s);
         continue;
+      }
+      if (std::optional<Event> e = ApplyRegionHints(options_.identity, *events[i])) {
+        hinted.push_back(*std::move(e));
+        events[i] = &hinted.back();
       }
       valid[i] = 1;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
@@ -448,7 +459,7 @@ class EngineImpl final : public Engine {
     WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId before, state_->Resolve(query));
-    RETURN_IF_ERROR(state_->graph().MatchKey(query.type, query.value).status());
+    RETURN_IF_ERROR(state_->graph().MatchKey(query.tenant, query.type, query.value, "").status());
     v1::LoggedErasure erasure;
     erasure.set_tenant(query.tenant);
     erasure.set_type(query.type);

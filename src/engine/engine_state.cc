@@ -371,7 +371,7 @@ absl::StatusOr<Log::Erasure> EngineState::PlanErasure(const v1::LoggedErasure& e
   auto scope = std::make_unique<ErasureScope>();
   scope->tenant = erasure.tenant();
   if (!erasure.type().empty()) {
-    ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(erasure.type(), erasure.value()));
+    ASSIGN_OR_RETURN(std::string key, graph_->MatchKey(erasure.tenant(), erasure.type(), erasure.value(), ""));
     RETURN_IF_ERROR(Resolve({erasure.tenant(), erasure.type(), erasure.value()}).status());
     scope->identifiers.push_back({erasure.type(), key});
     scope->value = erasure.value();

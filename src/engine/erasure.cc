@@ -186,7 +186,7 @@ std::optional<std::string> Scrubber::Scrub(std::string_view s) const {
 bool ErasureScope::Erased(const IdentityGraph& graph, std::string_view type, std::string_view value) const {
   for (const IdentifierValue& e : identifiers) {
     if (e.type != type) continue;
-    absl::StatusOr<std::string> k = graph.MatchKey(type, value);
+    absl::StatusOr<std::string> k = graph.MatchKey(tenant, type, value, "");
     if (k.ok() && *k == e.value) return true;
   }
   return false;

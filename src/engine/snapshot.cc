@@ -44,7 +44,12 @@ uint64_t OptionsFingerprint(const EngineOptions& o) {
   Strings(w, id.blocked_values);
   Strings(w, id.blocked_patterns);
   w.Bytes(id.default_phone_region);
-  w.Bool(id.strict_phone_validation);
+  w.Varint(id.tenant_phone_regions.size());
+  for (const auto& [tenant, region] : id.tenant_phone_regions) {
+    w.Bytes(tenant);
+    w.Bytes(region);
+  }
+  w.U32(static_cast<uint32_t>(id.phone_validation));
   w.U32(static_cast<uint32_t>(id.conflict_policy));
   w.I64(id.super_node_limit);
   w.I64(id.max_identifiers_per_profile);

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/types/optional.h"
 #include "common/limit.h"
@@ -102,6 +103,12 @@ absl::Status CheckIdentifier(const Path& path, const v1::Identifier& id,
   RETURN_IF_ERROR(
       CheckString(value_path, id.value(), options.max_identifier_bytes, "validation.max_identifier_bytes"));
   if (IsBlank(id.value())) return Invalid(value_path, "blank");
+  if (const std::string& region = id.region();
+      !region.empty() && (region.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(region[0])) ||
+                          !absl::ascii_isupper(static_cast<unsigned char>(region[1])))) {
+    return Invalid(Path(path, "region"), absl::StrCat("'", ToAbsl(region).substr(0, 40),
+                                                      "' must be an ISO 3166 region of two uppercase letters, e.g. \"US\""));
+  }
   return absl::OkStatus();
 }
 

@@ -145,7 +145,8 @@ class Graph final : public IdentityGraph {
   }
   absl::StatusOr<ProfileId> ResolveIdentifiers(std::string_view tenant,
                                                const std::vector<IdentifierValue>& ids) const override;
-  absl::StatusOr<std::string> MatchKey(std::string_view type, std::string_view value) const override;
+  absl::StatusOr<std::string> MatchKey(std::string_view tenant, std::string_view type, std::string_view value,
+                                       std::string_view region) const override;
   absl::StatusOr<std::vector<IdentifierValue>> Identifiers(ProfileId id) const override;
   absl::StatusOr<std::vector<AuditEntry>> Explain(ProfileId id) const override;
   absl::StatusOr<std::unique_ptr<AuditCursor>> BeginExplain(ProfileId id) const override;
@@ -248,6 +249,7 @@ class Graph final : public IdentityGraph {
     bool canonical = false;   // The raw value is its own match key.
     bool normalized = false;  // Found only after normalising (the raw spelling is not cached).
     bool from_memo = false;   // The match key came from a LinkMemo.
+    bool hinted = false;      // A national phone number in its identifier's own region (not cached).
     uint64_t raw_hash = 0;
     uint64_t norm_hash = 0;
     Normalized norm;
@@ -255,9 +257,14 @@ class Graph final : public IdentityGraph {
   // `memo`: match keys to use instead of normalising (may be null); `take`: a key used leaves the
   // memo (Link, which adds the identifier, so no later call needs it).
   // `pre`: the raw value's hash and canonical flag as Prefetch worked them out (may be null).
+  // `hint`: the identifier's region (v1::Identifier::region), before the tenant's.
   Found FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
                      LinkMemo::State* memo = nullptr, bool take = false,
-                     const LinkMemo::State::Prepared* pre = nullptr) const;
+                     const LinkMemo::State::Prepared* pre = nullptr, std::string_view hint = {}) const;
+  // The phone region of an identifier: its own (`hint`), else its tenant's.
+  std::string_view RegionFor(std::string_view tenant, std::string_view hint) const {
+    return hint.empty() ? std::string_view(rules_->RegionOf(tenant)) : hint;
+  }
   void CacheRaw(uint64_t hash, uint32_t tenant, TypeIndex type, std::string_view raw, uint32_t node);
   void ClearRawCache();
   // The node for a raw identifier (created when new), or kNone with `dropped` filled. `found`: its
@@ -296,6 +303,7 @@ class Graph final : public IdentityGraph {
   std::vector<Record, HugePageAllocator<Record>> records_;
   std::vector<Operation> operations_;
   std::vector<std::string> tenants_;
+  std::vector<std::string> tenant_regions_;  // By tenant index: RuleSet::RegionOf.
   std::vector<int64_t> tenant_profiles_;  // By tenant index.
   absl::flat_hash_map<std::string, uint32_t> tenant_index_;  // Searched beyond kScanTenants.
   static constexpr size_t kScanTenants = 8;
@@ -406,6 +414,7 @@ uint32_t Graph::InternTenant(std::string_view tenant) {
   if (const int found = FindTenant(tenant); found >= 0) return static_cast<uint32_t>(found);
   const auto index = static_cast<uint32_t>(tenants_.size());
   tenants_.emplace_back(tenant);
+  tenant_regions_.push_back(rules_->RegionOf(tenant));
   tenant_profiles_.push_back(0);
   tenant_index_.emplace(std::string(tenant), index);
   return index;
@@ -482,7 +491,7 @@ uint32_t Graph::Lookup(uint32_t tenant, TypeIndex type, std::string_view raw, Fo
     node_index_.Insert(found.norm_hash, n);
   }
   // Remember non-canonical spellings so they are normalised once.
-  if (!found.canonical && (found.normalized || found.node == kNone)) {
+  if (!found.canonical && !found.hinted && (found.normalized || found.node == kNone)) {
     CacheRaw(found.raw_hash, tenant, type, raw, n);
   }
   // An earlier mention makes the identifier older; the profile id may move to it.
@@ -751,8 +760,10 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   int position = 0;  // The identifier's, as in LinkMemo::State::Ticket::identifier.
   // Known when checked: nodes stay while only Link changes the graph. New: a Link since may have
   // added it, so it is looked up again (with its match key from the memo).
-  auto from_ticket = [&](std::string_view raw) {
-    if (ticket->node == kNone) return FindExisting(tenant, ticket->type, raw, memo, /*take=*/true);
+  auto from_ticket = [&](const v1::Identifier& id) {
+    if (ticket->node == kNone) {
+      return FindExisting(tenant, ticket->type, id.value(), memo, /*take=*/true, nullptr, id.region());
+    }
     Found found;
     found.node = ticket->node;
     found.raw_hash = ticket->raw_hash;
@@ -763,11 +774,11 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   auto add = [&](const v1::Identifier& id) {
     uint32_t n;
     if (ticket != nullptr && ticket->identifier == position) {
-      n = Lookup(tenant, ticket->type, id.value(), from_ticket(id.value()), micros, hash, &result.dropped);
+      n = Lookup(tenant, ticket->type, id.value(), from_ticket(id), micros, hash, &result.dropped);
     } else {
       const LinkMemo::State::Prepared* pre = memo != nullptr ? memo->PreparedId(prepared, position) : nullptr;
       const TypeIndex type = pre != nullptr ? pre->type : rules_->Intern(id.type());
-      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo, /*take=*/true, pre),
+      n = Lookup(tenant, type, id.value(), FindExisting(tenant, type, id.value(), memo, /*take=*/true, pre, id.region()),
                  micros, hash, &result.dropped);
     }
     ++position;
@@ -866,12 +877,12 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
     if (type >= 0 && tenant >= 0) {
       // With the memo: an identifier new to the graph may have been checked for an earlier event.
       Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), memo,
-                                 /*take=*/false, pre);
+                                 /*take=*/false, pre, id.region());
       if (found.node != kNone || found.norm.status == Normalized::Status::kOk) {
         if (memo != nullptr) {
           memo->tickets.push_back({&event, event_hash, true, at, static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
                                    found.node, found.canonical, found.normalized, found.raw_hash});
-          if (found.node == kNone && !found.from_memo) {
+          if (found.node == kNone && !found.from_memo && !found.hinted) {
             memo->keys[found.raw_hash] = {static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type),
                                           id.value(), std::move(found.norm.value)};
           }
@@ -880,7 +891,7 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
       }
       norm = std::move(found.norm);
     } else {
-      norm = rules_->NormalizeByName(id.type(), id.value());
+      norm = rules_->NormalizeByName(id.type(), id.value(), RegionFor(event.tenant(), id.region()));
     }
     if (norm.status == Normalized::Status::kOk) {
       if (memo != nullptr) memo->tickets.push_back({&event, event_hash, false});  // Link works it out.
@@ -917,7 +928,8 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
     Item item;
     item.rule = type;
     if (type >= 0 && tenant >= 0) {
-      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value());
+      Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), nullptr,
+                                 false, nullptr, id.region());
       if (found.node != kNone) {
         item.node = found.node;
         item.value = std::string(nodes_[found.node].value());
@@ -927,7 +939,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
         return;  // Blocked or invalid: dropped by Link.
       }
     } else {
-      Normalized norm = rules_->NormalizeByName(id.type(), id.value());
+      Normalized norm = rules_->NormalizeByName(id.type(), id.value(), RegionFor(event.tenant(), id.region()));
       if (norm.status != Normalized::Status::kOk) return;
       item.value = std::move(norm.value);
     }
@@ -1098,10 +1110,21 @@ absl::StatusOr<uint32_t> Graph::FindNode(std::string_view tenant, std::string_vi
 
 Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_view raw,
                                  LinkMemo::State* memo, bool take,
-                                 const LinkMemo::State::Prepared* pre) const {
+                                 const LinkMemo::State::Prepared* pre, std::string_view hint) const {
   Found found;
   found.raw_hash = pre != nullptr ? pre->raw_hash : KeyHash(tenant, type, raw);
   found.canonical = pre != nullptr ? pre->canonical : rules_->IsCanonical(type, raw);
+  // A national phone number in a region of its own: the raw spelling means another number than in
+  // the tenant's region, so neither the raw-value cache nor the memo (keyed by spelling) is used.
+  if (!found.canonical && !hint.empty() && hint != tenant_regions_[tenant] &&
+      rules_->rule(type).rule.normalizer == Normalizer::kPhone) {
+    found.hinted = true;
+    found.norm = rules_->Normalize(type, raw, hint);
+    if (found.norm.status != Normalized::Status::kOk) return found;
+    found.norm_hash = KeyHash(tenant, type, found.norm.value);
+    found.node = FindIndexed(found.norm_hash, tenant, type, found.norm.value);
+    return found;
+  }
   // A known value that is its own match key needs one probe of the node index and no cache entry.
   if (found.canonical) {
     found.node = FindIndexed(found.raw_hash, tenant, type, raw);
@@ -1132,7 +1155,7 @@ Graph::Found Graph::FindExisting(uint32_t tenant, TypeIndex type, std::string_vi
   if (memoized) {
     found.from_memo = true;
   } else {
-    found.norm = rules_->Normalize(type, raw);
+    found.norm = rules_->Normalize(type, raw, tenant_regions_[tenant]);
     if (found.norm.status != Normalized::Status::kOk) return found;
   }
   found.norm_hash = found.canonical && found.norm.value == raw ? found.raw_hash
@@ -1166,8 +1189,9 @@ absl::StatusOr<ProfileId> Graph::ResolveIdentifiers(std::string_view tenant,
   return IdOf(best_linking != kNone ? best_linking : best);
 }
 
-absl::StatusOr<std::string> Graph::MatchKey(std::string_view type, std::string_view value) const {
-  Normalized norm = rules_->NormalizeByName(type, value);
+absl::StatusOr<std::string> Graph::MatchKey(std::string_view tenant, std::string_view type, std::string_view value,
+                                            std::string_view region) const {
+  Normalized norm = rules_->NormalizeByName(type, value, RegionFor(tenant, region));
   if (norm.status == Normalized::Status::kInvalid) {
     return absl::InvalidArgumentError(absl::StrCat(ToAbsl(type), ": ", norm.reason));
   }

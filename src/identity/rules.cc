@@ -1,11 +1,15 @@
 #include "identity/rules.h"
 
 #include <phonenumbers/phonenumberutil.h>
+#include <re2/re2.h>
+#include <utf8proc.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -33,6 +37,11 @@ std::map<std::string, IdentifierRule> DefaultIdentifierRules() {
       {"push_token", {N::kTrim, true, 20, 25, {}, {}}},
       {"anonymous_id", {N::kTrim, true, 0, 10, {}, {}}},
       {"cookie", {N::kTrim, true, 0, 10, {}, {}}},
+      // Official numbers: one person's, written with or without separators.
+      {"ssn", {N::kAlnumUppercase, true, 1, 95, {"000000000", "123456789"}, {}}},
+      {"national_id", {N::kAlnumUppercase, true, 1, 95, {}, {}}},
+      {"passport", {N::kAlnumUppercase, true, 3, 85, {}, {}}},
+      {"tax_id", {N::kAlnumUppercase, true, 1, 85, {}, {}}},
   };
 }
 
@@ -90,16 +99,53 @@ bool FastE164(std::string_view s, PhoneNumber* number) {
 }  // namespace
 
 absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
-  std::string s = Lower(Trim(raw));
-  const size_t at = s.find('@');
-  if (at == std::string::npos || at == 0 || at + 1 >= s.size() || s.find('@', at + 1) != std::string::npos) {
+  std::string_view s = Trim(raw);
+  // "Nastassia <patak@universal.com>", "\"Jay Jones\" <jjones@fmail.com>": the address in the angle
+  // brackets at the end.
+  if (!s.empty() && s.back() == '>') {
+    const size_t open = s.rfind('<');
+    if (open == std::string_view::npos) return absl::InvalidArgumentError("not an email address (unmatched '>')");
+    s = Trim(s.substr(open + 1, s.size() - open - 2));
+  }
+  if (s.size() > 7 && absl::EqualsIgnoreCase(ToAbsl(s.substr(0, 7)), "mailto:")) {
+    s.remove_prefix(7);
+    if (const size_t query = s.find('?'); query != std::string_view::npos) s = s.substr(0, query);
+  }
+  if (s.size() > 254) return absl::InvalidArgumentError("not an email address (longer than 254 bytes)");
+  // Unicode case folding after canonical composition ("ZOË@" and "zoë@" are one); ASCII directly.
+  std::string folded;
+  if (std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    folded = Lower(s);
+  } else {
+    utf8proc_uint8_t* out = nullptr;
+    const utf8proc_ssize_t n =
+        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()), static_cast<utf8proc_ssize_t>(s.size()), &out,
+                     static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD));
+    if (n < 0) {
+      std::free(out);
+      return absl::InvalidArgumentError("not an email address (not UTF-8)");
+    }
+    folded.assign(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+    std::free(out);
+  }
+  const size_t at = folded.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 >= folded.size() || folded.find('@', at + 1) != std::string::npos) {
     return absl::InvalidArgumentError("not an email address (expected local@domain)");
   }
-  std::string local = s.substr(0, at);
-  std::string domain = s.substr(at + 1);
+  std::string local = folded.substr(0, at);
+  std::string domain = folded.substr(at + 1);
+  auto forbidden = [](char c) {
+    return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f || std::string_view("<>()[]\\,;:\"").find(c) != std::string_view::npos;
+  };
+  if (local.size() > 64 || std::any_of(local.begin(), local.end(), forbidden) || local.front() == '.' ||
+      local.back() == '.' || local.find("..") != std::string::npos) {
+    return absl::InvalidArgumentError("not an email address (bad local part)");
+  }
   if (domain.find('.') == std::string::npos || domain.front() == '.' || domain.back() == '.' ||
-      std::any_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == ',' || c == ';'; })) {
-    return absl::InvalidArgumentError("not an email address (bad domain or spaces)");
+      domain.find("..") != std::string::npos || std::any_of(domain.begin(), domain.end(), forbidden) ||
+      domain.front() == '-' || domain.find("-.") != std::string::npos || domain.find(".-") != std::string::npos ||
+      domain.find('_') != std::string::npos) {
+    return absl::InvalidArgumentError("not an email address (bad domain)");
   }
   if (domain == "gmail.com" || domain == "googlemail.com") {
     // Gmail ignores dots and +tags in the local part; other providers may not.
@@ -111,33 +157,75 @@ absl::StatusOr<std::string> NormalizeEmail(std::string_view raw) {
   return absl::StrCat(local, "@", domain);
 }
 
-absl::StatusOr<std::string> NormalizePhone(std::string_view raw, const std::string& region, bool strict) {
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view region, PhoneValidation validation,
+                                           std::string* national) {
   auto* util = PhoneNumberUtil::GetInstance();
-  const std::string_view trimmed = Trim(raw);
+  std::string_view trimmed = Trim(raw);
+  if (trimmed.size() > 4 && absl::EqualsIgnoreCase(ToAbsl(trimmed.substr(0, 4)), "tel:")) trimmed.remove_prefix(4);
   PhoneNumber number;
-  // "+420 601-123 456", "(+420) 601 123 456": drop separators; what is left may be plain E.164.
+  // "+420 601-123 456", "(+420) 601 123 456", a line break inside: separators dropped; what is left
+  // may be plain E.164, or "00" and the country code.
   std::string compact;
   compact.reserve(trimmed.size());
   bool plain = true;
   for (char c : trimmed) {
     if ((c >= '0' && c <= '9') || c == '+') {
       compact.push_back(c);
-    } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.' && c != '/') {
+    } else if (!absl::ascii_isspace(static_cast<unsigned char>(c)) && c != '-' && c != '(' && c != ')' && c != '.' &&
+               c != '/') {
       plain = false;
       break;
     }
   }
+  if (plain && compact.size() > 2 && compact[0] == '0' && compact[1] == '0') compact = "+" + compact.substr(2);
+  const bool international = plain ? !compact.empty() && compact[0] == '+' : !trimmed.empty() && trimmed[0] == '+';
+  if (!international && region.empty()) {
+    return absl::InvalidArgumentError(
+        "no region: a national number needs its country (the identifier's region, identity.tenant_phone_regions "
+        "or identity.default_phone_region)");
+  }
   if (!plain || !FastE164(compact, &number)) {
-    if (util->Parse(std::string(trimmed), region, &number) != PhoneNumberUtil::NO_PARSING_ERROR) {
-      return absl::InvalidArgumentError("not a phone number");
+    const std::string parse_region = international ? "ZZ" : std::string(region);
+    const auto error = util->Parse(plain ? compact : std::string(trimmed), parse_region, &number);
+    if (error == PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR && !international) {
+      return absl::InvalidArgumentError(absl::StrCat("region '", ToAbsl(region), "' is not a supported ISO 3166 region"));
     }
+    if (error != PhoneNumberUtil::NO_PARSING_ERROR) return absl::InvalidArgumentError("not a phone number");
   }
-  if (strict ? !util->IsValidNumber(number) : !util->IsPossibleNumber(number)) {
-    return absl::InvalidArgumentError(strict ? "not a valid phone number for its country"
-                                             : "not a possible phone number (length)");
+  if (validation == PhoneValidation::kValid ? !util->IsValidNumber(number)
+                                            : util->IsPossibleNumberWithReason(number) != PhoneNumberUtil::IS_POSSIBLE) {
+    return absl::InvalidArgumentError(validation == PhoneValidation::kValid
+                                          ? "not a valid phone number for its country"
+                                          : "not a possible phone number (length)");
   }
+  if (national != nullptr) util->GetNationalSignificantNumber(number, national);
   std::string out;
   util->Format(number, PhoneNumberUtil::E164, &out);
+  return out;
+}
+
+std::optional<v1::Event> ApplyRegionHints(const IdentityOptions& options, const v1::Event& event) {
+  auto hinted = [](const v1::Identifier& id) { return !id.region().empty(); };
+  if (std::none_of(event.identifiers().begin(), event.identifiers().end(), hinted) &&
+      !(event.has_previous_id() && hinted(event.previous_id()))) {
+    return std::nullopt;
+  }
+  std::optional<v1::Event> out(event);
+  auto apply = [&](v1::Identifier& id) {
+    if (id.region().empty()) return;
+    auto rule = options.rules.find(id.type());
+    const Normalizer normalizer = rule != options.rules.end() ? rule->second.normalizer : options.default_rule.normalizer;
+    if (normalizer != Normalizer::kPhone) {
+      id.clear_region();  // Only phone numbers have one.
+      return;
+    }
+    absl::StatusOr<std::string> e164 = NormalizePhone(id.value(), id.region(), options.phone_validation);
+    if (!e164.ok()) return;
+    id.set_value(*std::move(e164));
+    id.clear_region();
+  };
+  for (v1::Identifier& id : *out->mutable_identifiers()) apply(id);
+  if (out->has_previous_id()) apply(*out->mutable_previous_id());
   return out;
 }
 
@@ -146,9 +234,15 @@ absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& 
   auto* util = PhoneNumberUtil::GetInstance();
   std::set<std::string> regions;
   util->GetSupportedRegions(&regions);
-  if (!regions.contains(options.default_phone_region)) {
+  if (!options.default_phone_region.empty() && !regions.contains(options.default_phone_region)) {
     return absl::InvalidArgumentError(absl::StrCat("default_phone_region: '", options.default_phone_region,
-                                                   "' is not a supported ISO 3166 region"));
+                                                   "' is not a supported ISO 3166 region (e.g. \"US\", \"CZ\")"));
+  }
+  for (const auto& [tenant, region] : options.tenant_phone_regions) {
+    if (!regions.contains(region)) {
+      return absl::InvalidArgumentError(absl::StrCat("tenant_phone_regions[", tenant, "]: '", region,
+                                                     "' is not a supported ISO 3166 region (e.g. \"US\", \"CZ\")"));
+    }
   }
   if (options.super_node_limit < 1) return absl::InvalidArgumentError("super_node_limit: must be >= 1");
   if (options.max_identifiers_per_profile < 1) {
@@ -186,7 +280,10 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
   for (const std::string& v : rule.blocked_values) {
     // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling).
     out->blocked.insert(Lower(Trim(v)));
-    if (auto normalized = NormalizeValue(*out, Trim(v)); normalized.ok()) out->blocked.insert(Lower(*normalized));
+    std::string national;
+    if (auto normalized = NormalizeValue(*out, Trim(v), options_.default_phone_region, &national); normalized.ok()) {
+      out->blocked.insert(Lower(*normalized));
+    }
   }
   for (size_t i = 0; i < rule.blocked_patterns.size(); ++i) {
     auto pattern = BlockPattern::Compile(rule.blocked_patterns[i]);
@@ -214,8 +311,16 @@ TypeIndex RuleSet::Intern(std::string_view type) {
   return index;
 }
 
-Normalized RuleSet::NormalizeByName(std::string_view type, std::string_view raw) const {
-  if (const int t = Find(type); t >= 0) return Normalize(static_cast<TypeIndex>(t), raw);
+const std::string& RuleSet::RegionOf(std::string_view tenant) const {
+  if (!options_.tenant_phone_regions.empty()) {
+    auto it = options_.tenant_phone_regions.find(std::string(tenant));
+    if (it != options_.tenant_phone_regions.end()) return it->second;
+  }
+  return options_.default_phone_region;
+}
+
+Normalized RuleSet::NormalizeByName(std::string_view type, std::string_view raw, std::string_view region) const {
+  if (const int t = Find(type); t >= 0) return Normalize(static_cast<TypeIndex>(t), raw, region);
   auto compiled = Compile(std::string(type), options_.default_rule);
   if (!compiled.ok()) {
     Normalized out;
@@ -223,7 +328,7 @@ Normalized RuleSet::NormalizeByName(std::string_view type, std::string_view raw)
     out.reason = std::string(compiled.status().message());
     return out;
   }
-  return NormalizeWith(**compiled, raw);
+  return NormalizeWith(**compiled, raw, region);
 }
 
 int RuleSet::Find(std::string_view type) const {
@@ -252,13 +357,15 @@ bool RuleSet::IsCanonical(TypeIndex type, std::string_view raw) const {
     case Normalizer::kLowercaseTrim:
       return std::none_of(raw.begin(), raw.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
     case Normalizer::kEmail: {
-      // Lowercase local@domain outside gmail: a stored key equal to it is its normalisation
+      // Lowercase ASCII local@domain outside gmail: a stored key equal to it is its normalisation
       // (normalising a key gives the key back).
       const size_t at = raw.find('@');
       if (at == std::string_view::npos || raw.find('@', at + 1) != std::string_view::npos) return false;
       const std::string_view domain = raw.substr(at + 1);
       if (domain == "gmail.com" || domain == "googlemail.com") return false;
-      return std::none_of(raw.begin(), raw.end(), [](char c) { return (c >= 'A' && c <= 'Z') || c == ' '; });
+      return std::none_of(raw.begin(), raw.end(), [](char c) {
+        return (c >= 'A' && c <= 'Z') || c == ' ' || c == '<' || c == ':' || static_cast<unsigned char>(c) >= 0x80;
+      });
     }
     case Normalizer::kPhone:
       // "+" and digits: if it is a stored key it is an E.164 form, which normalises to itself.
@@ -270,7 +377,7 @@ bool RuleSet::IsCanonical(TypeIndex type, std::string_view raw) const {
 
 absl::StatusOr<BlockPattern> BlockPattern::Compile(const std::string& pattern) {
   BlockPattern out;
-  // "(.)\1{N,}": parsed here, matched without std::regex (it runs for every new identifier).
+  // "(.)\1{N,}": parsed here, matched without a regular expression (it runs for every new identifier).
   constexpr std::string_view kPrefix = "(.)\\1{";
   if (pattern.size() > kPrefix.size() + 2 && std::string_view(pattern).substr(0, kPrefix.size()) == kPrefix &&
       pattern.substr(pattern.size() - 2) == ",}") {
@@ -283,25 +390,25 @@ absl::StatusOr<BlockPattern> BlockPattern::Compile(const std::string& pattern) {
       return out;
     }
   }
-  try {
-    out.regex = std::regex(pattern, std::regex::ECMAScript | std::regex::optimize);
-  } catch (const std::regex_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid regular expression: ", e.what()));
+  RE2::Options options;
+  options.set_log_errors(false);
+  auto regex = std::make_shared<const RE2>(pattern, options);
+  if (!regex->ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid regular expression (RE2 syntax, no backreferences): ", regex->error()));
   }
+  out.regex = std::move(regex);
   return out;
 }
 
 bool BlockPattern::Matches(std::string_view value) const {
   if (repeat_min > 0) {
-    // ECMAScript '.' matches any character but line terminators.
+    // As the regular expression: '.' matches any character but a line break.
     const char c = value.empty() ? '\n' : value.front();
-    return value.size() >= repeat_min && c != '\n' && c != '\r' &&
+    return value.size() >= repeat_min && c != '\n' &&
            std::all_of(value.begin(), value.end(), [c](char x) { return x == c; });
   }
-  // Bounded input (identifier values are <= 512 bytes after validation) keeps std::regex's
-  // recursion shallow.
-  if (value.size() > 1024) return false;
-  return std::regex_match(value.begin(), value.end(), regex);
+  return RE2::FullMatch(re2::StringPiece(value.data(), value.size()), *regex);
 }
 
 bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const {
@@ -326,11 +433,11 @@ bool RuleSet::IsBlocked(const CompiledRule& rule, std::string_view value) const 
   return false;
 }
 
-Normalized RuleSet::Normalize(TypeIndex type, std::string_view raw) const {
-  return NormalizeWith(*rules_[type], raw);
+Normalized RuleSet::Normalize(TypeIndex type, std::string_view raw, std::string_view region) const {
+  return NormalizeWith(*rules_[type], raw, region);
 }
 
-Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw) const {
+Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw, std::string_view region) const {
   Normalized out;
   const std::string_view trimmed = Trim(raw);
   if (trimmed.empty()) {
@@ -338,13 +445,21 @@ Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw
     out.reason = "blank value";
     return out;
   }
-  // Placeholders are recognised in the raw form too ("NULL", "Test@Test.com").
-  if (IsBlocked(rule, trimmed)) {
+  // Placeholders are recognised in the raw form too ("NULL", "Test@Test.com"), and a phone's in its
+  // digits without separators ("000-000-0000").
+  std::string digits;
+  if (rule.rule.normalizer == Normalizer::kPhone) {
+    for (char c : trimmed) {
+      if (c >= '0' && c <= '9') digits.push_back(c);
+    }
+  }
+  if (IsBlocked(rule, trimmed) || (!digits.empty() && digits != trimmed && IsBlocked(rule, digits))) {
     out.status = Normalized::Status::kBlocked;
     out.reason = "blocked placeholder value";
     return out;
   }
-  absl::StatusOr<std::string> value = NormalizeValue(rule, trimmed);
+  std::string national;
+  absl::StatusOr<std::string> value = NormalizeValue(rule, trimmed, region, &national);
   if (!value.ok()) {
     out.status = Normalized::Status::kInvalid;
     out.reason = std::string(value.status().message());
@@ -355,7 +470,8 @@ Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw
     out.reason = "empty after normalisation";
     return out;
   }
-  if (*value != trimmed && IsBlocked(rule, *value)) {
+  // A phone's placeholders are its national digits ("+1 111-111-1111": 1111111111).
+  if ((*value != trimmed && IsBlocked(rule, *value)) || (!national.empty() && IsBlocked(rule, national))) {
     out.status = Normalized::Status::kBlocked;
     out.reason = "blocked placeholder value";
     return out;
@@ -364,7 +480,8 @@ Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw
   return out;
 }
 
-absl::StatusOr<std::string> RuleSet::NormalizeValue(const CompiledRule& rule, std::string_view trimmed) const {
+absl::StatusOr<std::string> RuleSet::NormalizeValue(const CompiledRule& rule, std::string_view trimmed,
+                                                    std::string_view region, std::string* national) const {
   absl::StatusOr<std::string> value;
   switch (rule.rule.normalizer) {
     case Normalizer::kTrim:
@@ -377,7 +494,7 @@ absl::StatusOr<std::string> RuleSet::NormalizeValue(const CompiledRule& rule, st
       value = NormalizeEmail(trimmed);
       break;
     case Normalizer::kPhone:
-      value = NormalizePhone(trimmed, options_.default_phone_region, options_.strict_phone_validation);
+      value = NormalizePhone(trimmed, region, options_.phone_validation, national);
       break;
     case Normalizer::kHandle: {
       std::string_view h = trimmed;

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <memory>
-#include <regex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +13,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "omnijourney/identity_options.h"
+#include "omnijourney/v1/event.pb.h"
+
+namespace re2 {
+class RE2;
+}  // namespace re2
 
 namespace omnijourney::internal {
 
@@ -20,13 +25,14 @@ namespace omnijourney::internal {
 using TypeIndex = uint16_t;
 
 // A blocked-value pattern (whole-value match). The shipped default "(.)\\1{3,}" and any "(.)\\1{N,}"
-// (one character repeated) are checked natively; other patterns run through std::regex.
+// (one character repeated) are checked natively; other patterns run on RE2 (linear time in the
+// value, whatever the pattern: they see every customer-supplied value).
 struct BlockPattern {
   static absl::StatusOr<BlockPattern> Compile(const std::string& pattern);
   bool Matches(std::string_view value) const;
 
   size_t repeat_min = 0;  // > 0: the native "one character, at least this many times" check.
-  std::regex regex;
+  std::shared_ptr<const re2::RE2> regex;
 };
 
 struct CompiledRule {
@@ -56,9 +62,12 @@ class RuleSet {
   const CompiledRule& rule(TypeIndex index) const { return *rules_[index]; }
   size_t size() const { return rules_.size(); }
 
-  Normalized Normalize(TypeIndex type, std::string_view raw) const;
+  // `region`: the ISO 3166 region of national phone numbers ("" none: they are refused).
+  Normalized Normalize(TypeIndex type, std::string_view raw, std::string_view region) const;
   // Normalize for any type name: unknown types use the default rule (nothing is interned).
-  Normalized NormalizeByName(std::string_view type, std::string_view raw) const;
+  Normalized NormalizeByName(std::string_view type, std::string_view raw, std::string_view region) const;
+  // A tenant's phone region: IdentityOptions::tenant_phone_regions, else default_phone_region.
+  const std::string& RegionOf(std::string_view tenant) const;
   // True when a stored match key equal to `raw` is raw's own match key, so lookups may probe the
   // index with `raw` before normalising (an opaque id without surrounding spaces, a lowercase
   // handle or non-gmail email, "+" and digits for phones). Sound because every match key
@@ -69,9 +78,11 @@ class RuleSet {
   explicit RuleSet(const IdentityOptions& options) : options_(options) {}
   absl::StatusOr<std::unique_ptr<CompiledRule>> Compile(std::string type, const IdentifierRule& rule) const;
   bool IsBlocked(const CompiledRule& rule, std::string_view value) const;
-  Normalized NormalizeWith(const CompiledRule& rule, std::string_view raw) const;
-  // The match key of `trimmed` under the rule's normaliser, without blocking.
-  absl::StatusOr<std::string> NormalizeValue(const CompiledRule& rule, std::string_view trimmed) const;
+  Normalized NormalizeWith(const CompiledRule& rule, std::string_view raw, std::string_view region) const;
+  // The match key of `trimmed` under the rule's normaliser, without blocking; `*national`: a
+  // phone's national significant number (blocked values and patterns are checked on it too).
+  absl::StatusOr<std::string> NormalizeValue(const CompiledRule& rule, std::string_view trimmed,
+                                             std::string_view region, std::string* national) const;
 
   IdentityOptions options_;
   absl::flat_hash_set<std::string> global_blocked_;
@@ -81,9 +92,19 @@ class RuleSet {
   static constexpr size_t kScanTypes = 32;
 };
 
+// An event whose phone identifiers carry a region (v1::Identifier::region) with those numbers in
+// E.164 and their region cleared, so that everything after (the graph, stored events, erasure,
+// replays) reads them as written with their country code; nullopt when no identifier has a
+// region. A number that is not one in its region keeps its value and region: the graph refuses it
+// with the reason.
+std::optional<v1::Event> ApplyRegionHints(const IdentityOptions& options, const v1::Event& event);
+
 // Exposed for tests.
 absl::StatusOr<std::string> NormalizeEmail(std::string_view raw);
-absl::StatusOr<std::string> NormalizePhone(std::string_view raw, const std::string& region, bool strict);
+// E.164; `region` "" refuses national numbers ("no region"); `national` (may be null): the national
+// significant number.
+absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_view region, PhoneValidation validation,
+                                           std::string* national = nullptr);
 
 }  // namespace omnijourney::internal
 

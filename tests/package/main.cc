@@ -12,6 +12,7 @@ int main() {
   // 1. Open an engine (in memory; set options.storage.path for a durable RocksDB store).
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;  // replaying history
+  options.identity.default_phone_region = "CZ";  // phone numbers without +420 are Czech
   auto engine = omnijourney::Engine::Open(options);
   if (!engine.ok()) {
     std::cerr << engine.status() << "\n";
