@@ -872,4 +872,38 @@ TEST(IdentityGraphTest, NationalPhoneNumbersTakeTheTenantsOrTheirOwnRegion) {
             false);
 }
 
+// Defect: the super-node guard counted only the lower-priority identifier's attempts, so a shared
+// address or a switchboard number that arrived with each person's fresh ids (record keys) joined
+// 19 people without a refusal. Now the hub is counted too, and the join that makes it one is
+// refused and audited; a person's email collecting fresh cookies (not personal ids) is not a hub.
+TEST(IdentityGraphTest, SharedCompanyEmailAndSwitchboardPhoneBecomeSuperNodes) {
+  auto g = Graph();  // super_node_limit 10.
+  for (int i = 0; i < 15; ++i) {
+    MustLink(*g, Ev(absl::StrCat("m", i), i, {{"email", "info@acme.com"}, {"order_ref", absl::StrCat("R-", i)}}));
+    MustLink(*g, Ev(absl::StrCat("c", i), 100 + i,
+                    {{"phone", "+420 800 100 200"}, {"order_ref", absl::StrCat("S-", i)}}));
+  }
+  EXPECT_EQ(g->Stats().super_nodes, 2);
+  // The first ten people joined (the limit), the eleventh and later stay apart.
+  const ProfileId shared = Who(*g, "email", "info@acme.com");
+  EXPECT_EQ(Who(*g, "order_ref", "R-9"), shared);
+  EXPECT_NE(Who(*g, "order_ref", "R-10"), shared);
+  EXPECT_NE(Who(*g, "order_ref", "R-14"), Who(*g, "order_ref", "R-13"));
+  EXPECT_NE(Who(*g, "order_ref", "S-12"), Who(*g, "phone", "+420800100200"));
+  auto audit = g->Explain(shared);
+  ASSERT_TRUE(audit.ok());
+  bool refused = false;
+  for (const AuditEntry& e : *audit) {
+    refused |= e.action == AuditEntry::Action::kRefused && e.identifier.type == "email" &&
+               e.reason.find("super-node") != std::string::npos;
+  }
+  EXPECT_TRUE(refused);
+  // One person, thirty visits with fresh cookies: one profile, no hub.
+  for (int i = 0; i < 30; ++i) {
+    MustLink(*g, Ev(absl::StrCat("v", i), 200 + i, {{"email", "eva@example.com"}, {"cookie", absl::StrCat("ck-", i)}}));
+  }
+  EXPECT_EQ(g->Stats().super_nodes, 2);
+  EXPECT_EQ(Who(*g, "cookie", "ck-29"), Who(*g, "email", "eva@example.com"));
+}
+
 }  // namespace omnijourney

@@ -53,9 +53,15 @@ struct IdentifierRule {
   // placeholders and never identify anyone, e.g. "test@test.com". Default: none (see also
   // IdentityOptions::blocked_values, which apply to every type).
   std::vector<std::string> blocked_values;
-  // ECMAScript regular expressions; a normalised value fully matching one is blocked.
+  // Regular expressions (RE2 syntax); a normalised value fully matching one is blocked.
   // Default: none.
   std::vector<std::string> blocked_patterns;
+  // Whether a value names a person, not a visit, a browser or an app install (cookies, anonymous
+  // ids, device ids and push tokens are not: one person collects many). The super-node guard
+  // counts a join of a profile holding a personal identifier against every identifier of the
+  // record that joins it (a shared address or a switchboard number is the hub); a join of a profile
+  // of non-personal identifiers only counts against those. Default: true.
+  bool personal = true;
 };
 
 // What happens when linking the identifiers of one event would break a limit.
@@ -101,8 +107,11 @@ struct IdentityOptions {
   PhoneValidation phone_validation = PhoneValidation::kValid;
   // Conflict policy. Default: kRefuseLink.
   ConflictPolicy conflict_policy = ConflictPolicy::kRefuseLink;
-  // Super-node guard: an identifier that has tried to join this many different profiles stops
-  // linking (it is reported in the audit). Default: 10.
+  // Super-node guard: an identifier that has tried to join more than this many other profiles
+  // stops linking; the join that would make it a hub is refused and reported in the audit. Counted
+  // whatever the priorities: an identifier joining another profile, and every identifier of the
+  // record on the other side when that profile holds a personal identifier (IdentifierRule::
+  // personal). Default: 10.
   int super_node_limit = 10;
   // Caps on one profile; merges beyond them are refused and reported. Defaults: 1000 identifiers,
   // 1000 merges.

@@ -19,6 +19,7 @@ void Rule(SerialWriter& w, const IdentifierRule& r) {
   w.Bool(r.links);
   w.I64(r.max_per_profile);
   w.I64(r.priority);
+  w.Bool(r.personal);
   for (const auto* list : {&r.blocked_values, &r.blocked_patterns}) {
     w.Varint(list->size());
     for (const auto& v : *list) w.Bytes(v);

@@ -283,6 +283,10 @@ class Graph final : public IdentityGraph {
   // kDropLowestPriority: drops candidates from the end until all their components may merge.
   void DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out);
   Reason Excluded(uint32_t n) const;
+  // Whether a profile holds a personal identifier (IdentifierRule::personal: email, phone, user and
+  // card ids), not only anonymous ones (cookies): the super-node guard counts joins of such
+  // profiles against every identifier of the record that joins them.
+  bool Personal(const Comp& c) const;
   void Apply(uint32_t record, LinkResult* out);
   void Replay(const std::vector<uint32_t>& seeds, LinkResult* out);
   std::string ReasonText(Reason reason, TypeIndex type) const;
@@ -605,19 +609,37 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
       out->refusals.push_back(absl::StrCat(rules_->rule(nodes_[n].type).type, ": ", ReasonText(reason, type)));
     }
   };
+  const auto limit = static_cast<uint32_t>(options_.super_node_limit);
+  absl::InlinedVector<uint32_t, 4> joined;  // The record's identifiers in acc's profile so far.
   for (uint32_t n : candidates) {
     const uint32_t r = Find(n);
     if (acc == kNone || r == acc) {
       if (acc == kNone) acc = r;
       rec.decisions.push_back({n, AuditEntry::Action::kLinked});
+      joined.push_back(n);
       continue;
     }
     Node& node = nodes_[n];
-    if (++node.attempts > static_cast<uint32_t>(options_.super_node_limit)) {
+    if (++node.attempts > limit) {
       node.flags |= kSuperFlag;
       ++super_nodes_;
       refuse(n, Reason::kSuperNode, 0, IdOfRoot(r));
       continue;
+    }
+    // The higher-priority side joins r's profile too: a shared address or a switchboard number
+    // arriving with each caller's own identifiers is the hub, not the callers' ids.
+    if (Personal(comps_[r])) {
+      uint32_t hub = kNone;
+      for (uint32_t m : joined) {
+        if (++nodes_[m].attempts > limit && hub == kNone) hub = m;
+      }
+      if (hub != kNone) {
+        nodes_[hub].flags |= kSuperFlag;
+        ++super_nodes_;
+        refuse(hub, Reason::kSuperNode, 0, IdOfRoot(r));
+        joined.erase(std::find(joined.begin(), joined.end(), hub));  // Flagged once.
+        continue;
+      }
     }
     TypeIndex type = 0;
     if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type); reason != Reason::kNone) {
@@ -630,7 +652,15 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
     const ProfileId absorbed = IdOfRoot(acc) == id_acc ? id_r : id_acc;
     rec.decisions.push_back({n, AuditEntry::Action::kMerged, Reason::kNone, 0, absorbed});
     if (out) out->merged.push_back(absorbed);
+    joined.push_back(n);
   }
+}
+
+bool Graph::Personal(const Comp& c) const {
+  for (const auto& [t, count] : c.type_counts) {
+    if (count > 0 && rules_->rule(t).rule.personal) return true;
+  }
+  return false;
 }
 
 Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type) const {
@@ -1035,19 +1065,47 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
     }
   }
   int acc = -1;
+  const auto limit = static_cast<uint32_t>(options_.super_node_limit);
+  std::vector<const Item*> joined;  // As in Apply.
+  std::vector<uint32_t> counted(items.size(), 0);  // Attempts Apply would add, by item.
+  // New identifiers of types without a rule have no type counts here: the default rule says.
+  std::vector<uint8_t> unknown_personal(comps.size(), 0);
+  for (const Item& item : items) {
+    if (item.node == kNone && item.rule < 0 && options_.default_rule.personal) {
+      unknown_personal[static_cast<size_t>(item.comp)] = 1;
+    }
+  }
+  auto attempts = [&](const Item* item) {
+    return (item->node == kNone ? 0 : nodes_[item->node].attempts) + counted[static_cast<size_t>(item - items.data())];
+  };
+  auto count = [&](const Item* item) { ++counted[static_cast<size_t>(item - items.data())]; };
   for (const Item* item : candidates) {
     const int r = root_of(item->comp);
     if (acc < 0 || r == acc) {
       acc = r;
+      joined.push_back(item);
       continue;
     }
-    const uint32_t attempts = item->node == kNone ? 0 : nodes_[item->node].attempts;
-    if (attempts + 1 > static_cast<uint32_t>(options_.super_node_limit)) continue;
+    count(item);
+    if (attempts(item) > limit) continue;
+    if (Personal(comps[r]) || unknown_personal[static_cast<size_t>(r)]) {
+      const Item* hub = nullptr;
+      for (const Item* m : joined) {
+        count(m);
+        if (hub == nullptr && attempts(m) > limit) hub = m;
+      }
+      if (hub != nullptr) {
+        joined.erase(std::find(joined.begin(), joined.end(), hub));
+        continue;
+      }
+    }
     TypeIndex type = 0;
     if (CheckMerge(comps[acc], comps[r], &type) != Reason::kNone) continue;
     // Union keeps the larger component's index as the root; the counts are what matter here.
     MergeCounts(comps[acc], comps[r]);
     parent[r] = acc;
+    unknown_personal[static_cast<size_t>(acc)] |= unknown_personal[static_cast<size_t>(r)];
+    joined.push_back(item);
   }
   int64_t after = 0;
   for (size_t c = 0; c < parent.size(); ++c) after += parent[c] == static_cast<int>(c) ? 1 : 0;

@@ -17,7 +17,7 @@ namespace omnijourney {
 
 std::map<std::string, IdentifierRule> DefaultIdentifierRules() {
   using N = Normalizer;
-  // {normalizer, links, max_per_profile, priority}
+  // {normalizer, links, max_per_profile, priority, blocked values, blocked patterns[, personal]}
   return {
       {"crm_id", {N::kTrim, true, 1, 100, {}, {}}},
       {"user_id", {N::kTrim, true, 1, 90, {}, {}}},
@@ -33,10 +33,10 @@ std::map<std::string, IdentifierRule> DefaultIdentifierRules() {
       {"facebook", {N::kHandle, true, 3, 50, {}, {}}},
       {"instagram", {N::kHandle, true, 3, 50, {}, {}}},
       {"device_id", {N::kLowercaseTrim, true, 20, 30,
-                     {"00000000-0000-0000-0000-000000000000"}, {}}},
-      {"push_token", {N::kTrim, true, 20, 25, {}, {}}},
-      {"anonymous_id", {N::kTrim, true, 0, 10, {}, {}}},
-      {"cookie", {N::kTrim, true, 0, 10, {}, {}}},
+                     {"00000000-0000-0000-0000-000000000000"}, {}, /*personal=*/false}},
+      {"push_token", {N::kTrim, true, 20, 25, {}, {}, /*personal=*/false}},
+      {"anonymous_id", {N::kTrim, true, 0, 10, {}, {}, /*personal=*/false}},
+      {"cookie", {N::kTrim, true, 0, 10, {}, {}, /*personal=*/false}},
       // Official numbers: one person's, written with or without separators.
       {"ssn", {N::kAlnumUppercase, true, 1, 95, {"000000000", "123456789"}, {}}},
       {"national_id", {N::kAlnumUppercase, true, 1, 95, {}, {}}},
