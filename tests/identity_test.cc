@@ -906,4 +906,33 @@ TEST(IdentityGraphTest, SharedCompanyEmailAndSwitchboardPhoneBecomeSuperNodes) {
   EXPECT_EQ(Who(*g, "cookie", "ck-29"), Who(*g, "email", "eva@example.com"));
 }
 
+// Defect: a typo in an identifier type ("emial") silently made a new type.
+TEST(IdentityGraphTest, UnknownIdentifierTypesWarnByDefaultOrAreRejected) {
+  auto g = Graph();
+  LinkResult r = MustLink(*g, Ev("t1", 1, {{"emial", "eva@example.com"}, {"cookie", "ck-1"}}));
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_THAT(r.warnings[0], HasSubstr("unknown type 'emial'"));
+  EXPECT_EQ(g->Stats().unknown_type_identifiers, 1);
+  EXPECT_EQ(Who(*g, "emial", "eva@example.com"), Who(*g, "cookie", "ck-1"));
+  EXPECT_TRUE(MustLink(*g, Ev("t2", 2, {{"email", "eva@example.com"}})).warnings.empty());
+
+  IdentityOptions strict;
+  strict.unknown_types = UnknownTypes::kReject;
+  auto s = Graph(strict);
+  r = MustLink(*s, Ev("t1", 1, {{"emial", "eva@example.com"}, {"cookie", "ck-1"}}));
+  ASSERT_EQ(r.dropped.size(), 1u);
+  EXPECT_EQ(r.dropped[0].type, "emial");
+  EXPECT_THAT(r.dropped[0].reason, HasSubstr("unknown identifier type"));
+  EXPECT_FALSE(s->Resolve("", "emial", "eva@example.com").ok());
+  EXPECT_EQ(s->ProfilesAdded(Ev("t3", 3, {{"emial", "x@example.com"}, {"cookie", "ck-9"}})), 1);
+  EXPECT_THAT(std::string(s->CheckUsable(Ev("t4", 4, {{"emial", "x@example.com"}})).message()),
+              HasSubstr("unknown identifier type"));
+
+  IdentityOptions accept;
+  accept.unknown_types = UnknownTypes::kAccept;
+  auto a = Graph(accept);
+  EXPECT_TRUE(MustLink(*a, Ev("t1", 1, {{"emial", "eva@example.com"}})).warnings.empty());
+  EXPECT_EQ(a->Stats().unknown_type_identifiers, 0);
+}
+
 }  // namespace omnijourney

@@ -58,6 +58,7 @@ struct IngestResult {
   std::vector<ProfileId> changed;  // Profiles recomputed (late event replays, id moves).
   std::vector<std::string> refusals;          // Merges refused, with reasons.
   std::vector<DroppedIdentifier> dropped;     // Identifiers not used (blocked, invalid).
+  std::vector<std::string> warnings;          // Used but suspect (LinkResult::warnings).
 };
 
 // An action a journey hands to the host. Handle each id once: replays (merges, late events) yield

@@ -51,6 +51,9 @@ struct LinkResult {
   std::vector<std::string> refusals;
   // Identifiers of the event that were not used.
   std::vector<DroppedIdentifier> dropped;
+  // What was used but looks wrong ("identifiers: unknown type 'emial', linked under the default
+  // rule"; IdentityOptions::unknown_types).
+  std::vector<std::string> warnings;
   // True when the event was older than what its profiles had seen and part of the graph was
   // replayed; `changed` then lists every profile id (before and after) whose membership changed.
   bool replayed = false;
@@ -89,6 +92,8 @@ struct IdentityStats {
   int64_t replays = 0;       // Partial replays triggered by late events or operator changes.
   int64_t refusals = 0;      // Refused merges so far (counted at each application).
   int64_t super_nodes = 0;   // Identifiers flagged by the super-node guard.
+  // Identifiers of types without a rule linked with IdentityOptions::unknown_types = kWarn.
+  int64_t unknown_type_identifiers = 0;
 };
 
 // A profile's audit trail read in steps: IdentityGraph::BeginExplain, then ContinueExplain until it

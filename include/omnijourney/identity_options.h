@@ -64,6 +64,15 @@ struct IdentifierRule {
   bool personal = true;
 };
 
+// What happens to an identifier of a type without a rule in IdentityOptions::rules (a typo such as
+// "emial" would otherwise make a new type without a word).
+enum class UnknownTypes {
+  kAccept,  // Linked under default_rule.
+  kWarn,    // Linked under default_rule, with a warning (LinkResult::warnings, IngestResult::warnings)
+            // and a count (IdentityStats::unknown_type_identifiers).
+  kReject,  // Dropped (LinkResult::dropped, reason "unknown identifier type").
+};
+
 // What happens when linking the identifiers of one event would break a limit.
 enum class ConflictPolicy {
   // Link greedily in priority order: each identifier whose profile cannot join is refused on its
@@ -91,6 +100,8 @@ struct IdentityOptions {
   std::map<std::string, IdentifierRule> rules = DefaultIdentifierRules();
   // Rule for types not in `rules`. Default: kTrim, links, unlimited, priority 40.
   IdentifierRule default_rule{Normalizer::kTrim, true, 0, 40, {}, {}};
+  // Identifiers of types not in `rules`. Default: kWarn.
+  UnknownTypes unknown_types = UnknownTypes::kWarn;
   // Placeholder values blocked for every type (compared case-insensitively after trimming, and
   // after normalisation). Default: DefaultBlockedValues().
   std::vector<std::string> blocked_values = DefaultBlockedValues();

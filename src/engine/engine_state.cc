@@ -160,6 +160,7 @@ absl::Status EngineState::LinkAndStore(const Event& event, const DedupeKey& key,
   result.changed = std::move(link.changed);
   result.refusals = std::move(link.refusals);
   result.dropped = std::move(link.dropped);
+  result.warnings = std::move(link.warnings);
   if (result.profile == 0) {
     ++rejected_;
     std::string why;

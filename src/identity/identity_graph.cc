@@ -39,6 +39,7 @@ namespace internal {
 namespace {
 
 constexpr uint32_t kNone = UINT32_MAX;
+constexpr char kUnknownType[] = "unknown identifier type (identity.unknown_types = kReject)";
 
 enum NodeFlags : uint8_t {
   kUnlinkedFlag = 1,  // Operator unlinked it: never links again.
@@ -350,6 +351,7 @@ class Graph final : public IdentityGraph {
   int64_t replays_ = 0;
   int64_t refusals_ = 0;
   int64_t super_nodes_ = 0;  // Nodes with kSuperFlag.
+  int64_t unknown_type_identifiers_ = 0;  // Linked with UnknownTypes::kWarn.
 };
 
 void Graph::ResetSingleton(uint32_t n) {
@@ -803,6 +805,17 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   };
   auto add = [&](const v1::Identifier& id) {
     uint32_t n;
+    if (const int known = rules_->Find(id.type()); known < 0 || !rules_->Configured(static_cast<TypeIndex>(known))) {
+      if (options_.unknown_types == UnknownTypes::kReject) {
+        result.dropped.push_back({id.type(), id.value(), kUnknownType});
+        ++position;
+        return;
+      }
+      if (options_.unknown_types == UnknownTypes::kWarn) {
+        result.warnings.push_back(absl::StrCat("identifiers: unknown type '", id.type(), "', linked under the default rule"));
+        ++unknown_type_identifiers_;
+      }
+    }
     if (ticket != nullptr && ticket->identifier == position) {
       n = Lookup(tenant, ticket->type, id.value(), from_ticket(id), micros, hash, &result.dropped);
     } else {
@@ -904,6 +917,11 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
     const LinkMemo::State::Prepared* pre = memo != nullptr ? memo->PreparedId(prepared, at) : nullptr;
     const int type = pre != nullptr ? pre->type : rules_->Find(id.type());
     Normalized norm;
+    if (options_.unknown_types == UnknownTypes::kReject &&
+        (type < 0 || !rules_->Configured(static_cast<TypeIndex>(type)))) {
+      absl::StrAppend(&why, why.empty() ? "" : "; ", id.type(), ": ", kUnknownType);
+      return false;
+    }
     if (type >= 0 && tenant >= 0) {
       // With the memo: an identifier new to the graph may have been checked for an earlier event.
       Found found = FindExisting(static_cast<uint32_t>(tenant), static_cast<TypeIndex>(type), id.value(), memo,
@@ -955,6 +973,9 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   bool unknown_type_limited = false;
   auto add = [&](const v1::Identifier& id) {
     const int type = rules_->Find(id.type());
+    if (options_.unknown_types == UnknownTypes::kReject && (type < 0 || !rules_->Configured(static_cast<TypeIndex>(type)))) {
+      return;  // Dropped by Link.
+    }
     Item item;
     item.rule = type;
     if (type >= 0 && tenant >= 0) {
@@ -1550,6 +1571,7 @@ IdentityStats Graph::Stats() const {
   s.replays = replays_;
   s.refusals = refusals_;
   s.super_nodes = super_nodes_;
+  s.unknown_type_identifiers = unknown_type_identifiers_;
   return s;
 }
 
@@ -1621,7 +1643,7 @@ std::string AuditEntry::ToString() const {
 
 namespace internal {
 namespace {
-constexpr uint32_t kGraphFormat = 1;
+constexpr uint32_t kGraphFormat = 2;  // 2: the count of unknown-type identifiers.
 }  // namespace
 
 void Graph::Save(SerialWriter& w) const {
@@ -1714,7 +1736,10 @@ void Graph::Save(SerialWriter& w) const {
     w.U32(record);
   }
   w.U32(next_split_);
-  for (int64_t v : {live_nodes_, live_profiles_, live_records_, replays_, refusals_, super_nodes_}) w.I64(v);
+  for (int64_t v : {live_nodes_, live_profiles_, live_records_, replays_, refusals_, super_nodes_,
+                    unknown_type_identifiers_}) {
+    w.I64(v);
+  }
 }
 
 absl::Status Graph::Restore(SerialReader& r) {
@@ -1840,7 +1865,10 @@ absl::Status Graph::Restore(SerialReader& r) {
     record_index_[hash] = r.U32();
   }
   next_split_ = r.U32();
-  for (int64_t* v : {&live_nodes_, &live_profiles_, &live_records_, &replays_, &refusals_, &super_nodes_}) *v = r.I64();
+  for (int64_t* v : {&live_nodes_, &live_profiles_, &live_records_, &replays_, &refusals_, &super_nodes_,
+                     &unknown_type_identifiers_}) {
+    *v = r.I64();
+  }
   RETURN_IF_ERROR(r.status("identity graph"));
   node_index_.Reserve(nodes);
   for (size_t n = 0; n < nodes; ++n) {

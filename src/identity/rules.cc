@@ -263,6 +263,7 @@ absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& 
     set->index_[type] = static_cast<TypeIndex>(set->rules_.size());
     set->rules_.push_back(std::move(compiled));
   }
+  set->configured_ = set->rules_.size();
   return set;
 }
 

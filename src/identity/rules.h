@@ -60,6 +60,8 @@ class RuleSet {
   // REQUIRES: `index` came from Intern. Existing index for a known type, or -1.
   int Find(std::string_view type) const;
   const CompiledRule& rule(TypeIndex index) const { return *rules_[index]; }
+  // Whether the type has a rule in IdentityOptions::rules (not only the default rule).
+  bool Configured(TypeIndex index) const { return index < configured_; }
   size_t size() const { return rules_.size(); }
 
   // `region`: the ISO 3166 region of national phone numbers ("" none: they are refused).
@@ -89,6 +91,7 @@ class RuleSet {
   std::vector<BlockPattern> global_patterns_;
   std::vector<std::unique_ptr<CompiledRule>> rules_;
   absl::flat_hash_map<std::string, TypeIndex> index_;  // Type -> index (searched beyond kScanTypes).
+  size_t configured_ = 0;  // The first indices are IdentityOptions::rules'.
   static constexpr size_t kScanTypes = 32;
 };
 
