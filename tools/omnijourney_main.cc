@@ -252,6 +252,7 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   omnijourney::ParsedEvents parsed;
   if (!ReadEvents(events, args.Get("--format", "jsonl"), segment, &parsed)) return false;
   for (const auto& err : parsed.errors) std::cerr << events << ": " << err.status.message() << "\n";
+  for (const auto& w : parsed.warnings) std::cerr << events << ": warning: " << w.message << "\n";
   out->read_errors = static_cast<int64_t>(parsed.errors.size());
   Progress bar(progress);
   const auto count = [&](const omnijourney::Event& e, const absl::StatusOr<omnijourney::IngestResult>& r) {
@@ -515,6 +516,7 @@ int Convert(const std::vector<std::string>& raw) {
   if (!ReadEvents(path, args.Get("--format", "jsonl"), segment, &parsed)) return 1;
   int bad = static_cast<int>(parsed.errors.size());
   for (const auto& err : parsed.errors) std::cerr << path << ": " << err.status.message() << "\n";
+  for (const auto& w : parsed.warnings) std::cerr << path << ": warning: " << w.message << "\n";
   const absl::Time now = absl::Now();
   for (const auto& event : parsed.events) {
     if (absl::Status s = omnijourney::ValidateEvent(event, {}, now); !s.ok()) {

@@ -59,12 +59,17 @@ struct SegmentOptions {
   // `provider` of every produced event. Default: "segment".
   std::string provider = "segment";
   // Track events of the e-commerce spec about orders ("Order Completed", "Order Refunded",
-  // "Order Cancelled", "Order Updated") become EVENT_KIND_ORDER instead of EVENT_KIND_TRACK.
-  // Default: true.
+  // "Order Cancelled", "Order Updated", and the v1 names "Completed Order", ...; compared without
+  // case and separators: "order_completed" is one) become EVENT_KIND_ORDER instead of
+  // EVENT_KIND_TRACK. Default: true.
   bool order_events_as_orders = true;
-  // Currency of a revenue/total/value property when the event has no `currency` property (the
-  // Segment spec's default). Default: "USD".
+  // Currency of a total/revenue property when the event has no `currency` property (the Segment
+  // spec's default). Default: "USD".
   std::string default_currency = "USD";
+  // A message without messageId gets one made from its content (a hash of the message: a
+  // re-delivery of the same payload is the same event), with a warning, as Segment's HTTP API
+  // makes one. false: such a message is an error. Default: true.
+  bool generate_message_id = true;
   // Deepest JSON nesting accepted; deeper input is an error, not a stack overflow.
   // Default: 64 levels.
   int max_json_depth = 64;

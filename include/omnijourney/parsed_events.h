@@ -3,6 +3,7 @@
 #ifndef OMNIJOURNEY_PARSED_EVENTS_H_
 #define OMNIJOURNEY_PARSED_EVENTS_H_
 
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,10 +22,22 @@ struct RecordError {
   absl::Status status;
 };
 
-// Events in input order, and the records that failed. One bad record never hides the others.
+// A field of a record that was converted without it (dropped or replaced), as Segment keeps such a
+// message and drops the field.
+struct RecordWarning {
+  int line = 0;   // As RecordError::line.
+  int index = 0;  // As RecordError::index.
+  // Names the line and the field, e.g. "line 7: traits.email: expected a string, got a boolean;
+  // dropped".
+  std::string message;
+};
+
+// Events in input order, the records that failed, and the fields dropped from converted records.
+// One bad record never hides the others.
 struct ParsedEvents {
   std::vector<Event> events;
   std::vector<RecordError> errors;
+  std::vector<RecordWarning> warnings;
 };
 
 }  // namespace omnijourney

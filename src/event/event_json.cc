@@ -45,6 +45,7 @@ std::string EventToJson(const Event& event) {
 }
 
 ParsedEvents ParseEventJsonLines(std::string_view text) {
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // A UTF-8 byte order mark.
   ParsedEvents out;
   int index = 0;
   internal::ForEachNonBlankLine(text, [&](int line_no, std::string_view line) {

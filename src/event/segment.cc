@@ -8,6 +8,7 @@
 #include <cmath>
 #include <optional>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,7 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/lines.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace omnijourney {
 namespace {
@@ -113,7 +117,8 @@ absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std:
                                       ToAbsl(KindOf(*v))));
   }
   const std::string& s = v->string_value();
-  if (!s.empty() && s.size() <= 16 &&
+  if (s.empty()) return std::optional<absl::Time>();  // As absent: the other times decide.
+  if (s.size() <= 16 &&
       std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::optional<absl::Time>(absl::FromUnixMillis(std::stoll(s)));
   }
@@ -137,14 +142,42 @@ absl::StatusOr<absl::Time> DeriveOccurredAt(const Times& t) {
   return Invalid("timestamp", "missing (none of timestamp, originalTimestamp, receivedAt, sentAt)");
 }
 
-v1::Channel ChannelFromSegment(std::string_view channel, v1::EventKind kind) {
-  const std::string c = absl::AsciiStrToLower(ToAbsl(channel));
-  if (c == "browser" || c == "web") return v1::CHANNEL_WEB;
-  if (c == "mobile" || c == "app") return v1::CHANNEL_APP;
-  if (c == "server") return v1::CHANNEL_SERVER;
-  if (!c.empty()) return v1::CHANNEL_OTHER;
+// The channel of a message (docs/events.md, "Channels"): Segment's and RudderStack's `channel`
+// values, else the call type (page, screen), else the library that sent it, else what its context
+// shows (a mobile OS, a page, a browser's user agent).
+struct ChannelHints {
+  std::string channel, library, os;
+  bool page = false, user_agent = false;
+};
+
+v1::Channel ChannelFromSegment(const ChannelHints& h, v1::EventKind kind) {
+  const std::string c = absl::AsciiStrToLower(ToAbsl(h.channel));
+  if (c == "browser" || c == "web" || c == "client" || c == "javascript") return v1::CHANNEL_WEB;
+  if (c == "mobile" || c == "app" || c == "android" || c == "ios" || c == "android-sdk" || c == "ios-sdk" ||
+      c == "react-native" || c == "flutter") {
+    return v1::CHANNEL_APP;
+  }
+  if (c == "server" || c == "cloud" || c == "sources") return v1::CHANNEL_SERVER;
+  // A page view is on the web and a screen view in an app, whichever library relayed it.
   if (kind == v1::EVENT_KIND_PAGE) return v1::CHANNEL_WEB;
   if (kind == v1::EVENT_KIND_SCREEN) return v1::CHANNEL_APP;
+  const std::string lib = absl::AsciiStrToLower(ToAbsl(h.library));
+  auto has = [&lib](std::string_view part) { return lib.find(part) != std::string::npos; };
+  if (!lib.empty()) {
+    if (has("ios") || has("android") || has("react-native") || has("flutter") || has("kotlin") || has("swift") ||
+        has("xamarin") || has("unity")) {
+      return v1::CHANNEL_APP;
+    }
+    if (has("analytics.js") || has("analytics-next") || has("javascript") || has("browser")) return v1::CHANNEL_WEB;
+    if (has("node") || has("python") || has("ruby") || has("java") || has("go") || has("php") || has("net") ||
+        has("http")) {
+      return v1::CHANNEL_SERVER;
+    }
+  }
+  const std::string os = absl::AsciiStrToLower(ToAbsl(h.os));
+  if (os == "ios" || os == "android" || os == "ipados") return v1::CHANNEL_APP;
+  if (h.page || h.user_agent) return v1::CHANNEL_WEB;
+  if (!c.empty()) return v1::CHANNEL_OTHER;
   return v1::CHANNEL_UNSPECIFIED;
 }
 
@@ -172,38 +205,61 @@ class IdentifierSet {
   absl::flat_hash_set<std::string> seen_;
 };
 
-absl::Status ReadIdentifierTraits(const ObjectReader& traits, const SegmentOptions& options,
-                                  IdentifierSet* ids) {
+// A field that is not what the spec says is dropped with a warning, as Segment keeps the message.
+using Warnings = std::vector<std::string>;
+
+void ReadIdentifierTraits(const ObjectReader& traits, const SegmentOptions& options, IdentifierSet* ids,
+                          Warnings* warnings) {
   for (const auto& [key, type] : options.trait_identifiers) {
-    ASSIGN_OR_RETURN(std::string value, traits.String(key));
-    ids->Add(type, value);
+    absl::StatusOr<std::string> value = traits.String(key);
+    if (!value.ok()) {
+      warnings->push_back(absl::StrCat(value.status().message(), "; not used as an identifier"));
+      continue;
+    }
+    ids->Add(type, *value);
   }
-  return absl::OkStatus();
 }
 
-// The amount in `properties` (revenue, else total, else value) as Money.
-absl::Status ReadValue(const ObjectReader& props, const SegmentOptions& options, Event* event) {
-  for (std::string_view key : {"revenue", "total", "value"}) {
+// The order's or event's amount as Money: `total` (the order value of the e-commerce spec), else
+// `revenue` for orders; `revenue`, else `total` for other events. `value` (Segment's abstract
+// value of an event) stays a property. An amount within a millionth of a whole cent is that cent
+// (JavaScript's 4.35 * 100 is 434.99999999999994). A non-numeric amount or a currency that is not
+// three letters leaves the amount in the properties only, with a warning.
+void ReadValue(const ObjectReader& props, const SegmentOptions& options, bool order, Event* event, Warnings* warnings) {
+  const std::string_view keys[2] = {order ? "total" : "revenue", order ? "revenue" : "total"};
+  for (std::string_view key : keys) {
     const Value* v = props.Get(key);
     if (v == nullptr) continue;
+    const std::string path = Join(props.path(), key);
     if (v->kind_case() != Value::kNumberValue) {
-      return Invalid(Join(props.path(), key), absl::StrCat("expected a number, got ", ToAbsl(KindOf(*v))));
+      warnings->push_back(absl::StrCat(path, ": expected a number, got ", ToAbsl(KindOf(*v)), "; not used as the value"));
+      continue;
     }
     const double amount = v->number_value();
-    if (!std::isfinite(amount) || std::fabs(amount) > 9e15) {
-      return Invalid(Join(props.path(), key), "amount out of range");
+    if (!std::isfinite(amount) || std::fabs(amount) > 9e12) {
+      warnings->push_back(absl::StrCat(path, ": amount out of range; not used as the value"));
+      continue;
     }
-    ASSIGN_OR_RETURN(std::string currency, props.String("currency"));
-    if (currency.empty()) currency = options.default_currency;
+    absl::StatusOr<std::string> currency = props.String("currency");
+    if (!currency.ok()) {
+      warnings->push_back(absl::StrCat(currency.status().message(), "; the amount is not used as the value"));
+      return;
+    }
+    std::string code = currency->empty() ? options.default_currency : absl::AsciiStrToUpper(*currency);
+    if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      warnings->push_back(absl::StrCat(Join(props.path(), "currency"), ": '", ToAbsl(std::string_view(code).substr(0, 40)),
+                                       "' is not an ISO 4217 code; the amount is not used as the value"));
+      return;
+    }
+    int64_t micros = std::llround(amount * 1e6);
+    const double cents = amount * 100;
+    if (std::fabs(cents - std::round(cents)) < 1e-4) micros = std::llround(std::round(cents)) * 10000;
     auto* money = event->mutable_value();
-    money->set_currency(absl::AsciiStrToUpper(currency));
-    const double units = std::trunc(amount);
-    money->set_units(static_cast<int64_t>(units));
-    // Rounded to micro-units: a double carries no more precision than that for real amounts.
-    money->set_nanos(static_cast<int32_t>(std::llround((amount - units) * 1e6)) * 1000);
-    return absl::OkStatus();
+    money->set_currency(std::move(code));
+    money->set_units(micros / 1000000);
+    money->set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+    return;
   }
-  return absl::OkStatus();
 }
 
 absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1::EventKind kind,
@@ -259,14 +315,38 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
   return absl::OkStatus();
 }
 
+// The e-commerce spec's order events, v2 ("Order Completed") and v1 ("Completed Order"), whatever
+// the case and separators ("order_completed", "order-completed").
 bool IsOrderEvent(std::string_view name) {
-  return name == "Order Completed" || name == "Order Refunded" || name == "Order Cancelled" ||
-         name == "Order Updated";
+  std::string key;
+  for (char c : name) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) key.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+  }
+  for (std::string_view what : {"completed", "refunded", "cancelled", "canceled", "updated"}) {
+    if (key == absl::StrCat("order", ToAbsl(what)) || key == absl::StrCat(ToAbsl(what), "order")) return true;
+  }
+  return false;
+}
+
+// A messageId for a message without one: a hash of its content, so a re-delivery of the same
+// payload is the same event.
+std::string MessageIdOf(const Struct& msg) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    msg.SerializeToCodedStream(&out);
+  }
+  char hex[40];
+  const uint64_t a = internal::StableHash(0x6f6d6e69, bytes), b = internal::StableHash(0x6a6f7572, bytes);
+  std::snprintf(hex, sizeof(hex), "%016llx%016llx", static_cast<unsigned long long>(a), static_cast<unsigned long long>(b));
+  return absl::StrCat("gen-", hex);
 }
 
 // Converts one Segment message object. `path` prefixes field names in errors ("" or "batch[3]").
-absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
-                                     const SegmentOptions& options) {
+absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path, const SegmentOptions& options,
+                                     Warnings* warnings) {
   ObjectReader root(&msg, path);
   Event event;
 
@@ -287,7 +367,11 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   }
 
   ASSIGN_OR_RETURN(std::string message_id, root.String("messageId"));
-  if (message_id.empty()) return Invalid(Join(path, "messageId"), "missing");
+  if (message_id.empty()) {
+    if (!options.generate_message_id) return Invalid(Join(path, "messageId"), "missing");
+    message_id = MessageIdOf(msg);
+    warnings->push_back(absl::StrCat(Join(path, "messageId"), ": missing; made from the message: ", message_id));
+  }
   event.set_event_id(std::move(message_id));
   event.set_source(options.source);
   event.set_tenant(options.tenant);
@@ -345,8 +429,9 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   }
   ids.Add("user_id", user_id);
   ids.Add("anonymous_id", anonymous_id);
-  RETURN_IF_ERROR(ReadIdentifierTraits(traits, options, &ids));
-  RETURN_IF_ERROR(ReadIdentifierTraits(context_traits, options, &ids));
+  // A group call's traits are the account's (its name, its address): never the person's.
+  if (kind != v1::EVENT_KIND_GROUP) ReadIdentifierTraits(traits, options, &ids, warnings);
+  ReadIdentifierTraits(context_traits, options, &ids, warnings);
   ASSIGN_OR_RETURN(ObjectReader device, context.Object("device"));
   ASSIGN_OR_RETURN(std::string device_id, device.String("id"));
   ids.Add("device_id", device_id);
@@ -367,14 +452,27 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
       (*event.mutable_properties()->mutable_fields())["category"].set_string_value(category);
     }
   }
-  if (traits.raw() != nullptr) *event.mutable_traits() = *traits.raw();
+  if (kind == v1::EVENT_KIND_GROUP) {
+    // The account's traits are the group event's properties, apart from the person's traits.
+    if (traits.raw() != nullptr) MergeMissing(*traits.raw(), event.mutable_properties());
+  } else if (traits.raw() != nullptr) {
+    *event.mutable_traits() = *traits.raw();
+  }
   if (context_traits.raw() != nullptr) MergeMissing(*context_traits.raw(), event.mutable_traits());
 
-  RETURN_IF_ERROR(ReadValue(properties, options, &event));
+  ReadValue(properties, options, kind == v1::EVENT_KIND_ORDER, &event, warnings);
 
-  ASSIGN_OR_RETURN(std::string channel, root.String("channel"));
-  event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel
-                                                               : ChannelFromSegment(channel, kind));
+  ChannelHints hints;
+  ASSIGN_OR_RETURN(hints.channel, root.String("channel"));
+  {
+    ASSIGN_OR_RETURN(ObjectReader library, context.Object("library"));
+    ASSIGN_OR_RETURN(hints.library, library.String("name"));
+    ASSIGN_OR_RETURN(ObjectReader os, context.Object("os"));
+    ASSIGN_OR_RETURN(hints.os, os.String("name"));
+    hints.page = context.Get("page") != nullptr;
+    hints.user_agent = context.Get("userAgent") != nullptr;
+  }
+  event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context()));
   return event;
@@ -411,6 +509,13 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
     if (line > 0) status = internal::Prefixed(absl::StrCat("line ", line, ": "), status);
     out->errors.push_back(RecordError{line, index, std::move(status)});
   };
+  Warnings warnings;
+  auto add_warnings = [&](int index) {
+    for (std::string& w : warnings) {
+      out->warnings.push_back(RecordWarning{line, index, line > 0 ? absl::StrCat("line ", line, ": ", w) : std::move(w)});
+    }
+    warnings.clear();
+  };
   auto convert_list = [&](const google::protobuf::ListValue& list, std::string_view name,
                           const Struct* envelope) {
     for (int i = 0; i < list.values_size(); ++i) {
@@ -422,11 +527,13 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
         continue;
       }
       absl::StatusOr<Event> event =
-          envelope ? ConvertMessage(InheritFromBatch(item.struct_value(), *envelope), path, options)
-                   : ConvertMessage(item.struct_value(), path, options);
+          envelope ? ConvertMessage(InheritFromBatch(item.struct_value(), *envelope), path, options, &warnings)
+                   : ConvertMessage(item.struct_value(), path, options, &warnings);
       if (event.ok()) {
         out->events.push_back(*std::move(event));
+        add_warnings(first_index + i);
       } else {
+        warnings.clear();
         add_error(first_index + i, event.status());
       }
     }
@@ -451,17 +558,29 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
     convert_list(batch->second.list_value(), "batch", &obj);
     return;
   }
-  absl::StatusOr<Event> event = ConvertMessage(obj, "", options);
+  absl::StatusOr<Event> event = ConvertMessage(obj, "", options, &warnings);
   if (event.ok()) {
     out->events.push_back(*std::move(event));
+    add_warnings(first_index);
   } else {
+    warnings.clear();
     add_error(first_index, event.status());
   }
 }
 
 }  // namespace
 
+namespace {
+
+// A UTF-8 byte order mark at the start (files saved by some editors) is not part of the JSON.
+std::string_view WithoutBom(std::string_view text) {
+  return text.substr(0, 3) == "\xEF\xBB\xBF" ? text.substr(3) : text;
+}
+
+}  // namespace
+
 absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const SegmentOptions& options) {
+  json = WithoutBom(json);
   internal::JsonParseOptions parse_options;
   parse_options.max_depth = options.max_json_depth;
   ASSIGN_OR_RETURN(Value doc, internal::ParseJson(json, parse_options));
@@ -471,6 +590,7 @@ absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const Segme
 }
 
 ParsedEvents ParseSegmentJsonLines(std::string_view text, const SegmentOptions& options) {
+  text = WithoutBom(text);
   ParsedEvents out;
   internal::JsonParseOptions parse_options;
   parse_options.max_depth = options.max_json_depth;
