@@ -26,6 +26,20 @@ TEST(EventJsonTest, RoundTripsSegmentFixtures) {
   }
 }
 
+// Defect: the short enum names that ContextToJson writes and event.h documents were rejected.
+TEST(EventJsonTest, AcceptsTheShortEnumNamesContextToJsonWrites) {
+  auto e = EventFromJson(
+      R"({"event_id":"c-1","source":"livechat","kind":"message","channel":"chat","direction":"inbound",
+          "occurred_at":"2026-11-20T18:02:11Z","identifiers":[{"type":"email","value":"eva@example.com"}]})");
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->kind(), v1::EVENT_KIND_MESSAGE);
+  EXPECT_EQ(e->channel(), v1::CHANNEL_CHAT);
+  EXPECT_EQ(e->direction(), v1::DIRECTION_INBOUND);
+  auto bad = EventFromJson(R"({"event_id":"c-1","source":"s","kind":"purchase"})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("does not match omnijourney.v1.Event"));
+}
+
 TEST(EventJsonTest, AcceptsCamelCaseAndEnumNames) {
   auto e = EventFromJson(
       R"({"eventId":"c-1","source":"livechat","kind":"EVENT_KIND_MESSAGE","channel":"CHANNEL_CHAT",

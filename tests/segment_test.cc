@@ -429,4 +429,19 @@ TEST(SegmentTest, ByteOrderMarkAndEmptyTimestampAreTolerated) {
   EXPECT_EQ(lines.events.size(), 1u);
 }
 
+// Defect: the batch envelope's context was merged one level deep, so a message's own
+// context.device replaced the envelope's and lost its device id.
+TEST(SegmentTest, BatchContextIsMergedAtEveryDepth) {
+  auto parsed = ParseSegmentJson(
+      R"({"batch":[{"type":"track","event":"x","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":{"device":{"model":"Pixel 8"}}}],"context":{"device":{"id":"dev-1","model":"unknown"},"locale":"cs-CZ"}})",
+      {});
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->events.size(), 1u);
+  const Event& e = parsed->events[0];
+  EXPECT_EQ(e.context().device().id(), "dev-1");
+  EXPECT_EQ(e.context().device().model(), "Pixel 8");  // The message's own value wins.
+  EXPECT_EQ(e.context().locale(), "cs-CZ");
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "u"), Pair("device_id", "dev-1")));
+}
+
 }  // namespace omnijourney

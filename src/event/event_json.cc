@@ -1,8 +1,11 @@
 // omnijourney's own JSON form of events (protobuf JSON mapping), single documents and JSON Lines.
 #include "omnijourney/event_json.h"
 
+#include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "common/lines.h"
@@ -12,12 +15,45 @@
 namespace omnijourney {
 namespace {
 
+// The short enum names that ContextToJson writes and event.h documents ("kind": "message",
+// "channel": "chat", "direction": "inbound") as the protobuf names ("EVENT_KIND_MESSAGE", ...): the
+// document rewritten, or nullopt when it has none (the usual case: nothing is parsed twice).
+std::optional<std::string> WithFullEnumNames(std::string_view json, const internal::JsonParseOptions& syntax) {
+  // Cheap test first: a lowercase letter right after one of the keys' quotes.
+  bool maybe = false;
+  for (std::string_view key : {"\"kind\"", "\"channel\"", "\"direction\""}) {
+    for (size_t at = json.find(key); at != std::string_view::npos && !maybe; at = json.find(key, at + 1)) {
+      size_t p = at + key.size();
+      while (p < json.size() && (json[p] == ' ' || json[p] == ':' || json[p] == '\t')) ++p;
+      maybe = p + 1 < json.size() && json[p] == '"' && json[p + 1] >= 'a' && json[p + 1] <= 'z';
+    }
+  }
+  if (!maybe) return std::nullopt;
+  absl::StatusOr<google::protobuf::Value> doc = internal::ParseJson(json, syntax);
+  if (!doc.ok() || doc->kind_case() != google::protobuf::Value::kStructValue) return std::nullopt;
+  auto& fields = *doc->mutable_struct_value()->mutable_fields();
+  for (const auto& [key, prefix] : {std::pair<const char*, const char*>{"kind", "EVENT_KIND_"},
+                                    {"channel", "CHANNEL_"},
+                                    {"direction", "DIRECTION_"}}) {
+    auto it = fields.find(key);
+    if (it == fields.end() || it->second.kind_case() != google::protobuf::Value::kStringValue) continue;
+    const std::string& v = it->second.string_value();
+    if (v.empty() || v[0] < 'a' || v[0] > 'z') continue;
+    it->second.set_string_value(absl::StrCat(prefix, absl::AsciiStrToUpper(v)));
+  }
+  std::string out;
+  if (!google::protobuf::util::MessageToJsonString(*doc, &out).ok()) return std::nullopt;
+  return out;
+}
+
 absl::StatusOr<Event> ParseOne(std::string_view json, int first_line) {
   // Our own parser first: it reports line and column and bounds nesting; protobuf's parser then maps
   // the well-formed document onto the schema.
   internal::JsonParseOptions syntax;
   syntax.first_line = first_line;
   RETURN_IF_ERROR(internal::CheckJsonSyntax(json, syntax));
+  const std::optional<std::string> rewritten = WithFullEnumNames(json, syntax);
+  if (rewritten) json = *rewritten;
   Event event;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

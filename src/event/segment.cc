@@ -188,6 +188,20 @@ void MergeMissing(const Struct& from, Struct* into) {
   }
 }
 
+// The same at every depth: objects present in both are merged key by key (a message's own
+// context.device keeps the envelope's device id it lacks).
+void DeepMergeMissing(const Struct& from, Struct* into, int depth = 0) {
+  for (const auto& [k, v] : from.fields()) {
+    auto it = into->mutable_fields()->find(k);
+    if (it == into->mutable_fields()->end()) {
+      (*into->mutable_fields())[k] = v;
+    } else if (depth < 16 && v.kind_case() == Value::kStructValue &&
+               it->second.kind_case() == Value::kStructValue) {
+      DeepMergeMissing(v.struct_value(), it->second.mutable_struct_value(), depth + 1);
+    }
+  }
+}
+
 // Adds an identifier once per (type, value).
 class IdentifierSet {
  public:
@@ -496,7 +510,7 @@ Struct InheritFromBatch(const Struct& msg, const Struct& envelope) {
         own = ctx->second;
       }
     } else {
-      MergeMissing(ctx->second.struct_value(), own.mutable_struct_value());
+      DeepMergeMissing(ctx->second.struct_value(), own.mutable_struct_value());
     }
   }
   return merged;
