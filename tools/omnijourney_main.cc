@@ -40,6 +40,7 @@
 #include "absl/time/clock.h"
 #include "omnijourney/analytics.h"
 #include "omnijourney/context.h"
+#include "omnijourney/config.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/event_json.h"
 #include "omnijourney/journey.h"
@@ -60,12 +61,14 @@ constexpr char kUsage[] =
     "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--tenant T]\n"
     "       omnijourney validate FILE...\n"
     "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
-    "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] FILE|-\n"
+    "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] [--config FILE] FILE|-\n"
     "       omnijourney version\n"
     "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n"
-    "        [--phone-region CC]\n"
+    "        [--phone-region CC] [--config FILE]\n"
     "--phone-region CC: ISO 3166 region of phone numbers written without a country code (default: none,\n"
     "            such numbers are not used)\n"
+    "--config FILE: engine options from a textproto or .json file (omnijourney.v1.EngineConfig: identity\n"
+    "            rules, phone regions per tenant, blocked values, validation limits, time mode)\n"
     "--tenant T: the tenant of converted events and of --id/--profile lookups (default \"\"); with report,\n"
     "            only that tenant (without it: every tenant, named in the report)\n";
 
@@ -203,8 +206,8 @@ struct Loaded {
   double seconds = 0;
 };
 
-const std::vector<std::string> kSourceOptions = {"--events", "--format",  "--journeys",    "--store",
-                                                 "--source", "--tenant", "--phone-region"};
+const std::vector<std::string> kSourceOptions = {"--events", "--format", "--journeys",     "--store",
+                                                 "--source", "--tenant", "--phone-region", "--config"};
 
 // Opens the engine of SOURCE and replays its events. `monitor`: observe every contact (one
 // event at a time) for the KPI "history available at contact".
@@ -221,7 +224,13 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   omnijourney::EngineOptions options;
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
   options.storage.path = args.Get("--store");
-  options.identity.default_phone_region = args.Get("--phone-region");
+  if (!args.Get("--config").empty()) {
+    if (absl::Status s = omnijourney::ApplyConfigFile(args.Get("--config"), &options); !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return false;
+    }
+  }
+  if (!args.Get("--phone-region").empty()) options.identity.default_phone_region = args.Get("--phone-region");
   auto engine = omnijourney::Engine::Open(options);
   if (!engine.ok()) {
     std::cerr << "cannot open the engine: " << engine.status() << "\n";
@@ -502,7 +511,14 @@ int GenerateCommand(const std::vector<std::string>& raw) {
 
 int Convert(const std::vector<std::string>& raw) {
   Args args;
-  if (!ParseArgs("convert", raw, {"--format", "--source", "--tenant"}, {}, &args)) return 2;
+  if (!ParseArgs("convert", raw, {"--format", "--source", "--tenant", "--config"}, {}, &args)) return 2;
+  omnijourney::EngineOptions config;  // Its validation limits.
+  if (!args.Get("--config").empty()) {
+    if (absl::Status s = omnijourney::ApplyConfigFile(args.Get("--config"), &config); !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return 2;
+    }
+  }
   if (args.positional.size() != 1) {
     std::cerr << (args.positional.empty() ? "convert: no input file\n" : "convert: more than one input file\n")
               << kUsage;
@@ -519,7 +535,7 @@ int Convert(const std::vector<std::string>& raw) {
   for (const auto& w : parsed.warnings) std::cerr << path << ": warning: " << w.message << "\n";
   const absl::Time now = absl::Now();
   for (const auto& event : parsed.events) {
-    if (absl::Status s = omnijourney::ValidateEvent(event, {}, now); !s.ok()) {
+    if (absl::Status s = omnijourney::ValidateEvent(event, config.validation, now); !s.ok()) {
       std::cerr << path << ": event " << event.source() << "/" << event.event_id() << ": " << s.message() << "\n";
       ++bad;
       continue;
