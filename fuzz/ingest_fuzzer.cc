@@ -46,11 +46,15 @@ std::string Pick(Bytes& in, const std::vector<std::string>& pool) {
 Event MakeEvent(Bytes& in) {
   static const std::vector<std::string> kTenants = {"", "acme"};
   static const std::vector<std::string> kSources = {"web", "crm", "shop"};
-  static const std::vector<std::string> kTypes = {"email", "phone", "cookie", "crm_id", "device_id", "chat_handle"};
-  static const std::vector<std::string> kValues = {"a@example.com", "A@Example.com ", "+420 601 123 456",
-                                                   "601123456",     "null",           "test@test.com",
-                                                   "ck-1",          "ck-2",           "42",
-                                                   ""};
+  static const std::vector<std::string> kTypes = {"email", "phone",  "cookie", "crm_id", "device_id", "chat_handle",
+                                                  "ssn",   "emial",  "whatsapp"};
+  static const std::vector<std::string> kValues = {"a@example.com",   "A@Example.com ",   "+420 601 123 456",
+                                                   "601123456",       "null",             "test@test.com",
+                                                   "ck-1",            "ck-2",             "42",
+                                                   "",                "(650) 253-0000",   "0151 23456789",
+                                                   "000-000-0000",    "ZOË@example.com",  "Eva <a@example.com>",
+                                                   "mailto:a@example.com", "521-21-2123", "+420 601\t123\n456"};
+  static const std::vector<std::string> kRegions = {"", "", "US", "CZ", "DE", "XX", "cz"};
   static const std::vector<std::string> kNames = {"Order Completed", "Ticket Closed", "Message", "Page Viewed"};
   Event e;
   e.set_tenant(Pick(in, kTenants));
@@ -69,6 +73,7 @@ Event MakeEvent(Bytes& in) {
     auto* id = e.add_identifiers();
     id->set_type(Pick(in, kTypes));
     id->set_value(Pick(in, kValues));
+    id->set_region(Pick(in, kRegions));
   }
   if (in.Bool()) e.set_conversation_id(in.String(16));
   if (in.Bool()) e.set_text(in.String(200));
@@ -90,6 +95,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.time_mode = omnijourney::EngineOptions::TimeMode::kEventTime;
   // Not read through `in`, so the corpus keeps its meaning.
   options.max_profiles_per_tenant = size == 0 ? 0 : data[size - 1] % 8;
+  // Phone regions and unknown types: none, one region, and a tenant of its own, by the input's size.
+  options.identity.default_phone_region = size % 3 == 0 ? "" : size % 3 == 1 ? "CZ" : "US";
+  if (size % 2 == 0) options.identity.tenant_phone_regions["acme"] = "DE";
+  options.identity.unknown_types = size % 5 == 0 ? omnijourney::UnknownTypes::kReject : omnijourney::UnknownTypes::kWarn;
   auto opened = omnijourney::Engine::Open(options);
   FUZZ_CHECK(opened.ok());
   omnijourney::Engine& engine = **opened;

@@ -444,4 +444,37 @@ TEST(SegmentTest, BatchContextIsMergedAtEveryDepth) {
   EXPECT_THAT(Ids(e), ElementsAre(Pair("user_id", "u"), Pair("device_id", "dev-1")));
 }
 
+TEST(SegmentTest, LocaleGivesPhonesTheirRegionWhenAskedTo) {
+  const std::string msg =
+      R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","traits":{"phone":"(650) 253-0000","email":"pat@example.com"},"context":{"locale":"en-US"}})";
+  auto [plain, w1] = WithWarnings(msg);
+  for (const auto& id : plain.identifiers()) EXPECT_EQ(id.region(), "") << id.type();
+  SegmentOptions options;
+  options.phone_region_from_locale = true;
+  auto [hinted, w2] = WithWarnings(msg, options);
+  for (const auto& id : hinted.identifiers()) EXPECT_EQ(id.region(), id.type() == "phone" ? "US" : "") << id.type();
+  EXPECT_TRUE(ValidateEvent(hinted, {}, Utc(2026, 1, 2)).ok());
+}
+
+// RudderStack sends the same spec with a few fields of its own: request_ip (the client's address,
+// set by its server), rudderId (its internal id: not a customer identifier), "channel":"web" and
+// "sources", and an anonymousId on every call.
+TEST(SegmentTest, RudderStackPayloadsAreReadAsTheirUsersSendThem) {
+  auto [e, warnings] = WithWarnings(
+      R"({"type":"track","event":"Product Added","anonymousId":"8d872292-709c-4289-8b0d-5d1c1a6c9a23","userId":"",
+          "rudderId":"9e2f8a31-46a4-4a1c-8c43-1f0a8d0e6c11","messageId":"a7c1e4d0-1b7e-4d0f-9f3c-2f9b1c6d7e8a",
+          "channel":"web","request_ip":"203.0.113.7","originalTimestamp":"2026-11-20T10:00:00.000Z",
+          "sentAt":"2026-11-20T10:00:01.000Z","receivedAt":"2026-11-20T10:00:02.000Z",
+          "context":{"library":{"name":"RudderLabs JavaScript SDK","version":"3.0.0"},"locale":"en-US"},
+          "properties":{"product_id":"p-1","price":9.99}})");
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(e.channel(), v1::CHANNEL_WEB);
+  EXPECT_EQ(e.context().ip(), "203.0.113.7");
+  EXPECT_THAT(Ids(e), ElementsAre(Pair("anonymous_id", "8d872292-709c-4289-8b0d-5d1c1a6c9a23")));
+  EXPECT_EQ(FromTimestamp(e.occurred_at()), Utc(2026, 11, 20, 10, 0, 1));  // Skew-corrected.
+  auto [server, w2] = WithWarnings(
+      R"({"type":"identify","userId":"u-1","messageId":"m","channel":"sources","timestamp":"2026-11-20T10:00:00Z"})");
+  EXPECT_EQ(server.channel(), v1::CHANNEL_SERVER);
+}
+
 }  // namespace omnijourney

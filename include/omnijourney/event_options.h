@@ -66,6 +66,10 @@ struct SegmentOptions {
   // Currency of a total/revenue property when the event has no `currency` property (the Segment
   // spec's default). Default: "USD".
   std::string default_currency = "USD";
+  // Phone identifiers of a message whose context.locale names a country ("en-US", "cs_CZ") carry
+  // that country as their region (v1::Identifier::region, before the tenant's region). Off by
+  // default: a browser's language is often not its user's country. Default: false.
+  bool phone_region_from_locale = false;
   // A message without messageId gets one made from its content (a hash of the message: a
   // re-delivery of the same payload is the same event), with a warning, as Segment's HTTP API
   // makes one. false: such a message is an error. Default: true.

@@ -489,6 +489,22 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context()));
+  if (event.context().ip().empty()) {
+    // RudderStack's server puts the client's address in request_ip.
+    ASSIGN_OR_RETURN(*event.mutable_context()->mutable_ip(), root.String("request_ip"));
+  }
+  if (options.phone_region_from_locale) {
+    // "en-US", "cs_CZ", "zh-Hant-TW": the last part when it is two letters.
+    const std::string& locale = event.context().locale();
+    const size_t sep = locale.find_last_of("-_");
+    if (sep != std::string::npos && locale.size() - sep == 3 && absl::ascii_isalpha(static_cast<unsigned char>(locale[sep + 1])) &&
+        absl::ascii_isalpha(static_cast<unsigned char>(locale[sep + 2]))) {
+      const std::string region = absl::AsciiStrToUpper(locale.substr(sep + 1));
+      for (v1::Identifier& id : *event.mutable_identifiers()) {
+        if (id.type() == "phone" || id.type() == "whatsapp" || id.type() == "viber") id.set_region(region);
+      }
+    }
+  }
   return event;
 }
 
