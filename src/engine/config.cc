@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
-#include "google/protobuf/io/tokenizer.h"
+#include "common/text_errors.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -16,19 +16,6 @@ namespace omnijourney {
 namespace {
 
 using internal::ToAbsl;
-
-// Collects the text parser's first error with its position.
-class FirstError : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    if (error_.empty()) error_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  const std::string& error() const { return error_; }
-
- private:
-  std::string error_;
-};
 
 void ApplyRule(const v1::IdentifierRuleConfig& c, IdentifierRule* rule) {
   using N = v1::IdentifierRuleConfig;
@@ -126,10 +113,10 @@ absl::Status ApplyConfigText(std::string_view text, ConfigFormat format, std::st
     }
   } else {
     google::protobuf::TextFormat::Parser parser;
-    FirstError errors;
+    internal::FirstTextError errors;
     parser.RecordErrorsTo(&errors);
     if (!parser.ParseFromString(std::string(text), &config)) {
-      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(name), ": ", errors.error()));
+      return absl::InvalidArgumentError(absl::StrCat(ToAbsl(name), ": ", errors.first()));
     }
   }
   if (absl::Status s = ApplyConfig(config, options); !s.ok()) {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
-#include "google/protobuf/io/tokenizer.h"
+#include "common/text_errors.h"
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/json_util.h"
 #include "omnijourney/event.h"
@@ -161,24 +161,11 @@ absl::Status CheckActions(const google::protobuf::RepeatedPtrField<v1::Action>& 
   return absl::OkStatus();
 }
 
-// Collects protobuf text-format parse errors with their position.
-class ErrorCollector final : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
-  }
-  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
-
 template <typename Message>
 absl::StatusOr<Message> ParseText(std::string_view text) {
   Message message;
   google::protobuf::TextFormat::Parser parser;
-  ErrorCollector errors;
+  internal::FirstTextError errors;
   parser.RecordErrorsTo(&errors);
   if (!parser.ParseFromString(std::string(text), &message)) {
     return absl::InvalidArgumentError(
