@@ -60,6 +60,11 @@ class Ev {
     (*e_.mutable_traits()->mutable_fields())[k].set_string_value(v);
     return *this;
   }
+  // A trait set to null: clears it.
+  Ev& NullTrait(const std::string& k) {
+    (*e_.mutable_traits()->mutable_fields())[k].set_null_value(google::protobuf::NULL_VALUE);
+    return *this;
+  }
   Ev& Source(const std::string& s) {
     e_.set_source(s);
     return *this;

@@ -429,4 +429,20 @@ TEST(EngineTest, CallsByProfileIdAreScopedToTheirTenant) {
 }
 
 }  // namespace
+// Defect: a trait set to null (Segment's way of clearing it) became the string "null".
+TEST(EngineTest, NullTraitClearsIt) {
+  Fixture f;
+  f.Must(Msg("t1", 0, "email", "eva@example.com").Trait("plan", "gold").Trait("name", "Eva"));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").traits.at("plan").value, "gold");
+  f.Must(Msg("t2", 1, "email", "eva@example.com").NullTrait("plan"));
+  const CustomerContext ctx = f.Ctx("email", "eva@example.com");
+  EXPECT_FALSE(ctx.traits.contains("plan"));
+  EXPECT_EQ(ctx.traits.at("name").value, "Eva");
+  f.Must(Msg("t3", 2, "email", "eva@example.com").Trait("plan", "silver"));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").traits.at("plan").value, "silver");
+  // Delivered late, the null is older than the new value: the value stays.
+  f.Must(Msg("t4", 1, "email", "eva@example.com").NullTrait("plan").Source("other"));
+  EXPECT_EQ(f.Ctx("email", "eva@example.com").traits.at("plan").value, "silver");
+}
+
 }  // namespace omnijourney

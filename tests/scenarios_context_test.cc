@@ -163,4 +163,19 @@ TEST(Scenario4Test, OneProfileFromAdToContractAndPreferredChannelFromReplies) {
 }
 
 }  // namespace
+// Defect: Segment's reserved firstName/lastName traits were not used for the display name.
+TEST(RenderContextTest, DisplayNameFromNameOrFirstAndLastInEitherSpelling) {
+  CustomerContext ctx;
+  ctx.traits["firstName"] = {"Eva", "segment", absl::UnixEpoch()};
+  ctx.traits["lastName"] = {"Novak", "segment", absl::UnixEpoch()};
+  EXPECT_THAT(RenderContext(ctx), ::testing::StartsWith("Eva Novak  "));
+  ctx.traits.erase("firstName");
+  EXPECT_THAT(RenderContext(ctx), ::testing::StartsWith("Novak  "));
+  ctx.traits["first_name"] = {"Ana", "crm", absl::UnixEpoch()};
+  EXPECT_THAT(RenderContext(ctx), ::testing::StartsWith("Ana Novak  "));
+  ctx.traits["name"] = {"Ana Nováková", "crm", absl::UnixEpoch()};
+  EXPECT_THAT(RenderContext(ctx), ::testing::StartsWith("Ana Nováková  "));
+  EXPECT_THAT(RenderContext(CustomerContext{}), ::testing::StartsWith("(no name)"));
+}
+
 }  // namespace omnijourney

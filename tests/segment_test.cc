@@ -211,7 +211,7 @@ TEST(SegmentTest, TimestampDerivationOrder) {
 TEST(SegmentTest, ConversionErrorsNameTheField) {
   EXPECT_EQ(ErrorOf(R"({"userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"), "type: missing");
   EXPECT_EQ(ErrorOf(R"({"type":"purchase","userId":"u","messageId":"m"})"),
-            "type: unsupported call type 'purchase' (expected identify, track, page, screen, group or alias)");
+            "type: unsupported call type 'purchase' (expected identify, track, page, screen, group, alias or delete)");
   SegmentOptions no_generated_ids;
   no_generated_ids.generate_message_id = false;
   EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","timestamp":"2026-01-01T00:00:00Z"})", no_generated_ids),
@@ -475,6 +475,77 @@ TEST(SegmentTest, RudderStackPayloadsAreReadAsTheirUsersSendThem) {
   auto [server, w2] = WithWarnings(
       R"({"type":"identify","userId":"u-1","messageId":"m","channel":"sources","timestamp":"2026-11-20T10:00:00Z"})");
   EXPECT_EQ(server.channel(), v1::CHANNEL_SERVER);
+}
+
+// Defect: context fields the mapping has no field for (location, network, screen, referrer,
+// userAgentData, groupId) were dropped.
+TEST(SegmentTest, OtherContextFieldsAreKeptAsSent) {
+  auto [e, warnings] = WithWarnings(
+      R"({"type":"track","event":"x","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z",
+          "context":{"ip":"8.8.8.8","groupId":"12345","location":{"city":"Prague","country":"CZ"},
+                     "network":{"wifi":true},"screen":{"width":320,"height":568},
+                     "referrer":{"id":"ABCD","type":"dataxu"},"userAgentData":{"mobile":false}}})");
+  EXPECT_EQ(e.context().ip(), "8.8.8.8");
+  const auto& extra = e.context().extra().fields();
+  EXPECT_EQ(extra.at("groupId").string_value(), "12345");
+  EXPECT_EQ(extra.at("location").struct_value().fields().at("city").string_value(), "Prague");
+  EXPECT_TRUE(extra.at("network").struct_value().fields().at("wifi").bool_value());
+  EXPECT_EQ(extra.at("screen").struct_value().fields().at("width").number_value(), 320);
+  EXPECT_EQ(extra.at("referrer").struct_value().fields().at("type").string_value(), "dataxu");
+  EXPECT_TRUE(extra.contains("userAgentData"));
+  EXPECT_FALSE(extra.contains("ip"));
+  EXPECT_TRUE(ValidateEvent(e, {}, Utc(2026, 1, 2)).ok());
+}
+
+// Defect: an over-long page URL, referrer or event name rejected the whole message.
+TEST(SegmentTest, OverLongStringsAreCutWithAWarning) {
+  const std::string url = "https://shop.example.com/?q=" + std::string(3000, 'x');
+  const std::string name = std::string(255, 'n') + "\xc3\xa9";  // 257 bytes, "é" across the limit.
+  auto [e, warnings] = WithWarnings(absl::StrCat(
+      R"({"type":"track","event":")", name, R"(","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":{"page":{"url":")",
+      url, R"(","referrer":")", url, R"("}}})"));
+  EXPECT_EQ(e.name(), std::string(255, 'n'));  // Cut before the two-byte character.
+  EXPECT_EQ(e.context().page().url().size(), 2048u);
+  EXPECT_EQ(e.context().page().referrer().size(), 2048u);
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0], "event: 257 bytes, cut to 255");
+  EXPECT_EQ(warnings[1], absl::StrCat("context.page.url: ", url.size(), " bytes, cut to 2048"));
+  EXPECT_TRUE(ValidateEvent(e, {}, Utc(2026, 1, 2)).ok());
+}
+
+// Defect: a time without a zone was read as UTC without a word.
+TEST(SegmentTest, TimeWithoutAZoneIsUtcWithAWarning) {
+  auto [e, warnings] = WithWarnings(
+      R"({"type":"track","event":"x","userId":"u","messageId":"m","timestamp":"2026-01-01T10:00:00"})");
+  EXPECT_EQ(FromTimestamp(e.occurred_at()), Utc(2026, 1, 1, 10));
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0], "timestamp: '2026-01-01T10:00:00' names no time zone; read as UTC");
+  auto [zoned, none] = WithWarnings(
+      R"({"type":"track","event":"x","userId":"u","messageId":"m","timestamp":"2026-01-01T10:00:00+01:00"})");
+  EXPECT_TRUE(none.empty());
+  EXPECT_EQ(FromTimestamp(zoned.occurred_at()), Utc(2026, 1, 1, 9));
+}
+
+// Defect: Segment's and RudderStack's `delete` call (a user deletion) was rejected as an unknown
+// type. It is an erasure request for the host.
+TEST(SegmentTest, DeleteCallIsAnErasureRequest) {
+  SegmentOptions options;
+  options.tenant = "acme";
+  ParsedEvents parsed = ParseSegmentJsonLines(
+      R"({"type":"track","event":"x","userId":"u-9","messageId":"m1","timestamp":"2026-01-01T00:00:00Z"})"
+      "\n"
+      R"({"type":"delete","userId":"u-9","anonymousId":"a-9","messageId":"d1"})"
+      "\n"
+      R"({"type":"delete","messageId":"d2"})"
+      "\n",
+      options);
+  ASSERT_EQ(parsed.events.size(), 1u);
+  ASSERT_EQ(parsed.erasures.size(), 1u);
+  EXPECT_EQ(parsed.erasures[0].line, 2);
+  EXPECT_EQ(parsed.erasures[0].tenant, "acme");
+  EXPECT_THAT(parsed.erasures[0].identifiers, ElementsAre(Pair("user_id", "u-9"), Pair("anonymous_id", "a-9")));
+  ASSERT_EQ(parsed.errors.size(), 1u);
+  EXPECT_EQ(parsed.errors[0].status.message(), "line 3: userId: missing (a delete call needs userId or anonymousId)");
 }
 
 }  // namespace omnijourney

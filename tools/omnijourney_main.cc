@@ -202,7 +202,7 @@ struct Loaded {
   std::vector<omnijourney::JourneyDefinition> journeys;
   analytics::ContactMonitor monitor;
   bool monitored = false;
-  int64_t read_errors = 0, accepted = 0, duplicates = 0, rejected = 0, actions = 0;
+  int64_t read_errors = 0, accepted = 0, duplicates = 0, rejected = 0, actions = 0, erased = 0;
   double seconds = 0;
 };
 
@@ -295,6 +295,18 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
     }
   }
   out->actions += TakeAndAck(*out->engine);
+  // Erasure requests (delete calls) after the events: the person's events in the file go too.
+  for (const auto& request : parsed.erasures) {
+    for (const auto& [type, value] : request.identifiers) {
+      auto erased = out->engine->EraseIdentifier({request.tenant, type, value});
+      if (erased.ok()) {
+        ++out->erased;
+      } else if (erased.status().code() != absl::StatusCode::kNotFound) {
+        std::cerr << events << ": line " << request.line << ": erasing " << type << ": " << erased.status().message() << "\n";
+        ++out->rejected;
+      }
+    }
+  }
   bar.Done();
   out->seconds = bar.Seconds();
   // A snapshot of what was added, so the next command on the store starts from it instead of
@@ -347,6 +359,7 @@ int Replay(const std::vector<std::string>& raw) {
     if (s.snapshot_position > 0) std::cout << " after its snapshot at record " << s.snapshot_position;
     std::cout << "\n";
   }
+  if (loaded.erased > 0) std::cout << loaded.erased << " identifiers erased by delete calls\n";
   for (const std::string& note : s.snapshot_notes) std::cout << "snapshot " << note << "\n";
   if (!s.limit_hits.empty()) {
     std::cout << "limits hit:";

@@ -74,6 +74,10 @@ struct SegmentOptions {
   // re-delivery of the same payload is the same event), with a warning, as Segment's HTTP API
   // makes one. false: such a message is an error. Default: true.
   bool generate_message_id = true;
+  // A name over 256 bytes and context, session and group strings over this many bytes are cut (at a
+  // UTF-8 boundary) with a warning instead of failing validation, as Segment keeps such a message.
+  // Keep it at the engine's ValidationOptions::max_string_bytes. Default: 2048.
+  size_t max_string_bytes = 2048;
   // Deepest JSON nesting accepted; deeper input is an error, not a stack overflow.
   // Default: 64 levels.
   int max_json_depth = 64;

@@ -4,6 +4,7 @@
 #define OMNIJOURNEY_PARSED_EVENTS_H_
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -32,12 +33,22 @@ struct RecordWarning {
   std::string message;
 };
 
-// Events in input order, the records that failed, and the fields dropped from converted records.
-// One bad record never hides the others.
+// A request to erase a person (Segment's and RudderStack's `delete` call): the host erases each
+// identifier (Engine::EraseIdentifier), which also refuses the person's events delivered again.
+struct ErasureRequest {
+  int line = 0;   // As RecordError::line.
+  int index = 0;  // As RecordError::index.
+  std::string tenant;
+  std::vector<std::pair<std::string, std::string>> identifiers;  // (type, value): user_id, anonymous_id.
+};
+
+// Events in input order, the records that failed, the fields dropped from converted records and the
+// erasure requests. One bad record never hides the others.
 struct ParsedEvents {
   std::vector<Event> events;
   std::vector<RecordError> errors;
   std::vector<RecordWarning> warnings;
+  std::vector<ErasureRequest> erasures;
 };
 
 }  // namespace omnijourney

@@ -238,15 +238,19 @@ std::string ContextToJson(const CustomerContext& c) {
 
 std::string RenderContext(const CustomerContext& c) {
   std::string out;
-  std::string name;
-  for (const char* key : {"name", "first_name"}) {
-    if (auto it = c.traits.find(key); it != c.traits.end()) {
-      name = it->second.value;
-      break;
+  // The display name: `name`, else first and last name (Segment's reserved traits are camelCase,
+  // other sources write snake_case).
+  auto trait = [&c](std::initializer_list<const char*> keys) -> std::string {
+    for (const char* key : keys) {
+      if (auto it = c.traits.find(key); it != c.traits.end() && !it->second.value.empty()) return it->second.value;
     }
-  }
-  if (auto it = c.traits.find("last_name"); it != c.traits.end() && name != it->second.value) {
-    name = name.empty() ? it->second.value : absl::StrCat(name, " ", it->second.value);
+    return "";
+  };
+  std::string name = trait({"name"});
+  if (name.empty()) {
+    const std::string first = trait({"firstName", "first_name"});
+    const std::string last = trait({"lastName", "last_name"});
+    name = first.empty() ? last : last.empty() ? first : absl::StrCat(first, " ", last);
   }
   absl::StrAppend(&out, name.empty() ? "(no name)" : name, "  ", FormatProfileId(c.profile), "  as of ",
                   Short(c.as_of), "\n");

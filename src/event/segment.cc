@@ -100,7 +100,16 @@ class ObjectReader {
 };
 
 // A Segment time: ISO-8601 string or epoch milliseconds (number or digit string).
-absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std::string_view key) {
+// Whether an ISO-8601 date-time names its offset ("Z", "+01:00", "-0500") after the time.
+bool HasZone(std::string_view s) {
+  const size_t t = s.find_first_of("Tt ");
+  if (t == std::string_view::npos) return false;  // A date alone: midnight UTC, as zone-less.
+  const std::string_view time = s.substr(t + 1);
+  return time.find_first_of("Zz+-") != std::string_view::npos;
+}
+
+absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std::string_view key,
+                                                   std::vector<std::string>* warnings) {
   const Value* v = obj.Get(key);
   if (v == nullptr) return std::optional<absl::Time>();
   const std::string path = Join(obj.path(), key);
@@ -124,6 +133,7 @@ absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std:
   }
   auto t = ParseIso8601(s);
   if (!t.ok()) return internal::Prefixed(absl::StrCat(path, ": "), t.status());
+  if (!HasZone(s)) warnings->push_back(absl::StrCat(path, ": '", s, "' names no time zone; read as UTC"));
   return std::optional<absl::Time>(*t);
 }
 
@@ -326,6 +336,15 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
   ASSIGN_OR_RETURN(std::string lib_name, library.String("name"));
   ASSIGN_OR_RETURN(std::string lib_version, library.String("version"));
   out->set_library(lib_version.empty() ? lib_name : absl::StrCat(lib_name, "/", lib_version));
+  // The rest as sent (location, network, screen, referrer, userAgentData, groupId, ...).
+  if (ctx.raw() != nullptr) {
+    static const auto* const kMapped = new absl::flat_hash_set<std::string>(
+        {"ip", "userAgent", "locale", "timezone", "page", "campaign", "device", "os", "app", "library", "traits",
+         "sessionId"});
+    for (const auto& [key, value] : ctx.raw()->fields()) {
+      if (!kMapped->contains(key) && value.kind_case() != Value::kNullValue) (*out->mutable_extra()->mutable_fields())[key] = value;
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -358,6 +377,50 @@ std::string MessageIdOf(const Struct& msg) {
   return absl::StrCat("gen-", hex);
 }
 
+// Cuts `s` to at most `max` bytes at a UTF-8 boundary, with a warning naming `path`.
+void Cut(std::string_view path, size_t max, std::string* s, Warnings* warnings) {
+  if (s->size() <= max) return;
+  size_t end = max;
+  while (end > 0 && (static_cast<unsigned char>((*s)[end]) & 0xC0) == 0x80) --end;
+  warnings->push_back(absl::StrCat(ToAbsl(path), ": ", s->size(), " bytes, cut to ", end));
+  s->resize(end);
+}
+
+// Strings over the validation limits, cut where Segment would keep the message.
+void CutLongStrings(const SegmentOptions& options, Event* e, Warnings* warnings) {
+  Cut("event", 256, e->mutable_name(), warnings);
+  const size_t max = options.max_string_bytes;
+  v1::Context* c = e->mutable_context();
+  const std::pair<std::string_view, std::string*> strings[] = {
+      {"sessionId", e->mutable_session_id()},
+      {"groupId", e->mutable_group_id()},
+      {"context.userAgent", c->mutable_user_agent()},
+      {"context.locale", c->mutable_locale()},
+      {"context.timezone", c->mutable_timezone()},
+      {"context.library", c->mutable_library()},
+      {"context.page.url", c->mutable_page()->mutable_url()},
+      {"context.page.path", c->mutable_page()->mutable_path()},
+      {"context.page.referrer", c->mutable_page()->mutable_referrer()},
+      {"context.page.title", c->mutable_page()->mutable_title()},
+      {"context.page.search", c->mutable_page()->mutable_search()},
+      {"context.campaign.source", c->mutable_campaign()->mutable_source()},
+      {"context.campaign.medium", c->mutable_campaign()->mutable_medium()},
+      {"context.campaign.name", c->mutable_campaign()->mutable_name()},
+      {"context.campaign.term", c->mutable_campaign()->mutable_term()},
+      {"context.campaign.content", c->mutable_campaign()->mutable_content()},
+      {"context.device.type", c->mutable_device()->mutable_type()},
+      {"context.device.manufacturer", c->mutable_device()->mutable_manufacturer()},
+      {"context.device.model", c->mutable_device()->mutable_model()},
+      {"context.device.name", c->mutable_device()->mutable_name()},
+      {"context.os.name", c->mutable_device()->mutable_os_name()},
+      {"context.os.version", c->mutable_device()->mutable_os_version()},
+      {"context.app.name", c->mutable_app()->mutable_name()},
+      {"context.app.version", c->mutable_app()->mutable_version()},
+      {"context.app.build", c->mutable_app()->mutable_build()},
+  };
+  for (const auto& [path, value] : strings) Cut(path, max, value, warnings);
+}
+
 // Converts one Segment message object. `path` prefixes field names in errors ("" or "batch[3]").
 absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path, const SegmentOptions& options,
                                      Warnings* warnings) {
@@ -377,7 +440,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   else {
     return Invalid(Join(path, "type"),
                    absl::StrCat("unsupported call type '", ToAbsl(std::string_view(type).substr(0, 40)),
-                                "' (expected identify, track, page, screen, group or alias)"));
+                                "' (expected identify, track, page, screen, group, alias or delete)"));
   }
 
   ASSIGN_OR_RETURN(std::string message_id, root.String("messageId"));
@@ -420,10 +483,10 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
                           : v1::DIRECTION_INBOUND);
 
   Times times;
-  ASSIGN_OR_RETURN(times.timestamp, ReadTime(root, "timestamp"));
-  ASSIGN_OR_RETURN(times.original, ReadTime(root, "originalTimestamp"));
-  ASSIGN_OR_RETURN(times.sent, ReadTime(root, "sentAt"));
-  ASSIGN_OR_RETURN(times.received, ReadTime(root, "receivedAt"));
+  ASSIGN_OR_RETURN(times.timestamp, ReadTime(root, "timestamp", warnings));
+  ASSIGN_OR_RETURN(times.original, ReadTime(root, "originalTimestamp", warnings));
+  ASSIGN_OR_RETURN(times.sent, ReadTime(root, "sentAt", warnings));
+  ASSIGN_OR_RETURN(times.received, ReadTime(root, "receivedAt", warnings));
   auto occurred = DeriveOccurredAt(times);
   if (!occurred.ok()) return internal::Prefixed(path.empty() ? "" : path + ".", occurred.status());
   *event.mutable_occurred_at() = ToTimestamp(*occurred);
@@ -489,6 +552,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context()));
+  CutLongStrings(options, &event, warnings);
   if (event.context().ip().empty()) {
     // RudderStack's server puts the client's address in request_ip.
     ASSIGN_OR_RETURN(*event.mutable_context()->mutable_ip(), root.String("request_ip"));
@@ -539,6 +603,26 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
     if (line > 0) status = internal::Prefixed(absl::StrCat("line ", line, ": "), status);
     out->errors.push_back(RecordError{line, index, std::move(status)});
   };
+  // A `delete` call is an erasure request, not an event.
+  auto erasure = [&](const Struct& msg, int index, const std::string& path) -> bool {
+    auto type = msg.fields().find("type");
+    if (type == msg.fields().end() || type->second.kind_case() != Value::kStringValue ||
+        absl::AsciiStrToLower(type->second.string_value()) != "delete") {
+      return false;
+    }
+    ErasureRequest request{line, index, options.tenant, {}};
+    ObjectReader root(&msg, path);
+    for (auto [key, id_type] : {std::pair<const char*, const char*>{"userId", "user_id"}, {"anonymousId", "anonymous_id"}}) {
+      absl::StatusOr<std::string> value = root.String(key);
+      if (value.ok() && !value->empty()) request.identifiers.emplace_back(id_type, *value);
+    }
+    if (request.identifiers.empty()) {
+      add_error(index, Invalid(Join(path, "userId"), "missing (a delete call needs userId or anonymousId)"));
+    } else {
+      out->erasures.push_back(std::move(request));
+    }
+    return true;
+  };
   Warnings warnings;
   auto add_warnings = [&](int index) {
     for (std::string& w : warnings) {
@@ -556,6 +640,7 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
                   Invalid(path, absl::StrCat("expected an object, got ", ToAbsl(KindOf(item)))));
         continue;
       }
+      if (erasure(item.struct_value(), first_index + i, path)) continue;
       absl::StatusOr<Event> event =
           envelope ? ConvertMessage(InheritFromBatch(item.struct_value(), *envelope), path, options, &warnings)
                    : ConvertMessage(item.struct_value(), path, options, &warnings);
@@ -588,6 +673,7 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
     convert_list(batch->second.list_value(), "batch", &obj);
     return;
   }
+  if (erasure(obj, first_index, "")) return;
   absl::StatusOr<Event> event = ConvertMessage(obj, "", options, &warnings);
   if (event.ok()) {
     out->events.push_back(*std::move(event));

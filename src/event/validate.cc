@@ -321,6 +321,7 @@ absl::Status ValidateEvent(const Event& event, const ValidationOptions& options,
 
   RETURN_IF_ERROR(CheckStruct("properties", event.properties(), 1, options));
   RETURN_IF_ERROR(CheckStruct("traits", event.traits(), 1, options));
+  RETURN_IF_ERROR(CheckStruct("context.extra", event.context().extra(), 1, options));
   if (event.has_value()) RETURN_IF_ERROR(CheckMoney(event.value()));
   if (event.has_context()) RETURN_IF_ERROR(CheckContext(event.context(), options.max_string_bytes));
   return absl::OkStatus();

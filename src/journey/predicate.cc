@@ -85,7 +85,10 @@ std::optional<std::string> EntryFields::Get(std::string_view field) const {
   if (field == "value.units") return nonempty(e_.value_units());
   if (field == "value.currency") return nonempty(e_.currency());
   if (field.substr(0, 11) == "properties.") return found(e_.flat_properties().Find(field.substr(11)));
-  if (field.substr(0, 7) == "traits.") return found(e_.traits().Find(field.substr(7)));
+  if (field.substr(0, 7) == "traits.") {
+    const std::optional<std::string_view> trait = e_.traits().Find(field.substr(7));
+    return trait == kClearedTrait ? std::nullopt : found(trait);  // Set to null: absent.
+  }
   return std::nullopt;
 }
 

@@ -438,7 +438,9 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
   if (event.has_previous_id()) p.Pair(event.previous_id().type(), event.previous_id().value());
   p.Pairs();
   scratch.Clear();
-  for (const auto& [key, value] : event.traits().fields()) scratch.Add(key, scratch.Display(value));
+  for (const auto& [key, value] : event.traits().fields()) {
+    scratch.Add(key, value.kind_case() == google::protobuf::Value::kNullValue ? kClearedTrait : scratch.Display(value));
+  }
   for (const auto& [k, v] : scratch.Sorted()) p.Pair(k, v);  // Map iteration order is unspecified.
   p.Pairs();
   scratch.Clear();
@@ -593,13 +595,18 @@ void TraitReconciler::Observe(const StoredEntry& e) {
     auto it = ranks_.find(key);
     if (it == ranks_.end()) {
       ranks_.emplace(std::string(key), rank);
-      traits_[std::string(key)] = {std::string(value), std::string(e.source()), e.time()};
+      if (value != kClearedTrait) traits_[std::string(key)] = {std::string(value), std::string(e.source()), e.time()};
     } else if (rank <= it->second) {
       it->second = rank;
-      TraitValue& t = traits_.find(key)->second;
-      t.value.assign(value);
-      t.source.assign(e.source());
-      t.time = e.time();
+      if (value == kClearedTrait) {
+        if (auto t = traits_.find(key); t != traits_.end()) traits_.erase(t);
+        continue;
+      }
+      auto t = traits_.find(key);
+      if (t == traits_.end()) t = traits_.emplace(std::string(key), TraitValue{}).first;
+      t->second.value.assign(value);
+      t->second.source.assign(e.source());
+      t->second.time = e.time();
     }
   }
 }

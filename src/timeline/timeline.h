@@ -188,8 +188,13 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options);
 // A display string for a protobuf Value: strings as is, whole numbers without ".0", others as JSON.
 std::string DisplayValue(const google::protobuf::Value& value);
 
+// A trait set to null (Segment's way of clearing one), as stored in an entry's traits: one byte
+// that is never valid UTF-8, so no string trait can be it.
+inline constexpr std::string_view kClearedTrait = "\xFF";
+
 // Trait reconciliation: a value from a higher-priority source (earlier in `source_priority`) wins
 // whatever the time; unlisted sources rank below listed ones; among equal ranks the later value wins.
+// A null (kClearedTrait) clears the trait under the same rule.
 // Shared by the context and by journey conditions so they never disagree.
 class TraitReconciler {
  public:
