@@ -9,9 +9,6 @@
 
 namespace omnijourney::internal {
 
-// Profiles a thread encodes at least when a spill is shared among cores (a recovery's spill).
-constexpr size_t kParallelSpill = 4096;
-
 absl::StatusOr<std::optional<ProfileTimeline>> ProfileStore::DecodeSealed(ProfileId id, bool* spilled) const {
   *spilled = false;
   absl::StatusOr<ProfileTimeline> t = absl::NotFoundError("");
@@ -158,7 +155,7 @@ absl::StatusOr<std::vector<ProfileId>> ProfileStore::Trim(const std::function<bo
   std::vector<std::pair<uint64_t, std::string>> out(candidates.size());
   std::vector<const ProfileTimeline*> spill(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) spill[i] = memory_.at(candidates[i].second).get();
-  ParallelFor(out.size(), kParallelSpill, 4, [&](size_t begin, size_t end) {
+  ParallelFor(out.size(), kMinSpillPerThread, 4, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) out[i] = {candidates[i].second, spill[i]->Encode()};
   });
   std::vector<uint64_t> gone;  // Stale copies of profiles that are gone (merged, erased).

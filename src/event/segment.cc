@@ -286,8 +286,9 @@ void ReadValue(const ObjectReader& props, const SegmentOptions& options, bool or
   }
 }
 
+// `*library_name`: context.library.name alone (the channel is inferred from it).
 absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1::EventKind kind,
-                         v1::Context* out) {
+                         v1::Context* out, std::string* library_name) {
   ASSIGN_OR_RETURN(*out->mutable_ip(), ctx.String("ip"));
   ASSIGN_OR_RETURN(*out->mutable_user_agent(), ctx.String("userAgent"));
   ASSIGN_OR_RETURN(*out->mutable_locale(), ctx.String("locale"));
@@ -336,6 +337,7 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
   ASSIGN_OR_RETURN(std::string lib_name, library.String("name"));
   ASSIGN_OR_RETURN(std::string lib_version, library.String("version"));
   out->set_library(lib_version.empty() ? lib_name : absl::StrCat(lib_name, "/", lib_version));
+  *library_name = std::move(lib_name);
   // The rest as sent (location, network, screen, referrer, userAgentData, groupId, ...).
   if (ctx.raw() != nullptr) {
     static const auto* const kMapped = new absl::flat_hash_set<std::string>(
@@ -539,19 +541,14 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
 
   ReadValue(properties, options, kind == v1::EVENT_KIND_ORDER, &event, warnings);
 
-  ChannelHints hints;
-  ASSIGN_OR_RETURN(hints.channel, root.String("channel"));
-  {
-    ASSIGN_OR_RETURN(ObjectReader library, context.Object("library"));
-    ASSIGN_OR_RETURN(hints.library, library.String("name"));
-    ASSIGN_OR_RETURN(ObjectReader os, context.Object("os"));
-    ASSIGN_OR_RETURN(hints.os, os.String("name"));
-    hints.page = context.Get("page") != nullptr;
-    hints.user_agent = context.Get("userAgent") != nullptr;
-  }
-  event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
-  RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context()));
+  ChannelHints hints;
+  RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context(), &hints.library));
+  ASSIGN_OR_RETURN(hints.channel, root.String("channel"));
+  hints.os = event.context().device().os_name();
+  hints.page = context.Get("page") != nullptr;
+  hints.user_agent = context.Get("userAgent") != nullptr;
+  event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
   CutLongStrings(options, &event, warnings);
   if (event.context().ip().empty()) {
     // RudderStack's server puts the client's address in request_ip.

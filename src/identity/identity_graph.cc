@@ -805,7 +805,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   };
   auto add = [&](const v1::Identifier& id) {
     uint32_t n;
-    if (const int known = rules_->Find(id.type()); known < 0 || !rules_->Configured(static_cast<TypeIndex>(known))) {
+    if (!rules_->Configured(rules_->Find(id.type()))) {
       if (options_.unknown_types == UnknownTypes::kReject) {
         result.dropped.push_back({id.type(), id.value(), kUnknownType});
         ++position;
@@ -917,8 +917,7 @@ absl::Status Graph::CheckUsable(const Event& event, LinkMemo* link_memo) const {
     const LinkMemo::State::Prepared* pre = memo != nullptr ? memo->PreparedId(prepared, at) : nullptr;
     const int type = pre != nullptr ? pre->type : rules_->Find(id.type());
     Normalized norm;
-    if (options_.unknown_types == UnknownTypes::kReject &&
-        (type < 0 || !rules_->Configured(static_cast<TypeIndex>(type)))) {
+    if (options_.unknown_types == UnknownTypes::kReject && !rules_->Configured(type)) {
       absl::StrAppend(&why, why.empty() ? "" : "; ", id.type(), ": ", kUnknownType);
       return false;
     }
@@ -973,7 +972,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   bool unknown_type_limited = false;
   auto add = [&](const v1::Identifier& id) {
     const int type = rules_->Find(id.type());
-    if (options_.unknown_types == UnknownTypes::kReject && (type < 0 || !rules_->Configured(static_cast<TypeIndex>(type)))) {
+    if (options_.unknown_types == UnknownTypes::kReject && !rules_->Configured(type)) {
       return;  // Dropped by Link.
     }
     Item item;

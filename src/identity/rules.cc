@@ -234,15 +234,16 @@ absl::StatusOr<std::unique_ptr<RuleSet>> RuleSet::Create(const IdentityOptions& 
   auto* util = PhoneNumberUtil::GetInstance();
   std::set<std::string> regions;
   util->GetSupportedRegions(&regions);
-  if (!options.default_phone_region.empty() && !regions.contains(options.default_phone_region)) {
-    return absl::InvalidArgumentError(absl::StrCat("default_phone_region: '", options.default_phone_region,
-                                                   "' is not a supported ISO 3166 region (e.g. \"US\", \"CZ\")"));
+  auto supported = [&regions](const std::string& path, const std::string& region) -> absl::Status {
+    if (regions.contains(region)) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": '", region, "' is not a supported ISO 3166 region (e.g. \"US\", \"CZ\")"));
+  };
+  if (!options.default_phone_region.empty()) {
+    RETURN_IF_ERROR(supported("default_phone_region", options.default_phone_region));
   }
   for (const auto& [tenant, region] : options.tenant_phone_regions) {
-    if (!regions.contains(region)) {
-      return absl::InvalidArgumentError(absl::StrCat("tenant_phone_regions[", tenant, "]: '", region,
-                                                     "' is not a supported ISO 3166 region (e.g. \"US\", \"CZ\")"));
-    }
+    RETURN_IF_ERROR(supported(absl::StrCat("tenant_phone_regions[", tenant, "]"), region));
   }
   if (options.super_node_limit < 1) return absl::InvalidArgumentError("super_node_limit: must be >= 1");
   if (options.max_identifiers_per_profile < 1) {
@@ -281,8 +282,7 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
   for (const std::string& v : rule.blocked_values) {
     // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling).
     out->blocked.insert(Lower(Trim(v)));
-    std::string national;
-    if (auto normalized = NormalizeValue(*out, Trim(v), options_.default_phone_region, &national); normalized.ok()) {
+    if (auto normalized = NormalizeValue(*out, Trim(v), options_.default_phone_region, nullptr); normalized.ok()) {
       out->blocked.insert(Lower(*normalized));
     }
   }

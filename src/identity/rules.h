@@ -60,8 +60,9 @@ class RuleSet {
   // REQUIRES: `index` came from Intern. Existing index for a known type, or -1.
   int Find(std::string_view type) const;
   const CompiledRule& rule(TypeIndex index) const { return *rules_[index]; }
-  // Whether the type has a rule in IdentityOptions::rules (not only the default rule).
-  bool Configured(TypeIndex index) const { return index < configured_; }
+  // Whether the type has a rule in IdentityOptions::rules (not only the default rule). `index` as
+  // Find returns it: -1 (never interned) has none.
+  bool Configured(int index) const { return index >= 0 && static_cast<size_t>(index) < configured_; }
   size_t size() const { return rules_.size(); }
 
   // `region`: the ISO 3166 region of national phone numbers ("" none: they are refused).
@@ -81,8 +82,8 @@ class RuleSet {
   absl::StatusOr<std::unique_ptr<CompiledRule>> Compile(std::string type, const IdentifierRule& rule) const;
   bool IsBlocked(const CompiledRule& rule, std::string_view value) const;
   Normalized NormalizeWith(const CompiledRule& rule, std::string_view raw, std::string_view region) const;
-  // The match key of `trimmed` under the rule's normaliser, without blocking; `*national`: a
-  // phone's national significant number (blocked values and patterns are checked on it too).
+  // The match key of `trimmed` under the rule's normaliser, without blocking; `*national` (may be
+  // null): a phone's national significant number (blocked values and patterns are checked on it too).
   absl::StatusOr<std::string> NormalizeValue(const CompiledRule& rule, std::string_view trimmed,
                                              std::string_view region, std::string* national) const;
 

@@ -533,7 +533,7 @@ class RocksDbSpillStore final : public SpillStore {
     for (const auto& p : put) order.push_back(&p);
     std::sort(order.begin(), order.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
     std::vector<std::string> sealed(order.size());
-    ParallelFor(order.size(), 4096, 4, [&](size_t begin, size_t end) {
+    ParallelFor(order.size(), kMinSpillPerThread, 4, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) sealer_.Seal(order[i]->second, &sealed[i]);
     });
     rocksdb::WriteBatch batch;

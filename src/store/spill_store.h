@@ -6,6 +6,7 @@
 #ifndef OMNIJOURNEY_SRC_STORE_SPILL_STORE_H_
 #define OMNIJOURNEY_SRC_STORE_SPILL_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -18,6 +19,10 @@
 #include "absl/status/statusor.h"
 
 namespace omnijourney::internal {
+
+// Profiles a thread encodes or seals at least when a large spill (a recovery's) is shared among
+// cores (ParallelFor).
+inline constexpr size_t kMinSpillPerThread = 4096;
 
 class SpillStore {
  public:
