@@ -487,7 +487,9 @@ TEST(SegmentTest, OtherContextFieldsAreKeptAsSent) {
                      "referrer":{"id":"ABCD","type":"dataxu"},"userAgentData":{"mobile":false}}})");
   EXPECT_EQ(e.context().ip(), "8.8.8.8");
   const auto& extra = e.context().extra().fields();
-  EXPECT_EQ(extra.at("groupId").string_value(), "12345");
+  // context.groupId names the account of the event.
+  EXPECT_FALSE(extra.contains("groupId"));
+  EXPECT_EQ(e.group_id(), "12345");
   EXPECT_EQ(extra.at("location").struct_value().fields().at("city").string_value(), "Prague");
   EXPECT_TRUE(extra.at("network").struct_value().fields().at("wifi").bool_value());
   EXPECT_EQ(extra.at("screen").struct_value().fields().at("width").number_value(), 320);

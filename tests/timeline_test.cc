@@ -117,7 +117,8 @@ TEST(StoredEntryTest, NestedPropertiesAndTraitsOfEveryKindSurviveReuseAcrossEntr
                             Pair(at + "street", "Long Street Name " + tag + " that does not fit inline"),
                             Pair("shipping_address_details.express", express), Pair("tags", "[\"" + tag + "\"]")));
     EXPECT_THAT(s.traits().ToVector(),
-                ElementsAre(Pair("loyalty_points_balance_total", points),
+                // A number is stored with its kind (kTypedTrait, 'n'), a string as is.
+                ElementsAre(Pair("loyalty_points_balance_total", std::string("\xFEn") + points),
                             Pair("preferred_store_location_name", "Store of " + tag + " with a long name")));
   };
   expect(a, "a", "2.5", "true", "1200");

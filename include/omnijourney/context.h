@@ -75,6 +75,18 @@ struct JourneyStatus {
   absl::Duration time_in_state;
 };
 
+// An account, company or household the customer belongs to (Segment's group call), with the
+// account's traits apart from the person's.
+struct GroupMembership {
+  std::string id;  // The group call's groupId, or an event's group_id (Segment's context.groupId).
+  // The latest value of each of the group calls' traits (flattened to "address.city" paths,
+  // display strings), with the source and time of the call that set it.
+  std::map<std::string, TraitValue> traits;
+  absl::Time first_seen;
+  absl::Time last_seen;
+  int events = 0;  // Events naming the group.
+};
+
 struct ChannelScore {
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
   double score = 0;  // Inbound contacts and replies, decayed with ContextOptions::preference_half_life.
@@ -87,6 +99,7 @@ struct CustomerContext {
   // Identifiers by type (match keys), highest-priority type first within the map's order of types.
   std::map<std::string, std::vector<std::string>> identifiers;
   std::map<std::string, TraitValue> traits;
+  std::vector<GroupMembership> groups;  // Most recently seen first.
   std::vector<TimelineEntry> recent;  // Newest first, at most ContextOptions::recent_entries.
   int timeline_size = 0;              // Retained entries in all.
   std::vector<ConversationSummary> open_conversations;  // Most recent activity first.

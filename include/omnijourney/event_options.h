@@ -63,6 +63,12 @@ struct SegmentOptions {
   // case and separators: "order_completed" is one) become EVENT_KIND_ORDER instead of
   // EVENT_KIND_TRACK. Default: true.
   bool order_events_as_orders = true;
+  // Track events of the live-chat and email specs and the e-commerce spec's "Product Reviewed"
+  // become the events they describe (docs/events.md, "Semantic events"): "Live Chat Message Sent"
+  // an inbound CHAT message with its conversation, agent and text, "Email Delivered" an outbound
+  // EMAIL notification, "Product Reviewed" FEEDBACK with the review's text, ... Names compared
+  // without case and separators. Default: true.
+  bool semantic_events = true;
   // Currency of a total/revenue property when the event has no `currency` property (the Segment
   // spec's default). Default: "USD".
   std::string default_currency = "USD";
@@ -78,6 +84,18 @@ struct SegmentOptions {
   // UTF-8 boundary) with a warning instead of failing validation, as Segment keeps such a message.
   // Keep it at the engine's ValidationOptions::max_string_bytes. Default: 2048.
   size_t max_string_bytes = 2048;
+  // When the host received the messages (its clock, e.g. the HTTP request's arrival), for messages
+  // without receivedAt: their received_at, and with sentAt, the base of the clock-skew correction
+  // receivedAt - (sentAt - timestamp). InfinitePast: unknown (a file of captured messages); the
+  // device's time is kept. Default: InfinitePast.
+  absl::Time received_at = absl::InfinitePast();
+  // Correct a device's clock skew as Segment does (docs/events.md, "Times"). false: the device's
+  // time as sent. Default: true.
+  bool correct_clock_skew = true;
+  // Largest message, measured as its compact JSON as Segment measures it (a batch's messages one by
+  // one); a larger one is an error. The engine's ValidationOptions::max_event_bytes applies to the
+  // event made from it as well. 0: no limit. Default: 32768 (Segment's 32 KB).
+  size_t max_message_bytes = 32 * 1024;
   // Deepest JSON nesting accepted; deeper input is an error, not a stack overflow.
   // Default: 64 levels.
   int max_json_depth = 64;

@@ -124,6 +124,17 @@ struct IdentityOptions {
   // record on the other side when that profile holds a personal identifier (IdentifierRule::
   // personal). Default: 10.
   int super_node_limit = 10;
+  // An alias call (EVENT_KIND_ALIAS) says that its previous_id and its identifiers are one person:
+  // its merge goes ahead even when the profile then holds two identifiers of previous_id's type
+  // beyond that type's max_per_profile (a person's old and new user_id under user_id's limit of
+  // 1); the other limits, splits and the super-node guard still apply. false: an alias is refused
+  // like any other event. Default: true.
+  bool alias_renames = true;
+  // An alias's previous_id of type anonymous_id (Segment's default: its previousId is an
+  // anonymousId or an earlier userId) that the tenant knows, as one of these types and not as an
+  // anonymous_id, is that identifier. Known means linked before, or named by an earlier event of
+  // the same batch. Default: {"user_id"}.
+  std::vector<std::string> alias_previous_types = {"user_id"};
   // Caps on one profile; merges beyond them are refused and reported. Defaults: 1000 identifiers,
   // 1000 merges.
   int max_identifiers_per_profile = 1000;

@@ -36,9 +36,12 @@ struct TimelineEntry {
 
 // A trait after reconciliation: the most recent value from the highest-priority source.
 struct TraitValue {
-  std::string value;  // Strings as is; numbers, booleans and structures as compact JSON.
+  // The JSON type the trait was sent with.
+  enum class Kind { kString, kNumber, kBoolean, kObject, kArray };
+  std::string value;  // Strings as is; numbers, booleans, objects and arrays as compact JSON.
   std::string source;
   absl::Time time;
+  Kind kind = Kind::kString;
 };
 
 struct ContactCounters {

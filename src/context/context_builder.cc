@@ -114,6 +114,25 @@ void ContextAccumulator::Observe(const std::vector<StoredEntry>& entries) {
         t.status = t.open ? "open" : "closed";
       }
     }
+    if (const std::string_view group = e.Property("group_id"); !group.empty()) {
+      auto it = groups_.find(group);
+      if (it == groups_.end()) {
+        it = groups_.emplace(std::string(group), GroupMembership{}).first;
+        it->second.id = std::string(group);
+        it->second.first_seen = time;
+      }
+      GroupMembership& g = it->second;
+      g.last_seen = time;
+      ++g.events;
+      if (kind == v1::EVENT_KIND_GROUP) {
+        for (const auto& [key, value] : e.flat_properties()) {
+          TraitValue& t = g.traits[std::string(key)];
+          t.value.assign(value);
+          t.source.assign(e.source());
+          t.time = time;
+        }
+      }
+    }
     if (kind == v1::EVENT_KIND_ORDER) {
       const std::string_view id = e.Property("order_id");
       if (id.empty()) {
@@ -167,6 +186,10 @@ CustomerContext ContextAccumulator::Produce(ProfileId profile, const ProfileTime
   ctx.as_of = now;
   for (const IdentifierValue& id : identifiers) ctx.identifiers[id.type].push_back(id.value);
   ctx.traits = {traits_.traits().begin(), traits_.traits().end()};
+  for (const auto& [id, g] : groups_) ctx.groups.push_back(g);
+  std::sort(ctx.groups.begin(), ctx.groups.end(), [](const GroupMembership& a, const GroupMembership& b) {
+    return a.last_seen != b.last_seen ? a.last_seen > b.last_seen : a.id < b.id;
+  });
   ctx.timeline_size = static_cast<int>(entries.size());
   for (size_t i = std::min(entries.size(), observed_); i > 0 && ctx.recent.size() < copt.recent_entries; --i) {
     ctx.recent.push_back(entries[i - 1].View());

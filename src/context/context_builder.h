@@ -51,6 +51,7 @@ class ContextAccumulator final : public TimelineCache {
   // Views below point into the observed entries' blocks.
   std::map<std::string_view, Conversation> conversations_;
   std::map<std::string, TicketSummary> tickets_;
+  std::map<std::string, GroupMembership, std::less<>> groups_;
   absl::flat_hash_set<std::string_view> order_ids_;
   std::vector<absl::Time> order_times_;  // One per distinct order (first seen), time order.
   absl::flat_hash_set<std::pair<std::string_view, std::string_view>> contact_keys_;

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "omnijourney/context.h"
+#include "common/json.h"
 #include "omnijourney/event.h"
 
 namespace omnijourney {
@@ -60,6 +61,11 @@ class Json {
   void Num(double d) {
     Sep();
     absl::StrAppend(&out_, d);
+  }
+  // `json`, already encoded.
+  void Raw(std::string_view json) {
+    Sep();
+    out_.append(json.data(), json.size());
   }
   void Int(int64_t i) {
     Sep();
@@ -143,12 +149,33 @@ std::string ContextToJson(const CustomerContext& c) {
   for (const auto& [k, t] : c.traits) {
     j.Key(k);
     j.Open('{');
-    j.Key("value"), j.Str(t.value);
+    j.Key("value");
+    // As sent: a number, boolean, object or array stays one (an erased part of it is a string).
+    if (t.kind == TraitValue::Kind::kString || !internal::CheckJsonSyntax(t.value).ok()) {
+      j.Str(t.value);
+    } else {
+      j.Raw(t.value);
+    }
     j.Key("source"), j.Str(t.source);
     j.Key("time"), j.Time(t.time);
     j.Close('}');
   }
   j.Close('}');
+  j.Key("groups");
+  j.Open('[');
+  for (const auto& g : c.groups) {
+    j.Open('{');
+    j.Key("id"), j.Str(g.id);
+    j.Key("traits");
+    j.Open('{');
+    for (const auto& [k, t] : g.traits) j.Key(k), j.Str(t.value);
+    j.Close('}');
+    j.Key("first_seen"), j.Time(g.first_seen);
+    j.Key("last_seen"), j.Time(g.last_seen);
+    j.Key("events"), j.Int(g.events);
+    j.Close('}');
+  }
+  j.Close(']');
   j.Key("recent");
   j.Open('[');
   for (const auto& e : c.recent) EntryJson(e, j);
@@ -261,6 +288,15 @@ std::string RenderContext(const CustomerContext& c) {
     const LastContact& l = *c.last_contact;
     absl::StrAppend(&out, "Last contact: ", CN(l.channel), " ", DN(l.direction), " ",
                     Short(l.time), l.agent_id.empty() ? "" : absl::StrCat(" with ", l.agent_id), "\n");
+  }
+  if (!c.groups.empty()) {
+    std::vector<std::string> parts;
+    for (const GroupMembership& g : c.groups) {
+      auto name = g.traits.find("name");
+      parts.push_back(name == g.traits.end() || name->second.value.empty() ? g.id
+                                                                          : absl::StrCat(name->second.value, " (", g.id, ")"));
+    }
+    absl::StrAppend(&out, "Groups: ", absl::StrJoin(parts, ", "), "\n");
   }
   const ContactCounters& k = c.counters;
   absl::StrAppend(&out, "Contacts 7d/30d: ", k.contacts_7d, "/", k.contacts_30d,

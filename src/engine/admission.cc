@@ -8,6 +8,40 @@
 
 namespace omnijourney::internal {
 
+bool AliasToResolve(const IdentityOptions& options, const Event& event) {
+  return event.kind() == v1::EVENT_KIND_ALIAS && event.has_previous_id() &&
+         event.previous_id().type() == "anonymous_id" && !options.alias_previous_types.empty();
+}
+
+std::optional<Event> ResolveAliasPrevious(const IdentityGraph& graph, const IdentityOptions& options,
+                                          const Event& event, const std::vector<const Event*>& earlier) {
+  const std::string& tenant = event.tenant();
+  const std::string& value = event.previous_id().value();
+  if (graph.Resolve(tenant, "anonymous_id", value).ok()) return std::nullopt;  // It is one.
+  for (const std::string& type : options.alias_previous_types) {
+    absl::StatusOr<std::string> key = graph.MatchKey(tenant, type, value, "");
+    if (!key.ok()) continue;
+    bool known = graph.Resolve(tenant, type, value).ok();
+    for (size_t i = 0; i < earlier.size() && !known; ++i) {
+      const Event* e = earlier[i];
+      if (e == nullptr || e->tenant() != tenant) continue;
+      for (const v1::Identifier& id : e->identifiers()) {
+        if (id.type() != type) continue;
+        absl::StatusOr<std::string> k = graph.MatchKey(tenant, type, id.value(), id.region());
+        if (k.ok() && *k == *key) {
+          known = true;
+          break;
+        }
+      }
+    }
+    if (!known) continue;
+    std::optional<Event> out(event);
+    out->mutable_previous_id()->set_type(type);
+    return out;
+  }
+  return std::nullopt;
+}
+
 absl::Status Admission::Refused(absl::Status status) {
   WriterLock lock(&mu_);
   ++counters_.rejected;

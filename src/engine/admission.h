@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,17 @@
 #include "omnijourney/identity.h"
 
 namespace omnijourney::internal {
+
+// Whether `event` is an alias whose previous_id (of type anonymous_id) may be another type
+// (IdentityOptions::alias_previous_types): ResolveAliasPrevious has work to do.
+bool AliasToResolve(const IdentityOptions& options, const Event& event);
+
+// The alias `event` with its previous_id typed as the identifier the tenant knows it as: a type of
+// IdentityOptions::alias_previous_types known in `graph` (and the value not known as an
+// anonymous_id), or named by one of `earlier` (events of the same batch before it). nullopt when
+// it stays as it is. REQUIRES: AliasToResolve(event); `graph` does not change during the call.
+std::optional<Event> ResolveAliasPrevious(const IdentityGraph& graph, const IdentityOptions& options,
+                                          const Event& event, const std::vector<const Event*>& earlier);
 
 class Admission {
  public:

@@ -121,7 +121,14 @@ class EngineImpl final : public Engine {
   absl::StatusOr<IngestResult> Ingest(const Event& given) override {
     RETURN_IF_ERROR(admission_.Validate(given));
     // Phone numbers with a region of their own are logged in E.164 (ApplyRegionHints).
-    const std::optional<Event> hinted = ApplyRegionHints(options_.identity, given);
+    std::optional<Event> hinted = ApplyRegionHints(options_.identity, given);
+    if (AliasToResolve(options_.identity, hinted ? *hinted : given)) {
+      // An alias's previousId may be an earlier user id (ResolveAliasPrevious): logged as it is.
+      ReaderLock lock(&mu_);
+      if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, hinted ? *hinted : given, {})) {
+        hinted = std::move(e);
+      }
+    }
     const Event& event = hinted ? *hinted : given;
     const absl::Time at = RecordTime();
     const DedupeKey key = DedupeWindow::KeyOf(event);
@@ -183,6 +190,25 @@ class EngineImpl final : public Engine {
         events[i] = &hinted.back();
       }
       valid[i] = 1;
+    }
+    // An alias's previousId may be an earlier user id, linked before or named earlier in the batch
+    // (ResolveAliasPrevious): logged as it is.
+    std::vector<const Event*> earlier;
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid[i]) continue;
+      if (!AliasToResolve(options_.identity, *events[i])) {
+        earlier.push_back(events[i]);
+        continue;
+      }
+      ReaderLock lock(&mu_);
+      if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, *events[i], earlier)) {
+        hinted.push_back(*std::move(e));
+        events[i] = &hinted.back();
+      }
+      earlier.push_back(events[i]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!valid[i]) continue;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
       if (encode) records[i] = EncodeEventRecord(*events[i], at);
     }

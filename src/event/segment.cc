@@ -23,6 +23,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace omnijourney {
 namespace {
@@ -141,13 +142,28 @@ struct Times {
   std::optional<absl::Time> timestamp, original, sent, received;
 };
 
-// Segment's rule: `timestamp` when given; else the device's originalTimestamp corrected for its clock
-// skew (receivedAt - (sentAt - originalTimestamp)); else whatever is known.
-absl::StatusOr<absl::Time> DeriveOccurredAt(const Times& t) {
-  if (t.timestamp) return *t.timestamp;
-  if (t.original && t.sent && t.received) return *t.received - (*t.sent - *t.original);
-  if (t.original) return *t.original;
-  if (t.received) return *t.received;
+// Segment's rule (spec/common, "Timestamps"): the time is the device's time corrected for the device
+// clock's skew, receivedAt - (sentAt - originalTimestamp), as sentAt and receivedAt are taken to be
+// the same moment.
+// - A message Segment or RudderStack already processed (an export, a webhook, a warehouse row) has
+//   receivedAt, and its `timestamp` is the corrected time; without one, it is corrected here from
+//   originalTimestamp.
+// - A message as a library sends it has no receivedAt: the device's time is `timestamp` (Segment's
+//   libraries, or a time set by hand for a historical import) or originalTimestamp (RudderStack's),
+//   corrected when the message has sentAt and the host says when it received it
+//   (SegmentOptions::received_at). A server-side import without sentAt keeps its time.
+absl::StatusOr<absl::Time> DeriveOccurredAt(const Times& t, const SegmentOptions& options) {
+  if (t.received) {
+    if (t.timestamp) return *t.timestamp;
+    if (t.original && t.sent && options.correct_clock_skew) return *t.received - (*t.sent - *t.original);
+    if (t.original) return *t.original;
+    return *t.received;
+  }
+  const std::optional<absl::Time>& device = t.timestamp ? t.timestamp : t.original;
+  const bool received = options.received_at != absl::InfinitePast();
+  if (device && t.sent && received && options.correct_clock_skew) return options.received_at - (*t.sent - *device);
+  if (device) return *device;
+  if (received) return options.received_at;
   if (t.sent) return *t.sent;
   return Invalid("timestamp", "missing (none of timestamp, originalTimestamp, receivedAt, sentAt)");
 }
@@ -291,6 +307,9 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
                          v1::Context* out, std::string* library_name) {
   ASSIGN_OR_RETURN(*out->mutable_ip(), ctx.String("ip"));
   ASSIGN_OR_RETURN(*out->mutable_user_agent(), ctx.String("userAgent"));
+  if (out->user_agent().empty()) {
+    ASSIGN_OR_RETURN(*out->mutable_user_agent(), ctx.String("user_agent"));
+  }
   ASSIGN_OR_RETURN(*out->mutable_locale(), ctx.String("locale"));
   ASSIGN_OR_RETURN(*out->mutable_timezone(), ctx.String("timezone"));
 
@@ -338,11 +357,11 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
   ASSIGN_OR_RETURN(std::string lib_version, library.String("version"));
   out->set_library(lib_version.empty() ? lib_name : absl::StrCat(lib_name, "/", lib_version));
   *library_name = std::move(lib_name);
-  // The rest as sent (location, network, screen, referrer, userAgentData, groupId, ...).
+  // The rest as sent (location, network, screen, referrer, userAgentData, ...).
   if (ctx.raw() != nullptr) {
     static const auto* const kMapped = new absl::flat_hash_set<std::string>(
-        {"ip", "userAgent", "locale", "timezone", "page", "campaign", "device", "os", "app", "library", "traits",
-         "sessionId"});
+        {"ip", "userAgent", "user_agent", "locale", "timezone", "page", "campaign", "device", "os", "app", "library", "traits",
+         "sessionId", "groupId"});
     for (const auto& [key, value] : ctx.raw()->fields()) {
       if (!kMapped->contains(key) && value.kind_case() != Value::kNullValue) (*out->mutable_extra()->mutable_fields())[key] = value;
     }
@@ -350,17 +369,55 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
   return absl::OkStatus();
 }
 
-// The e-commerce spec's order events, v2 ("Order Completed") and v1 ("Completed Order"), whatever
-// the case and separators ("order_completed", "order-completed").
-bool IsOrderEvent(std::string_view name) {
+// A name compared without case and separators: "Live Chat Message Sent", "live_chat_message_sent".
+std::string NameKey(std::string_view name) {
   std::string key;
   for (char c : name) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c))) key.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
   }
+  return key;
+}
+
+// The e-commerce spec's order events, v2 ("Order Completed") and v1 ("Completed Order"), whatever
+// the case and separators ("order_completed", "order-completed").
+bool IsOrderEvent(std::string_view name) {
+  const std::string key = NameKey(name);
   for (std::string_view what : {"completed", "refunded", "cancelled", "canceled", "updated"}) {
     if (key == absl::StrCat("order", ToAbsl(what)) || key == absl::StrCat(ToAbsl(what), "order")) return true;
   }
   return false;
+}
+
+// What a semantic event of the live-chat and email specs, and the e-commerce spec's review, is
+// (docs/events.md, "Semantic events").
+struct Semantic {
+  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
+  bool chat = false;  // Conversation, agent and message body from the live-chat properties.
+};
+
+std::optional<Semantic> SemanticOf(std::string_view name) {
+  const std::string key = NameKey(name);
+  using S = Semantic;
+  static const auto* const kTable = new std::vector<std::pair<std::string, Semantic>>({
+      {"livechatconversationstarted", S{v1::EVENT_KIND_CONVERSATION, v1::CHANNEL_CHAT, v1::DIRECTION_INBOUND, true}},
+      {"livechatconversationended", S{v1::EVENT_KIND_CONVERSATION, v1::CHANNEL_CHAT, v1::DIRECTION_UNSPECIFIED, true}},
+      {"livechatmessagesent", S{v1::EVENT_KIND_MESSAGE, v1::CHANNEL_CHAT, v1::DIRECTION_INBOUND, true}},
+      {"livechatmessagereceived", S{v1::EVENT_KIND_MESSAGE, v1::CHANNEL_CHAT, v1::DIRECTION_OUTBOUND, true}},
+      {"emailsent", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
+      {"emaildelivered", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
+      {"emailbounced", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
+      {"emailopened", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
+      {"emaillinkclicked", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
+      {"emailmarkedasspam", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
+      {"unsubscribed", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
+      {"productreviewed", S{v1::EVENT_KIND_FEEDBACK, v1::CHANNEL_UNSPECIFIED, v1::DIRECTION_INBOUND, false}},
+  });
+  for (const auto& [k, semantic] : *kTable) {
+    if (k == key) return semantic;
+  }
+  return std::nullopt;
 }
 
 // A messageId for a message without one: a hash of its content, so a re-delivery of the same
@@ -391,6 +448,8 @@ void Cut(std::string_view path, size_t max, std::string* s, Warnings* warnings) 
 // Strings over the validation limits, cut where Segment would keep the message.
 void CutLongStrings(const SegmentOptions& options, Event* e, Warnings* warnings) {
   Cut("event", 256, e->mutable_name(), warnings);
+  Cut("properties.conversation_id", options.max_string_bytes, e->mutable_conversation_id(), warnings);
+  Cut("properties.agent_id", options.max_string_bytes, e->mutable_agent_id(), warnings);
   const size_t max = options.max_string_bytes;
   v1::Context* c = e->mutable_context();
   const std::pair<std::string_view, std::string*> strings[] = {
@@ -430,6 +489,10 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   Event event;
 
   ASSIGN_OR_RETURN(std::string type, root.String("type"));
+  // The partner specs (live chat, email) name the call type `action`, as Segment's first API did.
+  if (type.empty()) {
+    ASSIGN_OR_RETURN(type, root.String("action"));
+  }
   type = absl::AsciiStrToLower(type);
   v1::EventKind kind;
   if (type == "identify") kind = v1::EVENT_KIND_IDENTIFY;
@@ -489,11 +552,15 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   ASSIGN_OR_RETURN(times.original, ReadTime(root, "originalTimestamp", warnings));
   ASSIGN_OR_RETURN(times.sent, ReadTime(root, "sentAt", warnings));
   ASSIGN_OR_RETURN(times.received, ReadTime(root, "receivedAt", warnings));
-  auto occurred = DeriveOccurredAt(times);
+  auto occurred = DeriveOccurredAt(times, options);
   if (!occurred.ok()) return internal::Prefixed(path.empty() ? "" : path + ".", occurred.status());
   *event.mutable_occurred_at() = ToTimestamp(*occurred);
   if (times.sent) *event.mutable_sent_at() = ToTimestamp(*times.sent);
-  if (times.received) *event.mutable_received_at() = ToTimestamp(*times.received);
+  if (times.received) {
+    *event.mutable_received_at() = ToTimestamp(*times.received);
+  } else if (options.received_at != absl::InfinitePast()) {
+    *event.mutable_received_at() = ToTimestamp(options.received_at);
+  }
 
   ASSIGN_OR_RETURN(ObjectReader context, root.Object("context"));
   ASSIGN_OR_RETURN(ObjectReader properties, root.Object("properties"));
@@ -503,6 +570,13 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   IdentifierSet ids(&event);
   ASSIGN_OR_RETURN(std::string user_id, root.String("userId"));
   ASSIGN_OR_RETURN(std::string anonymous_id, root.String("anonymousId"));
+  // The partner specs' examples write them in snake case.
+  if (user_id.empty()) {
+    ASSIGN_OR_RETURN(user_id, root.String("user_id"));
+  }
+  if (anonymous_id.empty()) {
+    ASSIGN_OR_RETURN(anonymous_id, root.String("anonymous_id"));
+  }
   if (user_id.empty() && anonymous_id.empty()) {
     return Invalid(Join(path, "userId"), "missing (a message needs userId or anonymousId)");
   }
@@ -542,17 +616,55 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   ReadValue(properties, options, kind == v1::EVENT_KIND_ORDER, &event, warnings);
 
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
+  if (kind != v1::EVENT_KIND_GROUP) {
+    // The account a B2B event is about (context.groupId, as Segment's destinations read it).
+    absl::StatusOr<std::string> group = context.String("groupId");
+    if (group.ok()) {
+      event.set_group_id(*std::move(group));
+    } else {
+      warnings->push_back(absl::StrCat(group.status().message(), "; dropped"));
+    }
+  }
   ChannelHints hints;
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context(), &hints.library));
   ASSIGN_OR_RETURN(hints.channel, root.String("channel"));
   hints.os = event.context().device().os_name();
   hints.page = context.Get("page") != nullptr;
-  hints.user_agent = context.Get("userAgent") != nullptr;
+  hints.user_agent = !event.context().user_agent().empty();
   event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
+  if (std::optional<Semantic> semantic; options.semantic_events && kind == v1::EVENT_KIND_TRACK &&
+                                        (semantic = SemanticOf(event.name()))) {
+    event.set_kind(semantic->kind);
+    if (semantic->channel != v1::CHANNEL_UNSPECIFIED && options.channel == v1::CHANNEL_UNSPECIFIED) {
+      event.set_channel(semantic->channel);
+    }
+    event.set_direction(semantic->direction);
+    auto text = [&](std::string_view key) -> std::string {
+      absl::StatusOr<std::string> v = properties.String(key);
+      if (!v.ok()) warnings->push_back(absl::StrCat(v.status().message(), "; not used"));
+      return v.ok() ? *std::move(v) : std::string();
+    };
+    if (semantic->chat) {
+      event.set_conversation_id(text("conversation_id"));
+      std::string agent = text("agent_id");
+      event.set_agent_id(agent.empty() ? text("agent_username") : std::move(agent));
+      event.set_text(text("message_body"));
+    } else if (semantic->kind == v1::EVENT_KIND_FEEDBACK) {
+      event.set_text(text("review_body"));
+    }
+  }
   CutLongStrings(options, &event, warnings);
   if (event.context().ip().empty()) {
-    // RudderStack's server puts the client's address in request_ip.
-    ASSIGN_OR_RETURN(*event.mutable_context()->mutable_ip(), root.String("request_ip"));
+    // RudderStack's server puts the client's address in request_ip, with its port ("[::1]:62312",
+    // "203.0.113.7:51234").
+    ASSIGN_OR_RETURN(std::string ip, root.String("request_ip"));
+    if (!ip.empty() && ip[0] == '[') {
+      const size_t close = ip.find(']');
+      ip = close == std::string::npos ? ip.substr(1) : ip.substr(1, close - 1);
+    } else if (std::count(ip.begin(), ip.end(), ':') == 1) {
+      ip.resize(ip.find(':'));
+    }
+    event.mutable_context()->set_ip(std::move(ip));
   }
   if (options.phone_region_from_locale) {
     // "en-US", "cs_CZ", "zh-Hant-TW": the last part when it is two letters.
@@ -593,9 +705,25 @@ Struct InheritFromBatch(const Struct& msg, const Struct& envelope) {
   return merged;
 }
 
-// Converts a parsed document (message, batch envelope or array). `line` is for RecordError.
-void ConvertDocument(const Value& doc, int line, int first_index, const SegmentOptions& options,
+// The size of a message as compact JSON.
+size_t JsonBytes(const Struct& msg) {
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(msg, &json).ok()) return 0;
+  return json.size();
+}
+
+// Converts a parsed document (message, batch envelope or array) of `doc_bytes` bytes. `line` is for
+// RecordError.
+void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_index, const SegmentOptions& options,
                      ParsedEvents* out) {
+  // Segment's limit is on each message's JSON: a document within it holds no message over it.
+  auto too_large = [&](const Struct& msg, const std::string& path) -> std::optional<absl::Status> {
+    if (options.max_message_bytes == 0 || doc_bytes <= options.max_message_bytes) return std::nullopt;
+    const size_t bytes = JsonBytes(msg);
+    if (bytes <= options.max_message_bytes) return std::nullopt;
+    return Invalid(path.empty() ? "message" : path, absl::StrCat(bytes, " bytes of JSON, over the limit of ",
+                                                                 options.max_message_bytes, " (Segment's 32 KB)"));
+  };
   auto add_error = [&](int index, absl::Status status) {
     if (line > 0) status = internal::Prefixed(absl::StrCat("line ", line, ": "), status);
     out->errors.push_back(RecordError{line, index, std::move(status)});
@@ -638,6 +766,10 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
         continue;
       }
       if (erasure(item.struct_value(), first_index + i, path)) continue;
+      if (auto big = too_large(item.struct_value(), path)) {
+        add_error(first_index + i, *std::move(big));
+        continue;
+      }
       absl::StatusOr<Event> event =
           envelope ? ConvertMessage(InheritFromBatch(item.struct_value(), *envelope), path, options, &warnings)
                    : ConvertMessage(item.struct_value(), path, options, &warnings);
@@ -671,6 +803,10 @@ void ConvertDocument(const Value& doc, int line, int first_index, const SegmentO
     return;
   }
   if (erasure(obj, first_index, "")) return;
+  if (auto big = too_large(obj, "")) {
+    add_error(first_index, *std::move(big));
+    return;
+  }
   absl::StatusOr<Event> event = ConvertMessage(obj, "", options, &warnings);
   if (event.ok()) {
     out->events.push_back(*std::move(event));
@@ -698,7 +834,7 @@ absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const Segme
   parse_options.max_depth = options.max_json_depth;
   ASSIGN_OR_RETURN(Value doc, internal::ParseJson(json, parse_options));
   ParsedEvents out;
-  ConvertDocument(doc, 0, 0, options, &out);
+  ConvertDocument(doc, json.size(), 0, 0, options, &out);
   return out;
 }
 
@@ -717,7 +853,7 @@ ParsedEvents ParseSegmentJsonLines(std::string_view text, const SegmentOptions& 
     }
     // A batch line counts as many records as it holds.
     const size_t before = out.events.size() + out.errors.size();
-    ConvertDocument(*doc, line_no, index, options, &out);
+    ConvertDocument(*doc, line.size(), line_no, index, options, &out);
     index += static_cast<int>(out.events.size() + out.errors.size() - before);
   });
   return out;

@@ -68,6 +68,8 @@ struct Decision {
   ProfileId other = 0;
 };
 
+constexpr uint32_t kNoRename = 0xFFFFFFFF;
+
 struct Record {
   int64_t micros = 0;
   uint64_t event_hash = 0;
@@ -76,6 +78,9 @@ struct Record {
   absl::InlinedVector<uint32_t, 4> nodes;  // Priority order.
   uint32_t count = 1;           // Events with exactly this identifier set (folded).
   bool alive = true;
+  // An alias call's record with IdentityOptions::alias_renames: the type of its previous_id, whose
+  // max_per_profile its merge may exceed (the person's old and new ids); kNoRename otherwise.
+  uint32_t renamed_type = kNoRename;
   absl::InlinedVector<Decision, 2> decisions;  // Outcome of the last application.
 };
 
@@ -275,12 +280,13 @@ class Graph final : public IdentityGraph {
   uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string_view value, int64_t micros, uint64_t hash);
   bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
   // Whether components `a` and `b` may merge; `type` is set for kTypeLimit.
-  Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type) const;
+  // `renamed`: a type whose max_per_profile does not apply (Record::renamed_type), or kNoRename.
+  Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type, uint32_t renamed = kNoRename) const;
   // Adds b's size, merges, type counts and split labels to `a` (one more merge).
   static void MergeCounts(Comp& a, const Comp& b);
   // Whether `parts` may all merge into one, the first absorbing the others in order; `type` is set
   // for kTypeLimit.
-  Reason CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type) const;
+  Reason CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, uint32_t renamed = kNoRename) const;
   // kDropLowestPriority: drops candidates from the end until all their components may merge.
   void DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out);
   Reason Excluded(uint32_t n) const;
@@ -288,6 +294,12 @@ class Graph final : public IdentityGraph {
   // card ids), not only anonymous ones (cookies): the super-node guard counts joins of such
   // profiles against every identifier of the record that joins them.
   bool Personal(const Comp& c) const;
+  // The type an alias event may hold twice (Record::renamed_type), or kNoRename.
+  uint32_t RenamedType(const Event& event) const {
+    if (!options_.alias_renames || event.kind() != v1::EVENT_KIND_ALIAS || !event.has_previous_id()) return kNoRename;
+    const int t = rules_->Find(event.previous_id().type());
+    return t < 0 ? kNoRename : static_cast<uint32_t>(t);
+  }
   void Apply(uint32_t record, LinkResult* out);
   void Replay(const std::vector<uint32_t>& seeds, LinkResult* out);
   std::string ReasonText(Reason reason, TypeIndex type) const;
@@ -533,10 +545,10 @@ Reason Graph::Excluded(uint32_t n) const {
   return Reason::kNone;
 }
 
-Reason Graph::CheckMerge(const Comp& ca, const Comp& cb, TypeIndex* type) const {
+Reason Graph::CheckMerge(const Comp& ca, const Comp& cb, TypeIndex* type, uint32_t renamed) const {
   for (const auto& [t, count] : cb.type_counts) {
     const int max = rules_->rule(t).rule.max_per_profile;
-    if (max <= 0) continue;
+    if (max <= 0 || t == renamed) continue;
     uint32_t have = 0;
     for (const auto& [ta, ca_count] : ca.type_counts) {
       if (ta == t) have = ca_count;
@@ -644,7 +656,7 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
       }
     }
     TypeIndex type = 0;
-    if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type); reason != Reason::kNone) {
+    if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type, rec.renamed_type); reason != Reason::kNone) {
       refuse(n, reason, type, IdOfRoot(r));
       continue;
     }
@@ -665,10 +677,10 @@ bool Graph::Personal(const Comp& c) const {
   return false;
 }
 
-Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type) const {
+Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, uint32_t renamed) const {
   Comp agg = *parts[0];
   for (size_t i = 1; i < parts.size(); ++i) {
-    if (Reason reason = CheckMerge(agg, *parts[i], type); reason != Reason::kNone) return reason;
+    if (Reason reason = CheckMerge(agg, *parts[i], type, renamed); reason != Reason::kNone) return reason;
     MergeCounts(agg, *parts[i]);
   }
   return Reason::kNone;
@@ -682,7 +694,7 @@ void Graph::DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, L
       if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
     }
     TypeIndex type = 0;
-    const Reason reason = CheckMergeAll(parts, &type);
+    const Reason reason = CheckMergeAll(parts, &type, rec.renamed_type);
     if (reason == Reason::kNone) return;
     const uint32_t dropped = candidates.back();
     candidates.pop_back();
@@ -861,6 +873,10 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
       const bool same_event = rec.micros == micros && rec.source == event.source() &&
                               rec.event_id == event.event_id();
       if (!same_event) ++rec.count;
+      // An alias of the same identifiers: the record's merge may now go ahead.
+      const uint32_t renamed = RenamedType(event);
+      const bool renames = renamed != kNoRename && rec.renamed_type != renamed;
+      if (renames) rec.renamed_type = renamed;
       const bool earlier = micros < rec.micros ||
                            (micros == rec.micros && std::tie(event.source(), event.event_id()) <
                                                         std::tie(rec.source, rec.event_id));
@@ -869,8 +885,8 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
         rec.event_hash = hash;
         rec.source = event.source();
         rec.event_id = event.event_id();
-        Replay({ids.begin(), ids.end()}, &result);
       }
+      if (earlier || renames) Replay({ids.begin(), ids.end()}, &result);
       result.profile = event_profile();
       return result;
     }
@@ -882,6 +898,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   rec.source = event.source();
   rec.event_id = event.event_id();
   rec.nodes.assign(ids.begin(), ids.end());
+  rec.renamed_type = RenamedType(event);
   records_.push_back(std::move(rec));
   ++live_records_;
   if (existing == record_index_.end()) record_index_.emplace(set_hash, index);
@@ -960,6 +977,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   // Link's view of the event without changing anything: its known identifiers (nodes) and its new
   // ones (match keys), then Apply's decisions replayed on copies of the components involved.
   const int tenant = FindTenant(event.tenant());
+  const uint32_t renamed = RenamedType(event);
   struct Item {
     uint32_t node = kNone;     // Known identifier, or kNone for a new one.
     int rule = -1;             // Its type's index in rules_; -1: no rule yet (the default rule).
@@ -1080,7 +1098,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
         if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
       }
       TypeIndex type = 0;
-      if (CheckMergeAll(parts, &type) == Reason::kNone) break;
+      if (CheckMergeAll(parts, &type, renamed) == Reason::kNone) break;
       candidates.pop_back();
     }
   }
@@ -1120,7 +1138,7 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
       }
     }
     TypeIndex type = 0;
-    if (CheckMerge(comps[acc], comps[r], &type) != Reason::kNone) continue;
+    if (CheckMerge(comps[acc], comps[r], &type, renamed) != Reason::kNone) continue;
     // Union keeps the larger component's index as the root; the counts are what matter here.
     MergeCounts(comps[acc], comps[r]);
     parent[r] = acc;
@@ -1642,7 +1660,8 @@ std::string AuditEntry::ToString() const {
 
 namespace internal {
 namespace {
-constexpr uint32_t kGraphFormat = 2;  // 2: the count of unknown-type identifiers.
+// 2: the count of unknown-type identifiers; 3: the records' renamed types (2 is read: no renames).
+constexpr uint32_t kGraphFormat = 3;
 }  // namespace
 
 void Graph::Save(SerialWriter& w) const {
@@ -1696,6 +1715,7 @@ void Graph::Save(SerialWriter& w) const {
     for (uint32_t n : rec.nodes) w.U32(n);
     w.U32(rec.count);
     w.Bool(rec.alive);
+    w.U32(rec.renamed_type);
     w.Varint(rec.decisions.size());
     for (const Decision& d : rec.decisions) {
       w.U32(d.node);
@@ -1743,7 +1763,8 @@ void Graph::Save(SerialWriter& w) const {
 
 absl::Status Graph::Restore(SerialReader& r) {
   ++generation_;
-  if (r.U32() != kGraphFormat) return absl::DataLossError("snapshot: identity graph: unknown format");
+  const uint32_t format = r.U32();
+  if (format != kGraphFormat && format != 2) return absl::DataLossError("snapshot: identity graph: unknown format");
   // Types in index order: the configured rules come first, in the same order, or the options changed.
   const size_t types = r.Count();
   for (size_t t = 0; t < types && r.ok(); ++t) {
@@ -1816,6 +1837,7 @@ absl::Status Graph::Restore(SerialReader& r) {
     for (size_t k = 0; k < members; ++k) rec.nodes.push_back(r.U32());
     rec.count = r.U32();
     rec.alive = r.Bool();
+    rec.renamed_type = format >= 3 ? r.U32() : kNoRename;
     const size_t decisions = r.Count(18);
     for (size_t k = 0; k < decisions; ++k) {
       Decision d;

@@ -87,7 +87,8 @@ std::optional<std::string> EntryFields::Get(std::string_view field) const {
   if (field.substr(0, 11) == "properties.") return found(e_.flat_properties().Find(field.substr(11)));
   if (field.substr(0, 7) == "traits.") {
     const std::optional<std::string_view> trait = e_.traits().Find(field.substr(7));
-    return trait == kClearedTrait ? std::nullopt : found(trait);  // Set to null: absent.
+    if (!trait || *trait == kClearedTrait) return std::nullopt;  // Set to null: absent.
+    return found(ReadStoredTrait(*trait).second);
   }
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <deque>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -52,7 +53,10 @@ std::string DisplayValue(const google::protobuf::Value& value) {
       if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 1e15) {
         return absl::StrCat(static_cast<int64_t>(d));
       }
-      return absl::StrCat(d);
+      // The shortest of 15 and 17 significant digits that reads back as the same number.
+      std::string out = absl::StrFormat("%.15g", d);
+      if (std::strtod(out.c_str(), nullptr) != d) out = absl::StrFormat("%.17g", d);
+      return out;
     }
     default: {
       std::string out;
@@ -60,6 +64,34 @@ std::string DisplayValue(const google::protobuf::Value& value) {
       return out;
     }
   }
+}
+
+std::string StoredTrait(const google::protobuf::Value& value) {
+  char kind;
+  switch (value.kind_case()) {
+    case google::protobuf::Value::kStringValue: return value.string_value();
+    case google::protobuf::Value::kNullValue: return std::string(kClearedTrait);
+    case google::protobuf::Value::kNumberValue: kind = 'n'; break;
+    case google::protobuf::Value::kBoolValue: kind = 'b'; break;
+    case google::protobuf::Value::kListValue: kind = 'a'; break;
+    default: kind = 'o'; break;
+  }
+  std::string out = {kTypedTrait, kind};
+  out += DisplayValue(value);
+  return out;
+}
+
+std::pair<TraitValue::Kind, std::string_view> ReadStoredTrait(std::string_view stored) {
+  if (stored.size() < 2 || stored[0] != kTypedTrait) return {TraitValue::Kind::kString, stored};
+  TraitValue::Kind kind;
+  switch (stored[1]) {
+    case 'n': kind = TraitValue::Kind::kNumber; break;
+    case 'b': kind = TraitValue::Kind::kBoolean; break;
+    case 'a': kind = TraitValue::Kind::kArray; break;
+    case 'o': kind = TraitValue::Kind::kObject; break;
+    default: return {TraitValue::Kind::kString, stored};
+  }
+  return {kind, stored.substr(2)};
 }
 
 namespace {
@@ -350,6 +382,11 @@ class PairScratch {
     if (value.kind_case() == google::protobuf::Value::kStringValue) return value.string_value();
     return Own() = DisplayValue(value);
   }
+  // `value` as a stored trait (StoredTrait), without a copy for strings.
+  std::string_view Trait(const google::protobuf::Value& value) {
+    if (value.kind_case() == google::protobuf::Value::kStringValue) return value.string_value();
+    return Own() = StoredTrait(value);
+  }
   std::string_view Path(std::string_view prefix, std::string_view key) {
     std::string& s = Own();
     s.assign(prefix.data(), prefix.size());
@@ -405,11 +442,16 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
 
   const auto& fields = event.properties().fields();
   p.Pairs();
+  // The account the event is about (a group call's, or context.groupId) comes first: the context's
+  // groups read it; a "group_id" property gives way to it.
+  const bool grouped = !event.group_id().empty();
+  if (grouped) p.Pair("group_id", event.group_id());
   // One pass over the event's (few) properties, then the key properties in the configured order:
   // cheaper than one map lookup per configured key.
   thread_local std::vector<std::pair<size_t, const google::protobuf::Value*>> keyed;
   keyed.clear();
   for (const auto& [key, value] : fields) {
+    if (grouped && key == "group_id") continue;
     for (size_t k = 0; k < options.key_properties.size(); ++k) {
       if (options.key_properties[k] == key) {
         keyed.emplace_back(k, &value);
@@ -429,6 +471,8 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
         p.Pair(key, DisplayValue(v));
       }
       ++next;
+    } else if (key == "group_id" && grouped) {
+      // Already first.
     } else if (key == "path" && !event.context().page().path().empty()) {
       p.Pair(key, event.context().page().path());
     }
@@ -439,7 +483,7 @@ StoredEntry MakeEntry(const Event& event, const TimelineOptions& options) {
   p.Pairs();
   scratch.Clear();
   for (const auto& [key, value] : event.traits().fields()) {
-    scratch.Add(key, value.kind_case() == google::protobuf::Value::kNullValue ? kClearedTrait : scratch.Display(value));
+    scratch.Add(key, scratch.Trait(value));
   }
   for (const auto& [k, v] : scratch.Sorted()) p.Pair(k, v);  // Map iteration order is unspecified.
   p.Pairs();
@@ -528,7 +572,17 @@ void TraitReconciler::Save(SerialWriter& w) const {
   w.Varint(traits_.size());
   for (const auto& [key, t] : traits_) {
     w.Bytes(key);
-    w.Bytes(t.value);
+    if (t.kind == TraitValue::Kind::kString) {
+      w.Bytes(t.value);
+    } else {
+      const char kind = t.kind == TraitValue::Kind::kNumber    ? 'n'
+                        : t.kind == TraitValue::Kind::kBoolean ? 'b'
+                        : t.kind == TraitValue::Kind::kArray   ? 'a'
+                                                               : 'o';
+      std::string stored = {kTypedTrait, kind};
+      stored += t.value;
+      w.Bytes(stored);
+    }
     w.Bytes(t.source);
     w.Time(t.time);
   }
@@ -544,7 +598,9 @@ bool TraitReconciler::Restore(SerialReader& r) {
   for (size_t i = 0; i < traits && r.ok(); ++i) {
     std::string key(r.Bytes());
     TraitValue t;
-    t.value = std::string(r.Bytes());
+    const auto [kind, text] = ReadStoredTrait(r.Bytes());
+    t.kind = kind;
+    t.value = std::string(text);
     t.source = std::string(r.Bytes());
     t.time = r.Time();
     traits_[std::move(key)] = std::move(t);
@@ -595,7 +651,10 @@ void TraitReconciler::Observe(const StoredEntry& e) {
     auto it = ranks_.find(key);
     if (it == ranks_.end()) {
       ranks_.emplace(std::string(key), rank);
-      if (value != kClearedTrait) traits_[std::string(key)] = {std::string(value), std::string(e.source()), e.time()};
+      if (value != kClearedTrait) {
+        const auto [kind, text] = ReadStoredTrait(value);
+        traits_[std::string(key)] = {std::string(text), std::string(e.source()), e.time(), kind};
+      }
     } else if (rank <= it->second) {
       it->second = rank;
       if (value == kClearedTrait) {
@@ -604,7 +663,9 @@ void TraitReconciler::Observe(const StoredEntry& e) {
       }
       auto t = traits_.find(key);
       if (t == traits_.end()) t = traits_.emplace(std::string(key), TraitValue{}).first;
-      t->second.value.assign(value);
+      const auto [kind, text] = ReadStoredTrait(value);
+      t->second.value.assign(text);
+      t->second.kind = kind;
       t->second.source.assign(e.source());
       t->second.time = e.time();
     }

@@ -192,6 +192,13 @@ std::string DisplayValue(const google::protobuf::Value& value);
 // that is never valid UTF-8, so no string trait can be it.
 inline constexpr std::string_view kClearedTrait = "\xFF";
 
+// A trait as stored in an entry: a string as is; any other JSON value as kTypedTrait, a letter for
+// its kind (n, b, o, a) and its DisplayValue. 0xFE never starts valid UTF-8, so no string is one.
+inline constexpr char kTypedTrait = '\xFE';
+std::string StoredTrait(const google::protobuf::Value& value);
+// The stored form's kind and text (the text is a view into `stored`).
+std::pair<TraitValue::Kind, std::string_view> ReadStoredTrait(std::string_view stored);
+
 // Trait reconciliation: a value from a higher-priority source (earlier in `source_priority`) wins
 // whatever the time; unlisted sources rank below listed ones; among equal ranks the later value wins.
 // A null (kClearedTrait) clears the trait under the same rule.
