@@ -27,7 +27,13 @@ void CheckEvents(const omnijourney::ParsedEvents& parsed) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   omnijourney::SegmentOptions options;
-  options.phone_region_from_locale = size % 2 == 0;  // Not read from the input: the corpus keeps its meaning.
+  // Not read from the input: the corpus keeps its meaning.
+  options.phone_region_from_locale = size % 2 == 0;
+  // A receive time (clock-skew correction of library-sent messages) on every other size class;
+  // semantic events off and a small message limit on some.
+  if (size % 4 < 2) options.received_at = absl::FromUnixSeconds(1795000000);
+  options.semantic_events = size % 3 != 0;
+  if (size % 5 == 0) options.max_message_bytes = 256;
   const auto one = omnijourney::ParseSegmentJson(text, options);
   if (one.ok()) {
     CheckEvents(*one);

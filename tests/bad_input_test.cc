@@ -132,8 +132,8 @@ TEST_F(BadInputTest, SegmentInputIsRejectedWithTheFieldNamedAndChangesNothing) {
     EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(what)) << json.substr(0, 120);
   }
   const std::vector<std::pair<std::string, std::string>> records = {
-      {R"({"type":"track","event":"x","messageId":"m1","timestamp":"2026-11-01T10:00:00Z","userId":"u1","properties":"x"})",
-       "properties"},
+      {R"({"type":"track","event":["x"],"messageId":"m1","timestamp":"2026-11-01T10:00:00Z","userId":"u1"})",
+       "event: expected a string, got an array"},
       {R"({"type":"track","messageId":"m1","timestamp":"2026-11-01T10:00:00Z","userId":"u1"})", "event"},
       {R"({"type":"teleport","messageId":"m1","timestamp":"2026-11-01T10:00:00Z","userId":"u1"})", "type"},
       {R"({"type":"track","messageId":"m1","event":"x","userId":"u1","timestamp":"year 0"})", "timestamp"},

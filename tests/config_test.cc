@@ -21,6 +21,9 @@ TEST(ConfigTest, TextprotoSetsIdentityValidationAndTimeMode) {
         unknown_types: UNKNOWN_TYPES_REJECT
         blocked_values: "n.a."
         super_node_limit: 25
+        alias_renames: false
+        alias_previous_types: "crm_id"
+        alias_previous_types: "user_id"
         conflict_policy: CONFLICT_POLICY_DROP_LOWEST_PRIORITY
         rules { key: "phone" value { max_per_profile: 3 blocked_values: "+1 800 555 0100" } }
         rules { key: "rewards_number" value { normalizer: NORMALIZER_ALNUM_UPPERCASE max_per_profile: 1 priority: 85 } }
@@ -36,6 +39,8 @@ TEST(ConfigTest, TextprotoSetsIdentityValidationAndTimeMode) {
   EXPECT_EQ(options.identity.blocked_values.back(), "n.a.");
   EXPECT_GT(options.identity.blocked_values.size(), 1u);  // Added to the shipped ones.
   EXPECT_EQ(options.identity.super_node_limit, 25);
+  EXPECT_FALSE(options.identity.alias_renames);
+  EXPECT_EQ(options.identity.alias_previous_types, (std::vector<std::string>{"crm_id", "user_id"}));
   EXPECT_EQ(options.identity.conflict_policy, ConflictPolicy::kDropLowestPriority);
   const IdentifierRule& phone = options.identity.rules.at("phone");
   EXPECT_EQ(phone.max_per_profile, 3);

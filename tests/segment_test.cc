@@ -226,14 +226,39 @@ TEST(SegmentTest, ConversionErrorsNameTheField) {
             "timestamp: expected an ISO-8601 string or epoch milliseconds, got a boolean");
   EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":1e300})"),
             "timestamp: epoch milliseconds out of range");
-  EXPECT_EQ(ErrorOf(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":[]})"),
-            "context: expected an object, got an array");
   EXPECT_EQ(ErrorOf(R"({"type":"alias","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
             "previousId: missing (required for alias calls)");
   EXPECT_EQ(ErrorOf(R"({"type":"group","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z"})"),
             "groupId: missing (required for group calls)");
   EXPECT_EQ(ErrorOf(R"("just a string")"), "message: expected an object, got a string");
   EXPECT_EQ(ErrorOf(R"({"batch":{}})"), "batch: expected an array, got an object");
+}
+
+// Defect: one field of the wrong type in what describes the event (its context, properties, traits,
+// channel) rejected the whole message, where Segment keeps it and drops the field.
+TEST(SegmentTest, ADescriptiveFieldOfTheWrongTypeIsDroppedWithAWarning) {
+  auto parsed = ParseSegmentJson(
+      R"({"type":"track","event":"E","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","channel":true,)"
+      R"("properties":"x","traits":[1],"context":{"page":{"url":false,"title":"T"},"device":"phone","ip":"8.8.8.8"}})",
+      {});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_TRUE(parsed->errors.empty()) << parsed->errors[0].status;
+  ASSERT_EQ(parsed->events.size(), 1u);
+  const Event& e = parsed->events[0];
+  EXPECT_EQ(e.context().ip(), "8.8.8.8");
+  EXPECT_EQ(e.context().page().title(), "T");
+  EXPECT_TRUE(e.context().page().url().empty());
+  EXPECT_TRUE(e.properties().fields().empty());
+  std::vector<std::string> warnings;
+  for (const RecordWarning& w : parsed->warnings) warnings.push_back(w.message);
+  EXPECT_THAT(warnings, ::testing::UnorderedElementsAre("properties: expected an object, got a string; dropped",
+                                                        "traits: expected an object, got an array; dropped",
+                                                        "context.page.url: expected a string, got a boolean; dropped",
+                                                        "context.device: expected an object, got a string; dropped",
+                                                        "channel: expected a string, got a boolean; dropped"));
+  // A context that is not an object is dropped whole.
+  Event bare = ParseOne(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":[]})");
+  EXPECT_EQ(bare.kind(), v1::EVENT_KIND_IDENTIFY);
 }
 
 TEST(SegmentTest, NumericUserIdAndNullFieldsAreTolerated) {

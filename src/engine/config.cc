@@ -72,6 +72,10 @@ absl::Status ApplyConfig(const v1::EngineConfig& config, EngineOptions* options)
   if (id.has_max_identifiers_per_profile()) identity.max_identifiers_per_profile = id.max_identifiers_per_profile();
   if (id.has_max_merges_per_profile()) identity.max_merges_per_profile = id.max_merges_per_profile();
   if (id.has_max_audit_records()) identity.max_audit_records = id.max_audit_records();
+  if (id.has_alias_renames()) identity.alias_renames = id.alias_renames();
+  if (id.alias_previous_types_size() > 0) {
+    identity.alias_previous_types.assign(id.alias_previous_types().begin(), id.alias_previous_types().end());
+  }
   switch (id.conflict_policy()) {
     case v1::IdentityConfig::CONFLICT_POLICY_REFUSE_LINK: identity.conflict_policy = ConflictPolicy::kRefuseLink; break;
     case v1::IdentityConfig::CONFLICT_POLICY_DROP_LOWEST_PRIORITY:

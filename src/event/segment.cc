@@ -53,10 +53,16 @@ std::string_view KindOf(const Value& v) {
   }
 }
 
-// Reads fields of one JSON object, naming the full path in errors.
+// Reads fields of one JSON object, naming the full path in errors. A lenient reader (and the readers
+// of its objects) turns a field of the wrong type into a warning and reads it as absent: Segment
+// keeps such a message and drops the field.
 class ObjectReader {
  public:
-  ObjectReader(const Struct* s, std::string path) : s_(s), path_(std::move(path)) {}
+  ObjectReader(const Struct* s, std::string path, std::vector<std::string>* lenient = nullptr)
+      : s_(s), path_(std::move(path)), lenient_(lenient) {}
+
+  ObjectReader Lenient(std::vector<std::string>* warnings) const { return ObjectReader(s_, path_, warnings); }
+  ObjectReader Strict() const { return ObjectReader(s_, path_); }
 
   const std::string& path() const { return path_; }
 
@@ -80,24 +86,34 @@ class ObjectReader {
         return absl::StrCat(static_cast<int64_t>(d));
       }
     }
-    return Invalid(Join(path_, key), absl::StrCat("expected a string, got ", ToAbsl(KindOf(*v))));
+    return Wrong(Join(path_, key), absl::StrCat("expected a string, got ", ToAbsl(KindOf(*v))), std::string());
   }
 
   // A nested object; absent/null gives a reader over nothing.
   absl::StatusOr<ObjectReader> Object(std::string_view key) const {
     const Value* v = Get(key);
-    if (v == nullptr) return ObjectReader(nullptr, Join(path_, key));
+    if (v == nullptr) return ObjectReader(nullptr, Join(path_, key), lenient_);
     if (v->kind_case() != Value::kStructValue) {
-      return Invalid(Join(path_, key), absl::StrCat("expected an object, got ", ToAbsl(KindOf(*v))));
+      return Wrong(Join(path_, key), absl::StrCat("expected an object, got ", ToAbsl(KindOf(*v))),
+                   ObjectReader(nullptr, Join(path_, key), lenient_));
     }
-    return ObjectReader(&v->struct_value(), Join(path_, key));
+    return ObjectReader(&v->struct_value(), Join(path_, key), lenient_);
   }
 
   const Struct* raw() const { return s_; }
 
  private:
+  // The error, or for a lenient reader a warning and `absent`.
+  template <typename T>
+  absl::StatusOr<T> Wrong(const std::string& path, std::string_view what, T absent) const {
+    if (lenient_ == nullptr) return Invalid(path, what);
+    lenient_->push_back(absl::StrCat(path, ": ", ToAbsl(what), "; dropped"));
+    return absent;
+  }
+
   const Struct* s_;
   std::string path_;
+  std::vector<std::string>* lenient_;
 };
 
 // A Segment time: ISO-8601 string or epoch milliseconds (number or digit string).
@@ -251,7 +267,7 @@ using Warnings = std::vector<std::string>;
 void ReadIdentifierTraits(const ObjectReader& traits, const SegmentOptions& options, IdentifierSet* ids,
                           Warnings* warnings) {
   for (const auto& [key, type] : options.trait_identifiers) {
-    absl::StatusOr<std::string> value = traits.String(key);
+    absl::StatusOr<std::string> value = traits.Strict().String(key);
     if (!value.ok()) {
       warnings->push_back(absl::StrCat(value.status().message(), "; not used as an identifier"));
       continue;
@@ -280,7 +296,7 @@ void ReadValue(const ObjectReader& props, const SegmentOptions& options, bool or
       warnings->push_back(absl::StrCat(path, ": amount out of range; not used as the value"));
       continue;
     }
-    absl::StatusOr<std::string> currency = props.String("currency");
+    absl::StatusOr<std::string> currency = props.Strict().String("currency");
     if (!currency.ok()) {
       warnings->push_back(absl::StrCat(currency.status().message(), "; the amount is not used as the value"));
       return;
@@ -562,9 +578,11 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
     *event.mutable_received_at() = ToTimestamp(options.received_at);
   }
 
-  ASSIGN_OR_RETURN(ObjectReader context, root.Object("context"));
-  ASSIGN_OR_RETURN(ObjectReader properties, root.Object("properties"));
-  ASSIGN_OR_RETURN(ObjectReader traits, root.Object("traits"));
+  // What describes the event rather than making it one: a field of the wrong type is dropped.
+  const ObjectReader lenient = root.Lenient(warnings);
+  ASSIGN_OR_RETURN(ObjectReader context, lenient.Object("context"));
+  ASSIGN_OR_RETURN(ObjectReader properties, lenient.Object("properties"));
+  ASSIGN_OR_RETURN(ObjectReader traits, lenient.Object("traits"));
   ASSIGN_OR_RETURN(ObjectReader context_traits, context.Object("traits"));
 
   IdentifierSet ids(&event);
@@ -600,7 +618,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
 
   if (properties.raw() != nullptr) *event.mutable_properties() = *properties.raw();
   if (kind == v1::EVENT_KIND_PAGE) {
-    ASSIGN_OR_RETURN(std::string category, root.String("category"));
+    ASSIGN_OR_RETURN(std::string category, lenient.String("category"));
     if (!category.empty() && !event.properties().fields().contains("category")) {
       (*event.mutable_properties()->mutable_fields())["category"].set_string_value(category);
     }
@@ -618,16 +636,11 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   ASSIGN_OR_RETURN(*event.mutable_session_id(), context.String("sessionId"));
   if (kind != v1::EVENT_KIND_GROUP) {
     // The account a B2B event is about (context.groupId, as Segment's destinations read it).
-    absl::StatusOr<std::string> group = context.String("groupId");
-    if (group.ok()) {
-      event.set_group_id(*std::move(group));
-    } else {
-      warnings->push_back(absl::StrCat(group.status().message(), "; dropped"));
-    }
+    ASSIGN_OR_RETURN(*event.mutable_group_id(), context.String("groupId"));
   }
   ChannelHints hints;
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context(), &hints.library));
-  ASSIGN_OR_RETURN(hints.channel, root.String("channel"));
+  ASSIGN_OR_RETURN(hints.channel, lenient.String("channel"));
   hints.os = event.context().device().os_name();
   hints.page = context.Get("page") != nullptr;
   hints.user_agent = !event.context().user_agent().empty();
@@ -640,8 +653,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
     }
     event.set_direction(semantic->direction);
     auto text = [&](std::string_view key) -> std::string {
-      absl::StatusOr<std::string> v = properties.String(key);
-      if (!v.ok()) warnings->push_back(absl::StrCat(v.status().message(), "; not used"));
+      absl::StatusOr<std::string> v = properties.String(key);  // Lenient: never an error.
       return v.ok() ? *std::move(v) : std::string();
     };
     if (semantic->chat) {
@@ -657,7 +669,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   if (event.context().ip().empty()) {
     // RudderStack's server puts the client's address in request_ip, with its port ("[::1]:62312",
     // "203.0.113.7:51234").
-    ASSIGN_OR_RETURN(std::string ip, root.String("request_ip"));
+    ASSIGN_OR_RETURN(std::string ip, lenient.String("request_ip"));
     if (!ip.empty() && ip[0] == '[') {
       const size_t close = ip.find(']');
       ip = close == std::string::npos ? ip.substr(1) : ip.substr(1, close - 1);
@@ -750,6 +762,13 @@ void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_ind
   };
   Warnings warnings;
   auto add_warnings = [&](int index) {
+    // A field read twice (context.device: for the context and for the identifiers) warns once.
+    for (size_t i = 1; i < warnings.size(); ++i) {
+      if (std::find(warnings.begin(), warnings.begin() + static_cast<std::ptrdiff_t>(i), warnings[i]) !=
+          warnings.begin() + static_cast<std::ptrdiff_t>(i)) {
+        warnings.erase(warnings.begin() + static_cast<std::ptrdiff_t>(i--));
+      }
+    }
     for (std::string& w : warnings) {
       out->warnings.push_back(RecordWarning{line, index, line > 0 ? absl::StrCat("line ", line, ": ", w) : std::move(w)});
     }
