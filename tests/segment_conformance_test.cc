@@ -121,7 +121,13 @@ void Check(const Case& c) {
     EXPECT_EQ(absl::StrCat(e.previous_id().type(), "=", e.previous_id().value()), x.previous);
   }
   std::vector<std::string> warnings;
-  for (const RecordWarning& w : parsed->warnings) warnings.push_back(w.message);
+  int64_t counted = 0;
+  for (const auto& [kind, n] : parsed->warning_counts) counted += n;
+  EXPECT_EQ(counted, static_cast<int64_t>(parsed->warnings.size()));
+  for (const RecordWarning& w : parsed->warnings) {
+    warnings.push_back(w.message);
+    EXPECT_FALSE(w.kind.empty()) << w.message;
+  }
   EXPECT_EQ(warnings.size(), x.warnings.size()) << absl::StrJoin(warnings, "\n");
   for (const std::string& want : x.warnings) {
     EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(), [&](const std::string& w) { return w.find(want) != std::string::npos; }))

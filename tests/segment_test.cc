@@ -256,6 +256,7 @@ TEST(SegmentTest, ADescriptiveFieldOfTheWrongTypeIsDroppedWithAWarning) {
                                                         "context.page.url: expected a string, got a boolean; dropped",
                                                         "context.device: expected an object, got a string; dropped",
                                                         "channel: expected a string, got a boolean; dropped"));
+  EXPECT_EQ(parsed->warning_counts, (std::map<std::string, int64_t>{{"dropped_field", 5}}));
   // A context that is not an object is dropped whole.
   Event bare = ParseOne(R"({"type":"identify","userId":"u","messageId":"m","timestamp":"2026-01-01T00:00:00Z","context":[]})");
   EXPECT_EQ(bare.kind(), v1::EVENT_KIND_IDENTIFY);

@@ -262,6 +262,11 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
   if (!ReadEvents(events, args.Get("--format", "jsonl"), segment, &parsed)) return false;
   for (const auto& err : parsed.errors) std::cerr << events << ": " << err.status.message() << "\n";
   for (const auto& w : parsed.warnings) std::cerr << events << ": warning: " << w.message << "\n";
+  if (!parsed.warning_counts.empty()) {
+    std::cerr << events << ": " << parsed.warnings.size() << " warnings:";
+    for (const auto& [kind, n] : parsed.warning_counts) std::cerr << " " << kind << " " << n;
+    std::cerr << "\n";
+  }
   out->read_errors = static_cast<int64_t>(parsed.errors.size());
   Progress bar(progress);
   const auto count = [&](const omnijourney::Event& e, const absl::StatusOr<omnijourney::IngestResult>& r) {
@@ -546,6 +551,11 @@ int Convert(const std::vector<std::string>& raw) {
   int bad = static_cast<int>(parsed.errors.size());
   for (const auto& err : parsed.errors) std::cerr << path << ": " << err.status.message() << "\n";
   for (const auto& w : parsed.warnings) std::cerr << path << ": warning: " << w.message << "\n";
+  if (!parsed.warning_counts.empty()) {
+    std::cerr << path << ": " << parsed.warnings.size() << " warnings:";
+    for (const auto& [kind, n] : parsed.warning_counts) std::cerr << " " << kind << " " << n;
+    std::cerr << "\n";
+  }
   const absl::Time now = absl::Now();
   for (const auto& event : parsed.events) {
     if (absl::Status s = omnijourney::ValidateEvent(event, config.validation, now); !s.ok()) {

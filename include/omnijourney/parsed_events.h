@@ -3,6 +3,8 @@
 #ifndef OMNIJOURNEY_PARSED_EVENTS_H_
 #define OMNIJOURNEY_PARSED_EVENTS_H_
 
+#include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,8 +31,12 @@ struct RecordWarning {
   int line = 0;   // As RecordError::line.
   int index = 0;  // As RecordError::index.
   // Names the line and the field, e.g. "line 7: traits.email: expected a string, got a boolean;
-  // dropped".
+  // not used as an identifier".
   std::string message;
+  // What happened: "dropped_field" (a field of the wrong type), "identifier_not_a_string",
+  // "amount_not_used" (a non-numeric amount or unknown currency: the amount stays a property),
+  // "string_cut", "message_id_made", "time_without_zone".
+  std::string kind;
 };
 
 // A request to erase a person (Segment's and RudderStack's `delete` call): the host erases each
@@ -48,6 +54,7 @@ struct ParsedEvents {
   std::vector<Event> events;
   std::vector<RecordError> errors;
   std::vector<RecordWarning> warnings;
+  std::map<std::string, int64_t> warning_counts;  // By RecordWarning::kind.
   std::vector<ErasureRequest> erasures;
 };
 

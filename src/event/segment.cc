@@ -53,15 +53,24 @@ std::string_view KindOf(const Value& v) {
   }
 }
 
+// A field dropped, cut or made up, as Segment keeps such a message: its kind
+// (RecordWarning::kind) and message.
+struct Warning {
+  const char* kind;
+  std::string message;
+  bool operator==(const Warning& o) const { return message == o.message; }
+};
+using Warnings = std::vector<Warning>;
+
 // Reads fields of one JSON object, naming the full path in errors. A lenient reader (and the readers
 // of its objects) turns a field of the wrong type into a warning and reads it as absent: Segment
 // keeps such a message and drops the field.
 class ObjectReader {
  public:
-  ObjectReader(const Struct* s, std::string path, std::vector<std::string>* lenient = nullptr)
+  ObjectReader(const Struct* s, std::string path, Warnings* lenient = nullptr)
       : s_(s), path_(std::move(path)), lenient_(lenient) {}
 
-  ObjectReader Lenient(std::vector<std::string>* warnings) const { return ObjectReader(s_, path_, warnings); }
+  ObjectReader Lenient(Warnings* warnings) const { return ObjectReader(s_, path_, warnings); }
   ObjectReader Strict() const { return ObjectReader(s_, path_); }
 
   const std::string& path() const { return path_; }
@@ -107,13 +116,13 @@ class ObjectReader {
   template <typename T>
   absl::StatusOr<T> Wrong(const std::string& path, std::string_view what, T absent) const {
     if (lenient_ == nullptr) return Invalid(path, what);
-    lenient_->push_back(absl::StrCat(path, ": ", ToAbsl(what), "; dropped"));
+    lenient_->push_back({"dropped_field", absl::StrCat(path, ": ", ToAbsl(what), "; dropped")});
     return absent;
   }
 
   const Struct* s_;
   std::string path_;
-  std::vector<std::string>* lenient_;
+  Warnings* lenient_;
 };
 
 // A Segment time: ISO-8601 string or epoch milliseconds (number or digit string).
@@ -126,7 +135,7 @@ bool HasZone(std::string_view s) {
 }
 
 absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std::string_view key,
-                                                   std::vector<std::string>* warnings) {
+                                                   Warnings* warnings) {
   const Value* v = obj.Get(key);
   if (v == nullptr) return std::optional<absl::Time>();
   const std::string path = Join(obj.path(), key);
@@ -150,7 +159,7 @@ absl::StatusOr<std::optional<absl::Time>> ReadTime(const ObjectReader& obj, std:
   }
   auto t = ParseIso8601(s);
   if (!t.ok()) return internal::Prefixed(absl::StrCat(path, ": "), t.status());
-  if (!HasZone(s)) warnings->push_back(absl::StrCat(path, ": '", s, "' names no time zone; read as UTC"));
+  if (!HasZone(s)) warnings->push_back({"time_without_zone", absl::StrCat(path, ": '", s, "' names no time zone; read as UTC")});
   return std::optional<absl::Time>(*t);
 }
 
@@ -262,14 +271,13 @@ class IdentifierSet {
 };
 
 // A field that is not what the spec says is dropped with a warning, as Segment keeps the message.
-using Warnings = std::vector<std::string>;
 
 void ReadIdentifierTraits(const ObjectReader& traits, const SegmentOptions& options, IdentifierSet* ids,
                           Warnings* warnings) {
   for (const auto& [key, type] : options.trait_identifiers) {
     absl::StatusOr<std::string> value = traits.Strict().String(key);
     if (!value.ok()) {
-      warnings->push_back(absl::StrCat(value.status().message(), "; not used as an identifier"));
+      warnings->push_back({"identifier_not_a_string", absl::StrCat(value.status().message(), "; not used as an identifier")});
       continue;
     }
     ids->Add(type, *value);
@@ -288,23 +296,23 @@ void ReadValue(const ObjectReader& props, const SegmentOptions& options, bool or
     if (v == nullptr) continue;
     const std::string path = Join(props.path(), key);
     if (v->kind_case() != Value::kNumberValue) {
-      warnings->push_back(absl::StrCat(path, ": expected a number, got ", ToAbsl(KindOf(*v)), "; not used as the value"));
+      warnings->push_back({"amount_not_used", absl::StrCat(path, ": expected a number, got ", ToAbsl(KindOf(*v)), "; not used as the value")});
       continue;
     }
     const double amount = v->number_value();
     if (!std::isfinite(amount) || std::fabs(amount) > 9e12) {
-      warnings->push_back(absl::StrCat(path, ": amount out of range; not used as the value"));
+      warnings->push_back({"amount_not_used", absl::StrCat(path, ": amount out of range; not used as the value")});
       continue;
     }
     absl::StatusOr<std::string> currency = props.Strict().String("currency");
     if (!currency.ok()) {
-      warnings->push_back(absl::StrCat(currency.status().message(), "; the amount is not used as the value"));
+      warnings->push_back({"amount_not_used", absl::StrCat(currency.status().message(), "; the amount is not used as the value")});
       return;
     }
     std::string code = currency->empty() ? options.default_currency : absl::AsciiStrToUpper(*currency);
     if (code.size() != 3 || !std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      warnings->push_back(absl::StrCat(Join(props.path(), "currency"), ": '", ToAbsl(std::string_view(code).substr(0, 40)),
-                                       "' is not an ISO 4217 code; the amount is not used as the value"));
+      warnings->push_back({"amount_not_used", absl::StrCat(Join(props.path(), "currency"), ": '", ToAbsl(std::string_view(code).substr(0, 40)),
+                                       "' is not an ISO 4217 code; the amount is not used as the value")});
       return;
     }
     int64_t micros = std::llround(amount * 1e6);
@@ -457,7 +465,7 @@ void Cut(std::string_view path, size_t max, std::string* s, Warnings* warnings) 
   if (s->size() <= max) return;
   size_t end = max;
   while (end > 0 && (static_cast<unsigned char>((*s)[end]) & 0xC0) == 0x80) --end;
-  warnings->push_back(absl::StrCat(ToAbsl(path), ": ", s->size(), " bytes, cut to ", end));
+  warnings->push_back({"string_cut", absl::StrCat(ToAbsl(path), ": ", s->size(), " bytes, cut to ", end)});
   s->resize(end);
 }
 
@@ -528,7 +536,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   if (message_id.empty()) {
     if (!options.generate_message_id) return Invalid(Join(path, "messageId"), "missing");
     message_id = MessageIdOf(msg);
-    warnings->push_back(absl::StrCat(Join(path, "messageId"), ": missing; made from the message: ", message_id));
+    warnings->push_back({"message_id_made", absl::StrCat(Join(path, "messageId"), ": missing; made from the message: ", message_id)});
   }
   event.set_event_id(std::move(message_id));
   event.set_source(options.source);
@@ -769,8 +777,10 @@ void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_ind
         warnings.erase(warnings.begin() + static_cast<std::ptrdiff_t>(i--));
       }
     }
-    for (std::string& w : warnings) {
-      out->warnings.push_back(RecordWarning{line, index, line > 0 ? absl::StrCat("line ", line, ": ", w) : std::move(w)});
+    for (Warning& w : warnings) {
+      ++out->warning_counts[w.kind];
+      out->warnings.push_back(
+          RecordWarning{line, index, line > 0 ? absl::StrCat("line ", line, ": ", w.message) : std::move(w.message), w.kind});
     }
     warnings.clear();
   };
