@@ -181,6 +181,25 @@ TEST(RuleSetTest, CustomBlockRules) {
   EXPECT_EQ(rules->Normalize(rules->Intern("email"), "a@example.invalid", "CZ").status, Normalized::Status::kBlocked);
 }
 
+// Defect: a blocked value written as a national number was read in the default region only, so a
+// tenant with a region of its own never blocked it.
+TEST(RuleSetTest, ABlockedNationalNumberIsBlockedInTheRegionsItIsMeantIn) {
+  IdentityOptions options;
+  options.tenant_phone_regions = {{"acme-cz", "CZ"}, {"acme-us", "US"}};
+  options.rules["phone"].blocked_values.push_back("601 123 456");      // A Czech hotline, written nationally.
+  options.rules["phone"].blocked_values.push_back("(201) 555-0123");   // An American one.
+  auto rules = Rules(options);
+  const TypeIndex phone = rules->Intern("phone");
+  EXPECT_EQ(rules->Normalize(phone, "+420 601 123 456", "CZ").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(phone, "601123456", "CZ").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(phone, "+1 201-555-0123", "US").status, Normalized::Status::kBlocked);
+  EXPECT_EQ(rules->Normalize(phone, "2015550123", "US").status, Normalized::Status::kBlocked);
+  // The same digits are another number elsewhere, or none: a customer's number in another country
+  // is not blocked by a national form meant for one.
+  EXPECT_EQ(rules->Normalize(phone, "+420 601 123 457", "CZ").status, Normalized::Status::kOk);
+  EXPECT_EQ(rules->Normalize(phone, "+1 201-555-0123", "CZ").status, Normalized::Status::kOk);
+}
+
 TEST(RuleSetTest, BadOptionsAreErrors) {
   IdentityOptions bad_regex;
   bad_regex.rules["email"].blocked_patterns.push_back("([unclosed");

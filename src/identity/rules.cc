@@ -279,11 +279,21 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
   auto out = std::make_unique<CompiledRule>();
   out->type = std::move(type);
   out->rule = rule;
+  std::set<std::string> regions;
+  if (!options_.default_phone_region.empty()) regions.insert(options_.default_phone_region);
+  for (const auto& [tenant, region] : options_.tenant_phone_regions) regions.insert(region);
   for (const std::string& v : rule.blocked_values) {
-    // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling).
+    // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling); a
+    // national number ("800 123 456") in each region it may be meant in.
     out->blocked.insert(Lower(Trim(v)));
-    if (auto normalized = NormalizeValue(*out, Trim(v), options_.default_phone_region, nullptr); normalized.ok()) {
+    if (auto normalized = NormalizeValue(*out, Trim(v), "", nullptr); normalized.ok()) {
       out->blocked.insert(Lower(*normalized));
+      continue;
+    }
+    for (const std::string& region : regions) {
+      if (auto normalized = NormalizeValue(*out, Trim(v), region, nullptr); normalized.ok()) {
+        out->blocked_in_region[region].insert(Lower(*normalized));
+      }
     }
   }
   for (size_t i = 0; i < rule.blocked_patterns.size(); ++i) {
@@ -472,7 +482,13 @@ Normalized RuleSet::NormalizeWith(const CompiledRule& rule, std::string_view raw
     return out;
   }
   // A phone's placeholders are its national digits ("+1 111-111-1111": 1111111111).
-  if ((*value != trimmed && IsBlocked(rule, *value)) || (!national.empty() && IsBlocked(rule, national))) {
+  auto blocked_here = [&] {
+    if (rule.blocked_in_region.empty()) return false;
+    auto it = rule.blocked_in_region.find(ToAbsl(region));
+    return it != rule.blocked_in_region.end() && it->second.contains(ToAbsl(Lower(*value)));
+  };
+  if ((*value != trimmed && IsBlocked(rule, *value)) || (!national.empty() && IsBlocked(rule, national)) ||
+      blocked_here()) {
     out.status = Normalized::Status::kBlocked;
     out.reason = "blocked placeholder value";
     return out;

@@ -39,6 +39,10 @@ struct CompiledRule {
   std::string type;
   IdentifierRule rule;
   absl::flat_hash_set<std::string> blocked;  // Lowercased.
+  // Blocked values written as national numbers, normalised in each region the options name (the
+  // default and the tenants' regions): region -> match keys. A national number means a different
+  // number in each country, so it is blocked where it was meant only.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> blocked_in_region;
   std::vector<BlockPattern> patterns;
 };
 
