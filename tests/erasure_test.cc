@@ -102,6 +102,25 @@ TEST(ErasureTest, ErasedEmailLeavesTheTextPropertiesTraitsAndPageUrlOfKeptEvents
   std::filesystem::remove_all(dir);
 }
 
+// Defect: a trait kept with its JSON type (a number) hid a short erased value from the scrubber,
+// which matches short values only whole.
+TEST(ErasureTest, AnErasedNumberKeptAsATypedTraitIsScrubbed) {
+  auto engine = Open(EngineOptions{});
+  Event e = Ev("id-1", 0, v1::EVENT_KIND_IDENTIFY, "Identify").Id("cookie", "ck-1").Id("crm_id", "4711").event();
+  (*e.mutable_traits()->mutable_fields())["crm"].set_number_value(4711);
+  (*e.mutable_traits()->mutable_fields())["logins"].set_number_value(5);
+  (*e.mutable_traits()->mutable_fields())["ids"].mutable_list_value()->add_values()->set_string_value("4711");
+  ASSERT_TRUE(engine->Ingest(e).ok());
+  ASSERT_TRUE(engine->EraseIdentifier({"", "crm_id", "4711"}).ok());
+  auto ctx = engine->Context({"", "cookie", "ck-1"});
+  ASSERT_TRUE(ctx.ok()) << ctx.status();
+  EXPECT_EQ(ctx->traits.at("crm").value, "[erased]");
+  EXPECT_EQ(ctx->traits.at("crm").kind, TraitValue::Kind::kString);  // No longer a number.
+  EXPECT_EQ(ctx->traits.at("logins").value, "5");
+  EXPECT_EQ(ctx->traits.at("logins").kind, TraitValue::Kind::kNumber);
+  EXPECT_THAT(ContextToJson(*ctx), Not(HasSubstr("4711")));
+}
+
 // After an unlink, EraseProfile takes every event that was the profile's, and a restart does not
 // bring any of them back.
 TEST(ErasureTest, EraseProfileAfterUnlinkLeavesNothingOfThePersonAfterARestart) {

@@ -5,6 +5,7 @@
 //
 // Spec pages: https://segment.com/docs/connections/spec/ (common, identify, track, page, screen,
 // group, alias, ecommerce/v2, live-chat, email); https://www.rudderstack.com/docs/event-spec/.
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -240,6 +241,10 @@ const std::vector<Case>& Cases() {
       {"a message over 32 KB of JSON",
        Track("E", absl::StrCat(R"(,"properties":{"blob":")", std::string(33000, 'x'), R"("})")),
        {.error = "bytes of JSON, over the limit of 32768 (Segment's 32 KB)"}},
+      {"a chat message's body is its text, not kept twice",
+       Track("Live Chat Message Sent", absl::StrCat(R"(,"properties":{"conversation_id":"c","message_body":")",
+                                                    std::string(20000, 'b'), R"("})")),
+       {.kind = v1::EVENT_KIND_MESSAGE, .text = std::string(20000, 'b')}},
       {"an over-long event name is cut", Track(std::string(300, 'n')),
        {.warnings = {"event: 300 bytes, cut to 256"}}},
       {"an over-long page URL is cut",
@@ -366,12 +371,54 @@ const std::vector<Case>& Cases() {
        {.kind = v1::EVENT_KIND_TRACK, .channel = CHANNEL_EMAIL, .direction = DIRECTION_INBOUND}},
       {"Unsubscribed", Track("Unsubscribed", R"(,"properties":{"list_id":"1425","list_name":"New customers"})"),
        {.kind = v1::EVENT_KIND_TRACK, .channel = CHANNEL_EMAIL, .direction = DIRECTION_INBOUND}},
+      {"Unsubscribed without an email's properties may be any opt-out",
+       Track("Unsubscribed", R"(,"channel":"server","properties":{"keyword":"STOP"})"),
+       {.kind = v1::EVENT_KIND_TRACK, .channel = CHANNEL_SERVER}},
   };
   return *kCases;
 }
 
 TEST(SegmentConformanceTest, EveryPayloadBecomesTheEventTheSpecDescribes) {
   for (const Case& c : Cases()) Check(c);
+}
+
+TEST(SegmentConformanceTest, AMovedBodyLeavesThePropertiesAndTheEventFitsTheEngine) {
+  auto parsed = ParseSegmentJson(Track("Live Chat Message Sent", absl::StrCat(R"(,"properties":{"conversation_id":"c","message_body":")",
+                                                                      std::string(20000, 'b'), R"("})")),
+                                 {});
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->events.size(), 1u);
+  EXPECT_FALSE(parsed->events[0].properties().fields().contains("message_body"));
+  EXPECT_TRUE(ValidateEvent(parsed->events[0], {}, Utc(2026, 12, 1)).ok());
+}
+
+// The limit is on each message's JSON as sent, in a batch as alone: a small message in a large
+// batch passes, a large one fails in either.
+TEST(SegmentConformanceTest, TheSizeLimitIsOnEachMessageAsSent) {
+  const std::string small = Track("Small");
+  // 20 digits: 20 bytes as sent, longer once printed back as a double.
+  const std::string digits = Track("Digits", R"(,"properties":{"n":12345678901234567890})");
+  const std::string big = Track("Big", absl::StrCat(R"(,"properties":{"blob":")", std::string(33000, 'x'), R"("})"));
+  std::string batch = R"({"batch":[)";
+  for (int i = 0; i < 400; ++i) absl::StrAppend(&batch, small, ",");
+  absl::StrAppend(&batch, digits, ",", big, R"(], "sentAt":"2026-11-20T10:00:00Z"})");
+  ASSERT_GT(batch.size(), 32768u);
+  auto parsed = ParseSegmentJson(batch, {});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->events.size(), 401u);
+  ASSERT_EQ(parsed->errors.size(), 1u);
+  EXPECT_EQ(parsed->errors[0].index, 401);
+  EXPECT_THAT(std::string(parsed->errors[0].status.message()),
+              HasSubstr(absl::StrCat("batch[401]: ", big.size(), " bytes of JSON, over the limit of 32768")));
+  // The same big message alone, and as a line of JSON Lines.
+  auto alone = ParseSegmentJson(big, {});
+  ASSERT_TRUE(alone.ok());
+  ASSERT_EQ(alone->errors.size(), 1u);
+  EXPECT_THAT(std::string(alone->errors[0].status.message()), HasSubstr(absl::StrCat(big.size(), " bytes of JSON")));
+  const ParsedEvents lines = ParseSegmentJsonLines(absl::StrCat(small, "\n", big, "\n"), {});
+  EXPECT_EQ(lines.events.size(), 1u);
+  ASSERT_EQ(lines.errors.size(), 1u);
+  EXPECT_EQ(lines.errors[0].line, 2);
 }
 
 // --- What the engine makes of them.
@@ -439,6 +486,53 @@ TEST(SegmentEngineTest, WithoutAliasRenamesTheUserIdLimitRefusesTheAlias) {
   ASSERT_EQ(f.results[1].refusals.size(), 1u);
   EXPECT_THAT(f.results[1].refusals[0], HasSubstr("user_id limit 1 per profile would be exceeded"));
   EXPECT_NE(f.Ctx("user_id", "acct-9f2").profile, f.Ctx("user_id", "crm-old-17").profile);
+}
+
+// An alias lets the person's old and new ids into one profile, and nothing more: a device of a third
+// person with a user id of their own does not come along.
+TEST(SegmentEngineTest, AnAliasAllowsTheRenameOnlyNotAThirdUserId) {
+  Engine0 f;
+  f.Feed(R"({"type":"identify","messageId":"i0","userId":"tablet-owner","timestamp":"2026-11-20T09:00:00Z","context":{"device":{"id":"family-tablet"}}}
+{"type":"identify","messageId":"i1","userId":"crm-old-17","timestamp":"2026-11-20T10:00:00Z","traits":{"email":"eva@example.com"}}
+{"type":"alias","messageId":"a1","userId":"acct-9f2","previousId":"crm-old-17","timestamp":"2026-11-20T11:00:00Z","context":{"device":{"id":"family-tablet"}}}
+{"type":"alias","messageId":"a2","userId":"acct-x1","previousId":"acct-9f2","timestamp":"2026-11-20T12:00:00Z"})");
+  ASSERT_EQ(f.results.size(), 4u);
+  const CustomerContext eva = f.Ctx("user_id", "acct-x1");
+  // Two renames: three ids of one person.
+  EXPECT_THAT(eva.identifiers.at("user_id"), ::testing::UnorderedElementsAre("crm-old-17", "acct-9f2", "acct-x1"));
+  EXPECT_NE(f.Ctx("user_id", "tablet-owner").profile, eva.profile);
+  EXPECT_THAT(absl::StrJoin(f.results[2].refusals, "; "), HasSubstr("user_id limit 1 per profile would be exceeded"));
+  // What the admission predicted (max_profiles_per_tenant) agrees with what linking did.
+  EngineOptions capped;
+  capped.max_profiles_per_tenant = 2;
+  Engine0 g(capped);
+  g.Feed(kRename);
+  EXPECT_EQ(g.engine->Stats().profiles, 1);
+}
+
+TEST(SegmentEngineTest, AliasRenamesSurviveACheckpointAndReopen) {
+  const std::string dir = ::testing::TempDir() + "/alias_checkpoint";
+  std::filesystem::remove_all(dir);
+  EngineOptions options;
+  options.storage.path = dir;
+  options.storage.snapshot_every_records = 0;  // Checkpoint() only.
+  ProfileId profile = 0;
+  {
+    Engine0 f(options);
+    f.Feed(kRename);
+    ASSERT_TRUE(f.engine->Checkpoint().ok());
+    f.Feed(R"({"type":"track","messageId":"t2","event":"Again","userId":"crm-old-17","timestamp":"2026-11-20T13:00:00Z"})");
+    profile = f.Ctx("user_id", "acct-9f2").profile;
+  }
+  Engine0 reopened(options);
+  // Restored from the snapshot, then the one event after it replayed.
+  EXPECT_GT(reopened.engine->Stats().snapshot_position, 0);
+  EXPECT_EQ(reopened.engine->Stats().recovered, 1);
+  const CustomerContext c = reopened.Ctx("user_id", "crm-old-17");
+  EXPECT_EQ(c.profile, profile);
+  EXPECT_THAT(c.identifiers.at("user_id"), ::testing::UnorderedElementsAre("crm-old-17", "acct-9f2"));
+  EXPECT_EQ(c.timeline_size, 4);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SegmentEngineTest, AliasOfAnAnonymousIdStaysAnAnonymousId) {

@@ -121,18 +121,12 @@ class EngineImpl final : public Engine {
   absl::StatusOr<IngestResult> Ingest(const Event& given) override {
     RETURN_IF_ERROR(admission_.Validate(given));
     // Phone numbers with a region of their own are logged in E.164 (ApplyRegionHints).
-    std::optional<Event> hinted = ApplyRegionHints(options_.identity, given);
-    if (AliasToResolve(options_.identity, hinted ? *hinted : given)) {
-      // An alias's previousId may be an earlier user id (ResolveAliasPrevious): logged as it is.
-      ReaderLock lock(&mu_);
-      if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, hinted ? *hinted : given, {})) {
-        hinted = std::move(e);
-      }
-    }
-    const Event& event = hinted ? *hinted : given;
+    const std::optional<Event> hinted = ApplyRegionHints(options_.identity, given);
+    const Event* event = hinted ? &*hinted : &given;
+    std::optional<Event> resolved;  // An alias whose previousId is an earlier user id.
     const absl::Time at = RecordTime();
-    const DedupeKey key = DedupeWindow::KeyOf(event);
-    std::string record = encode_records_ ? EncodeEventRecord(event, at) : std::string();
+    const DedupeKey key = DedupeWindow::KeyOf(*event);
+    std::string record = encode_records_ ? EncodeEventRecord(*event, at) : std::string();
     absl::StatusOr<IngestResult> result;
     {
       WriterLock order(&write_mu_);  // Log order = apply order.
@@ -144,18 +138,26 @@ class EngineImpl final : public Engine {
         RETURN_IF_ERROR(state_->io_error());
         erased = state_->IsErased(key);
         duplicate = !erased && state_->IsDuplicate(key);
-        if (!duplicate && !erased) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), event, &memo));
+        if (!duplicate && !erased && AliasToResolve(options_.identity, *event)) {
+          // Decided in log order (ResolveAliasPrevious), and logged as decided.
+          resolved = ResolveAliasPrevious(state_->graph(), options_.identity, *event, {});
+          if (resolved) {
+            event = &*resolved;
+            if (encode_records_) record = EncodeEventRecord(*event, at);
+          }
+        }
+        if (!duplicate && !erased) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), *event, &memo));
       }
       if (erased || duplicate) {
         WriterLock lock(&mu_, kSpin);
-        return erased ? state_->Erased(event) : state_->Duplicate(event);
+        return erased ? state_->Erased(*event) : state_->Duplicate(*event);
       }
       std::vector<std::string> records;
       records.push_back(std::move(record));
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       WriterLock lock(&mu_, kSpin);
       IngestResult applied;
-      if (absl::Status s = state_->ApplyEvent(event, key, at, pos, &memo, &applied); !s.ok()) {
+      if (absl::Status s = state_->ApplyEvent(*event, key, at, pos, &memo, &applied); !s.ok()) {
         result = std::move(s);
       } else {
         result = std::move(applied);
@@ -191,22 +193,6 @@ class EngineImpl final : public Engine {
       }
       valid[i] = 1;
     }
-    // An alias's previousId may be an earlier user id, linked before or named earlier in the batch
-    // (ResolveAliasPrevious): logged as it is.
-    std::vector<const Event*> earlier;
-    for (size_t i = 0; i < n; ++i) {
-      if (!valid[i]) continue;
-      if (!AliasToResolve(options_.identity, *events[i])) {
-        earlier.push_back(events[i]);
-        continue;
-      }
-      ReaderLock lock(&mu_);
-      if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, *events[i], earlier)) {
-        hinted.push_back(*std::move(e));
-        events[i] = &hinted.back();
-      }
-      earlier.push_back(events[i]);
-    }
     for (size_t i = 0; i < n; ++i) {
       if (!valid[i]) continue;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
@@ -217,6 +203,26 @@ class EngineImpl final : public Engine {
     // event at most, and are let in when they wait).
     {
     WriterLock order(&write_mu_);
+    // An alias's previousId may be an earlier user id, linked before or named by an earlier event of
+    // the batch that will be applied (not a duplicate or erased): decided in log order
+    // (ResolveAliasPrevious) and logged as decided.
+    if (std::any_of(events.begin(), events.end(), [&](const Event* e) {
+          return e != nullptr && AliasToResolve(options_.identity, *e);
+        })) {
+      ReaderLock lock(&mu_);
+      std::vector<const Event*> earlier;
+      for (size_t i = 0; i < n; ++i) {
+        if (!valid[i] || state_->IsErased(keys[i]) || state_->IsDuplicate(keys[i])) continue;
+        if (AliasToResolve(options_.identity, *events[i])) {
+          if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, *events[i], earlier)) {
+            hinted.push_back(*std::move(e));
+            events[i] = &hinted.back();
+            if (encode) records[i] = EncodeEventRecord(*events[i], at);
+          }
+        }
+        earlier.push_back(events[i]);
+      }
+    }
     std::vector<const Event*> step_events;
     StepKeys admitted;  // Keys admitted in this step.
     enum class Step { kSkip, kDuplicate, kErased, kApply };

@@ -56,6 +56,8 @@ uint64_t OptionsFingerprint(const EngineOptions& o) {
   w.I64(id.max_identifiers_per_profile);
   w.I64(id.max_merges_per_profile);
   w.U64(id.profile_id_seed);
+  w.U32(static_cast<uint32_t>(id.unknown_types));  // kReject drops identifiers a snapshot may hold.
+  w.Bool(id.alias_renames);
   const TimelineOptions& t = o.timeline;
   w.U64(t.max_entries);
   w.I64(absl::ToInt64Microseconds(t.max_age));

@@ -23,7 +23,6 @@
 #include "common/status_macros.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
-#include "google/protobuf/util/json_util.h"
 
 namespace omnijourney {
 namespace {
@@ -419,6 +418,9 @@ struct Semantic {
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
   v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
   bool chat = false;  // Conversation, agent and message body from the live-chat properties.
+  // Only with an email's properties (email_id, email_subject, campaign_id, list_id): "Unsubscribed"
+  // may be an SMS or push opt-out too.
+  bool needs_email = false;
 };
 
 std::optional<Semantic> SemanticOf(std::string_view name) {
@@ -435,7 +437,7 @@ std::optional<Semantic> SemanticOf(std::string_view name) {
       {"emailopened", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
       {"emaillinkclicked", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
       {"emailmarkedasspam", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
-      {"unsubscribed", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
+      {"unsubscribed", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false, true}},
       {"productreviewed", S{v1::EVENT_KIND_FEEDBACK, v1::CHANNEL_UNSPECIFIED, v1::DIRECTION_INBOUND, false}},
   });
   for (const auto& [k, semantic] : *kTable) {
@@ -650,11 +652,19 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   RETURN_IF_ERROR(ReadContext(context, properties, kind, event.mutable_context(), &hints.library));
   ASSIGN_OR_RETURN(hints.channel, lenient.String("channel"));
   hints.os = event.context().device().os_name();
-  hints.page = context.Get("page") != nullptr;
+  const v1::Page& page = event.context().page();
+  hints.page = !page.url().empty() || !page.path().empty() || !page.title().empty();
   hints.user_agent = !event.context().user_agent().empty();
   event.set_channel(options.channel != v1::CHANNEL_UNSPECIFIED ? options.channel : ChannelFromSegment(hints, kind));
-  if (std::optional<Semantic> semantic; options.semantic_events && kind == v1::EVENT_KIND_TRACK &&
-                                        (semantic = SemanticOf(event.name()))) {
+  std::optional<Semantic> semantic;
+  if (options.semantic_events && kind == v1::EVENT_KIND_TRACK) semantic = SemanticOf(event.name());
+  static constexpr const char* kEmailKeys[] = {"email_id", "email_subject", "campaign_id", "list_id"};
+  if (semantic && semantic->needs_email && std::none_of(std::begin(kEmailKeys), std::end(kEmailKeys), [&](const char* key) {
+        return properties.Get(key) != nullptr;
+      })) {
+    semantic.reset();
+  }
+  if (semantic) {
     event.set_kind(semantic->kind);
     if (semantic->channel != v1::CHANNEL_UNSPECIFIED && options.channel == v1::CHANNEL_UNSPECIFIED) {
       event.set_channel(semantic->channel);
@@ -664,13 +674,18 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
       absl::StatusOr<std::string> v = properties.String(key);  // Lenient: never an error.
       return v.ok() ? *std::move(v) : std::string();
     };
+    // The body moves to `text` (not kept twice: a long message would double the event's size).
+    auto body = [&](const char* key) {
+      event.set_text(text(key));
+      if (!event.text().empty()) event.mutable_properties()->mutable_fields()->erase(key);
+    };
     if (semantic->chat) {
       event.set_conversation_id(text("conversation_id"));
       std::string agent = text("agent_id");
       event.set_agent_id(agent.empty() ? text("agent_username") : std::move(agent));
-      event.set_text(text("message_body"));
+      body("message_body");
     } else if (semantic->kind == v1::EVENT_KIND_FEEDBACK) {
-      event.set_text(text("review_body"));
+      body("review_body");
     }
   }
   CutLongStrings(options, &event, warnings);
@@ -725,24 +740,76 @@ Struct InheritFromBatch(const Struct& msg, const Struct& envelope) {
   return merged;
 }
 
-// The size of a message as compact JSON.
-size_t JsonBytes(const Struct& msg) {
-  std::string json;
-  if (!google::protobuf::util::MessageToJsonString(msg, &json).ok()) return 0;
-  return json.size();
+// The end of the JSON value starting at s[i]. REQUIRES: well-formed JSON (it was parsed).
+size_t SkipValue(std::string_view s, size_t i) {
+  int depth = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') {
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\') ++i;
+      }
+      if (depth == 0) return i + 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i;  // The end of the enclosing container: a scalar ended.
+      if (--depth == 0) return i + 1;
+    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      return i;
+    }
+  }
+  return i;
 }
 
-// Converts a parsed document (message, batch envelope or array) of `doc_bytes` bytes. `line` is for
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return i;
+}
+
+// The size in bytes, as sent, of each message of a list: the elements of the document's top-level
+// array, or of its "batch" member's array (the last one, as the parser keeps the last). Empty for a
+// single message. REQUIRES: `json` is well-formed (it was parsed).
+std::vector<size_t> ListElementSizes(std::string_view json) {
+  std::vector<size_t> sizes;
+  auto elements = [&](size_t i) {  // At '['.
+    sizes.clear();
+    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] != ']';) {
+      const size_t end = SkipValue(json, i);
+      sizes.push_back(end - i);
+      i = SkipSpace(json, end);
+      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
+    }
+  };
+  size_t i = SkipSpace(json, 0);
+  if (i < json.size() && json[i] == '[') {
+    elements(i);
+  } else if (i < json.size() && json[i] == '{') {
+    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] == '"';) {
+      const size_t key_end = SkipValue(json, i);
+      const bool batch = json.substr(i, key_end - i) == "\"batch\"";
+      i = SkipSpace(json, SkipSpace(json, key_end) + 1);  // Past ':'.
+      if (batch && i < json.size() && json[i] == '[') elements(i);
+      i = SkipSpace(json, SkipValue(json, i));
+      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
+    }
+  }
+  return sizes;
+}
+
+// Converts a parsed document (message, batch envelope or array), parsed from `text`. `line` is for
 // RecordError.
-void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_index, const SegmentOptions& options,
+void ConvertDocument(const Value& doc, std::string_view text, int line, int first_index, const SegmentOptions& options,
                      ParsedEvents* out) {
-  // Segment's limit is on each message's JSON: a document within it holds no message over it.
-  auto too_large = [&](const Struct& msg, const std::string& path) -> std::optional<absl::Status> {
-    if (options.max_message_bytes == 0 || doc_bytes <= options.max_message_bytes) return std::nullopt;
-    const size_t bytes = JsonBytes(msg);
-    if (bytes <= options.max_message_bytes) return std::nullopt;
-    return Invalid(path.empty() ? "message" : path, absl::StrCat(bytes, " bytes of JSON, over the limit of ",
-                                                                 options.max_message_bytes, " (Segment's 32 KB)"));
+  // Segment's limit is on each message's JSON as sent; a document within it holds no message over it.
+  std::vector<size_t> sizes;
+  const size_t limit = options.max_message_bytes;
+  const bool measure = limit > 0 && text.size() > limit;
+  if (measure) sizes = ListElementSizes(text);
+  auto too_large = [&](size_t bytes, const std::string& path) -> std::optional<absl::Status> {
+    if (!measure || bytes <= limit) return std::nullopt;
+    return Invalid(path.empty() ? "message" : path,
+                   absl::StrCat(bytes, " bytes of JSON, over the limit of ", limit, " (Segment's 32 KB)"));
   };
   auto add_error = [&](int index, absl::Status status) {
     if (line > 0) status = internal::Prefixed(absl::StrCat("line ", line, ": "), status);
@@ -795,7 +862,7 @@ void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_ind
         continue;
       }
       if (erasure(item.struct_value(), first_index + i, path)) continue;
-      if (auto big = too_large(item.struct_value(), path)) {
+      if (auto big = too_large(static_cast<size_t>(i) < sizes.size() ? sizes[i] : 0, path)) {
         add_error(first_index + i, *std::move(big));
         continue;
       }
@@ -832,7 +899,7 @@ void ConvertDocument(const Value& doc, size_t doc_bytes, int line, int first_ind
     return;
   }
   if (erasure(obj, first_index, "")) return;
-  if (auto big = too_large(obj, "")) {
+  if (auto big = too_large(SkipSpace(text, 0) < text.size() ? text.size() - SkipSpace(text, 0) : 0, "")) {
     add_error(first_index, *std::move(big));
     return;
   }
@@ -863,7 +930,7 @@ absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const Segme
   parse_options.max_depth = options.max_json_depth;
   ASSIGN_OR_RETURN(Value doc, internal::ParseJson(json, parse_options));
   ParsedEvents out;
-  ConvertDocument(doc, json.size(), 0, 0, options, &out);
+  ConvertDocument(doc, json, 0, 0, options, &out);
   return out;
 }
 
@@ -882,7 +949,7 @@ ParsedEvents ParseSegmentJsonLines(std::string_view text, const SegmentOptions& 
     }
     // A batch line counts as many records as it holds.
     const size_t before = out.events.size() + out.errors.size();
-    ConvertDocument(*doc, line.size(), line_no, index, options, &out);
+    ConvertDocument(*doc, line, line_no, index, options, &out);
     index += static_cast<int>(out.events.size() + out.errors.size() - before);
   });
   return out;

@@ -71,6 +71,13 @@ struct Decision {
 
 constexpr uint32_t kNoRename = 0xFFFFFFFF;
 
+// An alias's allowance: a merge may hold this many identifiers of `type` beyond its max_per_profile
+// (the previous_id side's own ones: the person's earlier ids).
+struct Rename {
+  uint32_t type = kNoRename;
+  uint32_t allowance = 0;
+};
+
 struct Record {
   int64_t micros = 0;
   uint64_t event_hash = 0;
@@ -79,9 +86,11 @@ struct Record {
   absl::InlinedVector<uint32_t, 4> nodes;  // Priority order.
   uint32_t count = 1;           // Events with exactly this identifier set (folded).
   bool alive = true;
-  // An alias call's record with IdentityOptions::alias_renames: the type of its previous_id, whose
-  // max_per_profile its merge may exceed (the person's old and new ids); kNoRename otherwise.
-  uint32_t renamed_type = kNoRename;
+  // An alias call's record with IdentityOptions::alias_renames: the node of its previous_id, whose
+  // side may join the others beyond its type's max_per_profile (the person's old and new ids), and
+  // only that side; kNoRename otherwise. Of two aliases with the same identifiers, the one whose
+  // previous_id comes first in priority order (deterministic).
+  uint32_t renamed_node = kNoRename;
   absl::InlinedVector<Decision, 2> decisions;  // Outcome of the last application.
 };
 
@@ -281,13 +290,19 @@ class Graph final : public IdentityGraph {
   uint32_t NewNode(uint32_t tenant, TypeIndex type, std::string_view value, int64_t micros, uint64_t hash);
   bool PriorityLess(uint32_t a, uint32_t b) const;  // a before b in a record.
   // Whether components `a` and `b` may merge; `type` is set for kTypeLimit.
-  // `renamed`: a type whose max_per_profile does not apply (Record::renamed_type), or kNoRename.
-  Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type, uint32_t renamed = kNoRename) const;
+  // `rename`: an alias's allowance beyond one type's max_per_profile.
+  Reason CheckMerge(const Comp& a, const Comp& b, TypeIndex* type, Rename rename = {}) const;
+  static uint32_t CountOf(const Comp& c, uint32_t type) {
+    for (const auto& [t, count] : c.type_counts) {
+      if (t == type) return count;
+    }
+    return 0;
+  }
   // Adds b's size, merges, type counts and split labels to `a` (one more merge).
   static void MergeCounts(Comp& a, const Comp& b);
   // Whether `parts` may all merge into one, the first absorbing the others in order; `type` is set
   // for kTypeLimit.
-  Reason CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, uint32_t renamed = kNoRename) const;
+  Reason CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, Rename rename = {}) const;
   // kDropLowestPriority: drops candidates from the end until all their components may merge.
   void DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, LinkResult* out);
   Reason Excluded(uint32_t n) const;
@@ -295,11 +310,9 @@ class Graph final : public IdentityGraph {
   // card ids), not only anonymous ones (cookies): the super-node guard counts joins of such
   // profiles against every identifier of the record that joins them.
   bool Personal(const Comp& c) const;
-  // The type an alias event may hold twice (Record::renamed_type), or kNoRename.
-  uint32_t RenamedType(const Event& event) const {
-    if (!options_.alias_renames || event.kind() != v1::EVENT_KIND_ALIAS || !event.has_previous_id()) return kNoRename;
-    const int t = rules_->Find(event.previous_id().type());
-    return t < 0 ? kNoRename : static_cast<uint32_t>(t);
+  // Whether an event's previous_id may join beyond its type's limit (Record::renamed_node).
+  bool Renames(const Event& event) const {
+    return options_.alias_renames && event.kind() == v1::EVENT_KIND_ALIAS && event.has_previous_id();
   }
   void Apply(uint32_t record, LinkResult* out);
   void Replay(const std::vector<uint32_t>& seeds, LinkResult* out);

@@ -62,7 +62,6 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
   // Link's view of the event without changing anything: its known identifiers (nodes) and its new
   // ones (match keys), then Apply's decisions replayed on copies of the components involved.
   const int tenant = FindTenant(event.tenant());
-  const uint32_t renamed = RenamedType(event);
   struct Item {
     uint32_t node = kNone;     // Known identifier, or kNone for a new one.
     int rule = -1;             // Its type's index in rules_; -1: no rule yet (the default rule).
@@ -111,7 +110,12 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
     if (!seen) items.push_back(std::move(item));
   };
   for (const auto& id : event.identifiers()) add(id);
-  if (event.has_previous_id()) add(event.previous_id());
+  size_t prev_index = SIZE_MAX;  // The previous_id's item, when it renames (Record::renamed_node).
+  if (event.has_previous_id()) {
+    const size_t before = items.size();
+    add(event.previous_id());
+    if (items.size() > before && Renames(event) && items.back().rule >= 0) prev_index = before;
+  }
   const auto fresh = static_cast<int64_t>(
       std::count_if(items.begin(), items.end(), [](const Item& item) { return item.node == kNone; }));
   if (fresh == 0) return 0;
@@ -183,7 +187,13 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
         if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
       }
       TypeIndex type = 0;
-      if (CheckMergeAll(parts, &type, renamed) == Reason::kNone) break;
+      Rename rename;
+      if (prev_index != SIZE_MAX &&
+          std::find(candidates.begin(), candidates.end(), &items[prev_index]) != candidates.end()) {
+        const auto t = static_cast<uint32_t>(items[prev_index].rule);
+        rename = {t, CountOf(comps[items[prev_index].comp], t)};
+      }
+      if (CheckMergeAll(parts, &type, rename) == Reason::kNone) break;
       candidates.pop_back();
     }
   }
@@ -202,9 +212,21 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
     return (item->node == kNone ? 0 : nodes_[item->node].attempts) + counted[static_cast<size_t>(item - items.data())];
   };
   auto count = [&](const Item* item) { ++counted[static_cast<size_t>(item - items.data())]; };
+  // As in Apply: the previous_id's side of an alias may join beyond its type's limit by its own ids.
+  const Item* prev = prev_index != SIZE_MAX &&
+                             std::find(candidates.begin(), candidates.end(), &items[prev_index]) != candidates.end()
+                         ? &items[prev_index]
+                         : nullptr;
+  Rename rename;
+  bool prev_in_acc = false;
+  if (prev != nullptr) rename.type = static_cast<uint32_t>(prev->rule);
   for (const Item* item : candidates) {
     const int r = root_of(item->comp);
     if (acc < 0 || r == acc) {
+      if (acc < 0 && prev != nullptr && root_of(prev->comp) == r) {
+        prev_in_acc = true;
+        rename.allowance = CountOf(comps[r], rename.type);
+      }
       acc = r;
       joined.push_back(item);
       continue;
@@ -223,7 +245,18 @@ int64_t Graph::ProfilesAdded(const Event& event) const {
       }
     }
     TypeIndex type = 0;
-    if (CheckMerge(comps[acc], comps[r], &type, renamed) != Reason::kNone) continue;
+    const bool prev_joins = prev != nullptr && !prev_in_acc && root_of(prev->comp) == r;
+    Rename allowed;
+    if (prev_joins) {
+      allowed = {rename.type, CountOf(comps[r], rename.type)};
+    } else if (prev_in_acc) {
+      allowed = rename;
+    }
+    if (CheckMerge(comps[acc], comps[r], &type, allowed) != Reason::kNone) continue;
+    if (prev_joins) {
+      prev_in_acc = true;
+      rename = allowed;
+    }
     // Union keeps the larger component's index as the root; the counts are what matter here.
     MergeCounts(comps[acc], comps[r]);
     parent[r] = acc;

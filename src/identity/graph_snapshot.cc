@@ -9,7 +9,8 @@
 namespace omnijourney::internal {
 namespace graph {
 
-// 2: the count of unknown-type identifiers; 3: the records' renamed types (2 is read: no renames).
+// 2: the count of unknown-type identifiers; 3: the records' renamed nodes (2 is read: no renames,
+// as the builds that wrote it made none).
 constexpr uint32_t kGraphFormat = 3;
 
 void Graph::Save(SerialWriter& w) const {
@@ -63,7 +64,7 @@ void Graph::Save(SerialWriter& w) const {
     for (uint32_t n : rec.nodes) w.U32(n);
     w.U32(rec.count);
     w.Bool(rec.alive);
-    w.U32(rec.renamed_type);
+    w.U32(rec.renamed_node);
     w.Varint(rec.decisions.size());
     for (const Decision& d : rec.decisions) {
       w.U32(d.node);
@@ -185,7 +186,7 @@ absl::Status Graph::Restore(SerialReader& r) {
     for (size_t k = 0; k < members; ++k) rec.nodes.push_back(r.U32());
     rec.count = r.U32();
     rec.alive = r.Bool();
-    rec.renamed_type = format >= 3 ? r.U32() : kNoRename;
+    rec.renamed_node = format >= 3 ? r.U32() : kNoRename;
     const size_t decisions = r.Count(18);
     for (size_t k = 0; k < decisions; ++k) {
       Decision d;
@@ -199,6 +200,7 @@ absl::Status Graph::Restore(SerialReader& r) {
     for (uint32_t n : rec.nodes) {
       if (n >= nodes) r.Fail();
     }
+    if (rec.renamed_node != kNoRename && rec.renamed_node >= nodes) r.Fail();
   }
   const size_t operations = r.Count(10);
   for (size_t i = 0; i < operations && r.ok(); ++i) {

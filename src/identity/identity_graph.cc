@@ -194,15 +194,16 @@ Reason Graph::Excluded(uint32_t n) const {
   return Reason::kNone;
 }
 
-Reason Graph::CheckMerge(const Comp& ca, const Comp& cb, TypeIndex* type, uint32_t renamed) const {
+Reason Graph::CheckMerge(const Comp& ca, const Comp& cb, TypeIndex* type, Rename rename) const {
   for (const auto& [t, count] : cb.type_counts) {
     const int max = rules_->rule(t).rule.max_per_profile;
-    if (max <= 0 || t == renamed) continue;
+    if (max <= 0) continue;
     uint32_t have = 0;
     for (const auto& [ta, ca_count] : ca.type_counts) {
       if (ta == t) have = ca_count;
     }
-    if (have + count > static_cast<uint32_t>(max)) {
+    const uint32_t allowed = static_cast<uint32_t>(max) + (t == rename.type ? rename.allowance : 0);
+    if (have + count > allowed) {
       *type = t;
       return Reason::kTypeLimit;
     }
@@ -274,10 +275,25 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
   };
   const auto limit = static_cast<uint32_t>(options_.super_node_limit);
   absl::InlinedVector<uint32_t, 4> joined;  // The record's identifiers in acc's profile so far.
+  // An alias: its previous_id's side may join beyond its type's limit by its own ids, and once it is
+  // in acc's profile, what else joins may not bring more than the limit allows without it.
+  const uint32_t prev = rec.renamed_node != kNoRename &&
+                                std::find(candidates.begin(), candidates.end(), rec.renamed_node) != candidates.end()
+                            ? rec.renamed_node
+                            : kNone;
+  Rename rename;
+  bool prev_in_acc = false;
+  if (prev != kNone) rename.type = nodes_[prev].type;
   for (uint32_t n : candidates) {
     const uint32_t r = Find(n);
     if (acc == kNone || r == acc) {
-      if (acc == kNone) acc = r;
+      if (acc == kNone) {
+        acc = r;
+        if (prev != kNone && Find(prev) == r) {
+          prev_in_acc = true;
+          rename.allowance = CountOf(comps_[r], rename.type);
+        }
+      }
       rec.decisions.push_back({n, AuditEntry::Action::kLinked});
       joined.push_back(n);
       continue;
@@ -305,9 +321,20 @@ void Graph::Apply(uint32_t index, LinkResult* out) {
       }
     }
     TypeIndex type = 0;
-    if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type, rec.renamed_type); reason != Reason::kNone) {
+    const bool prev_joins = prev != kNone && !prev_in_acc && Find(prev) == r;
+    Rename allowed;
+    if (prev_joins) {
+      allowed = {rename.type, CountOf(comps_[r], rename.type)};
+    } else if (prev_in_acc) {
+      allowed = rename;
+    }
+    if (Reason reason = CheckMerge(comps_[acc], comps_[r], &type, allowed); reason != Reason::kNone) {
       refuse(n, reason, type, IdOfRoot(r));
       continue;
+    }
+    if (prev_joins) {
+      prev_in_acc = true;
+      rename = allowed;
     }
     const ProfileId id_acc = IdOfRoot(acc);
     const ProfileId id_r = IdOfRoot(r);
@@ -326,10 +353,10 @@ bool Graph::Personal(const Comp& c) const {
   return false;
 }
 
-Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, uint32_t renamed) const {
+Reason Graph::CheckMergeAll(const std::vector<const Comp*>& parts, TypeIndex* type, Rename rename) const {
   Comp agg = *parts[0];
   for (size_t i = 1; i < parts.size(); ++i) {
-    if (Reason reason = CheckMerge(agg, *parts[i], type, renamed); reason != Reason::kNone) return reason;
+    if (Reason reason = CheckMerge(agg, *parts[i], type, rename); reason != Reason::kNone) return reason;
     MergeCounts(agg, *parts[i]);
   }
   return Reason::kNone;
@@ -343,7 +370,12 @@ void Graph::DropUntilMergeable(Record& rec, std::vector<uint32_t>& candidates, L
       if (std::find(parts.begin(), parts.end(), c) == parts.end()) parts.push_back(c);
     }
     TypeIndex type = 0;
-    const Reason reason = CheckMergeAll(parts, &type, rec.renamed_type);
+    Rename rename;
+    if (rec.renamed_node != kNoRename &&
+        std::find(candidates.begin(), candidates.end(), rec.renamed_node) != candidates.end()) {
+      rename = {nodes_[rec.renamed_node].type, CountOf(comps_[Find(rec.renamed_node)], nodes_[rec.renamed_node].type)};
+    }
+    const Reason reason = CheckMergeAll(parts, &type, rename);
     if (reason == Reason::kNone) return;
     const uint32_t dropped = candidates.back();
     candidates.pop_back();
@@ -464,8 +496,10 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
     found.normalized = ticket->normalized;
     return found;
   };
+  uint32_t last = kNone;  // The node of the identifier added last (kNone when dropped).
   auto add = [&](const v1::Identifier& id) {
     uint32_t n;
+    last = kNone;
     if (!rules_->Configured(rules_->Find(id.type()))) {
       if (options_.unknown_types == UnknownTypes::kReject) {
         result.dropped.push_back({id.type(), id.value(), kUnknownType});
@@ -486,12 +520,17 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
                  micros, hash, &result.dropped);
     }
     ++position;
+    last = n;
     if (n != kNone && std::find(ids.begin(), ids.end(), n) == ids.end()) {
       ids.push_back(n);
     }
   };
   for (const auto& id : event.identifiers()) add(id);
-  if (event.has_previous_id()) add(event.previous_id());
+  uint32_t previous = kNone;  // The previous_id's node.
+  if (event.has_previous_id()) {
+    add(event.previous_id());
+    previous = last;
+  }
   // A late event may make an identifier older and move its profile id to it.
   if (!anchor_changes_.empty()) {
     result.changed = std::move(anchor_changes_);
@@ -523,9 +562,9 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
                               rec.event_id == event.event_id();
       if (!same_event) ++rec.count;
       // An alias of the same identifiers: the record's merge may now go ahead.
-      const uint32_t renamed = RenamedType(event);
-      const bool renames = renamed != kNoRename && rec.renamed_type != renamed;
-      if (renames) rec.renamed_type = renamed;
+      const bool renames = previous != kNone && Renames(event) && rec.renamed_node != previous &&
+                           (rec.renamed_node == kNoRename || PriorityLess(previous, rec.renamed_node));
+      if (renames) rec.renamed_node = previous;
       const bool earlier = micros < rec.micros ||
                            (micros == rec.micros && std::tie(event.source(), event.event_id()) <
                                                         std::tie(rec.source, rec.event_id));
@@ -547,7 +586,7 @@ absl::StatusOr<LinkResult> Graph::Link(const Event& event, LinkMemo* link_memo) 
   rec.source = event.source();
   rec.event_id = event.event_id();
   rec.nodes.assign(ids.begin(), ids.end());
-  rec.renamed_type = RenamedType(event);
+  if (previous != kNone && Renames(event)) rec.renamed_node = previous;
   records_.push_back(std::move(rec));
   ++live_records_;
   if (existing == record_index_.end()) record_index_.emplace(set_hash, index);

@@ -284,17 +284,21 @@ absl::StatusOr<std::unique_ptr<CompiledRule>> RuleSet::Compile(std::string type,
   for (const auto& [tenant, region] : options_.tenant_phone_regions) regions.insert(region);
   for (const std::string& v : rule.blocked_values) {
     // Blocked as written and in normalised form ("+420 800 123 456" blocks every spelling); a
-    // national number ("800 123 456") in each region it may be meant in.
-    out->blocked.insert(Lower(Trim(v)));
+    // national number ("800 123 456") only where it is read in a region it is valid in; anything
+    // else (a placeholder) as written, everywhere.
     if (auto normalized = NormalizeValue(*out, Trim(v), "", nullptr); normalized.ok()) {
+      out->blocked.insert(Lower(Trim(v)));
       out->blocked.insert(Lower(*normalized));
       continue;
     }
+    bool national = false;
     for (const std::string& region : regions) {
       if (auto normalized = NormalizeValue(*out, Trim(v), region, nullptr); normalized.ok()) {
         out->blocked_in_region[region].insert(Lower(*normalized));
+        national = true;
       }
     }
+    if (!national) out->blocked.insert(Lower(Trim(v)));
   }
   for (size_t i = 0; i < rule.blocked_patterns.size(); ++i) {
     auto pattern = BlockPattern::Compile(rule.blocked_patterns[i]);

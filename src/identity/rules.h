@@ -41,7 +41,8 @@ struct CompiledRule {
   absl::flat_hash_set<std::string> blocked;  // Lowercased.
   // Blocked values written as national numbers, normalised in each region the options name (the
   // default and the tenants' regions): region -> match keys. A national number means a different
-  // number in each country, so it is blocked where it was meant only.
+  // number in each country: it blocks an identifier read in that region (a tenant's region, or the
+  // identifier's own region hint) only.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> blocked_in_region;
   std::vector<BlockPattern> patterns;
 };

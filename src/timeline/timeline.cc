@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <deque>
 #include <cmath>
-#include <cstdlib>
+#include <charconv>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json.h"
 #include "common/mutex.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
@@ -53,10 +54,11 @@ std::string DisplayValue(const google::protobuf::Value& value) {
       if (std::isfinite(d) && d == std::floor(d) && std::abs(d) < 1e15) {
         return absl::StrCat(static_cast<int64_t>(d));
       }
-      // The shortest of 15 and 17 significant digits that reads back as the same number.
-      std::string out = absl::StrFormat("%.15g", d);
-      if (std::strtod(out.c_str(), nullptr) != d) out = absl::StrFormat("%.17g", d);
-      return out;
+      // The shortest text that reads back as the same number, whatever the host's locale.
+      char buf[32];
+      const auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+      if (ec != std::errc()) return absl::StrCat(d);
+      return std::string(buf, end);
     }
     default: {
       std::string out;
@@ -280,6 +282,46 @@ void StoredEntry::SetIdentifiers(const std::vector<IdentifierValue>& identifiers
   *this = p.Finish(time_, kind_, channel_, direction_);
 }
 
+namespace {
+
+// Scrubs every string and number in `v` (a number with an erased part becomes a string).
+void ScrubLeaves(google::protobuf::Value& v, const std::function<std::optional<std::string>(std::string_view)>& scrub,
+                 bool* changed, int depth = 0) {
+  if (depth > 64) return;
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kStringValue:
+      if (std::optional<std::string> out = scrub(v.string_value())) {
+        v.set_string_value(*std::move(out));
+        *changed = true;
+      }
+      break;
+    case google::protobuf::Value::kNumberValue:
+      if (std::optional<std::string> out = scrub(DisplayValue(v))) {
+        v.set_string_value(*std::move(out));
+        *changed = true;
+      }
+      break;
+    case google::protobuf::Value::kStructValue: {
+      google::protobuf::Struct out;  // Keys too: an object may be keyed by an address.
+      for (auto& [key, inner] : *v.mutable_struct_value()->mutable_fields()) {
+        ScrubLeaves(inner, scrub, changed, depth + 1);
+        std::optional<std::string> k = scrub(key);
+        if (k) *changed = true;
+        (*out.mutable_fields())[k ? *k : key] = std::move(inner);
+      }
+      *v.mutable_struct_value() = std::move(out);
+      break;
+    }
+    case google::protobuf::Value::kListValue:
+      for (auto& inner : *v.mutable_list_value()->mutable_values()) ScrubLeaves(inner, scrub, changed, depth + 1);
+      break;
+    default:
+      break;
+  }
+}
+
+}  // namespace
+
 bool StoredEntry::Scrub(const std::function<std::optional<std::string>(std::string_view)>& scrub) {
   bool changed = false;
   auto pass = [&](std::string_view s) -> std::string {
@@ -304,7 +346,27 @@ bool StoredEntry::Scrub(const std::function<std::optional<std::string>(std::stri
     // Traits and flattened properties take their keys from the event: both are scrubbed, and the
     // list sorted again as MakeEntry sorts it.
     std::vector<std::pair<std::string, std::string>> scrubbed;
-    for (const auto& [a, b] : list) scrubbed.emplace_back(pass(a), pass(b));
+    // A typed trait's text is scrubbed without its kind prefix (a short value matches only whole);
+    // a number or boolean with an erased part is a string from then on.
+    auto pass_trait = [&](std::string_view stored) -> std::string {
+      const auto [kind, text] = ReadStoredTrait(stored);
+      if (kind == TraitValue::Kind::kString) return pass(stored);
+      if (kind == TraitValue::Kind::kNumber || kind == TraitValue::Kind::kBoolean) {
+        std::optional<std::string> out = scrub(text);
+        if (!out) return std::string(stored);
+        changed = true;
+        return *std::move(out);
+      }
+      // An object or array: each value in it scrubbed as a value of its own.
+      absl::StatusOr<google::protobuf::Value> parsed = ParseJson(text);
+      if (!parsed.ok()) return pass(stored);
+      bool inner = false;
+      ScrubLeaves(*parsed, scrub, &inner);
+      if (!inner) return std::string(stored);
+      changed = true;
+      return StoredTrait(*parsed);
+    };
+    for (const auto& [a, b] : list) scrubbed.emplace_back(pass(a), l == kTraits ? pass_trait(b) : pass(b));
     std::sort(scrubbed.begin(), scrubbed.end());
     for (const auto& [a, b] : scrubbed) p.Pair(a, b);
   }
