@@ -153,12 +153,15 @@ double Percentile(std::vector<double>& v, double q) {
   return v[k];
 }
 
-// What a host might write by hand: identifiers lowercased into "type:value" keys in a std::map,
-// profiles as std::map of their identifiers and a vector of event copies; a merge moves the smaller
-// profile's identifiers and events into the larger one.
+// What a host might write by hand: a std::set of (source, event_id) for redeliveries, identifiers
+// lowercased into "type:value" keys in a std::map, profiles as std::map of their identifiers and a
+// vector of what a timeline shows of each event (its time, kind, channel, name and key, copied out
+// of the protobuf: no deep copy of the event); a merge moves one profile's identifiers and entries
+// into the other.
 class NaiveIngest {
  public:
   void Ingest(const Event& e) {
+    if (!seen_.insert(absl::StrCat(e.source(), "/", e.event_id())).second) return;
     std::vector<std::string> keys;
     for (const auto& id : e.identifiers()) {
       keys.push_back(absl::StrCat(id.type(), ":", absl::AsciiStrToLower(absl::StripAsciiWhitespace(id.value()))));
@@ -181,7 +184,7 @@ class NaiveIngest {
           owner_[k] = target;
           into.keys.insert(k);
         }
-        for (Event& ev : from.events) into.events.push_back(std::move(ev));
+        for (Entry& ev : from.events) into.events.push_back(std::move(ev));
         profiles_.erase(other);
       }
     }
@@ -190,28 +193,34 @@ class NaiveIngest {
       owner_[k] = target;
       p.keys.insert(k);
     }
-    p.events.push_back(e);
+    p.events.push_back(Entry{omnijourney::FromTimestamp(e.occurred_at()), e.kind(), e.channel(), e.name(),
+                             e.source(), e.event_id()});
   }
   // The 20 newest events of the customer with `key`.
   size_t Context(const std::string& key) const {
     auto it = owner_.find(key);
     if (it == owner_.end()) return 0;
     const Profile& p = profiles_.at(it->second);
-    std::vector<const Event*> recent;
-    for (const Event& ev : p.events) recent.push_back(&ev);
-    std::sort(recent.begin(), recent.end(), [](const Event* a, const Event* b) {
-      return omnijourney::FromTimestamp(a->occurred_at()) > omnijourney::FromTimestamp(b->occurred_at());
-    });
+    std::vector<const Entry*> recent;
+    for (const Entry& ev : p.events) recent.push_back(&ev);
+    std::sort(recent.begin(), recent.end(), [](const Entry* a, const Entry* b) { return a->time > b->time; });
     if (recent.size() > 20) recent.resize(20);
     return recent.size();
   }
   size_t profiles() const { return profiles_.size(); }
 
  private:
+  struct Entry {
+    absl::Time time;
+    omnijourney::v1::EventKind kind;
+    omnijourney::v1::Channel channel;
+    std::string name, source, event_id;
+  };
   struct Profile {
     std::set<std::string> keys;
-    std::vector<Event> events;
+    std::vector<Entry> events;
   };
+  std::set<std::string> seen_;
   std::map<std::string, int64_t> owner_;
   std::map<int64_t, Profile> profiles_;
   int64_t next_ = 1;
