@@ -68,19 +68,31 @@ std::string DisplayValue(const google::protobuf::Value& value) {
   }
 }
 
+std::string StoredTrait(TraitValue::Kind kind, std::string_view text) {
+  char letter;
+  switch (kind) {
+    case TraitValue::Kind::kString: return std::string(text);
+    case TraitValue::Kind::kNumber: letter = 'n'; break;
+    case TraitValue::Kind::kBoolean: letter = 'b'; break;
+    case TraitValue::Kind::kArray: letter = 'a'; break;
+    default: letter = 'o'; break;
+  }
+  std::string out = {kTypedTrait, letter};
+  out.append(text.data(), text.size());
+  return out;
+}
+
 std::string StoredTrait(const google::protobuf::Value& value) {
-  char kind;
+  TraitValue::Kind kind;
   switch (value.kind_case()) {
     case google::protobuf::Value::kStringValue: return value.string_value();
     case google::protobuf::Value::kNullValue: return std::string(kClearedTrait);
-    case google::protobuf::Value::kNumberValue: kind = 'n'; break;
-    case google::protobuf::Value::kBoolValue: kind = 'b'; break;
-    case google::protobuf::Value::kListValue: kind = 'a'; break;
-    default: kind = 'o'; break;
+    case google::protobuf::Value::kNumberValue: kind = TraitValue::Kind::kNumber; break;
+    case google::protobuf::Value::kBoolValue: kind = TraitValue::Kind::kBoolean; break;
+    case google::protobuf::Value::kListValue: kind = TraitValue::Kind::kArray; break;
+    default: kind = TraitValue::Kind::kObject; break;
   }
-  std::string out = {kTypedTrait, kind};
-  out += DisplayValue(value);
-  return out;
+  return StoredTrait(kind, DisplayValue(value));
 }
 
 std::pair<TraitValue::Kind, std::string_view> ReadStoredTrait(std::string_view stored) {
@@ -634,17 +646,7 @@ void TraitReconciler::Save(SerialWriter& w) const {
   w.Varint(traits_.size());
   for (const auto& [key, t] : traits_) {
     w.Bytes(key);
-    if (t.kind == TraitValue::Kind::kString) {
-      w.Bytes(t.value);
-    } else {
-      const char kind = t.kind == TraitValue::Kind::kNumber    ? 'n'
-                        : t.kind == TraitValue::Kind::kBoolean ? 'b'
-                        : t.kind == TraitValue::Kind::kArray   ? 'a'
-                                                               : 'o';
-      std::string stored = {kTypedTrait, kind};
-      stored += t.value;
-      w.Bytes(stored);
-    }
+    w.Bytes(StoredTrait(t.kind, t.value));
     w.Bytes(t.source);
     w.Time(t.time);
   }

@@ -196,6 +196,8 @@ inline constexpr std::string_view kClearedTrait = "\xFF";
 // its kind (n, b, o, a) and its DisplayValue. 0xFE never starts valid UTF-8, so no string is one.
 inline constexpr char kTypedTrait = '\xFE';
 std::string StoredTrait(const google::protobuf::Value& value);
+// The stored form of a value of `kind` whose text (DisplayValue) is `text`.
+std::string StoredTrait(TraitValue::Kind kind, std::string_view text);
 // The stored form's kind and text (the text is a view into `stored`).
 std::pair<TraitValue::Kind, std::string_view> ReadStoredTrait(std::string_view stored);
 
