@@ -319,4 +319,62 @@ absl::Status CheckJsonSyntax(std::string_view text, const JsonParseOptions& opti
   return parser.ParseDocument(nullptr);
 }
 
+namespace {
+
+// The end of the JSON value starting at s[i]. REQUIRES: well-formed JSON (it was parsed).
+size_t SkipValue(std::string_view s, size_t i) {
+  int depth = 0;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (c == '"') {
+      for (++i; i < s.size() && s[i] != '"'; ++i) {
+        if (s[i] == '\\') ++i;
+      }
+      if (depth == 0) return i + 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return i;  // The end of the enclosing container: a scalar ended.
+      if (--depth == 0) return i + 1;
+    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
+      return i;
+    }
+  }
+  return i;
+}
+
+size_t SkipSpace(std::string_view s, size_t i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
+  return i;
+}
+
+}  // namespace
+
+std::vector<size_t> JsonListElementSizes(std::string_view json) {
+  std::vector<size_t> sizes;
+  auto elements = [&](size_t i) {  // At '['.
+    sizes.clear();
+    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] != ']';) {
+      const size_t end = SkipValue(json, i);
+      sizes.push_back(end - i);
+      i = SkipSpace(json, end);
+      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
+    }
+  };
+  size_t i = SkipSpace(json, 0);
+  if (i < json.size() && json[i] == '[') {
+    elements(i);
+  } else if (i < json.size() && json[i] == '{') {
+    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] == '"';) {
+      const size_t key_end = SkipValue(json, i);
+      const bool batch = json.substr(i, key_end - i) == "\"batch\"";
+      i = SkipSpace(json, SkipSpace(json, key_end) + 1);  // Past ':'.
+      if (batch && i < json.size() && json[i] == '[') elements(i);
+      i = SkipSpace(json, SkipValue(json, i));
+      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
+    }
+  }
+  return sizes;
+}
+
 }  // namespace omnijourney::internal

@@ -4,6 +4,7 @@
 #define OMNIJOURNEY_SRC_COMMON_JSON_H_
 
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -28,6 +29,11 @@ absl::StatusOr<google::protobuf::Value> ParseJson(std::string_view text,
 
 // Checks that `text` is one well-formed JSON value without building it. Same errors as ParseJson.
 absl::Status CheckJsonSyntax(std::string_view text, const JsonParseOptions& options = {});
+
+// The size in bytes, as written, of each element of a list: the elements of the document's
+// top-level array, or of its "batch" member's array (the last one, as ParseJson keeps the last).
+// Empty when the document is neither. REQUIRES: `json` is well-formed (ParseJson accepted it).
+std::vector<size_t> JsonListElementSizes(std::string_view json);
 
 }  // namespace omnijourney::internal
 

@@ -18,6 +18,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/json.h"
+#include "event/segment_names.h"
+#include "event/segment_reader.h"
 #include "common/lines.h"
 #include "common/stable_hash.h"
 #include "common/status_macros.h"
@@ -29,100 +31,19 @@ namespace {
 
 using google::protobuf::Struct;
 using google::protobuf::Value;
+using internal::ChannelFromSegment;
+using internal::ChannelHints;
+using internal::Invalid;
+using internal::IsOrderEvent;
+using internal::Join;
+using internal::KindOf;
+using internal::ObjectReader;
+using internal::Semantic;
+using internal::SemanticOf;
 using internal::ToAbsl;
+using internal::Warning;
+using internal::Warnings;
 
-absl::Status Invalid(std::string_view path, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(ToAbsl(path), ": ", ToAbsl(what)));
-}
-
-std::string Join(std::string_view prefix, std::string_view key) {
-  if (prefix.empty()) return std::string(key);
-  return absl::StrCat(ToAbsl(prefix), ".", ToAbsl(key));
-}
-
-std::string_view KindOf(const Value& v) {
-  switch (v.kind_case()) {
-    case Value::kNullValue: return "null";
-    case Value::kNumberValue: return "a number";
-    case Value::kStringValue: return "a string";
-    case Value::kBoolValue: return "a boolean";
-    case Value::kStructValue: return "an object";
-    case Value::kListValue: return "an array";
-    default: return "nothing";
-  }
-}
-
-// A field dropped, cut or made up, as Segment keeps such a message: its kind
-// (RecordWarning::kind) and message.
-struct Warning {
-  const char* kind;
-  std::string message;
-  bool operator==(const Warning& o) const { return message == o.message; }
-};
-using Warnings = std::vector<Warning>;
-
-// Reads fields of one JSON object, naming the full path in errors. A lenient reader (and the readers
-// of its objects) turns a field of the wrong type into a warning and reads it as absent: Segment
-// keeps such a message and drops the field.
-class ObjectReader {
- public:
-  ObjectReader(const Struct* s, std::string path, Warnings* lenient = nullptr)
-      : s_(s), path_(std::move(path)), lenient_(lenient) {}
-
-  ObjectReader Lenient(Warnings* warnings) const { return ObjectReader(s_, path_, warnings); }
-  ObjectReader Strict() const { return ObjectReader(s_, path_); }
-
-  const std::string& path() const { return path_; }
-
-  // Null for absent keys and JSON null.
-  const Value* Get(std::string_view key) const {
-    if (s_ == nullptr) return nullptr;
-    auto it = s_->fields().find(std::string(key));
-    if (it == s_->fields().end() || it->second.kind_case() == Value::kNullValue) return nullptr;
-    return &it->second;
-  }
-
-  // A string field; an integral number is accepted and printed without a fraction (SDKs sometimes
-  // send numeric user ids). Absent/null gives "".
-  absl::StatusOr<std::string> String(std::string_view key) const {
-    const Value* v = Get(key);
-    if (v == nullptr) return std::string();
-    if (v->kind_case() == Value::kStringValue) return v->string_value();
-    if (v->kind_case() == Value::kNumberValue) {
-      const double d = v->number_value();
-      if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
-        return absl::StrCat(static_cast<int64_t>(d));
-      }
-    }
-    return Wrong(Join(path_, key), absl::StrCat("expected a string, got ", ToAbsl(KindOf(*v))), std::string());
-  }
-
-  // A nested object; absent/null gives a reader over nothing.
-  absl::StatusOr<ObjectReader> Object(std::string_view key) const {
-    const Value* v = Get(key);
-    if (v == nullptr) return ObjectReader(nullptr, Join(path_, key), lenient_);
-    if (v->kind_case() != Value::kStructValue) {
-      return Wrong(Join(path_, key), absl::StrCat("expected an object, got ", ToAbsl(KindOf(*v))),
-                   ObjectReader(nullptr, Join(path_, key), lenient_));
-    }
-    return ObjectReader(&v->struct_value(), Join(path_, key), lenient_);
-  }
-
-  const Struct* raw() const { return s_; }
-
- private:
-  // The error, or for a lenient reader a warning and `absent`.
-  template <typename T>
-  absl::StatusOr<T> Wrong(const std::string& path, std::string_view what, T absent) const {
-    if (lenient_ == nullptr) return Invalid(path, what);
-    lenient_->push_back({"dropped_field", absl::StrCat(path, ": ", ToAbsl(what), "; dropped")});
-    return absent;
-  }
-
-  const Struct* s_;
-  std::string path_;
-  Warnings* lenient_;
-};
 
 // A Segment time: ISO-8601 string or epoch milliseconds (number or digit string).
 // Whether an ISO-8601 date-time names its offset ("Z", "+01:00", "-0500") after the time.
@@ -190,45 +111,6 @@ absl::StatusOr<absl::Time> DeriveOccurredAt(const Times& t, const SegmentOptions
   if (received) return options.received_at;
   if (t.sent) return *t.sent;
   return Invalid("timestamp", "missing (none of timestamp, originalTimestamp, receivedAt, sentAt)");
-}
-
-// The channel of a message (docs/events.md, "Channels"): Segment's and RudderStack's `channel`
-// values, else the call type (page, screen), else the library that sent it, else what its context
-// shows (a mobile OS, a page, a browser's user agent).
-struct ChannelHints {
-  std::string channel, library, os;
-  bool page = false, user_agent = false;
-};
-
-v1::Channel ChannelFromSegment(const ChannelHints& h, v1::EventKind kind) {
-  const std::string c = absl::AsciiStrToLower(ToAbsl(h.channel));
-  if (c == "browser" || c == "web" || c == "client" || c == "javascript") return v1::CHANNEL_WEB;
-  if (c == "mobile" || c == "app" || c == "android" || c == "ios" || c == "android-sdk" || c == "ios-sdk" ||
-      c == "react-native" || c == "flutter") {
-    return v1::CHANNEL_APP;
-  }
-  if (c == "server" || c == "cloud" || c == "sources") return v1::CHANNEL_SERVER;
-  // A page view is on the web and a screen view in an app, whichever library relayed it.
-  if (kind == v1::EVENT_KIND_PAGE) return v1::CHANNEL_WEB;
-  if (kind == v1::EVENT_KIND_SCREEN) return v1::CHANNEL_APP;
-  const std::string lib = absl::AsciiStrToLower(ToAbsl(h.library));
-  auto has = [&lib](std::string_view part) { return lib.find(part) != std::string::npos; };
-  if (!lib.empty()) {
-    if (has("ios") || has("android") || has("react-native") || has("flutter") || has("kotlin") || has("swift") ||
-        has("xamarin") || has("unity")) {
-      return v1::CHANNEL_APP;
-    }
-    if (has("analytics.js") || has("analytics-next") || has("javascript") || has("browser")) return v1::CHANNEL_WEB;
-    if (has("node") || has("python") || has("ruby") || has("java") || has("go") || has("php") || has("net") ||
-        has("http")) {
-      return v1::CHANNEL_SERVER;
-    }
-  }
-  const std::string os = absl::AsciiStrToLower(ToAbsl(h.os));
-  if (os == "ios" || os == "android" || os == "ipados") return v1::CHANNEL_APP;
-  if (h.page || h.user_agent) return v1::CHANNEL_WEB;
-  if (!c.empty()) return v1::CHANNEL_OTHER;
-  return v1::CHANNEL_UNSPECIFIED;
 }
 
 // `into` gets the keys of `from` it does not have (top-level merge).
@@ -390,60 +272,6 @@ absl::Status ReadContext(const ObjectReader& ctx, const ObjectReader& props, v1:
     }
   }
   return absl::OkStatus();
-}
-
-// A name compared without case and separators: "Live Chat Message Sent", "live_chat_message_sent".
-std::string NameKey(std::string_view name) {
-  std::string key;
-  for (char c : name) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) key.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
-  }
-  return key;
-}
-
-// The e-commerce spec's order events, v2 ("Order Completed") and v1 ("Completed Order"), whatever
-// the case and separators ("order_completed", "order-completed").
-bool IsOrderEvent(std::string_view name) {
-  const std::string key = NameKey(name);
-  for (std::string_view what : {"completed", "refunded", "cancelled", "canceled", "updated"}) {
-    if (key == absl::StrCat("order", ToAbsl(what)) || key == absl::StrCat(ToAbsl(what), "order")) return true;
-  }
-  return false;
-}
-
-// What a semantic event of the live-chat and email specs, and the e-commerce spec's review, is
-// (docs/events.md, "Semantic events").
-struct Semantic {
-  v1::EventKind kind = v1::EVENT_KIND_UNSPECIFIED;
-  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
-  v1::Direction direction = v1::DIRECTION_UNSPECIFIED;
-  bool chat = false;  // Conversation, agent and message body from the live-chat properties.
-  // Only with an email's properties (email_id, email_subject, campaign_id, list_id): "Unsubscribed"
-  // may be an SMS or push opt-out too.
-  bool needs_email = false;
-};
-
-std::optional<Semantic> SemanticOf(std::string_view name) {
-  const std::string key = NameKey(name);
-  using S = Semantic;
-  static const auto* const kTable = new std::vector<std::pair<std::string, Semantic>>({
-      {"livechatconversationstarted", S{v1::EVENT_KIND_CONVERSATION, v1::CHANNEL_CHAT, v1::DIRECTION_INBOUND, true}},
-      {"livechatconversationended", S{v1::EVENT_KIND_CONVERSATION, v1::CHANNEL_CHAT, v1::DIRECTION_UNSPECIFIED, true}},
-      {"livechatmessagesent", S{v1::EVENT_KIND_MESSAGE, v1::CHANNEL_CHAT, v1::DIRECTION_INBOUND, true}},
-      {"livechatmessagereceived", S{v1::EVENT_KIND_MESSAGE, v1::CHANNEL_CHAT, v1::DIRECTION_OUTBOUND, true}},
-      {"emailsent", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
-      {"emaildelivered", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
-      {"emailbounced", S{v1::EVENT_KIND_NOTIFICATION, v1::CHANNEL_EMAIL, v1::DIRECTION_OUTBOUND, false}},
-      {"emailopened", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
-      {"emaillinkclicked", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
-      {"emailmarkedasspam", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false}},
-      {"unsubscribed", S{v1::EVENT_KIND_TRACK, v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND, false, true}},
-      {"productreviewed", S{v1::EVENT_KIND_FEEDBACK, v1::CHANNEL_UNSPECIFIED, v1::DIRECTION_INBOUND, false}},
-  });
-  for (const auto& [k, semantic] : *kTable) {
-    if (k == key) return semantic;
-  }
-  return std::nullopt;
 }
 
 // A messageId for a message without one: a hash of its content, so a re-delivery of the same
@@ -740,63 +568,6 @@ Struct InheritFromBatch(const Struct& msg, const Struct& envelope) {
   return merged;
 }
 
-// The end of the JSON value starting at s[i]. REQUIRES: well-formed JSON (it was parsed).
-size_t SkipValue(std::string_view s, size_t i) {
-  int depth = 0;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (c == '"') {
-      for (++i; i < s.size() && s[i] != '"'; ++i) {
-        if (s[i] == '\\') ++i;
-      }
-      if (depth == 0) return i + 1;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (depth == 0) return i;  // The end of the enclosing container: a scalar ended.
-      if (--depth == 0) return i + 1;
-    } else if (depth == 0 && (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\r')) {
-      return i;
-    }
-  }
-  return i;
-}
-
-size_t SkipSpace(std::string_view s, size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-  return i;
-}
-
-// The size in bytes, as sent, of each message of a list: the elements of the document's top-level
-// array, or of its "batch" member's array (the last one, as the parser keeps the last). Empty for a
-// single message. REQUIRES: `json` is well-formed (it was parsed).
-std::vector<size_t> ListElementSizes(std::string_view json) {
-  std::vector<size_t> sizes;
-  auto elements = [&](size_t i) {  // At '['.
-    sizes.clear();
-    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] != ']';) {
-      const size_t end = SkipValue(json, i);
-      sizes.push_back(end - i);
-      i = SkipSpace(json, end);
-      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
-    }
-  };
-  size_t i = SkipSpace(json, 0);
-  if (i < json.size() && json[i] == '[') {
-    elements(i);
-  } else if (i < json.size() && json[i] == '{') {
-    for (i = SkipSpace(json, i + 1); i < json.size() && json[i] == '"';) {
-      const size_t key_end = SkipValue(json, i);
-      const bool batch = json.substr(i, key_end - i) == "\"batch\"";
-      i = SkipSpace(json, SkipSpace(json, key_end) + 1);  // Past ':'.
-      if (batch && i < json.size() && json[i] == '[') elements(i);
-      i = SkipSpace(json, SkipValue(json, i));
-      if (i < json.size() && json[i] == ',') i = SkipSpace(json, i + 1);
-    }
-  }
-  return sizes;
-}
-
 // Converts a parsed document (message, batch envelope or array), parsed from `text`. `line` is for
 // RecordError.
 void ConvertDocument(const Value& doc, std::string_view text, int line, int first_index, const SegmentOptions& options,
@@ -805,7 +576,7 @@ void ConvertDocument(const Value& doc, std::string_view text, int line, int firs
   std::vector<size_t> sizes;
   const size_t limit = options.max_message_bytes;
   const bool measure = limit > 0 && text.size() > limit;
-  if (measure) sizes = ListElementSizes(text);
+  if (measure) sizes = internal::JsonListElementSizes(text);
   auto too_large = [&](size_t bytes, const std::string& path) -> std::optional<absl::Status> {
     if (!measure || bytes <= limit) return std::nullopt;
     return Invalid(path.empty() ? "message" : path,
@@ -899,7 +670,7 @@ void ConvertDocument(const Value& doc, std::string_view text, int line, int firs
     return;
   }
   if (erasure(obj, first_index, "")) return;
-  if (auto big = too_large(SkipSpace(text, 0) < text.size() ? text.size() - SkipSpace(text, 0) : 0, "")) {
+  if (auto big = too_large(internal::ToStd(absl::StripLeadingAsciiWhitespace(internal::ToAbsl(text))).size(), "")) {
     add_error(first_index, *std::move(big));
     return;
   }

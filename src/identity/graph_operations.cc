@@ -1,4 +1,5 @@
-// The identity graph's audit trail and operator actions: explain, unlink, split, erasure; stats.
+// The identity graph's audit trail and operator actions: explain, unlink, split, erasure; stats;
+// profile ids and audit entries as text.
 #include "identity/graph.h"
 
 namespace omnijourney::internal::graph {
@@ -290,3 +291,47 @@ bool Graph::ContainsStringForTesting(std::string_view needle) const {
 }
 
 }  // namespace omnijourney::internal::graph
+
+namespace omnijourney {
+
+std::string FormatProfileId(ProfileId id) {
+  return absl::StrCat("p-", absl::Hex(id, absl::kZeroPad16));
+}
+
+absl::StatusOr<ProfileId> ParseProfileId(std::string_view text) {
+  if (text.size() != 18 || text.substr(0, 2) != "p-") {
+    return absl::InvalidArgumentError(absl::StrCat("profile id '", internal::ToAbsl(text.substr(0, 40)),
+                                                   "' is not of the form p-<16 hex digits>"));
+  }
+  ProfileId id = 0;
+  for (char c : text.substr(2)) {
+    int d;
+    if (c >= '0' && c <= '9') d = c - '0';
+    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
+    else return absl::InvalidArgumentError(absl::StrCat("profile id '", internal::ToAbsl(text), "' has a non-hex digit"));
+    id = (id << 4) | static_cast<ProfileId>(d);
+  }
+  return id;
+}
+
+std::string AuditEntry::ToString() const {
+  std::string out = FormatRfc3339(time);
+  auto ident = [&] { return identifier.value.empty() ? identifier.type : absl::StrCat(identifier.type, "=", identifier.value); };
+  switch (action) {
+    case Action::kLinked: absl::StrAppend(&out, " linked ", ident()); break;
+    case Action::kMerged: absl::StrAppend(&out, " merged ", FormatProfileId(other), " via ", ident()); break;
+    case Action::kRefused:
+      absl::StrAppend(&out, " refused to merge ", FormatProfileId(other), " via ", ident(), ": ", reason);
+      break;
+    case Action::kDropped: absl::StrAppend(&out, " dropped ", ident(), ": ", reason); break;
+    case Action::kNotLinking: absl::StrAppend(&out, " did not link ", ident(), ": ", reason); break;
+    case Action::kUnlinked: absl::StrAppend(&out, " unlinked ", ident(), ": ", reason); break;
+    case Action::kSplit: absl::StrAppend(&out, " ", reason); break;
+    case Action::kErased: absl::StrAppend(&out, " erased ", identifier.type, identifier.type.empty() ? "" : " ", "(", reason, ")"); break;
+    case Action::kFolded: absl::StrAppend(&out, " ", reason); break;
+  }
+  if (!source.empty()) absl::StrAppend(&out, " (", source, "/", event_id, ")");
+  return out;
+}
+
+}  // namespace omnijourney
