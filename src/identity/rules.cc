@@ -12,6 +12,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "identity/phone_validity.h"
 
 namespace omnijourney {
 
@@ -192,7 +193,7 @@ absl::StatusOr<std::string> NormalizePhone(std::string_view raw, std::string_vie
     }
     if (error != PhoneNumberUtil::NO_PARSING_ERROR) return absl::InvalidArgumentError("not a phone number");
   }
-  if (validation == PhoneValidation::kValid ? !util->IsValidNumber(number)
+  if (validation == PhoneValidation::kValid ? !PhoneValidity::Get().IsValid(number)
                                             : util->IsPossibleNumberWithReason(number) != PhoneNumberUtil::IS_POSSIBLE) {
     return absl::InvalidArgumentError(validation == PhoneValidation::kValid
                                           ? "not a valid phone number for its country"
