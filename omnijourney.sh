@@ -90,9 +90,10 @@ case "$cmd" in
       echo "== build-release/benchmarks/macro_benchmark --events 1000000"
       build-release/benchmarks/macro_benchmark --events 1000000 --nodes-file "$nodes" | tee build-release/macro.txt
       events=$(awk '/^events/ {print $(NF-4)}' build-release/macro.txt)
-      echo "== benchmarks/postgres_baseline.sh ($events events)"
-      install_missing postgresql
-      benchmarks/postgres_baseline.sh "$nodes" "$events" || echo "postgres baseline failed" >&2
+      engine=$(awk '/^ingest, in memory, batches of 1000, 1 thread/ {print $(NF-3)}' build-release/macro.txt)
+      echo "== benchmarks/peers.sh ($events events; the engine's $engine events/s)"
+      install_missing postgresql nodejs npm
+      benchmarks/peers.sh "$nodes" "$events" "$engine"
       rm -f "$nodes"
     fi
     ;;
