@@ -4,6 +4,7 @@
 //   build-release/benchmarks/macro_benchmark [--events N] [--no-durable] [--nodes-file FILE]
 //                                              [--only-ingest | --only-context]   (phase 1 and the floor; phases 1-2)
 //                                              [--max-profiles-per-tenant N]     (the engines' limit)
+//                                              [--journeys N]   (default 20: the demo's 2, copied)
 //
 // Input: omnijourney::synth::Population, seed 1, with as many customers as give about N events
 // (default 1,000,000; ~5.8 events per customer). Events are generated in batches of 1000 and only
@@ -56,6 +57,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "omnijourney/engine.h"
+#include "omnijourney/journey.h"
 #include "omnijourney/synth.h"
 
 namespace {
@@ -113,6 +115,31 @@ std::vector<const Event*> Pointers(const std::vector<omnijourney::synth::Generat
 
 int64_t max_profiles_per_tenant = 0;  // --max-profiles-per-tenant
 
+// The journeys every engine of the table runs (--journeys N): the demo's (examples/data/
+// journeys.textproto), copied under other names until there are N.
+std::vector<omnijourney::JourneyDefinition> journeys;
+
+std::vector<omnijourney::JourneyDefinition> LoadJourneys(int64_t count) {
+  std::vector<omnijourney::JourneyDefinition> out;
+  if (count <= 0) return out;
+  std::ifstream in(std::string(OMNIJOURNEY_EXAMPLE_DATA_DIR) + "/journeys.textproto");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto demo = omnijourney::ParseJourneySetText(text.str());
+  if (!demo.ok() || demo->empty()) {
+    std::cerr << "journeys: " << (demo.ok() ? "none in the demo's file" : demo.status().ToString()) << "\n";
+    std::exit(1);
+  }
+  for (int64_t k = 0; static_cast<int64_t>(out.size()) < count; ++k) {
+    for (const auto& j : *demo) {
+      if (static_cast<int64_t>(out.size()) == count) break;
+      out.push_back(j);
+      if (k > 0) out.back().set_name(absl::StrCat(j.name(), "-", k));
+    }
+  }
+  return out;
+}
+
 std::unique_ptr<Engine> Open(const std::string& path = "") {
   EngineOptions options;
   options.max_profiles_per_tenant = max_profiles_per_tenant;
@@ -122,6 +149,12 @@ std::unique_ptr<Engine> Open(const std::string& path = "") {
   if (!engine.ok()) {
     std::cerr << engine.status() << "\n";
     std::exit(1);
+  }
+  for (const auto& j : journeys) {
+    if (absl::Status s = (*engine)->AddJourney(j); !s.ok()) {
+      std::cerr << "journey " << j.name() << ": " << s << "\n";
+      std::exit(1);
+    }
   }
   return *std::move(engine);
 }
@@ -395,6 +428,7 @@ int main(int argc, char** argv) {
   bool only_ingest = false;   // For profiling: phase 1 only.
   bool only_context = false;  // Phases 1 and 2: ingest and context latency.
   std::string nodes_file;
+  int64_t journey_count = 20;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--events" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &target_events)) {
@@ -405,6 +439,8 @@ int main(int argc, char** argv) {
       only_context = true;
     } else if (a == "--no-durable") {
       durable = false;
+    } else if (a == "--journeys" && i + 1 < argc && absl::SimpleAtoi(argv[i + 1], &journey_count)) {
+      ++i;
     } else if (a == "--nodes-file" && i + 1 < argc) {
       nodes_file = argv[++i];
     } else if (a == "--max-profiles-per-tenant" && i + 1 < argc &&
@@ -412,11 +448,12 @@ int main(int argc, char** argv) {
       ++i;
     } else {
       std::cerr << "usage: macro_benchmark [--events N] [--only-ingest | --only-context] [--no-durable] "
-                   "[--nodes-file FILE] [--max-profiles-per-tenant N]\n";
+                   "[--nodes-file FILE] [--max-profiles-per-tenant N] [--journeys N]\n";
       return 2;
     }
   }
   const int64_t customers = std::max<int64_t>(1, target_events * 10 / 58);
+  journeys = LoadJourneys(journey_count);
   std::vector<Row> rows;
   const FloorResult floor = only_context ? FloorResult() : MeasureFloor(customers);
 

@@ -1,5 +1,8 @@
 #include "omnijourney/event.h"
 
+#include <limits>
+#include <random>
+
 #include "absl/time/civil_time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -62,6 +65,34 @@ TEST(TimestampTest, RoundTripsAndClamps) {
   EXPECT_EQ(ToTimestamp(absl::InfiniteFuture()).seconds(), 253402300799);
   EXPECT_EQ(ToTimestamp(absl::InfinitePast()).seconds(), -62135596800);
   EXPECT_EQ(FormatRfc3339(Utc(2026, 11, 22, 9, 30) + absl::Milliseconds(250)), "2026-11-22T09:30:00.25Z");
+}
+
+// FormatRfc3339 writes whole-nanosecond times itself: the same text as absl's general format.
+TEST(TimestampTest, Rfc3339IsTheGeneralFormatForEveryKindOfTime) {
+  auto general = [](absl::Time t) { return absl::FormatTime("%E4Y-%m-%d%ET%H:%M:%E*SZ", t, absl::UTCTimeZone()); };
+  std::mt19937_64 rng(11);
+  const int64_t lo = absl::ToUnixNanos(absl::FromUnixNanos(std::numeric_limits<int64_t>::min()));
+  int checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    int64_t ns = static_cast<int64_t>(rng());
+    switch (i % 5) {
+      case 0: ns -= ns % 1'000'000'000; break;  // Whole seconds.
+      case 1: ns -= ns % 1'000'000; break;      // Milliseconds.
+      case 2: ns = ns % (int64_t{4'000'000'000} * 1'000'000'000); break;  // 1843-2096.
+      default: break;
+    }
+    const absl::Time t = absl::FromUnixNanos(ns);
+    ASSERT_EQ(FormatRfc3339(t), general(t)) << ns;
+    ++checked;
+  }
+  for (absl::Time t : {absl::UnixEpoch(), absl::FromUnixNanos(-1), absl::FromUnixNanos(lo),
+                       absl::FromUnixNanos(std::numeric_limits<int64_t>::max()), Utc(2000, 2, 29, 23, 59, 59),
+                       Utc(1900, 3, 1, 0, 0, 0), Utc(2100, 2, 28, 12, 0, 0), Utc(1, 1, 1, 0, 0, 0),
+                       Utc(9999, 12, 31, 23, 59, 59) + absl::Nanoseconds(999999999),
+                       Utc(2026, 11, 22, 9, 30) + absl::Nanoseconds(1) / 4}) {
+    EXPECT_EQ(FormatRfc3339(t), general(t));
+  }
+  EXPECT_EQ(checked, 200000);
 }
 
 TEST(EnumNamesTest, RoundTripEveryValue) {

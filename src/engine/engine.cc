@@ -127,6 +127,7 @@ class EngineImpl final : public Engine {
     const absl::Time at = RecordTime();
     const DedupeKey key = DedupeWindow::KeyOf(*event);
     std::string record = encode_records_ ? EncodeEventRecord(*event, at) : std::string();
+    StoredEntry entry = MakeEntry(*event, options_.timeline);  // Before the lock, as in IngestBatch.
     absl::StatusOr<IngestResult> result;
     {
       WriterLock order(&write_mu_);  // Log order = apply order.
@@ -144,6 +145,7 @@ class EngineImpl final : public Engine {
           if (resolved) {
             event = &*resolved;
             if (encode_records_) record = EncodeEventRecord(*event, at);
+            entry = MakeEntry(*event, options_.timeline);
           }
         }
         if (!duplicate && !erased) RETURN_IF_ERROR(admission_.CheckState(state_->graph(), *event, &memo));
@@ -157,7 +159,7 @@ class EngineImpl final : public Engine {
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       WriterLock lock(&mu_, kSpin);
       IngestResult applied;
-      if (absl::Status s = state_->ApplyEvent(*event, key, at, pos, &memo, &applied); !s.ok()) {
+      if (absl::Status s = state_->ApplyEvent(*event, key, at, pos, &memo, &applied, &entry); !s.ok()) {
         result = std::move(s);
       } else {
         result = std::move(applied);
@@ -178,6 +180,9 @@ class EngineImpl final : public Engine {
     std::vector<uint8_t> valid(n, 0);  // Bytes: read in the hot loop.
     std::vector<std::string> records(n);
     std::vector<DedupeKey> keys(n);
+    // Timeline entries are packed here too, in the caller's thread: the lock is held only to link
+    // and store them (an entry a duplicate or an error leaves unused is dropped).
+    std::vector<StoredEntry> entries(n);
     for (size_t i = 0; i < n; ++i) {
       if (events[i] == nullptr) {
         out[i] = absl::InvalidArgumentError(absl::StrCat("events[", i, "]: null"));
@@ -197,6 +202,7 @@ class EngineImpl final : public Engine {
       if (!valid[i]) continue;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
       if (encode) records[i] = EncodeEventRecord(*events[i], at);
+      entries[i] = MakeEntry(*events[i], options_.timeline);
     }
     // Then in steps, in log order (write_mu_): admit the step against the state (shared with readers),
     // append its records (readers go on), apply them one event at a time (readers wait for one
@@ -218,6 +224,7 @@ class EngineImpl final : public Engine {
             hinted.push_back(*std::move(e));
             events[i] = &hinted.back();
             if (encode) records[i] = EncodeEventRecord(*events[i], at);
+            entries[i] = MakeEntry(*events[i], options_.timeline);
           }
         }
         earlier.push_back(events[i]);
@@ -316,7 +323,8 @@ class EngineImpl final : public Engine {
               out[i] = state_->Erased(*events[i]);
             } else {
               out[i] = IngestResult();  // Filled in place.
-              if (absl::Status s = state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo, &*out[i]); !s.ok()) {
+              if (absl::Status s = state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo, &*out[i], &entries[i]);
+                  !s.ok()) {
                 out[i] = std::move(s);
               }
             }

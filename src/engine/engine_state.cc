@@ -80,14 +80,14 @@ absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
 }
 
 absl::Status EngineState::ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at, LogPosition position,
-                                     LinkMemo* memo, IngestResult* result) {
+                                     LinkMemo* memo, IngestResult* result, StoredEntry* entry) {
   RETURN_IF_ERROR(Begin(at, position));
   // Admission has found it new (memo given); replayed records are checked here.
   if (memo == nullptr && dedupe_.Contains(key)) {
     *result = Duplicate(event);
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(LinkAndStore(event, key, memo, result));
+  RETURN_IF_ERROR(LinkAndStore(event, key, memo, result, entry));
   return io_error_;
 }
 
@@ -152,7 +152,7 @@ IngestResult EngineState::Duplicate(const Event& event) {
 }
 
 absl::Status EngineState::LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo,
-                                       IngestResult* out) {
+                                       IngestResult* out, StoredEntry* prepared) {
   ASSIGN_OR_RETURN(LinkResult link, graph_->Link(event, memo));
   IngestResult& result = *out;
   result.profile = link.profile;
@@ -189,7 +189,7 @@ absl::Status EngineState::LinkAndStore(const Event& event, const DedupeKey& key,
   }
   if (!result.changed.empty()) Reattribute(result.changed);
   ProfileTimeline& timeline = profiles_.State(result.profile, event.tenant());
-  StoredEntry entry = MakeEntry(event, options_.timeline);
+  StoredEntry entry = prepared != nullptr ? std::move(*prepared) : MakeEntry(event, options_.timeline);
   if (event.text().size() > options_.timeline.max_text_bytes) profiles_.CountTextCut();
   journeys_.OnEntry(result.profile, entry);
   profiles_.Insert(timeline, std::move(entry), now);

@@ -73,9 +73,10 @@ class EngineState {
   // Apply of an event record (record time `at`, InfinitePast when unset), without building the
   // LogRecord around the event. `key`: DedupeWindow::KeyOf(event). `memo`: admission's, which found the
   // event new (IdentityGraph::CheckUsable); without it (a replayed record) a duplicate is found
-  // here. The result goes to `*result` (the caller's slot: no copies on the way).
+  // here. The result goes to `*result` (the caller's slot: no copies on the way). `entry`: the
+  // event's MakeEntry, made by the caller before it took the lock (moved from), or null.
   absl::Status ApplyEvent(const Event& event, const DedupeKey& key, absl::Time at, LogPosition position,
-                          LinkMemo* memo, IngestResult* result);
+                          LinkMemo* memo, IngestResult* result, StoredEntry* entry = nullptr);
   // What AddJourney's record would get from Apply, changing nothing.
   absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
     return journeys_.Check(def, active_from);
@@ -176,7 +177,8 @@ class EngineState {
   // Every record's start: its position and time, and now and then the outbox's pruning.
   absl::Status Begin(absl::Time at, LogPosition position);
   // An event's change of state. REQUIRES: not a duplicate.
-  absl::Status LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo, IngestResult* result);
+  absl::Status LinkAndStore(const Event& event, const DedupeKey& key, LinkMemo* memo, IngestResult* result,
+                            StoredEntry* entry);
   absl::StatusOr<std::vector<ProfileId>> ApplyUnlink(const v1::LoggedIdentifier& unlink);
   absl::StatusOr<std::vector<ProfileId>> ApplySplit(const v1::LoggedSplit& split);
   absl::StatusOr<std::vector<ProfileId>> ApplyErasure(const v1::LoggedErasure& erasure, LogPosition position);
