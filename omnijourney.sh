@@ -7,7 +7,8 @@
 #   ./omnijourney.sh test --tsan       every test under ThreadSanitizer (clang-14 build), then the
 #                                      concurrency test 5 more times
 #   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
-#                                      then the macro table and the PostgreSQL baseline (1M events)
+#                                      then the macro table (1M events) and the peers on its identifiers
+#                                      (Node.js union-find, DuckDB, PostgreSQL: benchmarks/peers.sh)
 #   ./omnijourney.sh fuzz [SECONDS]    clang + libFuzzer (ASan+UBSan): each fuzz target for SECONDS
 #                                      (default 60), from its seed corpus in fuzz/corpus/
 #   ./omnijourney.sh soak [CYCLES]     the crash soak: CYCLES SIGKILLs (default 1000) during batch

@@ -562,7 +562,9 @@ std::vector<JourneyTrace> EngineState::Traces(const View& view) {
     t.ended = inst.ended;
     t.started = inst.started;
     t.entered = inst.entered;
-    for (const JourneyStep& s : inst.history) t.steps.push_back({s.from, s.to, s.transition, s.cause, s.time});
+    for (const JourneyStep& s : inst.history) {
+      t.steps.push_back({std::string(s.from), std::string(s.to), std::string(s.transition), s.cause, s.time});
+    }
     out.push_back(std::move(t));
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "identity/hash.h"
 #include "omnijourney/event.h"
@@ -17,14 +18,14 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 
 std::string Cause(const StoredEntry& e) { return absl::StrCat(ToAbsl(e.source()), "/", ToAbsl(e.event_id())); }
 
-std::string TransitionLabel(const v1::Transition& t, const std::string& from, int index) {
+std::string TransitionLabel(const v1::Transition& t, std::string_view from, int index) {
   if (!t.name().empty()) return t.name();
-  return absl::StrCat(from, "->", t.to().empty() ? "split" : t.to(), "#", index);
+  return absl::StrCat(ToAbsl(from), "->", t.to().empty() ? "split" : t.to(), "#", index);
 }
 
 // Deterministic action id: the same journey version, instance, transition, cause and action give
 // the same id in every replay and process.
-std::string ActionId(const CompiledJourney& j, const std::string& start_key, const std::string& transition,
+std::string ActionId(const CompiledJourney& j, const std::string& start_key, std::string_view transition,
                      const std::string& cause, int action_index) {
   uint64_t h = HashBytes(0xcbf29ce484222325ULL, j.def.name());
   h = HashBytes(h ^ static_cast<uint64_t>(j.def.version()), start_key);
@@ -62,6 +63,10 @@ absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active
   c->def = def;
   c->active_from = active_from;
   for (int i = 0; i < def.states_size(); ++i) c->state_index.emplace(def.states(i).name(), i);
+  for (const v1::State& st : def.states()) {
+    std::vector<std::string>& labels = c->labels.emplace_back();
+    for (int i = 0; i < st.transitions_size(); ++i) labels.push_back(TransitionLabel(st.transitions(i), st.name(), i));
+  }
   c->first_state = def.entry().state().empty() ? 0 : c->state_index.at(def.entry().state());
   versions.push_back(c.get());
   if (def.migrations_size() > 0) {
@@ -82,6 +87,11 @@ absl::Status JourneyCatalog::Add(const JourneyDefinition& def, absl::Time active
   }
   all_.push_back(std::move(c));
   return absl::OkStatus();
+}
+
+std::string_view JourneyCatalog::Intern(std::string_view text) const {
+  WriterLock lock(&names_mu_);
+  return *names_.emplace(text).first;
 }
 
 const CompiledJourney* JourneyCatalog::Active(const std::string& name, absl::Time t) const {
@@ -124,9 +134,10 @@ void ProfileJourneys::Migrate(const CompiledJourney& to) {
       const std::string& from_state = inst.journey->def.states(inst.state).name();
       auto mapped = m.state_map().find(from_state);
       if (mapped == m.state_map().end()) break;  // Unmapped: stays on its version.
-      inst.history.push_back({from_state, mapped->second,
-                              absl::StrCat("migrated v", inst.journey->def.version(), "->v", to.def.version()),
-                              to.active_from, "migration"});
+      inst.history.push_back(
+          {from_state, mapped->second,
+           catalog_->Intern(absl::StrCat("migrated v", inst.journey->def.version(), "->v", to.def.version())),
+           to.active_from, "migration"});
       inst.journey = &to;
       inst.state = to.state_index.at(mapped->second);
       inst.skipped_timeouts = 0;  // Keeps entered and timer_base: the state continues.
@@ -165,20 +176,20 @@ std::optional<absl::Time> ProfileJourneys::NextDue() const {
   return best;
 }
 
-void ProfileJourneys::Enter(JourneyInstance& inst, int state, absl::Time t, const std::string& from,
-                            const std::string& transition, const std::string& cause, const v1::Transition* via,
+void ProfileJourneys::Enter(JourneyInstance& inst, int state, absl::Time t, std::string_view from,
+                            std::string_view transition, const std::string& cause, const v1::Transition* via,
                             int branch) {
   const CompiledJourney& j = *inst.journey;
   const v1::State& to = j.def.states(state);
-  auto emit = [&](const google::protobuf::RepeatedPtrField<v1::Action>& list, const std::string& label) {
+  auto emit = [&](const google::protobuf::RepeatedPtrField<v1::Action>& list, std::string_view label) {
     for (int i = 0; i < list.size(); ++i) {
       EmittedAction a;
       a.id = ActionId(j, inst.start_key, label, cause, i);
       a.journey = j.def.name();
       a.version = j.def.version();
-      a.from_state = from;
+      a.from_state = std::string(from);
       a.to_state = to.name();
-      a.transition = label;
+      a.transition = std::string(label);
       a.cause = cause;
       a.time = t;
       a.action = list[i];
@@ -187,9 +198,11 @@ void ProfileJourneys::Enter(JourneyInstance& inst, int state, absl::Time t, cons
   };
   if (via != nullptr) {
     emit(via->actions(), transition);
-    if (branch >= 0) emit(via->branches(branch).actions(), absl::StrCat(transition, "/branch:", via->branches(branch).to()));
+    if (branch >= 0) {
+      emit(via->branches(branch).actions(), absl::StrCat(ToAbsl(transition), "/branch:", via->branches(branch).to()));
+    }
   }
-  emit(to.on_enter(), absl::StrCat(transition, "/enter:", to.name()));
+  if (!to.on_enter().empty()) emit(to.on_enter(), absl::StrCat(ToAbsl(transition), "/enter:", to.name()));
   inst.history.push_back({from, to.name(), transition, t, cause});
   inst.state = state;
   inst.entered = t;
@@ -229,13 +242,14 @@ void ProfileJourneys::FireTimers(absl::Time limit, bool inclusive) {
       best->skipped_timeouts |= uint64_t{1} << std::min(best_t, 63);
       continue;
     }
-    Take(*best, tr, TransitionLabel(tr, st.name(), best_t), best_due, absl::StrCat("timeout@", FormatRfc3339(best_due)));
+    Take(*best, tr, best->journey->labels[static_cast<size_t>(best->state)][static_cast<size_t>(best_t)], best_due,
+         absl::StrCat("timeout@", FormatRfc3339(best_due)));
   }
 }
 
-void ProfileJourneys::Take(JourneyInstance& inst, const v1::Transition& tr, const std::string& label, absl::Time t,
+void ProfileJourneys::Take(JourneyInstance& inst, const v1::Transition& tr, std::string_view label, absl::Time t,
                            const std::string& cause) {
-  const std::string from = inst.journey->def.states(inst.state).name();
+  const std::string_view from = inst.journey->def.states(inst.state).name();
   if (tr.branches_size() == 0) {
     Enter(inst, inst.journey->state_index.at(tr.to()), t, from, label, cause, &tr, -1);
     return;
@@ -244,7 +258,7 @@ void ProfileJourneys::Take(JourneyInstance& inst, const v1::Transition& tr, cons
   // same branch.
   uint64_t total = 0;
   for (const auto& b : tr.branches()) total += b.weight();
-  uint64_t pick = HashBytes(HashBytes(0x9e3779b97f4a7c15ULL, inst.journey->def.name()), inst.start_key + label) % total;
+  uint64_t pick = HashBytes(HashBytes(0x9e3779b97f4a7c15ULL, inst.journey->def.name()), absl::StrCat(inst.start_key, ToAbsl(label))) % total;
   int branch = 0;
   while (pick >= tr.branches(branch).weight()) pick -= tr.branches(branch++).weight();
   Enter(inst, inst.journey->state_index.at(tr.branches(branch).to()), t, from, label, cause, &tr, branch);
@@ -281,7 +295,7 @@ void ProfileJourneys::Apply(const StoredEntry& e) {
       const v1::Transition& tr = st.transitions(i);
       if (!tr.has_on() || !Matches(tr.on(), e)) continue;
       if (tr.has_guard() && !Eval(tr.guard(), facts_)) continue;
-      Take(inst, tr, TransitionLabel(tr, st.name(), i), t, cause);
+      Take(inst, tr, inst.journey->labels[static_cast<size_t>(inst.state)][static_cast<size_t>(i)], t, cause);
       break;
     }
   }
@@ -388,9 +402,9 @@ bool ProfileJourneys::Restore(SerialReader& r) {
     const size_t steps = r.Count(12);
     for (size_t k = 0; k < steps && r.ok(); ++k) {
       JourneyStep s;
-      s.from = std::string(r.Bytes());
-      s.to = std::string(r.Bytes());
-      s.transition = std::string(r.Bytes());
+      s.from = catalog_->Intern(r.Bytes());
+      s.to = catalog_->Intern(r.Bytes());
+      s.transition = catalog_->Intern(r.Bytes());
       s.time = r.Time();
       s.cause = std::string(r.Bytes());
       inst.history.push_back(std::move(s));

@@ -16,7 +16,10 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/node_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "journey/predicate.h"
 #include "omnijourney/journey.h"
@@ -27,6 +30,8 @@ namespace omnijourney::internal {
 struct CompiledJourney {
   JourneyDefinition def;
   std::map<std::string, int, std::less<>> state_index;
+  // labels[state][i]: the label of transition i of the state (its name, else "from->to#i").
+  std::vector<std::vector<std::string>> labels;
   int first_state = 0;
   // Events before this time do not start instances of this version; running instances of older
   // versions migrate (by def.migrations) at this time. InfinitePast for journeys loaded before any event.
@@ -51,6 +56,9 @@ class JourneyCatalog {
   const std::vector<std::unique_ptr<CompiledJourney>>& all() const { return all_; }
   // Versions that migrate running instances, by activation time.
   const std::vector<const CompiledJourney*>& migrating() const { return migrating_; }
+  // A lasting copy of `text` (the same view for the same text), for the step labels that are not
+  // in a definition (migrations, restored snapshots). Thread-safe.
+  std::string_view Intern(std::string_view text) const;
 
  private:
   const CompiledJourney* Active(const std::string& name, absl::Time t) const;
@@ -61,12 +69,16 @@ class JourneyCatalog {
   std::map<int, std::vector<std::string>> entry_by_kind_;  // Triggers with kinds but no names.
   std::vector<std::string> entry_unindexed_;                // Neither names nor kinds.
   std::vector<const CompiledJourney*> migrating_;
+  mutable absl::Mutex names_mu_;
+  mutable absl::node_hash_set<std::string> names_ ABSL_GUARDED_BY(names_mu_);  // Nodes never move.
 };
 
+// The names are views into the catalog, which outlives every instance: its definitions' state names
+// and labels, and JourneyCatalog::Intern.
 struct JourneyStep {
-  std::string from;  // Empty for the entry.
-  std::string to;
-  std::string transition;
+  std::string_view from;  // Empty for the entry.
+  std::string_view to;
+  std::string_view transition;
   absl::Time time;
   std::string cause;  // "source/event_id" of the triggering event, or "timeout".
 };
@@ -130,9 +142,9 @@ class ProfileJourneys {
   void FireTimers(absl::Time limit, bool inclusive);
   void Migrate(const CompiledJourney& to);
   // Takes transition `tr` of the instance's state (choosing the branch of a split).
-  void Take(JourneyInstance& inst, const v1::Transition& tr, const std::string& label, absl::Time t,
+  void Take(JourneyInstance& inst, const v1::Transition& tr, std::string_view label, absl::Time t,
             const std::string& cause);
-  void Enter(JourneyInstance& inst, int state, absl::Time t, const std::string& from, const std::string& transition,
+  void Enter(JourneyInstance& inst, int state, absl::Time t, std::string_view from, std::string_view transition,
              const std::string& cause, const v1::Transition* via, int branch);
   std::optional<absl::Time> Due(const JourneyInstance& inst, int transition) const;
 
