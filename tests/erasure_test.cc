@@ -118,6 +118,7 @@ TEST(ErasureTest, AnErasedNumberKeptAsATypedTraitIsScrubbed) {
   EXPECT_EQ(ctx->traits.at("crm").kind, TraitValue::Kind::kString);  // No longer a number.
   EXPECT_EQ(ctx->traits.at("logins").value, "5");
   EXPECT_EQ(ctx->traits.at("logins").kind, TraitValue::Kind::kNumber);
+  ctx->as_of = absl::UnixEpoch();  // The clock's time could contain the digits.
   EXPECT_THAT(ContextToJson(*ctx), Not(HasSubstr("4711")));
 }
 

@@ -4,6 +4,7 @@
 #include <random>
 #include <set>
 
+#include "absl/strings/str_cat.h"
 #include "engine_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -430,6 +431,47 @@ TEST(JourneyRuntimeTest, JourneysLoadedLaterIgnoreHistoryAndMigrateRunningInstan
   EXPECT_EQ(h.engine->Explain(eva->profile)->journeys.size(), 1u);  // "browse" did not start on r1.
   auto steps = h.engine->Explain(eva->profile)->ToString();
   EXPECT_THAT(steps, HasSubstr("migrated v1->v2"));
+  EXPECT_THAT(steps, HasSubstr("by migrated v1->v2 on migration"));
+}
+
+// Every step names its cause: the triggering event as "source/event_id", a timeout by its time,
+// a restart by the event that restarted the instance; the same after a checkpoint and reopen.
+TEST(JourneyRuntimeTest, StepsNameTheirCausesAlsoAfterReopening) {
+  const std::string dir = testing::FreshDir("causes");
+  std::vector<std::string> before;
+  auto causes = [](Engine& e) {
+    std::vector<std::string> out;
+    auto ctx = e.Context({"", "email", "eva@example.com"});
+    EXPECT_TRUE(ctx.ok()) << ctx.status();
+    if (!ctx.ok()) return out;
+    auto explained = e.Explain(ctx->profile);
+    EXPECT_TRUE(explained.ok()) << explained.status();
+    if (!explained.ok()) return out;
+    for (const auto& j : explained->journeys) {
+      for (const auto& s : j.steps) out.push_back(absl::StrCat(s.transition, " ", s.cause));
+    }
+    return out;
+  };
+  {
+    auto engine = testing::Open(testing::Durable(dir));
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->AddJourney(Reservation(v1::Reentry::REENTRY_ALWAYS)).ok());
+    ASSERT_TRUE(engine->Ingest(Named("r1", 0, "Reservation Created", "eva@example.com")).ok());
+    ASSERT_TRUE(engine->AdvanceTime(At(kDay)).ok());
+    ASSERT_TRUE(engine->Ingest(Named("r2", kDay + 10, "Reservation Created", "eva@example.com")).ok());
+    before = causes(*engine);
+    ASSERT_TRUE(engine->Checkpoint().ok());
+  }
+  const std::string timeout = "timeout@" + FormatRfc3339(At(kDay));
+  ASSERT_EQ(before.size(), 4u) << ::testing::PrintToString(before);
+  EXPECT_THAT(before[0], ::testing::MatchesRegex("entry .+/r1"));
+  EXPECT_EQ(before[1], "reserved->reminded#1 " + timeout);
+  EXPECT_THAT(before[2], ::testing::MatchesRegex("restarted .+/r2"));
+  EXPECT_THAT(before[3], ::testing::MatchesRegex("entry .+/r2"));
+  auto reopened = testing::Open(testing::Durable(dir));
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_GT(reopened->Stats().snapshot_position, 0);
+  EXPECT_EQ(causes(*reopened), before);
 }
 
 }  // namespace

@@ -563,7 +563,8 @@ std::vector<JourneyTrace> EngineState::Traces(const View& view) {
     t.started = inst.started;
     t.entered = inst.entered;
     for (const JourneyStep& s : inst.history) {
-      t.steps.push_back({std::string(s.from), std::string(s.to), std::string(s.transition), s.cause, s.time});
+      t.steps.push_back(
+          {std::string(s.from), std::string(s.to), std::string(s.transition), view.journeys->CauseOf(s), s.time});
     }
     out.push_back(std::move(t));
   }

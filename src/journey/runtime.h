@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -32,7 +33,14 @@ struct CompiledJourney {
   std::map<std::string, int, std::less<>> state_index;
   // labels[state][i]: the label of transition i of the state (its name, else "from->to#i").
   std::vector<std::vector<std::string>> labels;
+  // after[state][i]: the timeout of transition i of the state, InfiniteDuration when it has none.
+  std::vector<std::vector<absl::Duration>> after;
+  // to[state][i]: the state transition i of the state leads to (-1 for a split); branch_to[state][i][b]:
+  // the state of its branch b.
+  std::vector<std::vector<int>> to;
+  std::vector<std::vector<std::vector<int>>> branch_to;
   int first_state = 0;
+  int family = 0;  // The journey name's number in the catalog (the same for all its versions).
   // Events before this time do not start instances of this version; running instances of older
   // versions migrate (by def.migrations) at this time. InfinitePast for journeys loaded before any event.
   absl::Time active_from = absl::InfinitePast();
@@ -61,13 +69,20 @@ class JourneyCatalog {
   std::string_view Intern(std::string_view text) const;
 
  private:
-  const CompiledJourney* Active(const std::string& name, absl::Time t) const;
+  // The versions of one journey name.
+  struct Family {
+    std::string name;
+    int rank = 0;  // Place in name order among all families.
+    std::vector<const CompiledJourney*> versions;  // By version.
+  };
+  const CompiledJourney* Active(int family, absl::Time t) const;
 
   std::vector<std::unique_ptr<CompiledJourney>> all_;
-  std::map<std::string, std::vector<const CompiledJourney*>> versions_;  // Name -> by version.
-  std::map<std::string, std::vector<std::string>, std::less<>> entry_by_name_;  // Event name -> journeys.
-  std::map<int, std::vector<std::string>> entry_by_kind_;  // Triggers with kinds but no names.
-  std::vector<std::string> entry_unindexed_;                // Neither names nor kinds.
+  std::vector<Family> families_;
+  absl::flat_hash_map<std::string, int> family_of_;                        // Name -> families_ index.
+  absl::flat_hash_map<std::string, std::vector<int>> entry_by_name_;       // Event name -> families.
+  absl::flat_hash_map<int, std::vector<int>> entry_by_kind_;  // Triggers with kinds but no names.
+  std::vector<int> entry_unindexed_;                          // Neither names nor kinds.
   std::vector<const CompiledJourney*> migrating_;
   mutable absl::Mutex names_mu_;
   mutable absl::node_hash_set<std::string> names_ ABSL_GUARDED_BY(names_mu_);  // Nodes never move.
@@ -80,17 +95,24 @@ struct JourneyStep {
   std::string_view to;
   std::string_view transition;
   absl::Time time;
-  std::string cause;  // "source/event_id" of the triggering event, or "timeout".
+  // The cause, by number in its ProfileJourneys (ProfileJourneys::CauseOf gives the text:
+  // "source/event_id" of the triggering event, "timeout@<time>" or "migration").
+  uint32_t cause = 0;
 };
 
 struct JourneyInstance {
   const CompiledJourney* journey = nullptr;
   int state = 0;
-  std::string start_key;  // "source/event_id" of the event that started it (stable across merges).
+  // The event that started it ("source/event_id", stable across merges), as a cause number.
+  uint32_t start = 0;
   absl::Time started;
   absl::Time entered;     // When the current state was entered.
   absl::Time timer_base;  // Entered, or the last reset_timers_on event.
   uint64_t skipped_timeouts = 0;  // Timeouts whose guard failed since timer_base (bit per transition).
+  // The earliest pending timeout (InfiniteFuture when none) and its transition, kept with the
+  // fields above (ProfileJourneys::Reschedule).
+  absl::Time next_due = absl::InfiniteFuture();
+  int next_transition = -1;
   bool ended = false;
   absl::Time ended_at;
   std::vector<JourneyStep> history;
@@ -128,6 +150,8 @@ class ProfileJourneys {
 
   const std::vector<JourneyInstance>& instances() const { return instances_; }
   const std::vector<EmittedAction>& actions() const { return actions_; }
+  // A step's cause as text: "source/event_id", "timeout@<RFC 3339 time>" or "migration".
+  std::string CauseOf(const JourneyStep& step) const { return CauseText(step.cause, step.time); }
 
   // Snapshots: instances name their version by its index in catalog->all(). Restore returns false
   // for malformed input or a version the catalog does not have.
@@ -136,17 +160,29 @@ class ProfileJourneys {
 
  private:
   using Key = std::tuple<absl::Time, std::string, std::string>;
+  // Cause numbers: events' causes are numbered in causes_; timeouts (whose text names the step's
+  // time) and migrations have their own.
+  static constexpr uint32_t kTimeoutCause = 0xffffffff;
+  static constexpr uint32_t kMigrationCause = 0xfffffffe;
+  std::string_view EventCause(uint32_t cause) const {
+    const uint32_t begin = cause == 0 ? 0 : cause_ends_[cause - 1];
+    return std::string_view(causes_).substr(begin, cause_ends_[cause] - begin);
+  }
+  std::string CauseText(uint32_t cause, absl::Time t) const;
+  uint32_t AddCause(std::string_view text);
+  // The current event's cause number (added on first use).
+  uint32_t CurrentCause();
+  // Recomputes the instance's next_due from its state's timeouts.
+  static void Reschedule(JourneyInstance& inst);
   // Fires timeouts due before `limit` (or at it when `inclusive`), applying version migrations at
   // their activation times in between.
   void Advance(absl::Time limit, bool inclusive);
   void FireTimers(absl::Time limit, bool inclusive);
   void Migrate(const CompiledJourney& to);
-  // Takes transition `tr` of the instance's state (choosing the branch of a split).
-  void Take(JourneyInstance& inst, const v1::Transition& tr, std::string_view label, absl::Time t,
-            const std::string& cause);
+  // Takes transition `tr` (number `index`) of the instance's state (choosing the branch of a split).
+  void Take(JourneyInstance& inst, const v1::Transition& tr, int index, absl::Time t, uint32_t cause);
   void Enter(JourneyInstance& inst, int state, absl::Time t, std::string_view from, std::string_view transition,
-             const std::string& cause, const v1::Transition* via, int branch);
-  std::optional<absl::Time> Due(const JourneyInstance& inst, int transition) const;
+             uint32_t cause, const v1::Transition* via, int branch);
 
   const JourneyCatalog* catalog_;
   ProfileFacts facts_;
@@ -155,6 +191,10 @@ class ProfileJourneys {
   bool has_cursor_ = false;
   Key cursor_;
   std::vector<const CompiledJourney*> candidates_;  // Scratch.
+  std::string causes_;               // Event causes, back to back.
+  std::vector<uint32_t> cause_ends_;  // Where each ends in causes_.
+  std::string event_cause_;          // The event being applied's cause (scratch).
+  std::optional<uint32_t> event_cause_number_;  // Its number, once added.
   size_t migrations_done_ = 0;  // Prefix of catalog_->migrating() applied.
 };
 
