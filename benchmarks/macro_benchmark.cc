@@ -159,11 +159,11 @@ std::unique_ptr<Engine> Open(const std::string& path = "") {
   return *std::move(engine);
 }
 
+// The customers that give about `events` events (~5.8 events per customer).
+int64_t CustomersFor(int64_t events) { return std::max<int64_t>(1, events * 10 / 58); }
+
 // Feeds the whole population to `engine` in batches of 1000; returns the seconds spent in
 // IngestBatch. `seen` (optional) sees each batch after it was ingested.
-// The load population's customers at most (about 1M events).
-constexpr int64_t kMaxLoadCustomers = 1000000 * 10 / 58;
-
 double IngestAll(Engine& engine, int64_t customers,
                  const std::function<void(const std::vector<omnijourney::synth::GeneratedEvent>&)>& seen = nullptr,
                  uint64_t seed = 1, const std::string& tenant = "") {
@@ -463,7 +463,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const int64_t customers = std::max<int64_t>(1, target_events * 10 / 58);
+  const int64_t customers = CustomersFor(target_events);
   journeys = LoadJourneys(journey_count);
   std::vector<Row> rows;
   const FloorResult floor = only_context ? FloorResult() : MeasureFloor(customers);
@@ -543,10 +543,10 @@ int main(int argc, char** argv) {
                                     sample.size(), p99s[0], p99s[2], stats.profiles, largest)});
 
     // 2c. The same lookups while one thread ingests batches of 1000 into the same engine, back to
-    // back (the batches are generated first, at most kMaxLoadCustomers' worth: about 1M events,
-    // so that a 10M-event run fits in memory beside its engine).
+    // back (the batches are generated first, at most about 1M events' worth, so that a
+    // 10M-event run fits in memory beside its engine).
     std::vector<std::vector<omnijourney::synth::GeneratedEvent>> load;
-    const int64_t load_customers = std::min(customers, kMaxLoadCustomers);
+    const int64_t load_customers = std::min(customers, CustomersFor(1000000));
     {
       Batches batches(load_customers, /*seed=*/2, /*tenant=*/"load");
       for (;;) {

@@ -69,20 +69,14 @@ void JourneyScheduler::RebuildInMemory(ProfileStore& profiles, ProfileId id) {
 void JourneyScheduler::Schedule(ProfileId id) {
   ProfileJourneys* j = Get(id);
   const std::optional<absl::Time> due = j == nullptr ? std::nullopt : j->NextDue();
-  auto old = timer_of_.find(id);
-  if (old != timer_of_.end()) {
+  if (auto old = timer_of_.find(id); old != timer_of_.end()) {
     if (due && old->second == *due) return;  // Unchanged.
     timers_.erase({old->second, id});
+    timer_of_.erase(old);
   }
-  if (!due) {
-    if (old != timer_of_.end()) timer_of_.erase(old);
-    return;
-  }
-  timers_.insert({*due, id});
-  if (old != timer_of_.end()) {
-    old->second = *due;
-  } else {
-    timer_of_.emplace(id, *due);
+  if (due) {
+    timers_.insert({*due, id});
+    timer_of_[id] = *due;
   }
 }
 

@@ -15,14 +15,24 @@ namespace omnijourney::internal {
 // splitmix64 finaliser (the one of common/stable_hash.h).
 inline uint64_t Mix64(uint64_t x) { return StableMix(x); }
 
-// FNV-1a over the bytes, then mixed; `h` carries the running state.
-inline uint64_t HashBytes(uint64_t h, std::string_view s) {
+// FNV-1a over the bytes, without the final mix.
+inline uint64_t FnvBytes(uint64_t h, std::string_view s) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 0x100000001b3ULL;
   }
+  return h;
+}
+
+// FNV-1a over the bytes, then mixed; `h` carries the running state.
+inline uint64_t HashBytes(uint64_t h, std::string_view s) {
   // Length as a separator so ("ab","c") and ("a","bc") differ.
-  return Mix64(h ^ s.size());
+  return Mix64(FnvBytes(h, s) ^ s.size());
+}
+
+// HashBytes(h, a + b) without building the concatenation.
+inline uint64_t HashConcat(uint64_t h, std::string_view a, std::string_view b) {
+  return Mix64(FnvBytes(FnvBytes(h, a), b) ^ (a.size() + b.size()));
 }
 
 inline uint64_t HashIdentifier(uint64_t seed, std::string_view tenant, std::string_view type,

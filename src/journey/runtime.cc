@@ -33,17 +33,6 @@ std::string ActionId(const CompiledJourney& j, std::string_view start_key, std::
   return absl::StrFormat("a-%016x", h);
 }
 
-// HashBytes(h, a + b) without building the concatenation.
-uint64_t HashConcat(uint64_t h, std::string_view a, std::string_view b) {
-  for (std::string_view s : {a, b}) {
-    for (unsigned char c : s) {
-      h ^= c;
-      h *= 0x100000001b3ULL;
-    }
-  }
-  return Mix64(h ^ (a.size() + b.size()));
-}
-
 }  // namespace
 
 absl::Status JourneyCatalog::Check(const JourneyDefinition& def, absl::Time active_from) const {
