@@ -65,6 +65,7 @@ struct IngestResult {
 // the same id for the same transition.
 struct JourneyAction {
   std::string id;  // Hash of journey, version, instance (its starting event), transition, cause, index.
+  std::string tenant;     // The profile's tenant.
   ProfileId profile = 0;  // The profile when the action was handed out.
   std::string journey;
   int version = 0;
@@ -162,6 +163,17 @@ struct EngineStats {
   // The tenant with the most profiles, and how many (see EngineOptions::max_profiles_per_tenant).
   std::string largest_tenant;
   int64_t largest_tenant_profiles = 0;
+};
+
+// Where a change came from in the host's own log, for a host that keeps the engine's input in a
+// distributed log (a NATS JetStream stream, a Kafka partition) and feeds it in that log's order
+// (docs/scale-out.md): the record's position there, and a check value of it (a hash of its message
+// id, say), so that after a restart the host resumes after the last change the engine stored and
+// can tell whether its log still holds that record at that position.
+struct SourcePosition {
+  uint64_t position = 0;  // 0: none.
+  uint64_t check = 0;
+  bool operator==(const SourcePosition&) const = default;
 };
 
 class Engine {
@@ -265,6 +277,22 @@ class Engine {
   // storage.snapshot_every_records records, and after every erasure. Without storage.path it does
   // nothing. Blocks writers (not readers) while it runs. Cost: O(state).
   virtual absl::Status Checkpoint() = 0;
+
+  // Every change logged from now on (events, journey definitions, operator actions, time advances,
+  // acknowledgements) carries `source` (its LogRecord.source), until the next call. Call it from
+  // the thread that makes those changes, before them. Position 0: changes carry none.
+  virtual void SetSource(const SourcePosition& source) = 0;
+  // The source of the latest change applied (also after Open, from the snapshot and the log):
+  // a host that feeds the engine from its own log resumes reading there. {0, 0}: none yet.
+  virtual SourcePosition Source() const = 0;
+
+  // A digest of one tenant's state: its profiles with their identifiers, audit, retained timeline
+  // and journey instances, and the ids of the actions released for them (still remembered), in a
+  // canonical order. Two engines fed the same records in the same order have the same digests
+  // (whatever else they hold, and whether they were restarted on the way); what one process did
+  // with its actions (handed out, acknowledged) is not part of it. Cost: O(the tenant's state).
+  // `text`, when given, receives what was hashed (for a diff when two digests differ).
+  virtual std::string StateDigest(std::string_view tenant, std::string* text = nullptr) const = 0;
 
   virtual EngineStats Stats() const = 0;
   // Profiles of one tenant now (0 for a tenant never seen). Cost: O(1).

@@ -22,6 +22,7 @@
 #include "engine/checkpoints.h"
 #include "engine/engine_state.h"
 #include "engine/options_check.h"
+#include "engine/readers.h"
 #include "engine/recovery.h"
 #include "engine/snapshot.h"
 #include "engine/turns.h"
@@ -107,6 +108,25 @@ class EngineImpl final : public Engine {
     return absl::OkStatus();
   }
 
+  void SetSource(const SourcePosition& source) override {
+    source_position_.store(source.position, std::memory_order_relaxed);
+    source_check_.store(source.check, std::memory_order_relaxed);
+  }
+
+  SourcePosition Source() const override {
+    TurnReaderLock lock(&mu_, &turns_);
+    return state_->source();
+  }
+
+  std::string StateDigest(std::string_view tenant, std::string* text) const override {
+    std::vector<std::string> released;
+    {
+      TurnReaderLock lock(&mu_, &turns_);
+      released = state_->ReleasedActionIds(tenant);
+    }
+    return DigestState(*this, tenant, std::move(released), text);
+  }
+
   absl::Status Checkpoint() override {
     if (!checkpoints_.enabled()) return absl::OkStatus();
     Checkpoints::Encoded snapshot;
@@ -125,8 +145,9 @@ class EngineImpl final : public Engine {
     const Event* event = hinted ? &*hinted : &given;
     std::optional<Event> resolved;  // An alias whose previousId is an earlier user id.
     const absl::Time at = RecordTime();
+    const SourcePosition src = CurrentSource();
     const DedupeKey key = DedupeWindow::KeyOf(*event);
-    std::string record = encode_records_ ? EncodeEventRecord(*event, at) : std::string();
+    std::string record = encode_records_ ? Encode(*event, at, src) : std::string();
     StoredEntry entry = MakeEntry(*event, options_.timeline);  // Before the lock, as in IngestBatch.
     absl::StatusOr<IngestResult> result;
     {
@@ -144,7 +165,7 @@ class EngineImpl final : public Engine {
           resolved = ResolveAliasPrevious(state_->graph(), options_.identity, *event, {});
           if (resolved) {
             event = &*resolved;
-            if (encode_records_) record = EncodeEventRecord(*event, at);
+            if (encode_records_) record = Encode(*event, at, src);
             entry = MakeEntry(*event, options_.timeline);
           }
         }
@@ -159,6 +180,7 @@ class EngineImpl final : public Engine {
       ASSIGN_OR_RETURN(const LogPosition pos, log_->Append(std::move(records)));
       WriterLock lock(&mu_, kSpin);
       IngestResult applied;
+      state_->NoteSource(src);
       if (absl::Status s = state_->ApplyEvent(*event, key, at, pos, &memo, &applied, &entry); !s.ok()) {
         result = std::move(s);
       } else {
@@ -176,6 +198,7 @@ class EngineImpl final : public Engine {
     std::vector<absl::StatusOr<IngestResult>> out(n, absl::InternalError("not ingested"));
     // Before the lock: validation and encoding, which need no state.
     const absl::Time at = RecordTime();
+    const SourcePosition src = CurrentSource();
     const bool encode = encode_records_;
     std::vector<uint8_t> valid(n, 0);  // Bytes: read in the hot loop.
     std::vector<std::string> records(n);
@@ -201,7 +224,7 @@ class EngineImpl final : public Engine {
     for (size_t i = 0; i < n; ++i) {
       if (!valid[i]) continue;
       keys[i] = DedupeWindow::KeyOf(*events[i]);
-      if (encode) records[i] = EncodeEventRecord(*events[i], at);
+      if (encode) records[i] = Encode(*events[i], at, src);
       entries[i] = MakeEntry(*events[i], options_.timeline);
     }
     // Then in steps, in log order (write_mu_): admit the step against the state (shared with readers),
@@ -223,7 +246,7 @@ class EngineImpl final : public Engine {
           if (std::optional<Event> e = ResolveAliasPrevious(state_->graph(), options_.identity, *events[i], earlier)) {
             hinted.push_back(*std::move(e));
             events[i] = &hinted.back();
-            if (encode) records[i] = EncodeEventRecord(*events[i], at);
+            if (encode) records[i] = Encode(*events[i], at, src);
             entries[i] = MakeEntry(*events[i], options_.timeline);
           }
         }
@@ -323,6 +346,7 @@ class EngineImpl final : public Engine {
               out[i] = state_->Erased(*events[i]);
             } else {
               out[i] = IngestResult();  // Filled in place.
+              state_->NoteSource(src);
               if (absl::Status s = state_->ApplyEvent(*events[i], keys[i], at, pos++, &memo, &*out[i], &entries[i]);
                   !s.ok()) {
                 out[i] = std::move(s);
@@ -548,6 +572,16 @@ class EngineImpl final : public Engine {
   }
 
  private:
+  SourcePosition CurrentSource() const {
+    return {source_position_.load(std::memory_order_relaxed), source_check_.load(std::memory_order_relaxed)};
+  }
+  // An event's record, with the source of the changes now.
+  static std::string Encode(const Event& event, absl::Time at, const SourcePosition& src) {
+    std::string record = EncodeEventRecord(event, at);
+    AppendSource(&record, src.position, src.check);
+    return record;
+  }
+
   // The record time: the clock in clock mode, unset in event-time mode.
   absl::Time RecordTime() const {
     return options_.time_mode == EngineOptions::TimeMode::kClock ? clock_->Now() : absl::InfinitePast();
@@ -562,6 +596,10 @@ class EngineImpl final : public Engine {
   // actions are stamped with it in the audit).
   absl::StatusOr<LogPosition> Append(v1::LogRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     *record.mutable_at() = ToTimestamp(clock_->Now());
+    if (const SourcePosition src = CurrentSource(); src.position != 0) {
+      record.set_source(src.position);
+      record.set_source_check(src.check);
+    }
     std::vector<std::string> records;
     records.push_back(record.SerializeAsString());
     return log_->Append(std::move(records));
@@ -597,6 +635,8 @@ class EngineImpl final : public Engine {
     const absl::Time at = clock_->Now();
     ASSIGN_OR_RETURN(Log::Erasure plan, state_->PlanErasure(erasure, at));
     const std::vector<Tombstone> tombstones = plan.tombstones;
+    const SourcePosition src = CurrentSource();
+    AppendSource(&plan.record, src.position, src.check);
     absl::StatusOr<LogPosition> erased = log_->Erase(std::move(plan));
     if (!erased.ok()) {
       // A failed write may still have reached the log (a reopen then has the erasure): this state
@@ -605,6 +645,7 @@ class EngineImpl final : public Engine {
       return state_->io_error();
     }
     const LogPosition pos = *erased;
+    state_->NoteSource(src);
     absl::StatusOr<std::vector<ProfileId>> changed = state_->FinishErasure(tombstones, pos, at);
     if (!changed.ok()) {
       // The log has it (a reopen applies it); the state may be part way.
@@ -699,6 +740,8 @@ class EngineImpl final : public Engine {
   std::unique_ptr<Log> log_ ABSL_PT_GUARDED_BY(write_mu_);
   const bool encode_records_;  // log_->keeps_records(), fixed: events are encoded only when kept.
   std::string storage_recovery_;  // Set by Open, then fixed.
+  std::atomic<uint64_t> source_position_{0};  // SetSource.
+  std::atomic<uint64_t> source_check_{0};
   mutable std::atomic<int64_t> audit_folded_{0};  // Explain answers that folded older records.
   std::unique_ptr<SpillStore> spill_;
   Checkpoints checkpoints_;  // Snapshots (none without storage.path).
@@ -745,20 +788,6 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Open(const EngineOptions& option
                                                        std::move(log), std::move(spill), std::move(snapshots));
   RETURN_IF_ERROR(engine->Open(store ? &*store : nullptr));
   return std::unique_ptr<Engine>(std::move(engine));
-}
-
-std::string ProfileExplanation::ToString() const {
-  std::string out = absl::StrCat("profile ", FormatProfileId(profile), "\n");
-  for (const auto& id : identifiers) absl::StrAppend(&out, "  ", id.type, " ", id.value, "\n");
-  for (const auto& e : audit) absl::StrAppend(&out, "  ", e.ToString(), "\n");
-  for (const auto& j : journeys) {
-    absl::StrAppend(&out, "  journey ", j.journey, " v", j.version, ": ", j.state, j.ended ? " (ended)" : "", "\n");
-    for (const auto& s : j.steps) {
-      absl::StrAppend(&out, "    ", FormatRfc3339(s.time), " ", s.from.empty() ? "(entry)" : s.from, " -> ",
-                      s.to.empty() ? "(restarted)" : s.to, " by ", s.transition, " on ", s.cause, "\n");
-    }
-  }
-  return out;
 }
 
 }  // namespace omnijourney

@@ -93,6 +93,7 @@ absl::Status EngineState::ApplyEvent(const Event& event, const DedupeKey& key, a
 
 absl::StatusOr<EngineState::Applied> EngineState::Apply(const v1::LogRecord& r, LogPosition position) {
   const absl::Time at = r.has_at() ? FromTimestamp(r.at()) : absl::InfinitePast();
+  NoteSource({r.source(), r.source_check()});
   Applied out;
   if (r.has_event()) {
     RETURN_IF_ERROR(ApplyEvent(r.event(), DedupeWindow::KeyOf(r.event()), at, position, nullptr, &out.ingest));
@@ -242,6 +243,7 @@ void EngineState::ReleaseActions() {
     if (outbox_.released(a.id)) continue;
     JourneyAction out;
     out.id = a.id;
+    if (absl::StatusOr<std::string> tenant = graph_->TenantOf(d.profile); tenant.ok()) out.tenant = *std::move(tenant);
     out.profile = d.profile;
     out.journey = a.journey;
     out.version = a.version;
@@ -509,11 +511,24 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::FinishErasure(const std::vec
   return changed;
 }
 
+std::vector<std::string> EngineState::ReleasedActionIds(std::string_view tenant) const {
+  std::vector<std::string> out;
+  outbox_.ForEachReleased([&](const std::string& id, ProfileId profile) {
+    absl::StatusOr<ProfileId> now = graph_->ResolveProfile(profile);
+    if (!now.ok()) return;  // Erased.
+    absl::StatusOr<std::string> of = graph_->TenantOf(*now);
+    if (of.ok() && *of == tenant) out.push_back(id);
+  });
+  return out;
+}
+
 // --- Snapshots -------------------------------------------------------------------------------
 
 absl::Status EngineState::Save(SerialWriter& w) const {
   SaveIdentityGraph(*graph_, w);
   w.U64(position_);
+  w.U64(source_.position);
+  w.U64(source_.check);
   w.Time(watermark_);
   w.Time(clock_at_);
   // Duplicates and refusals are not records: like Stats().rejected they count this run only.
@@ -527,6 +542,8 @@ absl::Status EngineState::Save(SerialWriter& w) const {
 
 absl::Status EngineState::Restore(SerialReader& r, std::shared_ptr<const SnapshotMapping> mapping) {
   position_ = r.U64();
+  source_.position = r.U64();
+  source_.check = r.U64();
   watermark_ = r.Time();
   clock_at_ = r.Time();
   for (int64_t* v : {&events_, &applied_}) *v = r.I64();

@@ -131,6 +131,8 @@ class EngineState {
   // (graph().ContinueExplain, then Take), so that the caller may read it in steps.
   absl::StatusOr<ProfileExplanation> Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const;
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const;
+  // The ids of the released actions (still remembered) whose profiles are of `tenant` now.
+  std::vector<std::string> ReleasedActionIds(std::string_view tenant) const;
   // Everything but the admission counters (the façade adds them).
   EngineStats Stats() const;
   bool ContainsStringForTesting(std::string_view needle) const;
@@ -141,6 +143,12 @@ class EngineState {
   bool sealed_damaged() const { return profiles_.sealed_damaged() || journeys_.sealed_damaged(); }
   // The position of the last record applied (0: none).
   LogPosition position() const { return position_; }
+  // The source of the last record applied that had one (Engine::Source); applying a record with a
+  // source notes it, and the façade notes the source of the events it applies live.
+  const SourcePosition& source() const { return source_; }
+  void NoteSource(const SourcePosition& source) {
+    if (source.position != 0) source_ = source;
+  }
 
   // Snapshots: the whole derived state as of position() (the identity graph first, see
   // SaveIdentityGraph), and back into a state constructed with the graph read from it. With a
@@ -219,6 +227,7 @@ class EngineState {
   std::unique_ptr<ErasureScope> pending_erasure_;  // Between PlanErasure and FinishErasure.
   int64_t applied_ = 0;   // Records applied (for occasional pruning).
   LogPosition position_ = 0;
+  SourcePosition source_;
   absl::Status io_error_;
 };
 

@@ -31,7 +31,7 @@ bool Outbox::WithinCap(const JourneyAction& action, absl::TimeZone tz) {
 }
 
 void Outbox::Release(JourneyAction action, const CustomerContext* ctx) {
-  released_[action.id] = action.time;
+  released_[action.id] = Released{action.time, action.profile};
   if (action.channel.empty() || !PolicyActive()) {
     Queue(std::move(action));
     return;
@@ -123,6 +123,7 @@ namespace {
 
 void SaveAction(const JourneyAction& a, SerialWriter& w) {
   w.Bytes(a.id);
+  w.Bytes(a.tenant);
   w.U64(a.profile);
   w.Bytes(a.journey);
   w.I64(a.version);
@@ -146,6 +147,7 @@ void SaveAction(const JourneyAction& a, SerialWriter& w) {
 JourneyAction RestoreAction(SerialReader& r) {
   JourneyAction a;
   a.id = std::string(r.Bytes());
+  a.tenant = std::string(r.Bytes());
   a.profile = r.U64();
   a.journey = std::string(r.Bytes());
   a.version = static_cast<int>(r.I64());
@@ -173,9 +175,10 @@ JourneyAction RestoreAction(SerialReader& r) {
 
 void Outbox::Save(SerialWriter& w) const {
   w.Varint(released_.size());
-  for (const auto& [id, t] : released_) {
+  for (const auto& [id, r] : released_) {
     w.Bytes(id);
-    w.Time(t);
+    w.Time(r.time);
+    w.U64(r.profile);
   }
   w.Varint(pending_.size());
   for (const auto& [seq, action] : pending_) {
@@ -199,11 +202,12 @@ void Outbox::Save(SerialWriter& w) const {
 }
 
 absl::Status Outbox::Restore(SerialReader& r) {
-  const size_t released = r.Count(9);
+  const size_t released = r.Count(17);
   released_.reserve(released);
   for (size_t i = 0; i < released && r.ok(); ++i) {
     std::string id(r.Bytes());
-    released_[std::move(id)] = r.Time();
+    const absl::Time t = r.Time();
+    released_[std::move(id)] = Released{t, r.U64()};
   }
   const size_t pending = r.Count(16);
   for (size_t i = 0; i < pending && r.ok(); ++i) {
@@ -231,7 +235,7 @@ absl::Status Outbox::Restore(SerialReader& r) {
 
 void Outbox::Prune(absl::Time horizon) {
   absl::erase_if(released_, [&](const auto& entry) {
-    return entry.second < horizon && !pending_seq_.contains(entry.first);
+    return entry.second.time < horizon && !pending_seq_.contains(entry.first);
   });
   const std::string day = absl::FormatCivilTime(absl::ToCivilDay(horizon, absl::UTCTimeZone()) - 1);
   for (auto it = sent_per_day_.begin(); it != sent_per_day_.end();) {

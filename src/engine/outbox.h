@@ -69,6 +69,12 @@ class Outbox {
   void Save(SerialWriter& w) const;
   absl::Status Restore(SerialReader& r);
 
+  // Calls `fn` with the id and profile (when it was released) of every released action still
+  // remembered (see Prune), in no particular order.
+  void ForEachReleased(const std::function<void(const std::string& id, ProfileId profile)>& fn) const {
+    for (const auto& [id, r] : released_) fn(id, r.profile);
+  }
+
   int64_t pending() const { return static_cast<int64_t>(pending_.size()); }
   int64_t deferred() const { return static_cast<int64_t>(deferred_.size()); }
 
@@ -80,7 +86,11 @@ class Outbox {
 
   const ActionOptions& options_;
   const absl::TimeZone default_zone_;
-  absl::flat_hash_map<std::string, absl::Time> released_;  // Id -> action time.
+  struct Released {
+    absl::Time time;  // The action's time.
+    ProfileId profile = 0;
+  };
+  absl::flat_hash_map<std::string, Released> released_;  // By id.
   // Pending actions by release sequence, and their sequence by id.
   std::map<uint64_t, JourneyAction> pending_;
   absl::flat_hash_map<std::string, uint64_t> pending_seq_;

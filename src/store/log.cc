@@ -150,4 +150,13 @@ std::string EncodeEventRecord(const v1::Event& event, absl::Time at) {
   return out;
 }
 
+void AppendSource(std::string* record, uint64_t position, uint64_t check) {
+  if (position == 0) return;
+  // LogRecord.source_check: field 12, fixed64 (tag 0x61); LogRecord.source: field 13, varint (tag 0x68).
+  record->push_back('\x61');
+  for (int i = 0; i < 8; ++i) record->push_back(static_cast<char>((check >> (8 * i)) & 0xFF));
+  record->push_back('\x68');
+  PutVarint(*record, position);
+}
+
 }  // namespace omnijourney::internal

@@ -101,6 +101,11 @@ std::unique_ptr<Log> NewMemoryLog(size_t max_bytes);
 // is the record's clock time (InfinitePast: unset).
 std::string EncodeEventRecord(const v1::Event& event, absl::Time at = absl::InfinitePast());
 
+// Appends LogRecord.source_check and source (Engine::SetSource) to a serialized LogRecord (a
+// serialized message followed by fields is the message with those fields). Nothing when
+// `position` is 0.
+void AppendSource(std::string* record, uint64_t position, uint64_t check);
+
 }  // namespace omnijourney::internal
 
 #endif  // OMNIJOURNEY_SRC_STORE_LOG_H_
