@@ -38,6 +38,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "cli_common.h"
 #include "omnijourney/analytics.h"
 #include "omnijourney/context.h"
 #include "omnijourney/config.h"
@@ -53,6 +54,10 @@
 namespace {
 
 namespace analytics = omnijourney::analytics;
+using omnijourney::cli::Args;
+using omnijourney::cli::ReadEvents;
+using omnijourney::cli::ReadInput;
+using omnijourney::cli::ReadJourneys;
 
 constexpr char kUsage[] =
     "usage: omnijourney replay   [SOURCE] [--progress|--quiet]\n"
@@ -63,6 +68,14 @@ constexpr char kUsage[] =
     "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] [--config FILE] FILE|-\n"
     "       omnijourney version\n"
+#ifdef OMNIJOURNEY_WITH_NATS
+    "       omnijourney cluster create-streams|status --config CLUSTER\n"
+    "       omnijourney worker   --config CLUSTER --name NAME --data DIR\n"
+    "       omnijourney publish  --config CLUSTER [--events FILE|-] [--format F] [--journeys FILE]... [--tick TIME]\n"
+    "                            [--ticks] [--batch N] [--acks FILE]\n"
+    "       omnijourney context  --cluster CLUSTER --id TYPE:VALUE [--tenant T] [--json]\n"
+    "CLUSTER: a cluster configuration (omnijourney.v1.ClusterConfig textproto, docs/scale-out.md)\n"
+#endif
     "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n"
     "        [--phone-region CC] [--config FILE]\n"
     "--phone-region CC: ISO 3166 region of phone numbers written without a country code (default: none,\n"
@@ -72,106 +85,9 @@ constexpr char kUsage[] =
     "--tenant T: the tenant of converted events and of --id/--profile lookups (default \"\"); with report,\n"
     "            only that tenant (without it: every tenant, named in the report)\n";
 
-// Command-line options: "--name value" pairs, "--flag"s and positional arguments.
-struct Args {
-  std::multimap<std::string, std::string> values;
-  std::vector<std::string> flags;
-  std::vector<std::string> positional;
-
-  bool Has(const std::string& flag) const {
-    return std::find(flags.begin(), flags.end(), flag) != flags.end();
-  }
-  std::string Get(const std::string& name, const std::string& fallback = "") const {
-    auto it = values.find(name);
-    return it == values.end() ? fallback : it->second;
-  }
-  std::vector<std::string> All(const std::string& name) const {
-    std::vector<std::string> out;
-    for (auto [it, end] = values.equal_range(name); it != end; ++it) out.push_back(it->second);
-    return out;
-  }
-};
-
-// Parses `raw` against the options a command accepts; false (with a message) on anything else.
 bool ParseArgs(const std::string& command, const std::vector<std::string>& raw,
                const std::vector<std::string>& with_value, const std::vector<std::string>& flags, Args* out) {
-  for (size_t i = 0; i < raw.size(); ++i) {
-    const std::string& a = raw[i];
-    if (std::find(with_value.begin(), with_value.end(), a) != with_value.end()) {
-      if (i + 1 >= raw.size()) {
-        std::cerr << command << ": " << a << " needs a value\n" << kUsage;
-        return false;
-      }
-      out->values.emplace(a, raw[++i]);
-    } else if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
-      out->flags.push_back(a);
-    } else if (a.size() > 1 && a[0] == '-') {
-      std::cerr << command << ": unknown option " << a << "\n" << kUsage;
-      return false;
-    } else {
-      out->positional.push_back(a);
-    }
-  }
-  return true;
-}
-
-bool ReadInput(const std::string& path, std::string* out) {
-  std::stringstream ss;
-  if (path == "-") {
-    ss << std::cin.rdbuf();
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    ss << in.rdbuf();
-  }
-  *out = ss.str();
-  return true;
-}
-
-// Events from a file in one of the formats; read errors are reported and counted in *bad.
-bool ReadEvents(const std::string& path, const std::string& format, const omnijourney::SegmentOptions& segment,
-                omnijourney::ParsedEvents* parsed) {
-  std::string input;
-  if (!ReadInput(path, &input)) {
-    std::cerr << "cannot read " << path << "\n";
-    return false;
-  }
-  if (format == "segment") {
-    auto doc = omnijourney::ParseSegmentJson(input, segment);
-    if (!doc.ok()) {
-      std::cerr << path << ": " << doc.status().message() << "\n";
-      return false;
-    }
-    *parsed = *std::move(doc);
-  } else if (format == "segment-lines") {
-    *parsed = omnijourney::ParseSegmentJsonLines(input, segment);
-  } else if (format == "jsonl") {
-    *parsed = omnijourney::ParseEventJsonLines(input);
-  } else {
-    std::cerr << "unknown format '" << format << "' (jsonl, segment, segment-lines)\n";
-    return false;
-  }
-  return true;
-}
-
-// Journey definitions of a file: a JourneySet or one JourneyDefinition in text format, or JSON.
-absl::StatusOr<std::vector<omnijourney::JourneyDefinition>> ReadJourneys(const std::string& path) {
-  std::string text;
-  if (!ReadInput(path, &text)) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  const bool json = path.size() > 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-  if (json) {
-    auto one = omnijourney::ParseJourneyJson(text);
-    if (!one.ok()) return one.status();
-    return std::vector<omnijourney::JourneyDefinition>{*std::move(one)};
-  }
-  auto set = omnijourney::ParseJourneySetText(text);
-  if (set.ok() && !set->empty()) return set;
-  auto one = omnijourney::ParseJourneyText(text);
-  if (one.ok()) return std::vector<omnijourney::JourneyDefinition>{*std::move(one)};
-  // Report the error of the form the file looks like.
-  if (text.find("journeys") != std::string::npos && !set.ok()) return set.status();
-  if (set.ok()) return absl::InvalidArgumentError("no journeys in the file");
-  return one.status();
+  return omnijourney::cli::ParseArgs(command, raw, with_value, flags, out, kUsage);
 }
 
 // Prints "replayed N events (R/s)" while a long replay runs.
@@ -578,6 +494,9 @@ int main(int argc, char** argv) {
   }
   const std::string command = args[0];
   args.erase(args.begin());
+#ifdef OMNIJOURNEY_WITH_NATS
+  if (const int status = omnijourney::cli::ClusterCommand(command, args, kUsage); status >= 0) return status;
+#endif
   if (command == "replay") return Replay(args);
   if (command == "context" || command == "explain") return ContextOrExplain(command, args);
   if (command == "report") return ReportCommand(args);
