@@ -142,3 +142,45 @@ TEST(StateDigestTest, EqualForTheSameRecordsWhateverElseTheEngineHolds) {
 
 }  // namespace
 }  // namespace omnijourney::testing
+
+namespace omnijourney::testing {
+namespace {
+
+// A store whose snapshots after an erasure are lost is replayed from its log, which no longer holds
+// what was erased: the state is the same, the erasure's audit entry included.
+TEST(StateDigestTest, AnErasureReplayedFromTheLogLeavesTheSameState) {
+  const std::string dir = FreshDir("digest_erasure");
+  std::string digest;
+  {
+    auto engine = Open(Durable(dir));
+    ASSERT_NE(engine, nullptr);
+    ASSERT_TRUE(engine->Ingest(Ev("e1", 0, v1::EVENT_KIND_MESSAGE, "Chat")
+                                   .Id("email", "ann@example.com")
+                                   .Id("phone", "+420601123456")
+                                   .Tenant("acme"))
+                    .ok());
+    ASSERT_TRUE(engine->Ingest(Ev("e2", 1, v1::EVENT_KIND_MESSAGE, "Chat").Id("email", "bob@example.com").Tenant("acme"))
+                    .ok());
+    ASSERT_TRUE(engine->EraseIdentifier({.tenant = "acme", .type = "email", .value = "ann@example.com"}).ok());
+    ASSERT_TRUE(engine->Ingest(Booking("acme", "e3", 2, "bob@example.com")).ok());
+    auto bob = engine->Context({.tenant = "acme", .type = "email", .value = "bob@example.com"});
+    ASSERT_TRUE(bob.ok());
+    ASSERT_TRUE(engine->EraseProfile("acme", bob->profile).ok());
+    digest = engine->StateDigest("acme");
+    auto phone = engine->Context({.tenant = "acme", .type = "phone", .value = "+420601123456"});
+    ASSERT_TRUE(phone.ok());
+    EXPECT_NE(engine->Explain("acme", phone->profile)->ToString().find("erased email"), std::string::npos);
+  }
+  std::filesystem::remove_all(dir + "/snapshots");
+  auto engine = Open(Durable(dir));
+  ASSERT_NE(engine, nullptr);
+  EXPECT_EQ(engine->Stats().snapshot_position, 0) << "replayed from the log";
+  EXPECT_EQ(engine->StateDigest("acme"), digest);
+  auto phone = engine->Context({.tenant = "acme", .type = "phone", .value = "+420601123456"});
+  ASSERT_TRUE(phone.ok());
+  EXPECT_NE(engine->Explain("acme", phone->profile)->ToString().find("erased email (identifier erased (GDPR))"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace omnijourney::testing

@@ -44,8 +44,10 @@ using NatsConnection = std::unique_ptr<Nats, NatsDeleter>;
 absl::StatusOr<v1::ClusterConfig> LoadClusterConfig(const std::string& path);
 absl::StatusOr<v1::ClusterConfig> ParseClusterConfig(std::string_view text, std::string_view name);
 // Engine options of a partition's engine: the config's engine section, in event time (time moves
-// only with the partition's records), validated against `clock` only for its lower bound.
-absl::StatusOr<EngineOptions> PartitionEngineOptions(const v1::ClusterConfig& config);
+// only with the partition's records: events and ticks), with `clock` (not owned) as its clock: set
+// it to the time the stream stored each message (StoredMessage::time) before applying it, so that
+// every replica and replay stamps operator actions alike.
+absl::StatusOr<EngineOptions> PartitionEngineOptions(const v1::ClusterConfig& config, const Clock* clock);
 
 // The partition of a tenant: FNV-1a 64 of the tenant's bytes, modulo `partitions`
 // (offset basis 14695981039346656037, prime 1099511628211), so that any producer computes it.
@@ -84,6 +86,29 @@ absl::Status CreateStreams(const Nats& nats, const v1::ClusterConfig& config);
 // NotFound naming the command that creates them when a stream is missing; FailedPrecondition when the
 // input stream was created with another partition count.
 absl::Status CheckStreams(const Nats& nats, const v1::ClusterConfig& config);
+
+// A stream's state now.
+struct StreamInfo {
+  uint64_t messages = 0;
+  uint64_t first = 0;  // Sequence of the first message kept.
+  uint64_t last = 0;   // Sequence of the last message.
+  std::string leader;  // The server leading its replicas ("" while there is none).
+};
+absl::StatusOr<StreamInfo> GetStreamInfo(const Nats& nats, const std::string& stream);
+// One stored message of a stream.
+struct StoredMessage {
+  uint64_t sequence = 0;
+  std::string subject;
+  std::string id;  // Nats-Msg-Id.
+  std::string data;
+  absl::Time time;  // When the stream stored it.
+};
+// Calls `fn` for every message of `stream` on subjects matching `filter`, in stream order, from
+// sequence `from` through the stream's last message when the call began. `fn` may stop the read
+// with an error, which is returned.
+absl::Status ReadStream(const Nats& nats, const std::string& stream, const std::string& filter, uint64_t from,
+                        const std::function<absl::Status(const StoredMessage&)>& fn,
+                        absl::Duration timeout = absl::Seconds(30));
 
 // The Nats-Msg-Id of an input message: "<tenant token>/<source>/<event_id>" of its first event,
 // with "+<n>" for n more events; for other records "<tenant token>/<kind>/<hash of the record>".

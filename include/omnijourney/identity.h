@@ -214,6 +214,11 @@ class IdentityGraph {
   // Erases every identifier of a profile (a whole person). Returns the erased profile id first, then
   // any other profile that changed (profiles that had been refused a merge with it may merge now).
   virtual absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) = 0;
+  // The audit entry of an erasure replayed from a log, which never holds the erased identifiers:
+  // `type` (empty for a profile erasure) and the profiles the live erasure named.
+  virtual void RecordErasure(std::string_view type, const std::vector<ProfileId>& profiles) = 0;
+  // The profiles the audit entry of the last erasure names.
+  virtual std::vector<ProfileId> LastErasureProfiles() const = 0;
 
   virtual IdentityStats Stats() const = 0;
   // Live profiles of a tenant (0 for a tenant never seen).

@@ -103,8 +103,9 @@ absl::StatusOr<v1::ClusterConfig> LoadClusterConfig(const std::string& path) {
   return ParseClusterConfig(text.str(), path);
 }
 
-absl::StatusOr<EngineOptions> PartitionEngineOptions(const v1::ClusterConfig& config) {
+absl::StatusOr<EngineOptions> PartitionEngineOptions(const v1::ClusterConfig& config, const Clock* clock) {
   EngineOptions options;
+  options.clock = clock;
   if (absl::Status s = ApplyConfig(config.engine(), &options); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("engine: ", s.message()));
   }
@@ -277,6 +278,46 @@ absl::Status CheckStreams(const Nats& nats, const v1::ClusterConfig& config) {
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<StreamInfo> GetStreamInfo(const Nats& nats, const std::string& stream) {
+  absl::StatusOr<Nats::StreamState> s = nats.Stream(stream);
+  if (!s.ok()) return s.status();
+  return StreamInfo{s->messages, s->first, s->last, s->leader};
+}
+
+absl::Status ReadStream(const Nats& nats, const std::string& stream, const std::string& filter, uint64_t from,
+                        const std::function<absl::Status(const StoredMessage&)>& fn, absl::Duration timeout) {
+  absl::StatusOr<Nats::StreamState> state = nats.Stream(stream);
+  if (!state.ok()) return state.status();
+  if (state->messages == 0 || state->last < from) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<Subscription>> sub = Subscription::Ordered(nats, stream, filter, std::max<uint64_t>(from, 1));
+  if (!sub.ok()) return sub.status();
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    absl::StatusOr<std::optional<Msg>> next = (*sub)->Next(absl::Milliseconds(200));
+    if (!next.ok()) return next.status();
+    if (!next->has_value()) {
+      // Nothing more on the filter's subjects up to the end (or the consumer is slow): done when
+      // the consumer has nothing pending.
+      if (absl::Now() > deadline) {
+        return absl::DeadlineExceededError(absl::StrCat("reading ", stream, ": not at sequence ", state->last, " after ",
+                                                        absl::FormatDuration(timeout)));
+      }
+      if ((*sub)->Pending() == 0) return absl::OkStatus();
+      continue;
+    }
+    const Msg& m = **next;
+    StoredMessage out;
+    out.sequence = m.StreamSequence();
+    out.subject = std::string(m.subject());
+    out.id = m.Header("Nats-Msg-Id");
+    out.data = std::string(m.data());
+    out.time = m.StreamTime();
+    if (out.sequence > state->last) return absl::OkStatus();
+    if (absl::Status s = fn(out); !s.ok()) return s;
+    if (out.sequence == state->last) return absl::OkStatus();
+  }
 }
 
 std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& batch) {

@@ -98,6 +98,15 @@ uint64_t Msg::StreamSequence() const {
   return seq;
 }
 
+absl::Time Msg::StreamTime() const {
+  if (natsMsg_GetSequence(m_) != 0) return absl::FromUnixNanos(natsMsg_GetTime(m_));  // js_GetMsg.
+  jsMsgMetaData* meta = nullptr;
+  if (natsMsg_GetMetaData(&meta, m_) != NATS_OK || meta == nullptr) return absl::InfinitePast();
+  const absl::Time t = absl::FromUnixNanos(meta->Timestamp);
+  jsMsgMetaData_Destroy(meta);
+  return t;
+}
+
 absl::StatusOr<std::unique_ptr<Nats>> Nats::Connect(const Options& options) {
   if (options.servers.empty()) return absl::InvalidArgumentError("servers: empty");
   std::unique_ptr<Nats> n(new Nats());
@@ -157,6 +166,7 @@ absl::StatusOr<Nats::StreamState> Nats::Stream(const std::string& name) const {
     if (si->Config->Description != nullptr) out.description = si->Config->Description;
     out.replicas = si->Config->Replicas;
   }
+  if (si->Cluster != nullptr && si->Cluster->Leader != nullptr) out.leader = si->Cluster->Leader;
   jsStreamInfo_Destroy(si);
   return out;
 }
@@ -263,6 +273,19 @@ Subscription::~Subscription() {
     (void)natsSubscription_Unsubscribe(sub_);
     natsSubscription_Destroy(sub_);
   }
+}
+
+uint64_t Subscription::Pending() const {
+  int buffered = 0;
+  (void)natsSubscription_GetPending(sub_, &buffered, nullptr);
+  jsConsumerInfo* ci = nullptr;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  uint64_t server = 1;  // Unknown: not done.
+  if (natsSubscription_GetConsumerInfo(&ci, sub_, nullptr, &code) == NATS_OK && ci != nullptr) {
+    server = ci->NumPending;
+    jsConsumerInfo_Destroy(ci);
+  }
+  return server + static_cast<uint64_t>(std::max(buffered, 0));
 }
 
 absl::StatusOr<std::optional<Msg>> Subscription::Next(absl::Duration timeout) {

@@ -62,6 +62,8 @@ class Msg {
   absl::Status SetHeader(const char* key, const std::string& value);
   // The stream sequence of a message delivered by a JetStream consumer or read by js_GetMsg (0: none).
   uint64_t StreamSequence() const;
+  // When the stream stored it (InfinitePast: not a stream's message).
+  absl::Time StreamTime() const;
 
  private:
   void Reset() {
@@ -102,6 +104,7 @@ class Nats {
     uint64_t last = 0;
     std::string description;
     int64_t replicas = 0;
+    std::string leader;  // The server leading the stream's replicas now ("" when none is).
   };
   absl::StatusOr<StreamState> Stream(const std::string& name) const;
   // Creates the stream, or updates it when it exists.
@@ -142,6 +145,8 @@ class Subscription {
   static absl::StatusOr<std::unique_ptr<Subscription>> Ordered(const Nats& nats, const std::string& stream,
                                                                const std::string& filter, uint64_t start);
   ~Subscription();
+  // Messages of a JetStream consumer not delivered yet (by the server, and buffered here).
+  uint64_t Pending() const;
   // The next message of a sync subscription; nullopt when none came within `timeout`.
   absl::StatusOr<std::optional<Msg>> Next(absl::Duration timeout);
 

@@ -31,6 +31,8 @@ struct Partition {
   std::atomic<int64_t> messages{0}, events{0}, refused{0}, actions{0}, duplicate_actions{0};
   std::atomic<bool> active{false};   // Writes the partition's actions now.
   std::unique_ptr<Subscription> context;
+  SimulatedClock clock{absl::UnixEpoch()};  // The stored time of the message being applied.
+  std::vector<JourneyAction> unpublished;  // Taken, but their publish failed: tried again first.
 };
 
 class WorkerImpl final : public Worker {
@@ -51,11 +53,9 @@ class WorkerImpl final : public Worker {
       return absl::InvalidArgumentError(absl::StrCat("worker '", options_.name, "' is not in ", options_.config_path,
                                                      " (workers { name: \"", options_.name, "\" })"));
     }
-    absl::StatusOr<EngineOptions> engine_options = PartitionEngineOptions(config_);
+    absl::StatusOr<EngineOptions> engine_options = PartitionEngineOptions(config_, nullptr);
     if (!engine_options.ok()) return engine_options.status();
     engine_options_ = *std::move(engine_options);
-    // Actions whose publish failed come back from TakeActions after this long.
-    engine_options_.actions.redeliver_after = absl::Seconds(2);
 
     if (absl::Status s = ConnectAndCheck(); !s.ok()) return s;
     const absl::Time start = absl::Now();
@@ -93,8 +93,9 @@ class WorkerImpl final : public Worker {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
+    const std::string progress = Progress();
     StopPartitions();
-    Log(absl::StrCat("stopped: ", Progress()));
+    Log(absl::StrCat("stopped: ", progress));
     return absl::OkStatus();
   }
 
@@ -159,6 +160,7 @@ class WorkerImpl final : public Worker {
     std::error_code ec;
     std::filesystem::create_directories(options_.data_dir, ec);
     EngineOptions o = engine_options_;
+    o.clock = &part->clock;
     o.storage.path = part->dir;
     absl::StatusOr<std::unique_ptr<Engine>> engine = Engine::Open(o);
     if (!engine.ok()) return absl::Status(engine.status().code(), absl::StrCat("partition ", p, ": ", engine.status().message()));
@@ -167,6 +169,15 @@ class WorkerImpl final : public Worker {
     const SourcePosition src = part->engine->Source();
     if (src.position > 0) {
       absl::StatusOr<std::string> mismatch = CheckPosition(*nats_, config_, src);
+      // The stream may have no leader for a while (a server restarting): asked again.
+      for (absl::Time warned = absl::Now(); !mismatch.ok() && !stop_.load();) {
+        if (absl::Now() - warned > absl::Seconds(5)) {
+          Log(absl::StrCat("partition ", p, ": ", mismatch.status().message(), "; still trying"));
+          warned = absl::Now();
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        mismatch = CheckPosition(*nats_, config_, src);
+      }
       if (!mismatch.ok()) return mismatch.status();
       if (!mismatch->empty()) {
         Log(absl::StrCat("partition ", p, ": local state at stream sequence ", src.position, " discarded (", *mismatch,
@@ -309,6 +320,7 @@ class WorkerImpl final : public Worker {
       return absl::OkStatus();
     }
     if (resumed && IsCommand(batch)) return absl::OkStatus();
+    part.clock.Set(msg.StreamTime());
     part.engine->SetSource({seq, MessageCheck(msg.Header("Nats-Msg-Id"))});
     absl::StatusOr<Applied> applied = ApplyInput(*part.engine, token, batch);
     if (!applied.ok()) {
@@ -328,15 +340,19 @@ class WorkerImpl final : public Worker {
 
   void PublishActions(Partition& part) {
     if (!part.active.load()) return;
-    std::vector<JourneyAction> actions = part.engine->TakeActions();
+    std::vector<JourneyAction> actions = std::move(part.unpublished);
+    part.unpublished.clear();
+    for (JourneyAction& a : part.engine->TakeActions()) actions.push_back(std::move(a));
     if (actions.empty()) return;
     std::vector<std::string> done;
-    for (const JourneyAction& a : actions) {
+    for (size_t i = 0; i < actions.size(); ++i) {
+      const JourneyAction& a = actions[i];
       absl::StatusOr<bool> published = PublishAction(*nats_, config_, a);
       if (!published.ok()) {
         Log(absl::StrCat("partition ", part.id, ": action ", a.id, ": ", published.status().message(),
                          "; published again later"));
-        break;  // The rest come back from TakeActions (redeliver_after).
+        part.unpublished.assign(actions.begin() + static_cast<std::ptrdiff_t>(i), actions.end());
+        break;
       }
       (*published ? part.actions : part.duplicate_actions).fetch_add(1);
       done.push_back(a.id);
@@ -395,7 +411,7 @@ class WorkerImpl final : public Worker {
     std::string answer;
     if (words.size() == 1 && words[0] == "status") {
       answer = Status();
-    } else if (words.size() == 3 && words[0] == "digest") {
+    } else if (words.size() == 3 && (words[0] == "digest" || words[0] == "digest-text")) {
       uint32_t p = 0;
       absl::StatusOr<std::string> tenant = TenantFromToken(words[2]);
       std::shared_ptr<Partition> part;
@@ -406,7 +422,9 @@ class WorkerImpl final : public Worker {
       if (!tenant.ok() || part == nullptr) {
         answer = absl::StrCat("error: no partition ", words[1], " here, or a bad tenant token");
       } else {
-        answer = absl::StrCat(part->applied.load(), " ", part->engine->StateDigest(*tenant));
+        std::string text;
+        const std::string digest = part->engine->StateDigest(*tenant, &text);
+        answer = words[0] == "digest" ? absl::StrCat(part->applied.load(), " ", digest) : text;
       }
     } else {
       answer = "error: commands are 'status' and 'digest <partition> <tenant token>'";

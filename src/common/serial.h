@@ -43,14 +43,18 @@ class SerialWriter {
     Varint(s.size());
     out_.append(s.data(), s.size());
   }
-  // Microseconds since the epoch; the infinite past and future are kept as such.
+  // Microseconds since the epoch, then the nanoseconds within that microsecond (a varint), so that
+  // a time read back is the time written (event times have nanoseconds); the infinite past and
+  // future are kept as such.
   void Time(absl::Time t) {
     if (t == absl::InfinitePast()) {
       I64(INT64_MIN);
     } else if (t == absl::InfiniteFuture()) {
       I64(INT64_MAX);
     } else {
-      I64(absl::ToUnixMicros(t));
+      const int64_t micros = absl::ToUnixMicros(t);  // Rounded down.
+      I64(micros);
+      Varint(static_cast<uint64_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixMicros(micros))));
     }
   }
   void Raw(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
@@ -124,7 +128,9 @@ class SerialReader {
     const int64_t v = I64();
     if (v == INT64_MIN) return absl::InfinitePast();
     if (v == INT64_MAX) return absl::InfiniteFuture();
-    return absl::FromUnixMicros(v);
+    const uint64_t nanos = Varint();
+    if (nanos > 999) Fail();
+    return absl::FromUnixMicros(v) + absl::Nanoseconds(static_cast<int64_t>(nanos));
   }
   // The next `n` bytes as they are (a view into the input).
   std::string_view Take(size_t n) {

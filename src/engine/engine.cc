@@ -636,20 +636,23 @@ class EngineImpl final : public Engine {
     ASSIGN_OR_RETURN(Log::Erasure plan, state_->PlanErasure(erasure, at));
     const std::vector<Tombstone> tombstones = plan.tombstones;
     const SourcePosition src = CurrentSource();
-    AppendSource(&plan.record, src.position, src.check);
-    absl::StatusOr<LogPosition> erased = log_->Erase(std::move(plan));
-    if (!erased.ok()) {
-      // A failed write may still have reached the log (a reopen then has the erasure): this state
-      // no longer knows, so it takes no more changes until reopened.
-      state_->FailStorage(erased.status());
-      return state_->io_error();
-    }
-    const LogPosition pos = *erased;
+    // The state first: the record keeps the profiles its audit entry names, for a replay of the log
+    // that cannot start from a snapshot after it. If the log then refuses the record, this state is
+    // ahead of the log and takes no more changes until reopened (which has no erasure).
+    const LogPosition pos = log_->last() + 1;  // write_mu_ is held: nobody else appends.
     state_->NoteSource(src);
     absl::StatusOr<std::vector<ProfileId>> changed = state_->FinishErasure(tombstones, pos, at);
     if (!changed.ok()) {
-      // The log has it (a reopen applies it); the state may be part way.
       state_->FailStorage(changed.status());
+      return state_->io_error();
+    }
+    AppendAuditProfiles(&plan.record, state_->graph().LastErasureProfiles());
+    AppendSource(&plan.record, src.position, src.check);
+    absl::StatusOr<LogPosition> erased = log_->Erase(std::move(plan));
+    if (!erased.ok() || *erased != pos) {
+      state_->FailStorage(erased.ok() ? absl::InternalError(absl::StrCat("the erasure was logged at ", *erased,
+                                                                          ", not at ", pos))
+                                      : erased.status());
       return state_->io_error();
     }
     if (absl::Status s = log_->Purge(); !s.ok()) {

@@ -335,9 +335,11 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::ApplySplit(const v1::LoggedS
   return parts;
 }
 
-absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::LoggedErasure&, LogPosition) {
+absl::StatusOr<std::vector<ProfileId>> EngineState::ApplyErasure(const v1::LoggedErasure& erasure, LogPosition) {
   // Replayed: the records it erased are unreadable or replaced by scrubbed copies, so the state
-  // never saw them. Live, the engine calls PlanErasure and FinishErasure instead.
+  // never saw them; only the audit entry is left to record. Live, the engine calls PlanErasure and
+  // FinishErasure instead.
+  graph_->RecordErasure(erasure.type(), {erasure.audit_profiles().begin(), erasure.audit_profiles().end()});
   return std::vector<ProfileId>();
 }
 

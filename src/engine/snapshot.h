@@ -24,7 +24,7 @@
 
 namespace omnijourney::internal {
 
-inline constexpr uint32_t kSnapshotFormat = 5;
+inline constexpr uint32_t kSnapshotFormat = 6;
 // The clear header: magic, format, position, record checksum, options fingerprint.
 inline constexpr size_t kSnapshotHeaderBytes = 8 + 4 + 8 + 8 + 8;
 

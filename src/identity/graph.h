@@ -174,6 +174,8 @@ class Graph final : public IdentityGraph {
   absl::StatusOr<std::vector<ProfileId>> EraseIdentifier(std::string_view tenant, std::string_view type,
                                                          std::string_view value) override;
   absl::StatusOr<std::vector<ProfileId>> EraseProfile(ProfileId profile) override;
+  void RecordErasure(std::string_view type, const std::vector<ProfileId>& profiles) override;
+  std::vector<ProfileId> LastErasureProfiles() const override;
   IdentityStats Stats() const override;
   int64_t TenantProfiles(std::string_view tenant) const override {
     const int t = FindTenant(tenant);

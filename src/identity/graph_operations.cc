@@ -235,6 +235,18 @@ absl::StatusOr<std::vector<ProfileId>> Graph::EraseIdentifier(std::string_view t
   return changed;
 }
 
+void Graph::RecordErasure(std::string_view type, const std::vector<ProfileId>& profiles) {
+  operations_.push_back({AuditEntry::Action::kErased, OperatorTime(), std::string(type), "", profiles,
+                         type.empty() ? "profile erased (GDPR)" : "identifier erased (GDPR)"});
+}
+
+std::vector<ProfileId> Graph::LastErasureProfiles() const {
+  for (auto it = operations_.rbegin(); it != operations_.rend(); ++it) {
+    if (it->action == AuditEntry::Action::kErased) return it->profiles;
+  }
+  return {};
+}
+
 absl::StatusOr<std::vector<ProfileId>> Graph::EraseProfile(ProfileId profile) {
   ASSIGN_OR_RETURN(uint32_t root, RootOfProfile(profile));
   const ProfileId id = IdOfRoot(root);

@@ -150,6 +150,16 @@ std::string EncodeEventRecord(const v1::Event& event, absl::Time at) {
   return out;
 }
 
+void AppendAuditProfiles(std::string* record, const std::vector<uint64_t>& profiles) {
+  if (profiles.empty()) return;
+  v1::LoggedErasure part;
+  for (const uint64_t p : profiles) part.add_audit_profiles(p);
+  const std::string bytes = part.SerializeAsString();
+  record->push_back('\x3A');  // LogRecord.erasure: field 7, length-delimited.
+  PutVarint(*record, bytes.size());
+  record->append(bytes);
+}
+
 void AppendSource(std::string* record, uint64_t position, uint64_t check) {
   if (position == 0) return;
   // LogRecord.source_check: field 12, fixed64 (tag 0x61); LogRecord.source: field 13, varint (tag 0x68).

@@ -105,6 +105,9 @@ std::string EncodeEventRecord(const v1::Event& event, absl::Time at = absl::Infi
 // serialized message followed by fields is the message with those fields). Nothing when
 // `position` is 0.
 void AppendSource(std::string* record, uint64_t position, uint64_t check);
+// Appends LoggedErasure.audit_profiles to a serialized LogRecord holding an erasure (as a second
+// occurrence of LogRecord.erasure, which a parser merges into the first).
+void AppendAuditProfiles(std::string* record, const std::vector<uint64_t>& profiles);
 
 }  // namespace omnijourney::internal
 
