@@ -13,13 +13,16 @@
 #                                      (default 60), from its seed corpus in fuzz/corpus/
 #   ./omnijourney.sh soak [CYCLES]     the crash soak: CYCLES SIGKILLs (default 1000) during batch
 #                                      ingest and erasure on a RocksDB store (docs/hardening.md)
+#   ./omnijourney.sh cluster-demo      a 3-server NATS JetStream cluster on 127.0.0.1, 3 workers over 16
+#                                      partitions, 20 tenants: throughput and a per-tenant check against
+#                                      a single-process run; stops everything it started (by pid)
 #   ./omnijourney.sh build             configure and build only
 set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev
-          libsodium-dev libre2-dev libutf8proc-dev rocksdb-tools)
+          libsodium-dev libre2-dev libutf8proc-dev rocksdb-tools libnats-dev nats-server curl)
 
 # install_missing [PACKAGE...]: the given packages, or PACKAGES.
 install_missing() {
@@ -132,12 +135,17 @@ case "$cmd" in
     configure_and_build build RelWithDebInfo
     OMNIJOURNEY_SOAK_CYCLES="$cycles" build/tests/crash_soak_test
     ;;
+  cluster-demo)
+    install_missing
+    configure_and_build build RelWithDebInfo
+    ./build/examples/omnijourney_cluster_demo --cli build/tools/omnijourney --source-dir "$PWD" "$@"
+    ;;
   build)
     install_missing
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac
