@@ -8,7 +8,8 @@
 #                                      concurrency test 5 more times
 #   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
 #                                      then the macro table (1M events) and the peers on its identifiers
-#                                      (Node.js union-find, DuckDB, PostgreSQL: benchmarks/peers.sh)
+#                                      (Node.js union-find, DuckDB, PostgreSQL: benchmarks/peers.sh),
+#                                      then the NATS JetStream cluster (docs/scale-out.md)
 #   ./omnijourney.sh fuzz [SECONDS]    clang + libFuzzer (ASan+UBSan): each fuzz target for SECONDS
 #                                      (default 60), from its seed corpus in fuzz/corpus/
 #   ./omnijourney.sh soak [CYCLES]     the crash soak: CYCLES SIGKILLs (default 1000) during batch
@@ -85,7 +86,7 @@ case "$cmd" in
     install_missing
     configure_and_build build-release Release -DOMNIJOURNEY_BUILD_TESTS=OFF
     for b in build-release/benchmarks/*_benchmark; do
-      [ "$(basename "$b")" = macro_benchmark ] && continue
+      case "$(basename "$b")" in macro_benchmark | cluster_benchmark) continue ;; esac
       echo "== $b"
       "$b" --benchmark_filter="${1:-.}"
     done
@@ -99,6 +100,8 @@ case "$cmd" in
       install_missing postgresql nodejs npm
       benchmarks/peers.sh "$nodes" "$events" "$engine"
       rm -f "$nodes"
+      echo "== build-release/benchmarks/cluster_benchmark (docs/scale-out.md)"
+      build-release/benchmarks/cluster_benchmark
     fi
     ;;
   fuzz)
@@ -145,7 +148,7 @@ case "$cmd" in
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

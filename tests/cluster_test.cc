@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "cluster_harness.h"
 #include "gtest/gtest.h"
+#include "cluster/nats.h"
 #include "omnijourney/cluster.h"
 #include "store_forensics.h"
 
@@ -45,6 +47,54 @@ std::string NewestSnapshot(const std::string& store) {
     if (name.rfind("snapshot-", 0) == 0 && f.path().string() > newest) newest = f.path().string();
   }
   return newest;
+}
+
+// PartitionOf is nats-server's own "{{partition(n,1)}}" subject mapping: a producer may publish to
+// "<prefix>.pub.<tenant token>" and let the server put the message in the tenant's partition.
+TEST(ClusterTest, PartitionsAreTheServersSubjectMapping) {
+  if (!HaveNatsServer()) GTEST_SKIP() << "nats-server is not installed (./omnijourney.sh test installs it)";
+  const std::string root = ::testing::TempDir() + "/omnijourney_mapping_" + std::to_string(getpid());
+  std::filesystem::create_directories(root);
+  constexpr int kPort = kBasePort + 90;
+  for (const int partitions : {16, 12, 7}) {
+    h::WriteFile(root + "/n.conf", absl::StrCat("listen: 127.0.0.1:", kPort, "\nmappings = {\n  \"oj.pub.*\": ",
+                                                "\"oj.in.{{partition(", partitions, ",1)}}.{{wildcard(1)}}\"\n}\n"));
+    absl::StatusOr<h::Process> server = h::Process::Spawn({"nats-server", "-c", root + "/n.conf"}, root + "/n.log");
+    ASSERT_TRUE(server.ok()) << server.status();
+    v1::ClusterConfig config;
+    config.add_servers(absl::StrCat("nats://127.0.0.1:", kPort));
+    absl::StatusOr<NatsConnection> nats = ConnectToCluster(config, "mapping-test", absl::Seconds(10));
+    ASSERT_TRUE(nats.ok()) << nats.status();
+    std::mutex mu;
+    std::map<std::string, std::string> landed;  // Token -> subject.
+    absl::StatusOr<std::unique_ptr<Subscription>> sub =
+        Subscription::Subscribe(**nats, "oj.in.>", "", [&](Msg m) {
+          std::lock_guard<std::mutex> lock(mu);
+          landed[std::string(m.data())] = std::string(m.subject());
+        });
+    ASSERT_TRUE(sub.ok());
+    ASSERT_TRUE((*nats)->Flush(absl::Seconds(5)).ok());
+    std::vector<std::string> tenants = {"", "acme", "Globex-EU", "_private", "dot.ted", "ünicode"};
+    for (int i = 0; i < 100; ++i) tenants.push_back(absl::StrCat("tenant-", i * 7919));
+    for (const std::string& t : tenants) ASSERT_TRUE((*nats)->PublishCore("oj.pub." + TenantToken(t), TenantToken(t)).ok());
+    ASSERT_TRUE((*nats)->Flush(absl::Seconds(5)).ok());
+    for (int i = 0; i < 100; ++i) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (landed.size() == tenants.size()) break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(landed.size(), tenants.size());
+    for (const std::string& t : tenants) {
+      EXPECT_EQ(landed[TenantToken(t)], absl::StrCat("oj.in.", PartitionOf(t, partitions), ".", TenantToken(t)))
+          << "tenant '" << t << "', " << partitions << " partitions";
+    }
+    sub->reset();
+    server->Stop();
+  }
+  std::filesystem::remove_all(root);
 }
 
 TEST(ClusterTest, FaultsLoseNothingAndEveryReplicaMatchesOneEngine) {

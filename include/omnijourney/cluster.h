@@ -49,8 +49,11 @@ absl::StatusOr<v1::ClusterConfig> ParseClusterConfig(std::string_view text, std:
 // every replica and replay stamps operator actions alike.
 absl::StatusOr<EngineOptions> PartitionEngineOptions(const v1::ClusterConfig& config, const Clock* clock);
 
-// The partition of a tenant: FNV-1a 64 of the tenant's bytes, modulo `partitions`
-// (offset basis 14695981039346656037, prime 1099511628211), so that any producer computes it.
+// The partition of a tenant: FNV-1a 32 of its subject token (TenantToken), modulo `partitions`
+// (offset basis 2166136261, prime 16777619), which is what nats-server's subject mapping
+// "{{partition(n,1)}}" computes: producers may compute it themselves or publish to
+// "<prefix>.pub.<tenant token>" with the server mapping that subject to
+// "<prefix>.in.{{partition(<partitions>,1)}}.{{wildcard(1)}}" (docs/scale-out.md).
 uint32_t PartitionOf(std::string_view tenant, uint32_t partitions);
 // A tenant as a subject token: itself when it is made of [A-Za-z0-9-] and does not start with "_",
 // else "_x" and the hex of its bytes (the default tenant "" is "_x"). "_all": the whole partition.
