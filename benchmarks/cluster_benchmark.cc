@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_format.h"
 #include "cluster_harness.h"
+#include "cluster/nats.h"
 #include "omnijourney/cluster.h"
 #include "omnijourney/journey.h"
 
@@ -141,7 +142,7 @@ int main(int argc, char** argv) {
   struct Config {
     int workers, standbys;
   };
-  Stat context_p50, context_p99, failover_answer, failover_writer, recover_term, recover_kill;
+  Stat context_p50, context_p99, echo_p50, echo_p99, failover_answer, failover_writer, recover_term, recover_kill;
   for (const Config cfg : {Config{1, 0}, Config{2, 0}, Config{3, 0}, Config{3, 1}}) {
     Stat end_to_end, publish;
     for (int run = 0; run < runs; ++run) {
@@ -172,6 +173,23 @@ int main(int argc, char** argv) {
         }
         context_p50.Add(Percentile(us, 0.5));
         context_p99.Add(Percentile(us, 0.99));
+        // The floor: the same round trip to a responder in this process that answers at once.
+        {
+          absl::StatusOr<std::unique_ptr<cl::Subscription>> echo = cl::Subscription::Subscribe(
+              *c->nats, "oj.bench.echo", "", [&c](cl::Msg m) {
+                const char* reply = natsMsg_GetReply(m.get());
+                if (reply != nullptr) (void)c->nats->PublishCore(reply, "{}");
+              });
+          std::vector<double> floor;
+          for (int i = 0; echo.ok() && i < 2000; ++i) {
+            const absl::Time t0 = absl::Now();
+            if (c->nats->Request("oj.bench.echo", "{}", absl::Seconds(1)).ok()) {
+              floor.push_back(absl::ToDoubleMicroseconds(absl::Now() - t0));
+            }
+          }
+          echo_p50.Add(Percentile(floor, 0.5));
+          echo_p99.Add(Percentile(floor, 0.99));
+        }
         // Failover: SIGKILL of w1, which owns partitions 0, 3, ... (standby: w2).
         std::string tenant;
         for (int t = 0; t < tenants && tenant.empty(); ++t) {
@@ -208,7 +226,8 @@ int main(int argc, char** argv) {
           if (sig != 0) c->workers->Kill(name, sig);
           const absl::Time t0 = absl::Now();
           if (absl::Status s = c->workers->Start(name); !s.ok()) return 1;
-          const std::string behind = h::WaitCaughtUp(*c->nats, c->config, {name}, last, absl::Minutes(5), false);
+          const std::string behind = h::WaitCaughtUp(*c->nats, c->config, {name}, last, absl::Minutes(5), false,
+                                                     absl::Milliseconds(5));
           if (!behind.empty()) std::cerr << "cluster_benchmark: " << behind << "\n";
           stat->Add(absl::ToDoubleMilliseconds(absl::Now() - t0));
         }
@@ -221,7 +240,8 @@ int main(int argc, char** argv) {
                                  end_to_end.Median("%.0f"), publish.Median("%.0f"));
   }
   std::cout << "context through request/reply (3 workers, standbys): p50 " << context_p50.Median("%.0f") << " us, p99 "
-            << context_p99.Median("%.0f") << " us\n";
+            << context_p99.Median("%.0f") << " us; the same round trip to an in-process responder that answers at once: p50 "
+            << echo_p50.Median("%.0f") << " us, p99 " << echo_p99.Median("%.0f") << " us\n";
   std::cout << "failover after SIGKILL of an owner: its partition answers again after " << failover_answer.Median("%.0f")
             << " ms; its standby writes its actions after " << failover_writer.Median("%.0f")
             << " ms (failover_ms 1500)\n";

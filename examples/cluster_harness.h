@@ -310,10 +310,14 @@ inline std::map<uint32_t, std::pair<uint64_t, bool>> ParseStatus(const std::stri
 
 // Waits until every partition of `last` has been applied through its last sequence by every
 // worker in `workers` that replays it, and (with `writers`) every partition has an active writer
-// among them. Returns what is still missing after `timeout` ("" when all caught up).
+// among them, asking every `poll`. Returns what is still missing after `timeout` ("" when all caught
+// up).
 inline std::string WaitCaughtUp(const Nats& nats, const v1::ClusterConfig& config, const std::vector<std::string>& workers,
-                                const std::map<uint32_t, uint64_t>& last, absl::Duration timeout, bool writers = true) {
+                                const std::map<uint32_t, uint64_t>& last, absl::Duration timeout, bool writers = true,
+                                absl::Duration poll = absl::Milliseconds(200)) {
   const absl::Time deadline = absl::Now() + timeout;
+  absl::StatusOr<Assignment> assignment = AssignPartitions(config);
+  if (!assignment.ok()) return std::string(assignment.status().message());
   std::string missing;
   while (true) {
     missing.clear();
@@ -324,7 +328,11 @@ inline std::string WaitCaughtUp(const Nats& nats, const v1::ClusterConfig& confi
         absl::StrAppend(&missing, w, " does not answer; ");
         continue;
       }
-      for (const auto& [p, state] : ParseStatus(*status)) {
+      const std::map<uint32_t, std::pair<uint64_t, bool>> parts = ParseStatus(*status);
+      for (const uint32_t p : assignment->PartitionsOf(w)) {
+        if (!parts.contains(p)) absl::StrAppend(&missing, w, " has not opened p", p, " yet; ");
+      }
+      for (const auto& [p, state] : parts) {
         if (state.second) ++active[p];
         auto it = last.find(p);
         if (it != last.end() && state.first < it->second) {
@@ -336,7 +344,7 @@ inline std::string WaitCaughtUp(const Nats& nats, const v1::ClusterConfig& confi
       if (active[p] == 0) absl::StrAppend(&missing, "p", p, " has no writer; ");
     }
     if (missing.empty() || absl::Now() > deadline) return missing;
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::this_thread::sleep_for(absl::ToChronoMilliseconds(poll));
   }
 }
 

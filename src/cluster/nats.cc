@@ -122,6 +122,9 @@ absl::StatusOr<std::unique_ptr<Nats>> Nats::Connect(const Options& options) {
   if (s == NATS_OK) s = natsOptions_SetPingInterval(n->opts_, 1000);
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(n->opts_, 2);
   if (s == NATS_OK) s = natsOptions_SetReconnectBufSize(n->opts_, 64 << 20);
+  // Each publish is written at once rather than by the client's flusher a moment later: replies
+  // (context requests) and acknowledged publishes wait on it; batching is the publisher's own.
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(n->opts_, true);
   if (s != NATS_OK) return NatsStatus("connection options", s);
   const absl::Time give_up = absl::Now() + options.connect_for;
   for (;;) {
