@@ -98,17 +98,9 @@ absl::StatusOr<double> PublishAndWait(Cluster& c, const std::vector<Event>& even
   if (absl::Status s = publisher.AddToAllPartitions(tick); !s.ok()) return s;
   if (absl::Status s = publisher.Finish(); !s.ok()) return s;
   *publish_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  // The last sequence of each partition: from the stream itself (cheap: subjects' last messages).
-  last->clear();
-  absl::Status s = cl::ReadStream(*c.nats, cl::InputStream(c.config), absl::StrCat(c.config.prefix(), ".in.>"), 1,
-                                  [&](const cl::StoredMessage& m) {
-                                    const size_t a = m.subject.find(".in.") + 4;
-                                    uint32_t p = 0;
-                                    (void)absl::SimpleAtoi(m.subject.substr(a, m.subject.find('.', a) - a), &p);
-                                    (*last)[p] = m.sequence;
-                                    return absl::OkStatus();
-                                  });
-  if (!s.ok()) return s;
+  absl::StatusOr<std::map<uint32_t, uint64_t>> sequences = h::LastSequences(*c.nats, c.config);
+  if (!sequences.ok()) return sequences.status();
+  *last = *std::move(sequences);
   const std::string behind = h::WaitCaughtUp(*c.nats, c.config, c.names, *last, absl::Minutes(10));
   if (!behind.empty()) return absl::DeadlineExceededError(behind);
   return absl::ToDoubleSeconds(absl::Now() - start);

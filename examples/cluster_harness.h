@@ -168,11 +168,13 @@ class Workers {
   ~Workers() {
     for (auto& [name, p] : procs_) p.Stop(SIGKILL);
   }
-  // `instance` names a second process of the same worker (a zombie), with its own data.
-  absl::Status Start(const std::string& name, const std::string& instance = "") {
-    const std::string id = instance.empty() ? name : instance;
+  // With `config`: that configuration file instead of the cluster's (a worker that believes in
+  // another assignment).
+  absl::Status Start(const std::string& name, const std::string& config = "") {
+    const std::string id = name;
     absl::StatusOr<Process> p = Process::Spawn(
-        {cli_, "worker", "--config", config_, "--name", name, "--data", DataDir(id)}, absl::StrCat(root_, "/", id, ".log"));
+        {cli_, "worker", "--config", config.empty() ? config_ : config, "--name", name, "--data", DataDir(id)},
+        absl::StrCat(root_, "/", id, ".log"));
     if (!p.ok()) return p.status();
     procs_[id] = *std::move(p);
     return absl::OkStatus();
@@ -270,7 +272,7 @@ struct Reference {
       }
       r.clock->Set(m.time);
       engine->SetSource({m.sequence, MessageCheck(m.id)});
-      absl::StatusOr<Applied> applied = ApplyInput(*engine, parts[3], batch);
+      absl::StatusOr<Applied> applied = ApplyInput(*engine, p, config.partitions(), parts[3], batch);
       if (!applied.ok() && applied.status().code() != absl::StatusCode::kInvalidArgument) return applied.status();
       for (const JourneyAction& a : engine->TakeActions()) r.action_ids.insert(a.id);
       return absl::OkStatus();
@@ -279,6 +281,21 @@ struct Reference {
     return r;
   }
 };
+
+// The input stream's last sequence per partition now.
+inline absl::StatusOr<std::map<uint32_t, uint64_t>> LastSequences(const Nats& nats, const v1::ClusterConfig& config) {
+  std::map<uint32_t, uint64_t> last;
+  absl::Status s = ReadStream(nats, InputStream(config), absl::StrCat(config.prefix(), ".in.>"), 1,
+                              [&](const StoredMessage& m) {
+                                const size_t a = m.subject.find(".in.") + 4;
+                                uint32_t p = 0;
+                                (void)absl::SimpleAtoi(m.subject.substr(a, m.subject.find('.', a) - a), &p);
+                                last[p] = m.sequence;
+                                return absl::OkStatus();
+                              });
+  if (!s.ok()) return s;
+  return last;
+}
 
 // The actions stream: copies per action id (its subject's last token).
 inline absl::StatusOr<std::map<std::string, int>> ActionsInStream(const Nats& nats, const v1::ClusterConfig& config) {

@@ -17,6 +17,7 @@
 #include "cluster_harness.h"
 #include "gtest/gtest.h"
 #include "cluster/nats.h"
+#include "google/protobuf/text_format.h"
 #include "omnijourney/cluster.h"
 #include "store_forensics.h"
 
@@ -214,14 +215,35 @@ TEST(ClusterTest, FaultsLoseNothingAndEveryReplicaMatchesOneEngine) {
 
   EXPECT_EQ(workers.Dead(), std::vector<std::string>()) << "after the server kills";
 
-  // 4. A zombie: a second process of w1 (its own data), writing the same partitions' actions.
-  ASSERT_TRUE(workers.Start("w1", "w1-zombie").ok());
-  publish(3 * part, 4 * part);
-  tick((*events)[4 * part - 1].occurred_at().seconds() > 0
-           ? absl::FromUnixSeconds((*events)[4 * part - 1].occurred_at().seconds())
-           : absl::Now());
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  workers.Kill("w1-zombie", SIGKILL);
+  // 4. A zombie: a worker whose configuration (an old copy, say) makes it the owner of w1's
+  // partitions, so that two processes write their actions; killed once it has caught up.
+  {
+    absl::StatusOr<Assignment> now = AssignPartitions(*config);
+    ASSERT_TRUE(now.ok());
+    v1::ClusterConfig zombie = *config;
+    zombie.clear_workers();
+    std::map<std::string, v1::ClusterConfig::Worker*> by_name;
+    for (const char* w : {"w1z", "w2", "w3"}) {
+      by_name[w] = zombie.add_workers();
+      by_name[w]->set_name(w);
+    }
+    for (uint32_t p = 0; p < kPartitions; ++p) {
+      const std::string owner = now->workers[p][0] == "w1" ? "w1z" : now->workers[p][0];
+      by_name[owner]->add_owns(p);
+    }
+    std::string text;
+    ASSERT_TRUE(google::protobuf::TextFormat::PrintToString(zombie, &text));
+    h::WriteFile(root + "/zombie.textproto", text);
+    ASSERT_TRUE(workers.Start("w1z", root + "/zombie.textproto").ok());
+    publish(3 * part, 4 * part);
+    tick(absl::FromUnixSeconds((*events)[4 * part - 1].occurred_at().seconds()));
+    absl::StatusOr<std::map<uint32_t, uint64_t>> last = h::LastSequences(**nats, *config);
+    ASSERT_TRUE(last.ok()) << last.status();
+    absl::StatusOr<v1::ClusterConfig> zombie_config = LoadClusterConfig(root + "/zombie.textproto");
+    ASSERT_TRUE(zombie_config.ok()) << zombie_config.status();
+    EXPECT_EQ(h::WaitCaughtUp(**nats, *zombie_config, {"w1z"}, *last, absl::Seconds(120), false), "");
+    workers.Kill("w1z", SIGKILL);
+  }
 
   EXPECT_EQ(workers.Dead(), std::vector<std::string>()) << "with a zombie";
 
@@ -254,6 +276,43 @@ TEST(ClusterTest, FaultsLoseNothingAndEveryReplicaMatchesOneEngine) {
   const std::string missing = h::WaitCaughtUp(**nats, *final_config, all, reference->last, absl::Seconds(120));
   ASSERT_EQ(missing, "") << "workers still behind";
   EXPECT_EQ(workers.Dead(), std::vector<std::string>());
+
+  // Standbys acknowledge what their writers published: no engine keeps actions pending for long.
+  for (int tries = 0;; ++tries) {
+    int64_t waiting = 0;
+    for (const std::string& w : all) {
+      absl::StatusOr<std::string> status = RequestControl(**nats, *final_config, w, "status");
+      ASSERT_TRUE(status.ok()) << w;
+      for (size_t at = status->find("\"actions_pending\":"); at != std::string::npos;
+           at = status->find("\"actions_pending\":", at + 1)) {
+        waiting += std::atoll(status->c_str() + at + 18);
+      }
+    }
+    if (waiting == 0) break;
+    if (tries == 100) {
+      for (const std::string& w : all) {
+        absl::StatusOr<std::string> status = RequestControl(**nats, *final_config, w, "status");
+        std::cout << w << ": " << (status.ok() ? *status : std::string(status.status().message())) << "\n";
+        for (size_t at = status.ok() ? status->find("\"first_waiting\":\"") : std::string::npos; at != std::string::npos;
+             at = status->find("\"first_waiting\":\"", at + 1)) {
+          const size_t from = at + 17;
+          const std::string subject = status->substr(from, status->find('"', from) - from);
+          const std::string id = subject.substr(subject.rfind('.') + 1);
+          int copies = 0;
+          std::string where;
+          (void)ReadStream(**nats, ActionStream(*final_config), absl::StrCat("oj.act.*.", id), 1,
+                           [&](const StoredMessage& m) {
+                             ++copies;
+                             where = m.subject + " " + m.data.substr(0, 300);
+                             return absl::OkStatus();
+                           });
+          std::cout << "  waiting " << subject << ": " << copies << " in the stream " << where << "\n";
+        }
+      }
+    }
+    ASSERT_LT(tries, 100) << waiting << " actions still pending in the workers' engines";
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 
   // Each worker replays the partitions of the final assignment, no others.
   absl::StatusOr<Assignment> assignment = AssignPartitions(*final_config);

@@ -2,6 +2,7 @@
 // log) and state digests (Engine::StateDigest), which a host feeding engines from a distributed log
 // resumes by and compares replicas with.
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -180,6 +181,39 @@ TEST(StateDigestTest, AnErasureReplayedFromTheLogLeavesTheSameState) {
   ASSERT_TRUE(phone.ok());
   EXPECT_NE(engine->Explain("acme", phone->profile)->ToString().find("erased email (identifier erased (GDPR))"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace omnijourney::testing
+
+namespace omnijourney::testing {
+namespace {
+
+// Event ids are per tenant: two tenants' events with the same source and event_id start journeys
+// whose actions are different actions, with different ids, both handed out.
+TEST(TenantActionsTest, TheSameEventIdsInTwoTenantsGiveTwoActions) {
+  EngineOptions options;
+  options.time_mode = EngineOptions::TimeMode::kEventTime;
+  auto engine = Open(options);
+  ASSERT_NE(engine, nullptr);
+  ASSERT_TRUE(engine->AddJourney(Reservation("email")).ok());
+  for (const char* tenant : {"acme", "globex", ""}) {
+    ASSERT_TRUE(engine->Ingest(Booking(tenant, "r1", 0, "ann@example.com")).ok()) << tenant;
+  }
+  ASSERT_TRUE(engine->AdvanceTime(At(60 * 25)).ok());
+  std::vector<JourneyAction> actions = engine->TakeActions();
+  ASSERT_EQ(actions.size(), 3u);
+  std::set<std::string> ids, tenants;
+  for (const JourneyAction& a : actions) {
+    ids.insert(a.id);
+    tenants.insert(a.tenant);
+    EXPECT_EQ(a.id.size(), 18u) << a.id;  // "a-" and 16 hex digits.
+  }
+  EXPECT_EQ(ids.size(), 3u);
+  EXPECT_EQ(tenants, (std::set<std::string>{"", "acme", "globex"}));
+  std::vector<std::string> all(ids.begin(), ids.end());
+  ASSERT_TRUE(engine->AckActions(all).ok());
+  EXPECT_TRUE(engine->TakeActions().empty());
 }
 
 }  // namespace

@@ -177,6 +177,26 @@ int Publish(const std::vector<std::string>& raw, std::string_view usage) {
     for (const auto& err : parsed.errors) std::cerr << events << ": " << err.status.message() << "\n";
     bad = static_cast<int64_t>(parsed.errors.size());
   }
+  // Operator commands, checked before anything is sent.
+  std::vector<v1::LogRecord> commands;
+  for (const char* option : {"--unlink", "--erase"}) {
+    for (const std::string& id : args.All(option)) {
+      v1::LogRecord r;
+      std::string type, value;
+      if (!Identifier(id, option, &type, &value)) return 2;
+      const std::string tenant = args.Get("--tenant");
+      if (std::string_view(option) == "--unlink") {
+        r.mutable_unlink()->set_tenant(tenant);
+        r.mutable_unlink()->set_type(type);
+        r.mutable_unlink()->set_value(value);
+      } else {
+        r.mutable_erasure()->set_tenant(tenant);
+        r.mutable_erasure()->set_type(type);
+        r.mutable_erasure()->set_value(value);
+      }
+      commands.push_back(std::move(r));
+    }
+  }
   std::optional<absl::Time> tick;
   if (const std::string t = args.Get("--tick"); !t.empty()) {
     absl::Time at = absl::Now();
@@ -252,23 +272,8 @@ int Publish(const std::vector<std::string>& raw, std::string_view usage) {
       if (absl::Status s = publisher.AddRecord(request.tenant, r); !s.ok()) return fail(s);
     }
   }
-  for (const char* option : {"--unlink", "--erase"}) {
-    for (const std::string& id : args.All(option)) {
-      v1::LogRecord r;
-      std::string type, value;
-      if (!Identifier(id, option, &type, &value)) return 2;
-      const std::string tenant = args.Get("--tenant");
-      if (std::string_view(option) == "--unlink") {
-        r.mutable_unlink()->set_tenant(tenant);
-        r.mutable_unlink()->set_type(type);
-        r.mutable_unlink()->set_value(value);
-      } else {
-        r.mutable_erasure()->set_tenant(tenant);
-        r.mutable_erasure()->set_type(type);
-        r.mutable_erasure()->set_value(value);
-      }
-      if (absl::Status s = publisher.AddRecord(tenant, r); !s.ok()) return fail(s);
-    }
+  for (const v1::LogRecord& r : commands) {
+    if (absl::Status s = publisher.AddRecord(args.Get("--tenant"), r); !s.ok()) return fail(s);
   }
   if (tick) {
     v1::LogRecord r;

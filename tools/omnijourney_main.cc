@@ -69,11 +69,12 @@ constexpr char kUsage[] =
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] [--config FILE] FILE|-\n"
     "       omnijourney version\n"
 #ifdef OMNIJOURNEY_WITH_NATS
-    "       omnijourney cluster create-streams|status --config CLUSTER\n"
+    "       omnijourney cluster create-streams|status|digest --config CLUSTER [--tenant T]\n"
     "       omnijourney worker   --config CLUSTER --name NAME --data DIR\n"
-    "       omnijourney publish  --config CLUSTER [--events FILE|-] [--format F] [--journeys FILE]... [--tick TIME]\n"
-    "                            [--ticks] [--batch N] [--acks FILE]\n"
-    "       omnijourney context  --cluster CLUSTER --id TYPE:VALUE [--tenant T] [--json]\n"
+    "       omnijourney publish  --config CLUSTER [--events FILE|-] [--format F] [--source NAME] [--tenant T]\n"
+    "                            [--journeys FILE]... [--unlink TYPE:VALUE]... [--erase TYPE:VALUE]...\n"
+    "                            [--tick TIME|now] [--tick-every N] [--batch N] [--acks FILE] [--quiet]\n"
+    "       omnijourney context  --cluster CLUSTER --id TYPE:VALUE [--tenant T]\n"
     "CLUSTER: a cluster configuration (omnijourney.v1.ClusterConfig textproto, docs/scale-out.md)\n"
 #endif
     "SOURCE: [--events FILE|-] [--format jsonl|segment|segment-lines] [--journeys FILE]... [--store DIR]\n"

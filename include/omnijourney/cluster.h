@@ -114,8 +114,10 @@ absl::Status ReadStream(const Nats& nats, const std::string& stream, const std::
                         absl::Duration timeout = absl::Seconds(30));
 
 // The Nats-Msg-Id of an input message: "<tenant token>/<source>/<event_id>" of its first event,
-// with "+<n>" for n more events; for other records "<tenant token>/<kind>/<hash of the record>".
-std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& batch);
+// with "+<n>/<hash of the batch>" for n more events; for other records "<tenant token>/<kind>/<hash
+// of the record>/<nonce>". A Publisher's nonce is the time it was created, so its retries are copies
+// and the same command sent again later is not.
+std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& batch, uint64_t nonce = 0);
 // The check value a worker stores with a stream position (SourcePosition::check): a hash of the
 // message id.
 uint64_t MessageCheck(std::string_view message_id);
@@ -128,11 +130,13 @@ struct Applied {
   int64_t commands = 0;    // Other records applied.
   std::vector<std::string> errors;  // Why each refused one was refused (the first few).
 };
-// Applies an input message of `tenant_token`'s subject to `engine` through its public calls: its
-// events as one IngestBatch (an event of another tenant than the subject's is refused), or its one
-// other record. Refusals are counted; a storage failure of the engine is returned (the engine
-// takes no more changes). A message that is neither: InvalidArgument.
-absl::StatusOr<Applied> ApplyInput(Engine& engine, std::string_view tenant_token, const v1::InputBatch& batch);
+// Applies an input message of `tenant_token`'s subject in partition `partition` (of `partitions`)
+// to `engine` through its public calls: its events as one IngestBatch (an event of another tenant
+// than the subject's is refused), or its one other record. Refusals are counted; a storage failure
+// of the engine is returned (the engine takes no more changes). InvalidArgument for a message that
+// is neither, or for a tenant of another partition.
+absl::StatusOr<Applied> ApplyInput(Engine& engine, uint32_t partition, uint32_t partitions, std::string_view tenant_token,
+                                   const v1::InputBatch& batch);
 // Whether the message is one non-event record (which must not be applied twice; events may be).
 bool IsCommand(const v1::InputBatch& batch);
 
@@ -146,7 +150,9 @@ class Publisher {
   struct Options {
     size_t batch_events = 200;        // Events per message at most.
     size_t max_in_flight = 256;       // Messages awaiting acknowledgement at most.
-    absl::Duration give_up_after = absl::Minutes(2);  // One message retried this long: an error.
+    // One message retried this long: an error. Keep it well below the stream's duplicate window
+    // (duplicate_window_seconds), so that every retry of a message is recognised as a copy.
+    absl::Duration give_up_after = absl::Seconds(60);
     // Called for every acknowledged message: its id, stream sequence and whether the stream had it
     // already (a duplicate).
     std::function<void(const std::string& id, uint64_t sequence, bool duplicate)> on_ack;

@@ -200,7 +200,8 @@ class Engine {
   // timeout). AlreadyExists for a loaded (name, version); InvalidArgument for a lower version.
   virtual absl::Status AddJourney(const JourneyDefinition& journey) = 0;
   // Due actions not yet acknowledged that this engine has not handed out before (or handed out at
-  // least actions.redeliver_after ago), in the order they became due. An action stays pending until
+  // least actions.redeliver_after ago), in the order they became due. None once a storage failure
+  // has made the engine refuse changes (its state may be ahead of its log). An action stays pending until
   // AckActions: after a restart every pending action is handed out again with the same id, so a
   // host that crashed between taking and delivering loses nothing (at least once); an acknowledged
   // one never comes back (identified exactly once).
@@ -287,8 +288,8 @@ class Engine {
   virtual SourcePosition Source() const = 0;
 
   // A digest of one tenant's state: its profiles with their identifiers, audit, retained timeline
-  // and journey instances, and the ids of the actions released for them (still remembered), in a
-  // canonical order. Two engines fed the same records in the same order have the same digests
+  // and journey instances, and the ids of the actions released for them within the retention
+  // (timeline.max_age, allowed_lateness and a day before now), in a canonical order. Two engines fed the same records in the same order have the same digests
   // (whatever else they hold, and whether they were restarted on the way); what one process did
   // with its actions (handed out, acknowledged) is not part of it. Cost: O(the tenant's state).
   // `text`, when given, receives what was hashed (for a diff when two digests differ).

@@ -15,6 +15,7 @@
 #include "google/protobuf/text_format.h"
 #include "omnijourney/cluster.h"
 #include "omnijourney/config.h"
+#include "omnijourney/validate.h"
 
 namespace omnijourney::cluster {
 namespace {
@@ -140,7 +141,8 @@ absl::StatusOr<std::string> TenantFromToken(std::string_view token) {
   if (absl::StartsWith(ToAbsl(token), "_x")) {
     const std::string_view hex = token.substr(2);
     if (hex.size() % 2 == 0 && std::all_of(hex.begin(), hex.end(), [](char c) { return absl::ascii_isxdigit(c); })) {
-      return absl::HexStringToBytes(ToAbsl(hex));
+      std::string tenant = absl::HexStringToBytes(ToAbsl(hex));
+      if (TenantToken(tenant) == token) return tenant;  // The one spelling TenantToken makes.
     }
   } else if (!token.empty() && token[0] != '_' &&
              std::all_of(token.begin(), token.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; })) {
@@ -236,6 +238,8 @@ absl::Status CreateStreams(const Nats& nats, const v1::ClusterConfig& config) {
       return absl::FailedPreconditionError(absl::StrCat("stream ", in, " exists as '", existing->description,
                                                         "', the config has partitions: ", config.partitions()));
     }
+  } else if (existing.status().code() != absl::StatusCode::kNotFound) {
+    return existing.status();  // Not known whether it exists: nothing is changed.
   }
   const std::string in_subjects = absl::StrCat(config.prefix(), ".in.>");
   const std::string note = PartitionsNote(config.partitions());
@@ -326,14 +330,16 @@ absl::Status ReadStream(const Nats& nats, const std::string& stream, const std::
   }
 }
 
-std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& batch) {
+std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& batch, uint64_t nonce) {
+  const std::string bytes = batch.SerializeAsString();
   if (!batch.records().empty() && batch.records(0).has_event()) {
     const v1::Event& first = batch.records(0).event();
     std::string id = absl::StrCat(ToAbsl(tenant_token), "/", first.source(), "/", first.event_id());
-    if (batch.records_size() > 1) absl::StrAppend(&id, "+", batch.records_size() - 1);
+    if (batch.records_size() > 1) {
+      absl::StrAppend(&id, "+", batch.records_size() - 1, "/", absl::Hex(Fnv(bytes), absl::kZeroPad16));
+    }
     return id;
   }
-  const std::string bytes = batch.SerializeAsString();
   std::string kind = "record";
   if (!batch.records().empty()) {
     const v1::LogRecord& r = batch.records(0);
@@ -343,7 +349,7 @@ std::string InputMessageId(std::string_view tenant_token, const v1::InputBatch& 
     if (r.has_erasure()) kind = "erasure";
     if (r.has_advance_time()) kind = "tick";
   }
-  return absl::StrCat(ToAbsl(tenant_token), "/", kind, "/", absl::Hex(Fnv(bytes), absl::kZeroPad16));
+  return absl::StrCat(ToAbsl(tenant_token), "/", kind, "/", absl::Hex(Fnv(bytes), absl::kZeroPad16), "/", nonce);
 }
 
 uint64_t MessageCheck(std::string_view message_id) { return Fnv(message_id); }
@@ -354,16 +360,18 @@ bool IsCommand(const v1::InputBatch& batch) {
 
 namespace {
 
-// Bad input the engine refused (counted, not retried), as opposed to a failure of its storage.
+// Bad input the engine refused (counted, not retried), as opposed to a failure of its storage
+// (a full disk is ResourceExhausted too, but names no limit), after which the engine takes no
+// more changes and the worker must stop.
 bool IsRefusal(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kNotFound:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kOutOfRange:
       return true;
+    case absl::StatusCode::kResourceExhausted:
+      return !ExceededLimit(s).empty();
     default:
       return false;
   }
@@ -376,7 +384,8 @@ void Refuse(Applied& out, const std::string& why) {
 
 }  // namespace
 
-absl::StatusOr<Applied> ApplyInput(Engine& engine, std::string_view tenant_token, const v1::InputBatch& batch) {
+absl::StatusOr<Applied> ApplyInput(Engine& engine, uint32_t partition, uint32_t partitions, std::string_view tenant_token,
+                                   const v1::InputBatch& batch) {
   Applied out;
   if (batch.records().empty()) return absl::InvalidArgumentError("records: empty");
   const bool all = tenant_token == kAllTenants;
@@ -385,6 +394,10 @@ absl::StatusOr<Applied> ApplyInput(Engine& engine, std::string_view tenant_token
     absl::StatusOr<std::string> t = TenantFromToken(tenant_token);
     if (!t.ok()) return t.status();
     tenant = *std::move(t);
+    if (PartitionOf(tenant, partitions) != partition) {
+      return absl::InvalidArgumentError(absl::StrCat("tenant '", tenant, "' belongs in partition ",
+                                                     PartitionOf(tenant, partitions), ", not ", partition));
+    }
   }
   if (batch.records(0).has_event()) {
     std::vector<const Event*> events;

@@ -30,7 +30,9 @@ absl::StatusCode CodeOf(natsStatus s, jsErrCode code) {
     case NATS_INVALID_SUBJECT:
       return absl::StatusCode::kInvalidArgument;
     default:
-      return code != 0 ? absl::StatusCode::kFailedPrecondition : absl::StatusCode::kUnknown;
+      // JetStream errors are mostly passing ones here (no leader yet, a stream offline while its
+      // servers restart): callers retry them. Those that are not are answered above.
+      return code != 0 ? absl::StatusCode::kUnavailable : absl::StatusCode::kUnknown;
   }
 }
 
@@ -204,6 +206,15 @@ absl::StatusOr<std::optional<Msg>> Nats::GetMessage(const std::string& stream, u
   return std::optional<Msg>(std::move(msg));
 }
 
+absl::StatusOr<bool> Nats::HasMessageOn(const std::string& stream, const std::string& subject) const {
+  Msg msg;
+  jsErrCode code = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetLastMsg(msg.out(), js_, stream.c_str(), subject.c_str(), nullptr, &code);
+  if (s == NATS_NOT_FOUND || code == JSNoMessageFoundErr) return false;
+  if (s != NATS_OK) return NatsStatus(absl::StrCat("stream ", stream, ", last message on ", subject), s, code);
+  return true;
+}
+
 absl::StatusOr<Nats::Ack> Nats::Publish(Msg msg) const {
   jsPubAck* pa = nullptr;
   jsErrCode code = static_cast<jsErrCode>(0);
@@ -250,7 +261,16 @@ absl::StatusOr<std::unique_ptr<Subscription>> Subscription::Subscribe(const Nats
                      : natsConnection_QueueSubscribe(&sub->sub_, nats.nc(), subject.c_str(), queue.c_str(),
                                                      &Subscription::OnMessage, sub.get());
   if (s != NATS_OK) return NatsStatus(absl::StrCat("subscribe to ", subject), s);
+  sub->async_ = true;
+  (void)natsSubscription_SetOnCompleteCB(sub->sub_, &Subscription::OnComplete, sub.get());
   return sub;
+}
+
+void Subscription::OnComplete(void* closure) {
+  auto* self = static_cast<Subscription*>(closure);
+  std::lock_guard<std::mutex> lock(self->done_mu_);
+  self->done_ = true;
+  self->done_cv_.notify_all();
 }
 
 absl::StatusOr<std::unique_ptr<Subscription>> Subscription::Ordered(const Nats& nats, const std::string& stream,
@@ -272,10 +292,15 @@ absl::StatusOr<std::unique_ptr<Subscription>> Subscription::Ordered(const Nats& 
 }
 
 Subscription::~Subscription() {
-  if (sub_ != nullptr) {
-    (void)natsSubscription_Unsubscribe(sub_);
-    natsSubscription_Destroy(sub_);
+  if (sub_ == nullptr) return;
+  const bool unsubscribed = natsSubscription_Unsubscribe(sub_) == NATS_OK;
+  if (async_ && unsubscribed) {
+    // The on-complete callback comes once the handler has returned for good (a closed
+    // connection completes it too); bounded, in case the client never calls it.
+    std::unique_lock<std::mutex> lock(done_mu_);
+    done_cv_.wait_for(lock, std::chrono::seconds(5), [this] { return done_; });
   }
+  natsSubscription_Destroy(sub_);
 }
 
 uint64_t Subscription::Pending() const {

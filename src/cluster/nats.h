@@ -6,8 +6,10 @@
 #ifndef OMNIJOURNEY_SRC_CLUSTER_NATS_H_
 #define OMNIJOURNEY_SRC_CLUSTER_NATS_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -112,6 +114,8 @@ class Nats {
   absl::Status DeleteStream(const std::string& name) const;
   // The message at `sequence`; nullopt when the stream has none there (deleted, or not yet).
   absl::StatusOr<std::optional<Msg>> GetMessage(const std::string& stream, uint64_t sequence) const;
+  // Whether the stream holds a message on `subject` (its last one).
+  absl::StatusOr<bool> HasMessageOn(const std::string& stream, const std::string& subject) const;
   // Publishes and waits for the stream's acknowledgement: the message's stream sequence, and
   // whether the stream already had its Nats-Msg-Id (a duplicate within the window).
   struct Ack {
@@ -133,7 +137,8 @@ class Nats {
   jsCtx* js_ = nullptr;
 };
 
-// A subscription; its callback runs on the client's thread for it. Unsubscribes when destroyed.
+// A subscription; its callback runs on the client's thread for it. Unsubscribes when destroyed,
+// and then waits until a callback that is running has returned.
 class Subscription {
  public:
   using Handler = std::function<void(Msg)>;
@@ -153,8 +158,13 @@ class Subscription {
  private:
   Subscription() = default;
   static void OnMessage(natsConnection* nc, natsSubscription* sub, natsMsg* msg, void* closure);
+  static void OnComplete(void* closure);
   natsSubscription* sub_ = nullptr;
   Handler handler_;
+  std::mutex done_mu_;
+  std::condition_variable done_cv_;
+  bool done_ = false;  // The client is done with the handler (OnComplete).
+  bool async_ = false;
 };
 
 }  // namespace omnijourney::cluster

@@ -22,11 +22,13 @@ struct Publisher::Impl {
     absl::Time retry_at = absl::InfinitePast();
   };
 
-  Impl(const Nats& n, const v1::ClusterConfig& c, Options o) : nats(n), config(c), options(std::move(o)) {}
+  Impl(const Nats& n, const v1::ClusterConfig& c, Options o)
+      : nats(n), config(c), options(std::move(o)), nonce(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()))) {}
 
   const Nats& nats;
   const v1::ClusterConfig config;
   const Options options;
+  const uint64_t nonce;  // In the ids of records other than events (InputMessageId).
   jsCtx* js = nullptr;
   absl::Status init;
 
@@ -36,6 +38,7 @@ struct Publisher::Impl {
   std::set<std::string> busy;
   size_t in_flight = 0;
   absl::Status error;  // The first failure that is given up on.
+  bool closed = false;  // The publisher is being destroyed: late acknowledgements are ignored.
   Stats stats;
   std::map<std::string, v1::InputBatch> batches;  // Events being batched, by tenant token.
 
@@ -43,7 +46,8 @@ struct Publisher::Impl {
     auto* self = static_cast<Impl*>(closure);
     Msg msg(m);  // Ours to destroy.
     const std::string subject(msg.subject());
-    std::lock_guard<std::mutex> lock(self->mu);
+    std::unique_lock<std::mutex> lock(self->mu);
+    if (self->closed) return;
     auto it = self->queued.find(subject);
     // An acknowledgement of an earlier attempt that came late (the message was sent again): the
     // attempt in flight gets its own.
@@ -58,9 +62,19 @@ struct Publisher::Impl {
       ++self->stats.messages;
       self->stats.events += item.events;
       if (pa->Duplicate) ++self->stats.duplicates;
-      if (self->options.on_ack) self->options.on_ack(item.id, pa->Sequence, pa->Duplicate);
+      const std::string id = item.id;
+      const uint64_t sequence = pa->Sequence;
+      const bool duplicate = pa->Duplicate;
       it->second.pop_front();
       if (it->second.empty()) self->queued.erase(it);
+      self->cv.notify_all();
+      if (self->options.on_ack) {
+        // Outside the lock (it may ask for stats()); acknowledgements come from one client thread,
+        // so they are reported in order.
+        lock.unlock();
+        self->options.on_ack(id, sequence, duplicate);
+      }
+      return;
     } else {
       // No leader for a while, a timeout, a lost connection: sent again with the same id.
       const absl::Status why = pae != nullptr ? NatsStatus(absl::StrCat("publish to ", subject), pae->Err, pae->ErrCode)
@@ -180,6 +194,11 @@ Publisher::~Publisher() {
     (void)js_PublishAsyncComplete(impl_->js, &po);
     natsMsgList pending;
     if (js_PublishAsyncGetPendingList(&pending, impl_->js) == NATS_OK) natsMsgList_Destroy(&pending);
+    {
+      // A handler that is running holds the lock: it is done once this is taken.
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      impl_->closed = true;
+    }
     jsCtx_Destroy(impl_->js);
   }
 }
@@ -201,7 +220,7 @@ absl::Status Publisher::AddRecord(std::string_view tenant, const v1::LogRecord& 
   v1::InputBatch batch;
   *batch.add_records() = record;
   const std::string subject = InputSubject(impl_->config, PartitionOf(tenant, impl_->config.partitions()), token);
-  return impl_->Enqueue(subject, InputMessageId(token, batch), batch, 0);
+  return impl_->Enqueue(subject, InputMessageId(token, batch, impl_->nonce), batch, 0);
 }
 
 absl::Status Publisher::AddToAllPartitions(const v1::LogRecord& record) {
@@ -212,7 +231,7 @@ absl::Status Publisher::AddToAllPartitions(const v1::LogRecord& record) {
   v1::InputBatch batch;
   *batch.add_records() = record;
   for (uint32_t p = 0; p < impl_->config.partitions(); ++p) {
-    const std::string id = absl::StrCat(InputMessageId(kAllTenants, batch), "/", p);
+    const std::string id = absl::StrCat(InputMessageId(kAllTenants, batch, impl_->nonce), "/", p);
     if (absl::Status s = impl_->Enqueue(InputSubject(impl_->config, p, kAllTenants), id, batch, 0); !s.ok()) return s;
   }
   return impl_->Drain(0);  // Before everything after it.

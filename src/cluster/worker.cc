@@ -29,10 +29,17 @@ struct Partition {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> applied{0};  // Stream sequence of the last message applied.
   std::atomic<int64_t> messages{0}, events{0}, refused{0}, actions{0}, duplicate_actions{0};
+  std::atomic<int64_t> waiting{0};  // unpublished.size(), for status requests.
+  std::mutex waiting_mu;
+  std::string waiting_first;  // Subject of the first of them, for status requests.
   std::atomic<bool> active{false};   // Writes the partition's actions now.
   std::unique_ptr<Subscription> context;
   SimulatedClock clock{absl::UnixEpoch()};  // The stored time of the message being applied.
-  std::vector<JourneyAction> unpublished;  // Taken, but their publish failed: tried again first.
+  // Taken, but not published yet (a failed publish; on a standby, not seen in the actions stream
+  // yet): the writer publishes them first.
+  std::vector<JourneyAction> unpublished;
+  absl::Time next_reconcile = absl::InfinitePast();  // A standby's next look at the actions stream.
+  absl::Time warned = absl::InfinitePast();          // Last logged publish failure.
 };
 
 class WorkerImpl final : public Worker {
@@ -184,6 +191,7 @@ class WorkerImpl final : public Worker {
                          "); replaying the partition from the stream"));
         part->engine.reset();
         std::filesystem::remove_all(part->dir, ec);
+        if (ec) return absl::InternalError(absl::StrCat("partition ", p, ": cannot remove ", part->dir, ": ", ec.message()));
         engine = Engine::Open(o);
         if (!engine.ok()) return engine.status();
         part->engine = *std::move(engine);
@@ -207,11 +215,19 @@ class WorkerImpl final : public Worker {
     return absl::OkStatus();
   }
 
-  void ClosePartition(std::shared_ptr<Partition> part) {
+  // With `remove`, the partition's local copy goes too: nothing applies the erasures published
+  // from now on to it, so it must not keep what they erase. Rebuilt from the stream if it comes back.
+  void ClosePartition(std::shared_ptr<Partition> part, bool remove = false) {
     part->context.reset();
     part->stop.store(true);
     if (part->thread.joinable()) part->thread.join();
-    if (part->engine != nullptr) (void)part->engine->Checkpoint();
+    if (part->engine != nullptr && !remove) (void)part->engine->Checkpoint();
+    part->engine.reset();
+    if (remove) {
+      std::error_code ec;
+      std::filesystem::remove_all(part->dir, ec);
+      if (ec) SetFatal(absl::InternalError(absl::StrCat("partition ", part->id, ": cannot remove ", part->dir, ": ", ec.message())));
+    }
   }
 
   void StopPartitions() {
@@ -253,8 +269,9 @@ class WorkerImpl final : public Worker {
       assignment_ = *std::move(assignment);
     }
     for (auto& part : closing) {
-      Log(absl::StrCat("partition ", part->id, ": no longer assigned; closed (its data stays in ", part->dir, ")"));
-      ClosePartition(part);
+      Log(absl::StrCat("partition ", part->id, ": no longer assigned; closed and its local data removed (", part->dir,
+                       ")"));
+      ClosePartition(part, /*remove=*/true);
     }
     for (const uint32_t p : want) {
       bool open = false;
@@ -263,7 +280,11 @@ class WorkerImpl final : public Worker {
         open = partitions_.contains(p);
       }
       if (!open) {
-        if (absl::Status s = OpenPartition(p); !s.ok()) return s;
+        if (absl::Status s = OpenPartition(p); !s.ok()) {
+          // Its old owner let it go: stopping (heartbeats too) lets the next worker in its list write it.
+          SetFatal(absl::Status(s.code(), absl::StrCat("reload: ", s.message())));
+          return s;
+        }
       }
     }
     Log(absl::StrCat("configuration reloaded: partitions ", absl::StrJoin(want, ",")));
@@ -322,7 +343,7 @@ class WorkerImpl final : public Worker {
     if (resumed && IsCommand(batch)) return absl::OkStatus();
     part.clock.Set(msg.StreamTime());
     part.engine->SetSource({seq, MessageCheck(msg.Header("Nats-Msg-Id"))});
-    absl::StatusOr<Applied> applied = ApplyInput(*part.engine, token, batch);
+    absl::StatusOr<Applied> applied = ApplyInput(*part.engine, part.id, config_.partitions(), token, batch);
     if (!applied.ok()) {
       if (applied.status().code() == absl::StatusCode::kInvalidArgument) {  // A malformed message: skipped.
         part.refused.fetch_add(1);
@@ -339,7 +360,10 @@ class WorkerImpl final : public Worker {
   // --- Actions -----------------------------------------------------------------------------
 
   void PublishActions(Partition& part) {
-    if (!part.active.load()) return;
+    if (!part.active.load()) {
+      Reconcile(part);
+      return;
+    }
     std::vector<JourneyAction> actions = std::move(part.unpublished);
     part.unpublished.clear();
     for (JourneyAction& a : part.engine->TakeActions()) actions.push_back(std::move(a));
@@ -349,15 +373,57 @@ class WorkerImpl final : public Worker {
       const JourneyAction& a = actions[i];
       absl::StatusOr<bool> published = PublishAction(*nats_, config_, a);
       if (!published.ok()) {
-        Log(absl::StrCat("partition ", part.id, ": action ", a.id, ": ", published.status().message(),
-                         "; published again later"));
+        if (absl::Now() - part.warned > absl::Seconds(5)) {
+          Log(absl::StrCat("partition ", part.id, ": action ", a.id, ": ", published.status().message(),
+                           "; published again later"));
+          part.warned = absl::Now();
+        }
         part.unpublished.assign(actions.begin() + static_cast<std::ptrdiff_t>(i), actions.end());
         break;
       }
       (*published ? part.actions : part.duplicate_actions).fetch_add(1);
       done.push_back(a.id);
     }
+    part.waiting.store(static_cast<int64_t>(part.unpublished.size()));
     if (absl::Status s = part.engine->AckActions(done); !s.ok()) {
+      SetFatal(absl::Status(s.code(), absl::StrCat("partition ", part.id, ": acknowledging actions: ", s.message())));
+    }
+  }
+
+  // A standby acknowledges the actions its writer has published (they are in the actions stream),
+  // every second or so, so that its pending actions stay few; the others wait for the next look,
+  // or for this worker to take over and publish them.
+  void Reconcile(Partition& part) {
+    const absl::Time now = absl::Now();
+    if (now < part.next_reconcile) return;
+    part.next_reconcile = now + absl::Seconds(1);
+    for (JourneyAction& a : part.engine->TakeActions()) part.unpublished.push_back(std::move(a));
+    if (part.unpublished.empty()) return;
+    std::vector<std::string> published;
+    std::vector<JourneyAction> waiting;
+    for (size_t i = 0; i < part.unpublished.size(); ++i) {
+      JourneyAction& a = part.unpublished[i];
+      absl::StatusOr<bool> there = nats_->HasMessageOn(ActionStream(config_), ActionSubject(config_, a.tenant, a.id));
+      if (!there.ok()) {  // Looked at again next time.
+        waiting.insert(waiting.end(), std::make_move_iterator(part.unpublished.begin() + static_cast<std::ptrdiff_t>(i)),
+                       std::make_move_iterator(part.unpublished.end()));
+        break;
+      }
+      if (*there) {
+        published.push_back(a.id);
+      } else {
+        waiting.push_back(std::move(a));
+      }
+    }
+    part.unpublished = std::move(waiting);
+    part.waiting.store(static_cast<int64_t>(part.unpublished.size()));
+    {
+      std::lock_guard<std::mutex> lock(part.waiting_mu);
+      part.waiting_first = part.unpublished.empty()
+                               ? ""
+                               : ActionSubject(config_, part.unpublished[0].tenant, part.unpublished[0].id);
+    }
+    if (absl::Status s = part.engine->AckActions(published); !s.ok()) {
       SetFatal(absl::Status(s.code(), absl::StrCat("partition ", part.id, ": acknowledging actions: ", s.message())));
     }
   }
@@ -422,9 +488,15 @@ class WorkerImpl final : public Worker {
       if (!tenant.ok() || part == nullptr) {
         answer = absl::StrCat("error: no partition ", words[1], " here, or a bad tenant token");
       } else {
-        std::string text;
-        const std::string digest = part->engine->StateDigest(*tenant, &text);
-        answer = words[0] == "digest" ? absl::StrCat(part->applied.load(), " ", digest) : text;
+        // As of one stream position: read again when a message was applied meanwhile.
+        std::string text, digest;
+        uint64_t before = 0;
+        for (int tries = 0; tries < 20; ++tries) {
+          before = part->applied.load();
+          digest = part->engine->StateDigest(*tenant, &text);
+          if (part->applied.load() == before) break;
+        }
+        answer = words[0] == "digest" ? absl::StrCat(before, " ", digest) : text;
       }
     } else {
       answer = "error: commands are 'status' and 'digest <partition> <tenant token>'";
@@ -441,7 +513,13 @@ class WorkerImpl final : public Worker {
                       ",\"applied\":", part->applied.load(), ",\"messages\":", part->messages.load(),
                       ",\"events\":", part->events.load(), ",\"refused\":", part->refused.load(),
                       ",\"actions\":", part->actions.load(), ",\"actions_already_published\":", part->duplicate_actions.load(),
-                      "}");
+                      ",\"actions_waiting\":", part->waiting.load(),
+                      ",\"actions_pending\":", part->engine->Stats().pending_actions);
+      {
+        std::lock_guard<std::mutex> waiting(part->waiting_mu);
+        if (!part->waiting_first.empty()) absl::StrAppend(&out, ",\"first_waiting\":\"", part->waiting_first, "\"");
+      }
+      absl::StrAppend(&out, "}");
       first = false;
     }
     absl::StrAppend(&out, "]}");

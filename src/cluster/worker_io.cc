@@ -80,7 +80,10 @@ std::string ActionJson(const JourneyAction& a) {
 absl::StatusOr<bool> PublishAction(const Nats& nats, const v1::ClusterConfig& config, const JourneyAction& action) {
   absl::StatusOr<Msg> msg = Msg::Create(ActionSubject(config, action.tenant, action.id), ActionJson(action));
   if (!msg.ok()) return msg.status();
-  if (absl::Status s = msg->SetHeader("Nats-Msg-Id", action.id); !s.ok()) return s;
+  // Ids are unique within a tenant; the subject says whose.
+  if (absl::Status s = msg->SetHeader("Nats-Msg-Id", absl::StrCat(TenantToken(action.tenant), "/", action.id)); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<Nats::Ack> ack = nats.Publish(*std::move(msg));
   if (!ack.ok()) {
     if (AlreadyPublished(ack.status())) return false;

@@ -395,6 +395,7 @@ class EngineImpl final : public Engine {
 
   std::vector<JourneyAction> TakeActions() override {
     WriterLock lock(&mu_, kSpin);
+    if (!state_->io_error().ok()) return {};
     return state_->outbox().Take(clock_->Now(), options_.actions.redeliver_after);
   }
 

@@ -6,10 +6,12 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "context/context_builder.h"
 #include "engine/erasure.h"
 #include "identity/graph_snapshot.h"
+#include "identity/hash.h"
 
 namespace omnijourney::internal {
 namespace {
@@ -46,7 +48,10 @@ std::optional<absl::Time> EngineState::NextWake() const {
   };
   consider(journeys_.NextDue());
   consider(outbox_.NextDeferred());
-  consider(journeys_.NextAction([this](const std::string& id) { return outbox_.released(id); }));
+  consider(journeys_.NextAction([this](ProfileId p, const std::string& id) {
+    absl::StatusOr<std::string> tenant = graph_->TenantOf(p);
+    return outbox_.released(TenantActionId(id, tenant.ok() ? *tenant : std::string()));
+  }));
   if (next) *next += options_.allowed_lateness;
   return next;
 }
@@ -73,9 +78,7 @@ absl::Status EngineState::Begin(absl::Time at, LogPosition position) {
     clock_at_ = std::max(clock_at_, at);
     if (record_clock_ != nullptr) record_clock_->Set(at);
   }
-  if (++applied_ % kPruneEvery == 0) {
-    outbox_.Prune(Now() - options_.timeline.max_age - options_.allowed_lateness - absl::Hours(24));
-  }
+  if (++applied_ % kPruneEvery == 0) outbox_.Prune(PruneHorizon());
   return absl::OkStatus();
 }
 
@@ -229,21 +232,40 @@ void EngineState::Settle() {
   for (ProfileId id : *spilled) journeys_.Unload(id);
 }
 
+std::string TenantActionId(const std::string& runtime_id, const std::string& tenant) {
+  if (tenant.empty()) return runtime_id;
+  return absl::StrFormat("a-%016x", HashBytes(HashBytes(0x6f6a2d74656e616eULL, tenant), runtime_id));
+}
+
 void EngineState::ReleaseActions() {
   const absl::Time limit = TimerTime();
   outbox_.ReleaseDeferred(limit, [this](ProfileId id) {
     auto ctx = Context(id, Now());
     return outbox_.ZoneOf(ctx.ok() ? &*ctx : nullptr);
   });
-  const std::vector<JourneyScheduler::Due> due =
-      journeys_.TakeDue(limit, [this](const std::string& id) { return outbox_.released(id); });
+  // The journey runtime's ids are the same for the same events in two tenants (event ids are
+  // per tenant): an action of a tenant other than the default one has its id qualified by it.
+  ProfileId cached_profile = 0;
+  std::string cached_tenant;
+  auto tenant_of = [&](ProfileId p) -> const std::string& {
+    if (p != cached_profile) {
+      absl::StatusOr<std::string> t = graph_->TenantOf(p);
+      cached_tenant = t.ok() ? *std::move(t) : std::string();
+      cached_profile = p;
+    }
+    return cached_tenant;
+  };
+  const std::vector<JourneyScheduler::Due> due = journeys_.TakeDue(
+      limit, [&](ProfileId p, const std::string& id) { return outbox_.released(TenantActionId(id, tenant_of(p))); });
   std::map<ProfileId, std::optional<CustomerContext>> contexts;  // Built once per profile, when needed.
   for (const JourneyScheduler::Due& d : due) {
     const EmittedAction& a = *d.action;
-    if (outbox_.released(a.id)) continue;
+    const std::string tenant = tenant_of(d.profile);
+    const std::string id = TenantActionId(a.id, tenant);
+    if (outbox_.released(id)) continue;
     JourneyAction out;
-    out.id = a.id;
-    if (absl::StatusOr<std::string> tenant = graph_->TenantOf(d.profile); tenant.ok()) out.tenant = *std::move(tenant);
+    out.id = id;
+    out.tenant = tenant;
     out.profile = d.profile;
     out.journey = a.journey;
     out.version = a.version;
@@ -515,7 +537,12 @@ absl::StatusOr<std::vector<ProfileId>> EngineState::FinishErasure(const std::vec
 
 std::vector<std::string> EngineState::ReleasedActionIds(std::string_view tenant) const {
   std::vector<std::string> out;
-  outbox_.ForEachReleased([&](const std::string& id, ProfileId profile) {
+  // Only those no prune can have forgotten yet: when the outbox prunes (every kPruneEvery records,
+  // also acknowledgements, which replicas of the same input need not share) and which pending ids
+  // it keeps differs between engines fed the same input; its horizon never passes this one.
+  const absl::Time horizon = PruneHorizon();
+  outbox_.ForEachReleased([&](const std::string& id, ProfileId profile, absl::Time time) {
+    if (time < horizon) return;
     absl::StatusOr<ProfileId> now = graph_->ResolveProfile(profile);
     if (!now.ok()) return;  // Erased.
     absl::StatusOr<std::string> of = graph_->TenantOf(*now);

@@ -52,6 +52,10 @@ class RecordClock final : public Clock {
   std::atomic<int64_t> micros_{kUnset};
 };
 
+// The id of an action of `tenant`: the journey runtime's id for the default tenant, else a hash of
+// it with the tenant ("a-" and 16 hex digits either way).
+std::string TenantActionId(const std::string& runtime_id, const std::string& tenant);
+
 class EngineState {
  public:
   // `options`, `log`, `spill` (may be null) and `record_clock` (the graph's clock; may be null) must
@@ -131,7 +135,12 @@ class EngineState {
   // (graph().ContinueExplain, then Take), so that the caller may read it in steps.
   absl::StatusOr<ProfileExplanation> Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const;
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const;
-  // The ids of the released actions (still remembered) whose profiles are of `tenant` now.
+  // Released actions before this are forgotten (Outbox::Prune): no replay can emit them again.
+  absl::Time PruneHorizon() const {
+    return Now() - options_.timeline.max_age - options_.allowed_lateness - absl::Hours(24);
+  }
+  // The ids of the released actions whose profiles are of `tenant` now, of those after
+  // PruneHorizon().
   std::vector<std::string> ReleasedActionIds(std::string_view tenant) const;
   // Everything but the admission counters (the façade adds them).
   EngineStats Stats() const;

@@ -110,7 +110,7 @@ absl::Status JourneyScheduler::FireDue(ProfileStore& profiles, absl::Time limit)
 }
 
 std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
-    absl::Time limit, const std::function<bool(const std::string&)>& released) {
+    absl::Time limit, const std::function<bool(ProfileId, const std::string&)>& released) {
   std::vector<Due> due;
   std::vector<ProfileId> still_pending;
   for (ProfileId id : touched_) {
@@ -120,7 +120,7 @@ std::vector<JourneyScheduler::Due> JourneyScheduler::TakeDue(
     const auto& actions = j->actions();
     for (size_t i = 0; i < actions.size(); ++i) {
       const EmittedAction& a = actions[i];
-      if (released(a.id)) continue;
+      if (released(id, a.id)) continue;
       if (a.time > limit) {
         pending = true;
         continue;
@@ -150,14 +150,15 @@ std::optional<absl::Time> JourneyScheduler::NextDue() const {
   return timers_.begin()->first;
 }
 
-std::optional<absl::Time> JourneyScheduler::NextAction(const std::function<bool(const std::string&)>& released) const {
+std::optional<absl::Time> JourneyScheduler::NextAction(
+    const std::function<bool(ProfileId, const std::string&)>& released) const {
   std::optional<absl::Time> next;
   for (ProfileId id : touched_) {
     std::unique_ptr<ProfileJourneys> own;
     absl::StatusOr<const ProfileJourneys*> j = Find(id, &own);
     if (!j.ok() || *j == nullptr) continue;
     for (const EmittedAction& a : (*j)->actions()) {
-      if (released(a.id)) continue;
+      if (released(id, a.id)) continue;
       if (!next || a.time < *next) next = a.time;
     }
   }

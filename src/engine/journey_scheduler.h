@@ -71,7 +71,7 @@ class JourneyScheduler {
   // The due actions of touched profiles in hand-out order (time, profile, emission); `released`
   // says which ids are handed out already. Profiles with actions not yet due stay touched.
   // Views are valid until the next mutating call.
-  std::vector<Due> TakeDue(absl::Time limit, const std::function<bool(const std::string&)>& released);
+  std::vector<Due> TakeDue(absl::Time limit, const std::function<bool(ProfileId, const std::string&)>& released);
 
   // The profile's journeys (null when none or spilled): the ones in memory, or a copy of sealed ones
   // decoded into `*own`.
@@ -92,7 +92,7 @@ class JourneyScheduler {
   // The earliest timer due, if any.
   std::optional<absl::Time> NextDue() const;
   // The earliest action of a touched profile that is not due yet, if any. Cost: O(touched actions).
-  std::optional<absl::Time> NextAction(const std::function<bool(const std::string&)>& released) const;
+  std::optional<absl::Time> NextAction(const std::function<bool(ProfileId, const std::string&)>& released) const;
 
  private:
   void RebuildInMemory(ProfileStore& profiles, ProfileId id);

@@ -69,10 +69,10 @@ class Outbox {
   void Save(SerialWriter& w) const;
   absl::Status Restore(SerialReader& r);
 
-  // Calls `fn` with the id and profile (when it was released) of every released action still
+  // Calls `fn` with the id, profile (when it was released) and time of every released action still
   // remembered (see Prune), in no particular order.
-  void ForEachReleased(const std::function<void(const std::string& id, ProfileId profile)>& fn) const {
-    for (const auto& [id, r] : released_) fn(id, r.profile);
+  void ForEachReleased(const std::function<void(const std::string& id, ProfileId profile, absl::Time time)>& fn) const {
+    for (const auto& [id, r] : released_) fn(id, r.profile, r.time);
   }
 
   int64_t pending() const { return static_cast<int64_t>(pending_.size()); }
