@@ -64,7 +64,9 @@ struct IngestResult {
 // An action a journey hands to the host. Handle each id once: replays (merges, late events) yield
 // the same id for the same transition.
 struct JourneyAction {
-  std::string id;  // Hash of journey, version, instance (its starting event), transition, cause, index.
+  // Hash of journey, version, instance (its starting event), transition, cause, index, and the
+  // tenant (unless it is the default one).
+  std::string id;
   std::string tenant;     // The profile's tenant.
   ProfileId profile = 0;  // The profile when the action was handed out.
   std::string journey;
