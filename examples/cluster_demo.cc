@@ -115,6 +115,9 @@ int main(int argc, char** argv) {
   const std::string behind = h::WaitCaughtUp(**nats, *config, names, reference->last, absl::Minutes(5));
   const double applied = absl::ToDoubleSeconds(absl::Now() - start);
   if (!behind.empty()) std::cerr << "cluster demo: still behind after 5 minutes: " << behind << "\n";
+  // Then until every action is published (writers) and seen published (standbys).
+  const int64_t unsettled = h::WaitActionsSettled(**nats, *config, names, absl::Minutes(2));
+  if (unsettled > 0) std::cerr << "cluster demo: " << unsettled << " actions still pending after 2 minutes\n";
   std::cout << absl::StrFormat(
       "== published %d events of %d tenants in %d messages in %.2f s (%.0f events/s); applied by every owner and "
       "standby %.2f s after the start: %.0f events/s end to end\n",

@@ -365,6 +365,36 @@ inline std::string WaitCaughtUp(const Nats& nats, const v1::ClusterConfig& confi
   }
 }
 
+// Waits until no engine of `workers` keeps actions pending (released, not yet acknowledged:
+// writers acknowledge once published, standbys once seen in the actions stream). Returns the
+// actions still pending after `timeout` (0: none) and, with `report`, each worker's status then.
+inline int64_t WaitActionsSettled(const Nats& nats, const v1::ClusterConfig& config, const std::vector<std::string>& workers,
+                                  absl::Duration timeout, std::string* report = nullptr) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    int64_t pending = 0;
+    std::string statuses;
+    for (const std::string& w : workers) {
+      absl::StatusOr<std::string> status = RequestControl(nats, config, w, "status pending", absl::Seconds(2));
+      if (!status.ok()) {
+        ++pending;  // Not known: not settled.
+        absl::StrAppend(&statuses, w, ": ", status.status().message(), "\n");
+        continue;
+      }
+      absl::StrAppend(&statuses, w, ": ", *status, "\n");
+      for (size_t at = status->find("\"actions_pending\":"); at != std::string::npos;
+           at = status->find("\"actions_pending\":", at + 1)) {
+        pending += std::atoll(status->c_str() + at + 18);
+      }
+    }
+    if (pending == 0 || absl::Now() > deadline) {
+      if (report != nullptr) *report = std::move(statuses);
+      return pending;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace omnijourney::cluster::harness
 
 #endif  // OMNIJOURNEY_EXAMPLES_CLUSTER_HARNESS_H_

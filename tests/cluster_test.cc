@@ -278,41 +278,8 @@ TEST(ClusterTest, FaultsLoseNothingAndEveryReplicaMatchesOneEngine) {
   EXPECT_EQ(workers.Dead(), std::vector<std::string>());
 
   // Standbys acknowledge what their writers published: no engine keeps actions pending for long.
-  for (int tries = 0;; ++tries) {
-    int64_t waiting = 0;
-    for (const std::string& w : all) {
-      absl::StatusOr<std::string> status = RequestControl(**nats, *final_config, w, "status");
-      ASSERT_TRUE(status.ok()) << w;
-      for (size_t at = status->find("\"actions_pending\":"); at != std::string::npos;
-           at = status->find("\"actions_pending\":", at + 1)) {
-        waiting += std::atoll(status->c_str() + at + 18);
-      }
-    }
-    if (waiting == 0) break;
-    if (tries == 100) {
-      for (const std::string& w : all) {
-        absl::StatusOr<std::string> status = RequestControl(**nats, *final_config, w, "status");
-        std::cout << w << ": " << (status.ok() ? *status : std::string(status.status().message())) << "\n";
-        for (size_t at = status.ok() ? status->find("\"first_waiting\":\"") : std::string::npos; at != std::string::npos;
-             at = status->find("\"first_waiting\":\"", at + 1)) {
-          const size_t from = at + 17;
-          const std::string subject = status->substr(from, status->find('"', from) - from);
-          const std::string id = subject.substr(subject.rfind('.') + 1);
-          int copies = 0;
-          std::string where;
-          (void)ReadStream(**nats, ActionStream(*final_config), absl::StrCat("oj.act.*.", id), 1,
-                           [&](const StoredMessage& m) {
-                             ++copies;
-                             where = m.subject + " " + m.data.substr(0, 300);
-                             return absl::OkStatus();
-                           });
-          std::cout << "  waiting " << subject << ": " << copies << " in the stream " << where << "\n";
-        }
-      }
-    }
-    ASSERT_LT(tries, 100) << waiting << " actions still pending in the workers' engines";
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  std::string statuses;
+  EXPECT_EQ(h::WaitActionsSettled(**nats, *final_config, all, absl::Seconds(60), &statuses), 0) << statuses;
 
   // Each worker replays the partitions of the final assignment, no others.
   absl::StatusOr<Assignment> assignment = AssignPartitions(*final_config);

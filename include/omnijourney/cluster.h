@@ -212,7 +212,8 @@ class Worker {
 // stream sequence the answer is as of).
 absl::StatusOr<std::string> RequestContext(const Nats& nats, const v1::ClusterConfig& config,
                                            const IdentifierQuery& query, absl::Duration timeout = absl::Seconds(2));
-// A worker's control requests: "status" (JSON: its partitions, roles and positions) and
+// A worker's control requests: "status" (JSON: its partitions, roles and positions; "status
+// pending" adds the actions each engine keeps pending) and
 // "digest <partition> <tenant token>" (Engine::StateDigest of that tenant on that worker).
 absl::StatusOr<std::string> RequestControl(const Nats& nats, const v1::ClusterConfig& config, std::string_view worker,
                                            std::string_view command, absl::Duration timeout = absl::Seconds(5));

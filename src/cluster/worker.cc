@@ -475,8 +475,8 @@ class WorkerImpl final : public Worker {
     if (reply.empty()) return;
     const std::vector<std::string> words = absl::StrSplit(ToAbsl(m.data()), ' ', absl::SkipEmpty());
     std::string answer;
-    if (words.size() == 1 && words[0] == "status") {
-      answer = Status();
+    if (!words.empty() && words[0] == "status" && words.size() <= 2) {
+      answer = Status(words.size() == 2 && words[1] == "pending");
     } else if (words.size() == 3 && (words[0] == "digest" || words[0] == "digest-text")) {
       uint32_t p = 0;
       absl::StatusOr<std::string> tenant = TenantFromToken(words[2]);
@@ -499,12 +499,13 @@ class WorkerImpl final : public Worker {
         answer = words[0] == "digest" ? absl::StrCat(before, " ", digest) : text;
       }
     } else {
-      answer = "error: commands are 'status' and 'digest <partition> <tenant token>'";
+      answer = "error: commands are 'status', 'status pending' and 'digest <partition> <tenant token>'";
     }
     (void)nats_->PublishCore(reply, answer);
   }
 
-  std::string Status() {
+  // With `pending`, the actions each engine keeps pending too (EngineStats: not cheap).
+  std::string Status(bool pending = false) {
     std::string out = absl::StrCat("{\"worker\":\"", options_.name, "\",\"partitions\":[");
     std::lock_guard<std::mutex> lock(parts_mu_);
     bool first = true;
@@ -514,7 +515,7 @@ class WorkerImpl final : public Worker {
                       ",\"events\":", part->events.load(), ",\"refused\":", part->refused.load(),
                       ",\"actions\":", part->actions.load(), ",\"actions_already_published\":", part->duplicate_actions.load(),
                       ",\"actions_waiting\":", part->waiting.load(),
-                      ",\"actions_pending\":", part->engine->Stats().pending_actions);
+                      pending ? absl::StrCat(",\"actions_pending\":", part->engine->Stats().pending_actions) : "");
       {
         std::lock_guard<std::mutex> waiting(part->waiting_mu);
         if (!part->waiting_first.empty()) absl::StrAppend(&out, ",\"first_waiting\":\"", part->waiting_first, "\"");

@@ -48,9 +48,16 @@ std::optional<absl::Time> EngineState::NextWake() const {
   };
   consider(journeys_.NextDue());
   consider(outbox_.NextDeferred());
-  consider(journeys_.NextAction([this](ProfileId p, const std::string& id) {
-    absl::StatusOr<std::string> tenant = graph_->TenantOf(p);
-    return outbox_.released(TenantActionId(id, tenant.ok() ? *tenant : std::string()));
+  ProfileId cached_profile = 0;
+  std::string cached_tenant;
+  char buffer[18];
+  consider(journeys_.NextAction([&](ProfileId p, const std::string& id) {
+    if (p != cached_profile) {
+      absl::StatusOr<std::string> tenant = graph_->TenantOf(p);
+      cached_tenant = tenant.ok() ? *std::move(tenant) : std::string();
+      cached_profile = p;
+    }
+    return outbox_.released(TenantActionIdView(id, cached_tenant, buffer));
   }));
   if (next) *next += options_.allowed_lateness;
   return next;
@@ -232,9 +239,19 @@ void EngineState::Settle() {
   for (ProfileId id : *spilled) journeys_.Unload(id);
 }
 
+absl::string_view TenantActionIdView(const std::string& runtime_id, const std::string& tenant, char (&buffer)[18]) {
+  if (tenant.empty()) return absl::string_view(runtime_id.data(), runtime_id.size());
+  uint64_t h = HashBytes(HashBytes(0x6f6a2d74656e616eULL, tenant), runtime_id);
+  static constexpr char kHex[] = "0123456789abcdef";
+  buffer[0] = 'a';
+  buffer[1] = '-';
+  for (int i = 17; i >= 2; --i, h >>= 4) buffer[i] = kHex[h & 0xF];
+  return absl::string_view(buffer, 18);
+}
+
 std::string TenantActionId(const std::string& runtime_id, const std::string& tenant) {
-  if (tenant.empty()) return runtime_id;
-  return absl::StrFormat("a-%016x", HashBytes(HashBytes(0x6f6a2d74656e616eULL, tenant), runtime_id));
+  char buffer[18];
+  return std::string(TenantActionIdView(runtime_id, tenant, buffer));
 }
 
 void EngineState::ReleaseActions() {
@@ -255,8 +272,10 @@ void EngineState::ReleaseActions() {
     }
     return cached_tenant;
   };
-  const std::vector<JourneyScheduler::Due> due = journeys_.TakeDue(
-      limit, [&](ProfileId p, const std::string& id) { return outbox_.released(TenantActionId(id, tenant_of(p))); });
+  char buffer[18];
+  const std::vector<JourneyScheduler::Due> due = journeys_.TakeDue(limit, [&](ProfileId p, const std::string& id) {
+    return outbox_.released(TenantActionIdView(id, tenant_of(p), buffer));
+  });
   std::map<ProfileId, std::optional<CustomerContext>> contexts;  // Built once per profile, when needed.
   for (const JourneyScheduler::Due& d : due) {
     const EmittedAction& a = *d.action;

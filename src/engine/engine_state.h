@@ -55,6 +55,9 @@ class RecordClock final : public Clock {
 // The id of an action of `tenant`: the journey runtime's id for the default tenant, else a hash of
 // it with the tenant ("a-" and 16 hex digits either way).
 std::string TenantActionId(const std::string& runtime_id, const std::string& tenant);
+// The same in a buffer of the caller's (no allocation: checked for every emitted action of a
+// touched profile); the view is of `runtime_id` for the default tenant, else of `buffer`.
+absl::string_view TenantActionIdView(const std::string& runtime_id, const std::string& tenant, char (&buffer)[18]);
 
 class EngineState {
  public:

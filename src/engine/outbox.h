@@ -39,7 +39,7 @@ class Outbox {
   bool PolicyActive() const {
     return options_.max_per_channel_per_day > 0 || options_.quiet_start_hour != options_.quiet_end_hour;
   }
-  bool released(const std::string& id) const { return released_.contains(id); }
+  bool released(absl::string_view id) const { return released_.contains(id); }
   // The profile's time zone: its "timezone" trait when it names a known zone, else the default.
   absl::TimeZone ZoneOf(const CustomerContext* ctx) const;
 
