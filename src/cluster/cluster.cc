@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "cluster/nats.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
 #include "common/text_errors.h"
 #include "google/protobuf/text_format.h"
@@ -22,17 +23,10 @@ namespace {
 
 using internal::ToAbsl;
 
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr uint64_t kFnvPrime = 1099511628211ull;
+using internal::FnvBytes;
+using internal::kFnvOffset;
 
-uint64_t Fnv(std::string_view bytes) {
-  uint64_t h = kFnvOffset;
-  for (const char c : bytes) {
-    h ^= static_cast<uint8_t>(c);
-    h *= kFnvPrime;
-  }
-  return h;
-}
+uint64_t Fnv(std::string_view bytes) { return FnvBytes(kFnvOffset, bytes); }
 
 std::string Upper(std::string s) {
   absl::AsciiStrToUpper(&s);

@@ -10,6 +10,17 @@
 
 namespace omnijourney::internal {
 
+// The FNV-1a 64 offset basis, and FNV-1a over the bytes from the running state `h`, without a
+// final mix (HashBytes in identity/hash.h adds one; cluster message ids and checks use it plain).
+inline constexpr uint64_t kFnvOffset = 0xcbf29ce484222325ULL;
+inline uint64_t FnvBytes(uint64_t h, std::string_view s) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 // The splitmix64 finaliser.
 inline uint64_t StableMix(uint64_t x) {
   x ^= x >> 30;

@@ -15,15 +15,6 @@ namespace omnijourney::internal {
 // splitmix64 finaliser (the one of common/stable_hash.h).
 inline uint64_t Mix64(uint64_t x) { return StableMix(x); }
 
-// FNV-1a over the bytes, without the final mix.
-inline uint64_t FnvBytes(uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // FNV-1a over the bytes, then mixed; `h` carries the running state.
 inline uint64_t HashBytes(uint64_t h, std::string_view s) {
   // Length as a separator so ("ab","c") and ("a","bc") differ.
