@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "omnijourney/engine.h"
@@ -29,6 +30,13 @@
 namespace omnijourney::analytics {
 
 using Profiles = std::vector<ProfileSnapshot>;
+
+// A profile an analysis points at (drill-down from a funnel state, a path, a root cause).
+struct ProfileRef {
+  std::string tenant;
+  ProfileId profile = 0;
+  auto operator<=>(const ProfileRef&) const = default;
+};
 
 // Every profile of the engine (Engine::ForEachProfile), in profile id order.
 absl::StatusOr<Profiles> CollectProfiles(const Engine& engine);
@@ -45,6 +53,29 @@ struct DurationStats {
 };
 DurationStats Summarize(std::vector<absl::Duration> durations);
 
+// Quantiles of durations in memory bounded by the spread of the values, not their number: exact
+// (nearest rank, microseconds) up to kExact values; beyond that a histogram whose buckets are exact
+// below 256 us and 1/128 apart on a log scale above (a quantile is off by at most 0.4%). Negative
+// durations count as zero. Two of them merge into the quantiles of both sets.
+class DurationQuantiles {
+ public:
+  static constexpr size_t kExact = 256;
+  void Add(absl::Duration d);
+  void Merge(const DurationQuantiles& other);
+  int64_t count() const { return count_; }
+  // The nearest-rank quantile q in (0, 1]; zero when empty.
+  absl::Duration Quantile(double q) const;
+  DurationStats Stats() const { return {count_, Quantile(0.5), Quantile(0.9)}; }
+  // Bytes held (for the memory bound's tests and benchmarks).
+  size_t MemoryBytes() const { return exact_.capacity() * sizeof(int64_t) + buckets_.size() * 48; }
+
+ private:
+  void Spill();
+  std::vector<int64_t> exact_;            // Microseconds, while count_ <= kExact.
+  std::map<int32_t, int64_t> buckets_;    // Bucket index -> values, once spilled.
+  int64_t count_ = 0;
+};
+
 // ---------------------------------------------------------------------------------------------
 // Funnels
 
@@ -53,6 +84,10 @@ struct FunnelOptions {
   absl::Time as_of = absl::InfinitePast();
   // A running instance without a step for this long counts as dropped, not active.
   absl::Duration drop_after = absl::Hours(24 * 30);
+  // Only instances started in [from, to) count.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
+  size_t examples = 5;  // StateStats::examples kept per state.
 };
 
 struct StateStats {
@@ -60,6 +95,11 @@ struct StateStats {
   v1::State::Kind kind = v1::State::STATE_KIND_NORMAL;
   int64_t reached = 0;         // Instances that entered the state at least once.
   DurationStats time_in_state;  // Completed visits only (entered and left); empty for terminal states.
+  int64_t current = 0;          // Running instances in the state now (active and dropped).
+  // Instances whose last state this is and that never reached a goal: exited here, or dropped
+  // here (running, no step for FunnelOptions::drop_after).
+  int64_t ended_here = 0;
+  std::vector<ProfileRef> examples;  // The first profiles (in the order read) that reached it.
 };
 
 struct TransitionCount {
@@ -67,6 +107,8 @@ struct TransitionCount {
   std::string to;
   std::string transition;  // "entry" for the first state, "timeout"-style names as defined, ...
   int64_t count = 0;
+  // From entering `from` to taking this transition (empty for entries).
+  DurationStats time;
 };
 
 struct JourneyFunnel {
@@ -102,6 +144,16 @@ struct PathOptions {
   TouchOptions touches;
   size_t max_length = 6;  // Longer paths keep their first max_length channels and are marked truncated.
   size_t top = 10;        // How many paths ChannelPaths::top lists.
+  size_t examples = 5;    // ChannelPath::examples kept per listed path.
+};
+
+// Profiles going from one step of their (collapsed, truncated) path to the next: step 0 is the
+// first channel; `to` CHANNEL_UNSPECIFIED means the path ends there (drop-off).
+struct PathFlow {
+  size_t step = 0;
+  v1::Channel from = v1::CHANNEL_UNSPECIFIED;
+  v1::Channel to = v1::CHANNEL_UNSPECIFIED;
+  int64_t profiles = 0;
 };
 
 struct ChannelPath {
@@ -109,6 +161,7 @@ struct ChannelPath {
   bool truncated = false;
   int64_t profiles = 0;
   double share = 0;  // Of the profiles with at least one touch.
+  std::vector<ProfileRef> examples;  // The first profiles (in the order read) on this path.
   std::string ToString() const;  // "ads > web > chat > store", "... >" appended when truncated.
 };
 
@@ -121,6 +174,9 @@ struct ChannelPathReport {
   int64_t transitions = 0;        // Pairs of consecutive touches.
   int64_t channel_switches = 0;   // Of those, pairs on different channels.
   int64_t multichannel_profiles = 0;  // Profiles with touches on two or more channels.
+  // Every step-to-step flow of every path (not only the top ones), by step, from, to.
+  std::vector<PathFlow> flows;
+  std::map<v1::Channel, int64_t> first_touches;  // Profiles whose path starts on the channel.
 };
 
 ChannelPathReport ChannelPaths(const Profiles& profiles, const PathOptions& options = {});
@@ -171,7 +227,8 @@ absl::StatusOr<Attribution> Attribute(const Profiles& profiles, const JourneyDef
 
 // Watches contacts as they are ingested: after Engine::Ingest of an inbound contact (the first event
 // of its conversation), reads the profile's context and records whether the agent sees earlier
-// entries from another channel among the context's recent entries.
+// entries from another channel among the context's recent entries. It remembers the answer per
+// contact (16 bytes each), so an Analysis can break it down by period, channel, team and agent.
 class ContactMonitor {
  public:
   // Returns nullopt when the event is not a new inbound contact (or the ingest failed), else whether
@@ -179,10 +236,15 @@ class ContactMonitor {
   std::optional<bool> Observe(const Engine& engine, const Event& event, const IngestResult& result);
   int64_t contacts() const { return contacts_; }
   int64_t with_history() const { return with_history_; }
+  // What Observe returned for the contact event (tenant, source, event_id); nullopt when it was not
+  // observed.
+  std::optional<bool> Lookup(std::string_view tenant, std::string_view source, std::string_view event_id) const;
 
  private:
+  static uint64_t Key(std::string_view tenant, std::string_view source, std::string_view event_id);
   int64_t contacts_ = 0;
   int64_t with_history_ = 0;
+  absl::flat_hash_map<uint64_t, bool> seen_;
 };
 
 struct KpiOptions {

@@ -26,7 +26,8 @@ struct TimelineOptions {
   std::vector<std::string> key_properties = {
       "order_id", "ticket_id", "reservation_id", "contract_id", "status", "subject", "title",
       "reason",   "category",  "product",        "product_id",  "sku",    "store",   "total",
-      "rating",   "score",     "priority",       "issue",       "path"};
+      "rating",   "score",     "priority",       "issue",       "path",   "topic",   "survey",
+      "team",     "wait_seconds", "handle_seconds", "abandoned"};
   // An event closes its conversation or ticket when its name contains one of these words
   // (case-insensitive) or its "status" property equals one of them.
   // Default: closed, ended, resolved, completed, done, cancelled.

@@ -1,4 +1,4 @@
-// Journey analytics: see include/omnijourney/analytics.h.
+// Journey analytics: see include/omnijourney/analytics.h and src/analytics/accumulators.h.
 #include "omnijourney/analytics.h"
 
 #include <algorithm>
@@ -11,51 +11,15 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "analytics/accumulators.h"
+#include "common/stable_hash.h"
 #include "common/status_macros.h"
-#include "context/context_builder.h"
+#include "timeline/contact_facts.h"
 
 namespace omnijourney::analytics {
 namespace {
 
-using internal::IsInboundContact;
-
-struct Touch {
-  absl::Time time;
-  v1::Channel channel;
-};
-
-// The profile's touches, oldest first (a conversation counts at its first touch).
-std::vector<Touch> TouchesOf(const ProfileSnapshot& p, const TouchOptions& options) {
-  std::vector<Touch> out;
-  absl::flat_hash_set<std::string_view> conversations;
-  for (const TimelineEntry& e : p.timeline) {
-    if (!IsTouch(e, options)) continue;
-    if (!e.conversation_id.empty() && !conversations.insert(e.conversation_id).second) continue;
-    out.push_back({e.time, e.channel});
-  }
-  return out;
-}
-
-// Inbound contact start times of a profile (a conversation counts once, at its first event), sorted.
-std::vector<absl::Time> ContactStarts(const ProfileSnapshot& p) {
-  std::vector<absl::Time> out;
-  absl::flat_hash_set<std::string_view> conversations;
-  for (const TimelineEntry& e : p.timeline) {
-    if (!IsInboundContact(e)) continue;
-    if (!e.conversation_id.empty() && !conversations.insert(e.conversation_id).second) continue;
-    out.push_back(e.time);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::vector<v1::Channel> Collapse(const std::vector<Touch>& touches) {
-  std::vector<v1::Channel> out;
-  for (const Touch& t : touches) {
-    if (out.empty() || out.back() != t.channel) out.push_back(t.channel);
-  }
-  return out;
-}
+using ::omnijourney::internal::IsInboundContact;
 
 // Solves A x = b (n x n, row-major) by Gaussian elimination with partial pivoting. A is
 // non-singular here (I - Q of an absorbing chain, or with identity rows).
@@ -88,64 +52,317 @@ std::vector<double> Solve(std::vector<double> a, std::vector<double> b, size_t n
   return x;
 }
 
-// First-order Markov chain over channel paths.
-class Chain {
- public:
-  explicit Chain(const std::vector<v1::Channel>& channels) : channels_(channels) {
-    for (size_t i = 0; i < channels.size(); ++i) index_[channels[i]] = i;
-    const size_t n = channels.size();
-    counts_.assign(n * n, 0);
-    conv_.assign(n, 0);
-    null_.assign(n, 0);
-    out_.assign(n, 0);
-    start_.assign(n, 0);
-  }
+}  // namespace
 
-  void AddPath(const std::vector<v1::Channel>& path, bool converted) {
-    if (path.empty()) return;
-    ++start_[index_.at(path.front())];
-    ++starts_;
-    for (size_t i = 0; i + 1 < path.size(); ++i) {
-      const size_t from = index_.at(path[i]);
-      ++counts_[from * channels_.size() + index_.at(path[i + 1])];
-      ++out_[from];
+namespace detail {
+
+std::vector<Touch> TouchesOf(const ProfileSnapshot& p, const TouchOptions& options) {
+  std::vector<Touch> out;
+  absl::flat_hash_set<std::string_view> conversations;
+  for (const TimelineEntry& e : p.timeline) {
+    if (!IsTouch(e, options)) continue;
+    if (!e.conversation_id.empty() && !conversations.insert(e.conversation_id).second) continue;
+    out.push_back({e.time, e.channel});
+  }
+  return out;
+}
+
+std::vector<v1::Channel> Collapse(const std::vector<Touch>& touches) {
+  std::vector<v1::Channel> out;
+  for (const Touch& t : touches) {
+    if (out.empty() || out.back() != t.channel) out.push_back(t.channel);
+  }
+  return out;
+}
+
+std::vector<ContactFact> ContactsOf(const ProfileSnapshot& p, const KpiOptions& options, absl::Time as_of) {
+  std::vector<ContactFact> out;
+  absl::flat_hash_set<std::string_view> conversations;
+  for (size_t i = 0; i < p.timeline.size(); ++i) {
+    const TimelineEntry& e = p.timeline[i];
+    if (!IsInboundContact(e)) continue;
+    if (!e.conversation_id.empty() && !conversations.insert(e.conversation_id).second) continue;
+    ContactFact c;
+    c.entry = i;
+    c.time = e.time;
+    c.channel = e.channel;
+    out.push_back(c);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const ContactFact& a, const ContactFact& b) { return a.time < b.time; });
+  for (size_t i = 0; i < out.size(); ++i) {
+    ContactFact& c = out[i];
+    const std::optional<absl::Duration> gap_before =
+        i > 0 ? std::optional<absl::Duration>(c.time - out[i - 1].time) : std::nullopt;
+    c.repeat_short = gap_before && *gap_before <= options.repeat_short;
+    c.repeat_long = gap_before && *gap_before <= options.repeat_long;
+    c.first = !gap_before || *gap_before > options.resolution_window;
+    c.judged = c.first && as_of - c.time >= options.resolution_window;
+    c.resolved = c.judged && (i + 1 == out.size() || out[i + 1].time - c.time > options.resolution_window);
+  }
+  return out;
+}
+
+bool AddExample(std::vector<ProfileRef>& examples, size_t limit, const ProfileSnapshot& p) {
+  if (examples.size() >= limit) return false;
+  for (const ProfileRef& r : examples) {
+    if (r.profile == p.profile && r.tenant == p.tenant) return false;
+  }
+  examples.push_back({p.tenant, p.profile});
+  return true;
+}
+
+FunnelAccumulator::FunnelAccumulator(const JourneyDefinition& journey, absl::Time as_of, const FunnelOptions& options)
+    : as_of_(as_of), options_(options) {
+  funnel_.journey = journey.name();
+  for (const v1::State& st : journey.states()) {
+    state_index_[st.name()] = funnel_.states.size();
+    StateStats s;
+    s.state = st.name();
+    s.kind = st.kind();
+    funnel_.states.push_back(std::move(s));
+  }
+  visits_.resize(funnel_.states.size());
+}
+
+void FunnelAccumulator::Add(const ProfileSnapshot& p) {
+  for (const JourneyTrace& t : p.journeys) {
+    if (t.journey != funnel_.journey) continue;
+    if (t.started < options_.from || t.started >= options_.to) continue;
+    ++funnel_.entered;
+    std::set<size_t> reached;
+    std::optional<absl::Time> goal_at;
+    std::optional<size_t> last_state;
+    for (size_t i = 0; i < t.steps.size(); ++i) {
+      const JourneyTrace::Step& s = t.steps[i];
+      auto& [count, times] = transitions_[{s.from, s.to, s.transition}];
+      ++count;
+      if (i > 0 && !s.from.empty()) times.Add(s.time - t.steps[i - 1].time);
+      auto it = state_index_.find(s.to);
+      last_state = it == state_index_.end() ? std::nullopt : std::optional<size_t>(it->second);
+      if (!last_state) continue;  // A restart ("") or a state of another version.
+      reached.insert(*last_state);
+      if (i + 1 < t.steps.size()) visits_[*last_state].Add(t.steps[i + 1].time - s.time);
+      if (!goal_at && IsGoal(*last_state)) goal_at = s.time;
     }
-    const size_t last = index_.at(path.back());
-    ++(converted ? conv_ : null_)[last];
-    ++out_[last];
+    for (size_t r : reached) {
+      ++funnel_.states[r].reached;
+      referenced_ = AddExample(funnel_.states[r].examples, options_.examples, p) || referenced_;
+    }
+    const bool running = !t.ended;
+    if (running && last_state) ++funnel_.states[*last_state].current;
+    if (goal_at) {
+      ++funnel_.converted;
+      to_goal_.Add(*goal_at - t.started);
+      continue;
+    }
+    if (t.ended) {
+      ++funnel_.exited;
+    } else {
+      const absl::Time last = t.steps.empty() ? t.started : t.steps.back().time;
+      const bool dropped = as_of_ - last > options_.drop_after;
+      ++(dropped ? funnel_.dropped : funnel_.active);
+      if (!dropped) continue;
+    }
+    if (last_state) ++funnel_.states[*last_state].ended_here;
   }
+}
 
-  // Probability that a path from the start converts; `removed` (an index) leads to null instead.
-  double ConversionProbability(std::optional<size_t> removed) const {
-    const size_t n = channels_.size();
-    if (n == 0 || starts_ == 0) return 0;
-    std::vector<double> a(n * n, 0.0);
+JourneyFunnel FunnelAccumulator::Finish() {
+  for (size_t i = 0; i < funnel_.states.size(); ++i) funnel_.states[i].time_in_state = visits_[i].Stats();
+  funnel_.time_to_goal = to_goal_.Stats();
+  for (const auto& [key, value] : transitions_) {
+    funnel_.transitions.push_back(
+        {std::get<0>(key), std::get<1>(key), std::get<2>(key), value.first, value.second.Stats()});
+  }
+  std::stable_sort(funnel_.transitions.begin(), funnel_.transitions.end(),
+                   [](const TransitionCount& a, const TransitionCount& b) { return a.count > b.count; });
+  return std::move(funnel_);
+}
+
+void PathAccumulator::Add(const ProfileSnapshot& p) {
+  const std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  if (touches.empty()) return;
+  ChannelPathReport& r = report_;
+  ++r.profiles;
+  std::set<v1::Channel> distinct;
+  for (size_t i = 0; i < touches.size(); ++i) {
+    distinct.insert(touches[i].channel);
+    if (i == 0) continue;
+    ++r.switches[{touches[i - 1].channel, touches[i].channel}];
+    ++r.transitions;
+    if (touches[i - 1].channel != touches[i].channel) ++r.channel_switches;
+  }
+  if (distinct.size() > 1) ++r.multichannel_profiles;
+  std::vector<v1::Channel> path = Collapse(touches);
+  const bool truncated = path.size() > options_.max_length;
+  if (truncated) path.resize(options_.max_length);
+  ++r.first_touches[path.front()];
+  for (size_t i = 0; i < path.size(); ++i) {
+    // A truncated path goes on past its last kept step: no drop-off there.
+    if (i + 1 == path.size() && truncated) break;
+    ++flows_[{i, path[i], i + 1 < path.size() ? path[i + 1] : v1::CHANNEL_UNSPECIFIED}];
+  }
+  PathCount& count = paths_[{std::move(path), truncated}];
+  ++count.profiles;
+  referenced_ = AddExample(count.examples, options_.examples, p) || referenced_;
+}
+
+ChannelPathReport PathAccumulator::Finish() {
+  ChannelPathReport r = std::move(report_);
+  r.distinct_paths = static_cast<int64_t>(paths_.size());
+  std::vector<ChannelPath> all;
+  all.reserve(paths_.size());
+  for (auto& [key, n] : paths_) {
+    all.push_back({key.first, key.second, n.profiles, Kpis::Share(n.profiles, r.profiles), std::move(n.examples)});
+  }
+  std::sort(all.begin(), all.end(), [](const ChannelPath& a, const ChannelPath& b) {
+    if (a.profiles != b.profiles) return a.profiles > b.profiles;
+    return a.ToString() < b.ToString();
+  });
+  if (all.size() > options_.top) all.resize(options_.top);
+  r.top = std::move(all);
+  for (const auto& [key, n] : flows_) r.flows.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
+  return r;
+}
+
+AttributionAccumulator::AttributionAccumulator(const JourneyDefinition& journey, const AttributionOptions& options)
+    : options_(options) {
+  result_.journey = journey.name();
+  for (const v1::State& st : journey.states()) {
+    if (st.kind() == v1::State::STATE_KIND_GOAL) goals_.insert(st.name());
+  }
+  for (Model m : kModels) result_.credit[m];
+}
+
+void AttributionAccumulator::Add(const ProfileSnapshot& p) {
+  std::vector<absl::Time> conversions;
+  for (const JourneyTrace& t : p.journeys) {
+    if (t.journey != result_.journey) continue;
+    for (const JourneyTrace::Step& s : t.steps) {
+      if (goals_.contains(s.to)) {
+        conversions.push_back(s.time);
+        break;
+      }
+    }
+  }
+  std::sort(conversions.begin(), conversions.end());
+  result_.conversions += static_cast<int64_t>(conversions.size());
+  const std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  absl::Time prev = absl::InfinitePast();
+  std::vector<Touch> path;
+  for (absl::Time c : conversions) {
+    path.clear();
+    for (const Touch& t : touches) {
+      if (t.time > prev && t.time <= c && t.time >= c - options_.lookback) path.push_back(t);
+    }
+    prev = c;
+    AddPath(path, c, true);
+  }
+  path.clear();
+  for (const Touch& t : touches) {
+    if (t.time > prev) path.push_back(t);
+  }
+  if (path.empty()) return;
+  const absl::Time from = path.back().time - options_.lookback;
+  path.erase(std::remove_if(path.begin(), path.end(), [&](const Touch& t) { return t.time < from; }), path.end());
+  AddPath(path, absl::InfinitePast(), false);
+}
+
+void AttributionAccumulator::AddPath(const std::vector<Touch>& touches, absl::Time conversion, bool converted) {
+  if (touches.empty()) return;
+  for (const Touch& t : touches) seen_[t.channel] = true;
+  const std::vector<v1::Channel> collapsed = Collapse(touches);
+  ++start_[collapsed.front()];
+  ++starts_;
+  for (size_t i = 0; i + 1 < collapsed.size(); ++i) {
+    ++counts_[collapsed[i]][collapsed[i + 1]];
+    ++out_[collapsed[i]];
+  }
+  ++(converted ? conv_ : null_)[collapsed.back()];
+  ++out_[collapsed.back()];
+  if (!converted) {
+    ++result_.null_paths;
+    return;
+  }
+  ++result_.converting_paths;
+  auto& credit = result_.credit;
+  const size_t n = touches.size();
+  credit[Model::kFirstTouch][touches.front().channel] += 1;
+  credit[Model::kLastTouch][touches.back().channel] += 1;
+  const double half_life = absl::ToDoubleSeconds(options_.half_life);
+  std::vector<double> decay(n);
+  double decay_sum = 0;
+  for (size_t i = 0; i < n; ++i) {
+    credit[Model::kLinear][touches[i].channel] += 1.0 / static_cast<double>(n);
+    const double age = absl::ToDoubleSeconds(conversion - touches[i].time);
+    decay[i] = half_life > 0 ? std::exp(-std::log(2.0) * age / half_life) : (i + 1 == n ? 1.0 : 0.0);
+    decay_sum += decay[i];
+  }
+  for (size_t i = 0; i < n; ++i) {
+    credit[Model::kTimeDecay][touches[i].channel] += decay_sum > 0 ? decay[i] / decay_sum : 1.0 / static_cast<double>(n);
+  }
+  auto& position = credit[Model::kPositionBased];
+  if (n == 1) {
+    position[touches[0].channel] += 1;
+  } else if (n == 2) {
+    const double total = options_.position_first + options_.position_last;
+    position[touches[0].channel] += total > 0 ? options_.position_first / total : 0.5;
+    position[touches[1].channel] += total > 0 ? options_.position_last / total : 0.5;
+  } else {
+    position[touches.front().channel] += options_.position_first;
+    position[touches.back().channel] += options_.position_last;
+    const double middle = (1.0 - options_.position_first - options_.position_last) / static_cast<double>(n - 2);
+    for (size_t i = 1; i + 1 < n; ++i) position[touches[i].channel] += middle;
+  }
+}
+
+Attribution AttributionAccumulator::Finish() {
+  Attribution a = std::move(result_);
+  for (size_t c = 0; c < kChannels; ++c) {
+    if (seen_[c]) a.channels.push_back(static_cast<v1::Channel>(c));
+  }
+  const size_t n = a.channels.size();
+  // Probability that a path from the start converts; `removed` (an index into a.channels) leads to
+  // null instead.
+  const auto probability = [&](std::optional<size_t> removed) {
+    if (n == 0 || starts_ == 0) return 0.0;
+    std::vector<double> m(n * n, 0.0);
     std::vector<double> b(n, 0.0);
     for (size_t i = 0; i < n; ++i) {
-      a[i * n + i] = 1;
+      m[i * n + i] = 1;
       if (removed && *removed == i) continue;  // x_i = 0.
-      const double out = static_cast<double>(out_[i]);
+      const size_t ci = a.channels[i];
+      const double out = static_cast<double>(out_[ci]);
+      if (out == 0) continue;
       for (size_t j = 0; j < n; ++j) {
-        if (counts_[i * n + j] != 0) a[i * n + j] -= static_cast<double>(counts_[i * n + j]) / out;
+        const int64_t k = counts_[ci][a.channels[j]];
+        if (k != 0) m[i * n + j] -= static_cast<double>(k) / out;
       }
-      b[i] = static_cast<double>(conv_[i]) / out;
+      b[i] = static_cast<double>(conv_[ci]) / out;
     }
-    const std::vector<double> x = Solve(std::move(a), std::move(b), n);
+    const std::vector<double> x = Solve(std::move(m), std::move(b), n);
     double p = 0;
     for (size_t j = 0; j < n; ++j) {
-      p += static_cast<double>(start_[j]) / static_cast<double>(starts_) * x[j];
+      p += static_cast<double>(start_[a.channels[j]]) / static_cast<double>(starts_) * x[j];
     }
     return p;
+  };
+  a.conversion_probability = probability(std::nullopt);
+  double total_effect = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double without = probability(i);
+    const double effect = a.conversion_probability > 0 ? 1.0 - without / a.conversion_probability : 0.0;
+    a.removal_effect[a.channels[i]] = effect;
+    total_effect += effect;
   }
+  for (v1::Channel c : a.channels) {
+    a.credit[Model::kMarkov][c] =
+        total_effect > 0 ? static_cast<double>(a.converting_paths) * a.removal_effect[c] / total_effect : 0.0;
+  }
+  return a;
+}
 
- private:
-  std::vector<v1::Channel> channels_;
-  std::map<v1::Channel, size_t> index_;
-  std::vector<int64_t> counts_, conv_, null_, out_, start_;
-  int64_t starts_ = 0;
-};
-
-}  // namespace
+}  // namespace detail
 
 absl::StatusOr<Profiles> CollectProfiles(const Engine& engine) {
   Profiles out;
@@ -163,72 +380,18 @@ absl::Time LatestTime(const Profiles& profiles) {
 }
 
 DurationStats Summarize(std::vector<absl::Duration> durations) {
-  DurationStats s;
-  s.count = static_cast<int64_t>(durations.size());
-  if (durations.empty()) return s;
-  std::sort(durations.begin(), durations.end());
-  const auto rank = [&](double q) {
-    const size_t r = static_cast<size_t>(std::ceil(q * static_cast<double>(durations.size())));
-    return durations[std::max<size_t>(r, 1) - 1];
-  };
-  s.median = rank(0.5);
-  s.p90 = rank(0.9);
-  return s;
+  DurationQuantiles q;
+  for (absl::Duration d : durations) q.Add(d);
+  return q.Stats();
 }
 
 absl::StatusOr<JourneyFunnel> Funnel(const Profiles& profiles, const JourneyDefinition& journey,
                                      const FunnelOptions& options) {
   if (absl::Status s = ValidateJourney(journey); !s.ok()) return s;
-  const absl::Time as_of = options.as_of == absl::InfinitePast() ? LatestTime(profiles) : options.as_of;
-  JourneyFunnel f;
-  f.journey = journey.name();
-  std::map<std::string, size_t, std::less<>> state_index;
-  for (const v1::State& st : journey.states()) {
-    state_index[st.name()] = f.states.size();
-    f.states.push_back({st.name(), st.kind(), 0, {}});
-  }
-  std::vector<std::vector<absl::Duration>> visits(f.states.size());
-  std::vector<absl::Duration> to_goal;
-  std::map<std::tuple<std::string, std::string, std::string>, int64_t> transitions;
-  const auto is_goal = [&](const std::string& state) {
-    auto it = state_index.find(state);
-    return it != state_index.end() && f.states[it->second].kind == v1::State::STATE_KIND_GOAL;
-  };
-  for (const ProfileSnapshot& p : profiles) {
-    for (const JourneyTrace& t : p.journeys) {
-      if (t.journey != journey.name()) continue;
-      ++f.entered;
-      std::set<size_t> reached;
-      std::optional<absl::Time> goal_at;
-      for (size_t i = 0; i < t.steps.size(); ++i) {
-        const JourneyTrace::Step& s = t.steps[i];
-        ++transitions[{s.from, s.to, s.transition}];
-        auto it = state_index.find(s.to);
-        if (it == state_index.end()) continue;  // A restart ("") or a state of another version.
-        reached.insert(it->second);
-        if (i + 1 < t.steps.size()) visits[it->second].push_back(t.steps[i + 1].time - s.time);
-        if (!goal_at && is_goal(s.to)) goal_at = s.time;
-      }
-      for (size_t r : reached) ++f.states[r].reached;
-      if (goal_at) {
-        ++f.converted;
-        to_goal.push_back(*goal_at - t.started);
-      } else if (t.ended) {
-        ++f.exited;
-      } else {
-        const absl::Time last = t.steps.empty() ? t.started : t.steps.back().time;
-        ++(as_of - last > options.drop_after ? f.dropped : f.active);
-      }
-    }
-  }
-  for (size_t i = 0; i < f.states.size(); ++i) f.states[i].time_in_state = Summarize(std::move(visits[i]));
-  f.time_to_goal = Summarize(std::move(to_goal));
-  for (const auto& [key, n] : transitions) {
-    f.transitions.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), n});
-  }
-  std::stable_sort(f.transitions.begin(), f.transitions.end(),
-                   [](const TransitionCount& a, const TransitionCount& b) { return a.count > b.count; });
-  return f;
+  detail::FunnelAccumulator acc(
+      journey, options.as_of == absl::InfinitePast() ? LatestTime(profiles) : options.as_of, options);
+  for (const ProfileSnapshot& p : profiles) acc.Add(p);
+  return acc.Finish();
 }
 
 bool IsTouch(const TimelineEntry& e, const TouchOptions& options) {
@@ -246,45 +409,15 @@ bool IsTouch(const TimelineEntry& e, const TouchOptions& options) {
 
 std::string ChannelPath::ToString() const {
   std::string out;
-  for (v1::Channel c : channels) absl::StrAppend(&out, out.empty() ? "" : " > ", internal::ToAbsl(ChannelName(c)));
+  for (v1::Channel c : channels) absl::StrAppend(&out, out.empty() ? "" : " > ", ::omnijourney::internal::ToAbsl(ChannelName(c)));
   if (truncated) absl::StrAppend(&out, " > ...");
   return out;
 }
 
 ChannelPathReport ChannelPaths(const Profiles& profiles, const PathOptions& options) {
-  ChannelPathReport r;
-  std::map<std::pair<std::vector<v1::Channel>, bool>, int64_t> paths;
-  for (const ProfileSnapshot& p : profiles) {
-    const std::vector<Touch> touches = TouchesOf(p, options.touches);
-    if (touches.empty()) continue;
-    ++r.profiles;
-    std::set<v1::Channel> distinct;
-    for (size_t i = 0; i < touches.size(); ++i) {
-      distinct.insert(touches[i].channel);
-      if (i == 0) continue;
-      ++r.switches[{touches[i - 1].channel, touches[i].channel}];
-      ++r.transitions;
-      if (touches[i - 1].channel != touches[i].channel) ++r.channel_switches;
-    }
-    if (distinct.size() > 1) ++r.multichannel_profiles;
-    std::vector<v1::Channel> path = Collapse(touches);
-    const bool truncated = path.size() > options.max_length;
-    if (truncated) path.resize(options.max_length);
-    ++paths[{std::move(path), truncated}];
-  }
-  r.distinct_paths = static_cast<int64_t>(paths.size());
-  std::vector<ChannelPath> all;
-  all.reserve(paths.size());
-  for (const auto& [key, n] : paths) {
-    all.push_back({key.first, key.second, n, Kpis::Share(n, r.profiles)});
-  }
-  std::sort(all.begin(), all.end(), [](const ChannelPath& a, const ChannelPath& b) {
-    if (a.profiles != b.profiles) return a.profiles > b.profiles;
-    return a.ToString() < b.ToString();
-  });
-  if (all.size() > options.top) all.resize(options.top);
-  r.top = std::move(all);
-  return r;
+  detail::PathAccumulator acc(options);
+  for (const ProfileSnapshot& p : profiles) acc.Add(p);
+  return acc.Finish();
 }
 
 const char* ModelName(Model model) {
@@ -308,110 +441,9 @@ const char* ModelName(Model model) {
 absl::StatusOr<Attribution> Attribute(const Profiles& profiles, const JourneyDefinition& journey,
                                       const AttributionOptions& options) {
   if (absl::Status s = ValidateJourney(journey); !s.ok()) return s;
-  Attribution a;
-  a.journey = journey.name();
-  absl::flat_hash_set<std::string> goals;
-  for (const v1::State& st : journey.states()) {
-    if (st.kind() == v1::State::STATE_KIND_GOAL) goals.insert(st.name());
-  }
-  for (Model m : kModels) a.credit[m];
-  struct Path {
-    std::vector<Touch> touches;
-    absl::Time conversion;
-    bool converted;
-  };
-  std::vector<Path> paths;
-  for (const ProfileSnapshot& p : profiles) {
-    std::vector<absl::Time> conversions;
-    for (const JourneyTrace& t : p.journeys) {
-      if (t.journey != journey.name()) continue;
-      for (const JourneyTrace::Step& s : t.steps) {
-        if (goals.contains(s.to)) {
-          conversions.push_back(s.time);
-          break;
-        }
-      }
-    }
-    std::sort(conversions.begin(), conversions.end());
-    a.conversions += static_cast<int64_t>(conversions.size());
-    const std::vector<Touch> touches = TouchesOf(p, options.touches);
-    absl::Time prev = absl::InfinitePast();
-    for (absl::Time c : conversions) {
-      Path path{{}, c, true};
-      for (const Touch& t : touches) {
-        if (t.time > prev && t.time <= c && t.time >= c - options.lookback) path.touches.push_back(t);
-      }
-      prev = c;
-      if (!path.touches.empty()) paths.push_back(std::move(path));
-    }
-    Path rest{{}, absl::InfinitePast(), false};
-    for (const Touch& t : touches) {
-      if (t.time > prev) rest.touches.push_back(t);
-    }
-    if (!rest.touches.empty()) {
-      const absl::Time from = rest.touches.back().time - options.lookback;
-      rest.touches.erase(std::remove_if(rest.touches.begin(), rest.touches.end(),
-                                        [&](const Touch& t) { return t.time < from; }),
-                         rest.touches.end());
-      paths.push_back(std::move(rest));
-    }
-  }
-  std::set<v1::Channel> channels;
-  for (const Path& p : paths) {
-    for (const Touch& t : p.touches) channels.insert(t.channel);
-  }
-  a.channels.assign(channels.begin(), channels.end());
-  Chain chain(a.channels);
-  const double ln2 = std::log(2.0);
-  const double half_life = absl::ToDoubleSeconds(options.half_life);
-  for (const Path& p : paths) {
-    chain.AddPath(Collapse(p.touches), p.converted);
-    if (!p.converted) {
-      ++a.null_paths;
-      continue;
-    }
-    ++a.converting_paths;
-    const size_t n = p.touches.size();
-    a.credit[Model::kFirstTouch][p.touches.front().channel] += 1;
-    a.credit[Model::kLastTouch][p.touches.back().channel] += 1;
-    std::vector<double> decay(n);
-    double decay_sum = 0;
-    for (size_t i = 0; i < n; ++i) {
-      a.credit[Model::kLinear][p.touches[i].channel] += 1.0 / static_cast<double>(n);
-      const double age = absl::ToDoubleSeconds(p.conversion - p.touches[i].time);
-      decay[i] = half_life > 0 ? std::exp(-ln2 * age / half_life) : (i + 1 == n ? 1.0 : 0.0);
-      decay_sum += decay[i];
-    }
-    for (size_t i = 0; i < n; ++i) {
-      a.credit[Model::kTimeDecay][p.touches[i].channel] += decay_sum > 0 ? decay[i] / decay_sum : 1.0 / static_cast<double>(n);
-    }
-    auto& position = a.credit[Model::kPositionBased];
-    if (n == 1) {
-      position[p.touches[0].channel] += 1;
-    } else if (n == 2) {
-      const double total = options.position_first + options.position_last;
-      position[p.touches[0].channel] += total > 0 ? options.position_first / total : 0.5;
-      position[p.touches[1].channel] += total > 0 ? options.position_last / total : 0.5;
-    } else {
-      position[p.touches.front().channel] += options.position_first;
-      position[p.touches.back().channel] += options.position_last;
-      const double middle = (1.0 - options.position_first - options.position_last) / static_cast<double>(n - 2);
-      for (size_t i = 1; i + 1 < n; ++i) position[p.touches[i].channel] += middle;
-    }
-  }
-  a.conversion_probability = chain.ConversionProbability(std::nullopt);
-  double total_effect = 0;
-  for (size_t i = 0; i < a.channels.size(); ++i) {
-    const double without = chain.ConversionProbability(i);
-    const double effect = a.conversion_probability > 0 ? 1.0 - without / a.conversion_probability : 0.0;
-    a.removal_effect[a.channels[i]] = effect;
-    total_effect += effect;
-  }
-  for (v1::Channel c : a.channels) {
-    a.credit[Model::kMarkov][c] =
-        total_effect > 0 ? static_cast<double>(a.converting_paths) * a.removal_effect[c] / total_effect : 0.0;
-  }
-  return a;
+  detail::AttributionAccumulator acc(journey, options);
+  for (const ProfileSnapshot& p : profiles) acc.Add(p);
+  return acc.Finish();
 }
 
 std::optional<bool> ContactMonitor::Observe(const Engine& engine, const Event& event, const IngestResult& result) {
@@ -436,7 +468,21 @@ std::optional<bool> ContactMonitor::Observe(const Engine& engine, const Event& e
   }
   ++contacts_;
   if (history) ++with_history_;
+  seen_[Key(event.tenant(), event.source(), event.event_id())] = history;
   return history;
+}
+
+uint64_t ContactMonitor::Key(std::string_view tenant, std::string_view source, std::string_view event_id) {
+  uint64_t h = ::omnijourney::internal::FnvBytes(::omnijourney::internal::kFnvOffset, tenant);
+  h = ::omnijourney::internal::FnvBytes(h ^ 0xff, source);
+  return ::omnijourney::internal::StableMix(::omnijourney::internal::FnvBytes(h ^ 0xfe, event_id));
+}
+
+std::optional<bool> ContactMonitor::Lookup(std::string_view tenant, std::string_view source,
+                                           std::string_view event_id) const {
+  auto it = seen_.find(Key(tenant, source, event_id));
+  if (it == seen_.end()) return std::nullopt;
+  return it->second;
 }
 
 Kpis ComputeKpis(const Profiles& profiles, const KpiOptions& options, const ContactMonitor* monitor) {
@@ -444,18 +490,12 @@ Kpis ComputeKpis(const Profiles& profiles, const KpiOptions& options, const Cont
   const absl::Time as_of = options.as_of == absl::InfinitePast() ? LatestTime(profiles) : options.as_of;
   for (const ProfileSnapshot& p : profiles) {
     ++k.profiles;
-    const std::vector<absl::Time> starts = ContactStarts(p);
-    for (size_t i = 0; i < starts.size(); ++i) {
-      const absl::Time t = starts[i];
+    for (const detail::ContactFact& c : detail::ContactsOf(p, options, as_of)) {
       ++k.contacts;
-      const std::optional<absl::Duration> gap_before =
-          i > 0 ? std::optional<absl::Duration>(t - starts[i - 1]) : std::nullopt;
-      if (gap_before && *gap_before <= options.repeat_short) ++k.repeat_short;
-      if (gap_before && *gap_before <= options.repeat_long) ++k.repeat_long;
-      const bool first = !gap_before || *gap_before > options.resolution_window;
-      if (!first || as_of - t < options.resolution_window) continue;  // Too recent to judge.
-      ++k.first_contacts;
-      if (i + 1 == starts.size() || starts[i + 1] - t > options.resolution_window) ++k.resolved_at_first_contact;
+      k.repeat_short += c.repeat_short;
+      k.repeat_long += c.repeat_long;
+      k.first_contacts += c.judged;
+      k.resolved_at_first_contact += c.resolved;
     }
   }
   if (monitor != nullptr) {

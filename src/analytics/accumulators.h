@@ -1,0 +1,109 @@
+// One-pass builders behind the analyses of include/omnijourney/analytics.h: each reads profiles one
+// at a time (Add) and keeps only what its result needs, so an analysis over Engine::ForEachProfile
+// holds one profile at a time, not all of them.
+#ifndef OMNIJOURNEY_SRC_ANALYTICS_ACCUMULATORS_H_
+#define OMNIJOURNEY_SRC_ANALYTICS_ACCUMULATORS_H_
+
+#include <array>
+#include <map>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_set.h"
+#include "omnijourney/analytics.h"
+
+namespace omnijourney::analytics::detail {
+
+struct Touch {
+  absl::Time time;
+  v1::Channel channel;
+};
+
+// The profile's touches, oldest first (a conversation counts at its first touch).
+std::vector<Touch> TouchesOf(const ProfileSnapshot& p, const TouchOptions& options);
+// Consecutive repeats collapsed.
+std::vector<v1::Channel> Collapse(const std::vector<Touch>& touches);
+
+// Inbound contacts of a profile (a conversation counts once, at its first event), oldest first, with
+// what the KPIs read of them.
+struct ContactFact {
+  size_t entry = 0;  // Index of the contact's first entry in the timeline.
+  absl::Time time;
+  v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
+  bool repeat_short = false;
+  bool repeat_long = false;
+  bool first = false;     // No contact within resolution_window before it.
+  bool judged = false;    // A first contact at least resolution_window before as_of.
+  bool resolved = false;  // Judged and no contact within resolution_window after it.
+};
+std::vector<ContactFact> ContactsOf(const ProfileSnapshot& p, const KpiOptions& options, absl::Time as_of);
+
+// Up to `limit` distinct profiles, in the order offered; true when `p` was added.
+bool AddExample(std::vector<ProfileRef>& examples, size_t limit, const ProfileSnapshot& p);
+
+class FunnelAccumulator {
+ public:
+  // `journey` must be valid (ValidateJourney).
+  FunnelAccumulator(const JourneyDefinition& journey, absl::Time as_of, const FunnelOptions& options);
+  void Add(const ProfileSnapshot& p);
+  JourneyFunnel Finish();
+  // Whether the profiles added since the last call became an example.
+  bool TakeReferenced() { return std::exchange(referenced_, false); }
+
+ private:
+  bool referenced_ = false;
+  bool IsGoal(size_t state) const { return funnel_.states[state].kind == v1::State::STATE_KIND_GOAL; }
+
+  JourneyFunnel funnel_;
+  absl::Time as_of_;
+  FunnelOptions options_;
+  std::map<std::string, size_t, std::less<>> state_index_;
+  std::vector<DurationQuantiles> visits_;
+  DurationQuantiles to_goal_;
+  std::map<std::tuple<std::string, std::string, std::string>, std::pair<int64_t, DurationQuantiles>> transitions_;
+};
+
+class PathAccumulator {
+ public:
+  explicit PathAccumulator(const PathOptions& options) : options_(options) {}
+  void Add(const ProfileSnapshot& p);
+  ChannelPathReport Finish();
+  bool TakeReferenced() { return std::exchange(referenced_, false); }
+
+ private:
+  bool referenced_ = false;
+  PathOptions options_;
+  ChannelPathReport report_;
+  struct PathCount {
+    int64_t profiles = 0;
+    std::vector<ProfileRef> examples;
+  };
+  std::map<std::pair<std::vector<v1::Channel>, bool>, PathCount> paths_;
+  std::map<std::tuple<size_t, v1::Channel, v1::Channel>, int64_t> flows_;
+};
+
+class AttributionAccumulator {
+ public:
+  AttributionAccumulator(const JourneyDefinition& journey, const AttributionOptions& options);
+  void Add(const ProfileSnapshot& p);
+  Attribution Finish();
+
+ private:
+  static constexpr size_t kChannels = v1::Channel_ARRAYSIZE;
+  void AddPath(const std::vector<Touch>& touches, absl::Time conversion, bool converted);
+
+  AttributionOptions options_;
+  Attribution result_;
+  absl::flat_hash_set<std::string> goals_;
+  std::array<bool, kChannels> seen_{};
+  // The Markov chain's counts: start -> channel, channel -> channel, channel -> conversion | null.
+  std::array<int64_t, kChannels> start_{}, conv_{}, null_{}, out_{};
+  std::array<std::array<int64_t, kChannels>, kChannels> counts_{};
+  int64_t starts_ = 0;
+};
+
+}  // namespace omnijourney::analytics::detail
+
+#endif  // OMNIJOURNEY_SRC_ANALYTICS_ACCUMULATORS_H_
