@@ -102,6 +102,7 @@ TEST(Population, SupportOutcomesFollowTheReportedHistory) {
   o.resolve_first = 0;
   o.resolve_with_history = 1;
   o.resolve_without_history = 0;
+  o.abandonment = false;  // Every contact reaches an agent.
   for (bool history : {true, false}) {
     auto p = Population::Create(o);
     ASSERT_TRUE(p.ok());

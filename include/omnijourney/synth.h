@@ -8,6 +8,9 @@
 // values (test@test.com, "null", the call-centre number typed into a store order), arrive late or
 // twice. The same options (seed included) give the same events on every machine.
 //
+// Support contacts are handled by agents in teams, with waits, abandoned calls and handle times,
+// and followed by CSAT/CES answers and complaints (see PopulationOptions).
+//
 // Support outcomes can depend on the engine: after a support contact (GeneratedEvent::contact) the
 // caller may say whether the agent saw the customer's earlier contacts (ReportHistory); a follow-up
 // contact resolves with PopulationOptions::resolve_with_history or resolve_without_history.
@@ -63,6 +66,26 @@ struct PopulationOptions {
   int max_contacts = 5;
   // What a follow-up assumes when the caller does not ReportHistory.
   bool assume_history = true;
+
+  // The contact centre. Each support channel has its team(s) of agents_per_team agents ("voice-1"
+  // and "voice-2", "digital", "store"); a conversation ends with a "Contact Ended" event carrying
+  // agent_id and the properties team, wait_seconds (voice and chat), handle_seconds and abandoned.
+  // A caller who waits longer than their patience (30 s to 3 min) abandons: no agent, no resolution,
+  // back within hours. An agent who sees the earlier contacts (ReportHistory) answers sooner (the
+  // routing knows the customer: waits x history_wait_factor) and handles a follow-up faster
+  // (without history the customer tells the story again: handle x no_history_handle_factor).
+  int agents_per_team = 8;
+  bool abandonment = true;
+  double history_wait_factor = 0.6;
+  double no_history_handle_factor = 1.5;
+  // Feedback: after a contact's outcome a survey answer with feedback_rate (CSAT 1-5, or CES 1-7
+  // for a quarter of them), lower when unresolved, after repeats without history and long waits;
+  // an NPS answer (0-10) after an order with nps_rate. A customer whose issue is still open after
+  // their third contact files a complaint (an inbound email TICKET, category "complaint") with
+  // complaint_rate, once.
+  double feedback_rate = 0.4;
+  double nps_rate = 0.15;
+  double complaint_rate = 0.4;
 };
 
 struct GeneratedEvent {

@@ -8,6 +8,7 @@
 // library's distributions and the events are the same on every machine.
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <queue>
 #include "absl/strings/string_view.h"
@@ -60,8 +61,11 @@ struct Customer {
   v1::Channel channel = v1::CHANNEL_UNSPECIFIED;
   int32_t contacts = 0;
   bool history = true;
+  bool complained = false;
   uint8_t topic = 0;
   uint8_t category = 0;
+  int32_t conversation = 0;  // The support conversation's number (its id is sup-<customer>-<number>).
+  double waited = 0;         // Seconds the last contact waited (0: not queued).
 };
 
 enum class Step : uint8_t { kStart, kContact, kOutcome };
@@ -176,6 +180,12 @@ class PopulationImpl final : public Population {
   }
   static void Prop(Event& e, absl::string_view key, absl::string_view value) {
     (*e.mutable_properties()->mutable_fields())[std::string(key)].set_string_value(std::string(value));
+  }
+  static void Number(Event& e, absl::string_view key, double value) {
+    (*e.mutable_properties()->mutable_fields())[std::string(key)].set_number_value(value);
+  }
+  static void Flag(Event& e, absl::string_view key, bool value) {
+    (*e.mutable_properties()->mutable_fields())[std::string(key)].set_bool_value(value);
   }
 
   // Queues `e` for delivery: maybe late (unless `on_time`), maybe twice.
@@ -295,6 +305,16 @@ class PopulationImpl final : public Population {
       e.mutable_value()->set_units(r.Int(20, 2000));
       e.mutable_value()->set_currency("EUR");
       Emit(c, std::move(e));
+      if (r.Chance(o_.nps_rate)) {
+        Event f = Make(c, t + r.Between(absl::Hours(24), absl::Hours(72)), "survey", v1::EVENT_KIND_FEEDBACK,
+                       "NPS Survey Answered", v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND);
+        if (in_store) Id(f, "loyalty_card", Loyalty(c));
+        else Id(f, "cookie", Cookie(c));
+        Prop(f, "survey", "nps");
+        const double u = r.Uniform();
+        Number(f, "score", u < 0.45 ? r.Int(9, 10) : u < 0.75 ? r.Int(7, 8) : r.Int(0, 6));
+        Emit(c, std::move(f));
+      }
     }
     if (r.Chance(o_.support_rate)) {
       ++issues_;
@@ -367,7 +387,8 @@ class PopulationImpl final : public Population {
     Event e = Make(c, t, SourceOf(k.channel), kind, "Support Request", k.channel, v1::DIRECTION_INBOUND);
     ContactIds(c, k.channel, e);
     MaybeJunk(c, e);
-    e.set_conversation_id(absl::StrCat("sup-", c, "-", k.next_event));
+    k.conversation = k.next_event;
+    e.set_conversation_id(absl::StrCat("sup-", c, "-", k.conversation));
     const absl::string_view topic = kTopics[k.topic];
     e.set_text(absl::StrCat("My ", kCategories[k.category], " order: ", topic));
     Prop(e, "topic", topic);
@@ -378,12 +399,112 @@ class PopulationImpl final : public Population {
     Schedule(t + k.rng.Between(absl::Minutes(5), absl::Minutes(30)), c, Step::kOutcome);
   }
 
+  static absl::string_view TeamOf(v1::Channel channel, int64_t agent) {
+    switch (channel) {
+      case v1::CHANNEL_VOICE:
+        return agent % 2 == 0 ? "voice-1" : "voice-2";
+      case v1::CHANNEL_STORE:
+        return "store";
+      default:
+        return "digital";
+    }
+  }
+
+  // The end of the support conversation: agent, team, wait and handle time. False when the
+  // customer abandoned the queue.
+  bool EndContact(int64_t c, absl::Time t) {
+    Customer& k = customers_[static_cast<size_t>(c)];
+    Rng& r = k.rng;
+    const bool follow_up = k.contacts > 1;
+    const bool queued = k.channel == v1::CHANNEL_VOICE || k.channel == v1::CHANNEL_CHAT;
+    double wait = 0;
+    if (queued) {
+      wait = k.channel == v1::CHANNEL_VOICE ? r.Between(absl::Seconds(5), absl::Seconds(150)) / absl::Seconds(1)
+                                            : r.Between(absl::Seconds(2), absl::Seconds(90)) / absl::Seconds(1);
+      if (k.history && follow_up) wait *= o_.history_wait_factor;
+    }
+    k.waited = wait;
+    Event e = Make(c, t, SourceOf(k.channel), v1::EVENT_KIND_CONVERSATION, "Contact Ended", k.channel,
+                   v1::DIRECTION_INTERNAL);
+    ContactIds(c, k.channel, e);
+    e.set_conversation_id(absl::StrCat("sup-", c, "-", k.conversation));
+    Prop(e, "status", "closed");
+    if (queued) Number(e, "wait_seconds", std::round(wait));
+    const double patience = r.Between(absl::Seconds(30), absl::Seconds(180)) / absl::Seconds(1);
+    if (queued && o_.abandonment && wait > patience) {
+      Flag(e, "abandoned", true);
+      Emit(c, std::move(e), /*on_time=*/true);
+      return false;
+    }
+    const int64_t agent = r.Int(1, o_.agents_per_team * (k.channel == v1::CHANNEL_VOICE ? 2 : 1));
+    const absl::string_view team = TeamOf(k.channel, agent);
+    e.set_agent_id(absl::StrFormat("agent-%s-%02d", team, agent));
+    Prop(e, "team", team);
+    double handle = 0;
+    switch (k.channel) {
+      case v1::CHANNEL_VOICE:
+        handle = r.Between(absl::Seconds(180), absl::Seconds(540)) / absl::Seconds(1);
+        break;
+      case v1::CHANNEL_STORE:
+        handle = r.Between(absl::Seconds(300), absl::Seconds(900)) / absl::Seconds(1);
+        break;
+      default:
+        handle = r.Between(absl::Seconds(120), absl::Seconds(600)) / absl::Seconds(1);
+        break;
+    }
+    if (follow_up && !k.history) handle *= o_.no_history_handle_factor;
+    Number(e, "handle_seconds", std::round(handle));
+    Emit(c, std::move(e), /*on_time=*/true);
+    return true;
+  }
+
+  // A CSAT (or CES) answer about the contact just ended.
+  void Survey(int64_t c, absl::Time t, bool resolved) {
+    Customer& k = customers_[static_cast<size_t>(c)];
+    Rng& r = k.rng;
+    if (!r.Chance(o_.feedback_rate)) return;
+    const bool ces = r.Chance(0.25);
+    const v1::Channel channel = k.channel == v1::CHANNEL_VOICE ? v1::CHANNEL_SMS : v1::CHANNEL_EMAIL;
+    Event f = Make(c, t + r.Between(absl::Minutes(5), absl::Hours(6)), "survey", v1::EVENT_KIND_FEEDBACK,
+                   "Survey Answered", channel, v1::DIRECTION_INBOUND);
+    ContactIds(c, k.channel == v1::CHANNEL_VOICE ? v1::CHANNEL_WHATSAPP : k.channel, f);  // The phone for SMS.
+    f.set_conversation_id(absl::StrCat("sup-", c, "-", k.conversation));
+    // Satisfaction on a 0-1 scale: resolution matters most; telling the story again and long waits
+    // hurt.
+    double x = resolved ? 0.8 : 0.35;
+    if (k.contacts > 1 && !k.history) x -= 0.2;
+    if (k.contacts > 2) x -= 0.1;
+    if (k.waited > 60) x -= 0.1;
+    x += (r.Uniform() - 0.5) * 0.4;
+    x = std::clamp(x, 0.0, 1.0);
+    Prop(f, "survey", ces ? "ces" : "csat");
+    Number(f, "score", ces ? 1 + std::round(x * 6) : 1 + std::round(x * 4));
+    Emit(c, std::move(f));
+  }
+
   void Outcome(int64_t c, absl::Time t) {
     Customer& k = customers_[static_cast<size_t>(c)];
     Rng& r = k.rng;
+    if (!EndContact(c, t)) {
+      // Tries again on the same channel, unless that was the last try.
+      if (k.contacts < o_.max_contacts) Schedule(t + r.Between(absl::Minutes(10), absl::Hours(6)), c, Step::kContact);
+      return;
+    }
     const double p = k.contacts == 1 ? o_.resolve_first
                                      : (k.history ? o_.resolve_with_history : o_.resolve_without_history);
-    if (r.Chance(p)) {
+    const bool resolved = r.Chance(p);
+    Survey(c, t, resolved);
+    if (!resolved && k.contacts >= 3 && !k.complained && r.Chance(o_.complaint_rate)) {
+      k.complained = true;
+      Event e = Make(c, t + r.Between(absl::Hours(1), absl::Hours(24)), "mail", v1::EVENT_KIND_TICKET,
+                     "Complaint Filed", v1::CHANNEL_EMAIL, v1::DIRECTION_INBOUND);
+      ContactIds(c, v1::CHANNEL_EMAIL, e);
+      Prop(e, "category", "complaint");
+      Prop(e, "topic", kTopics[k.topic]);
+      e.set_text(absl::StrCat("Third time about my ", kCategories[k.category], ": ", kTopics[k.topic]));
+      Emit(c, std::move(e));
+    }
+    if (resolved) {
       ++resolved_;
       Event e = Make(c, t, SourceOf(k.channel), v1::EVENT_KIND_TICKET, "Ticket Resolved", k.channel,
                      v1::DIRECTION_INTERNAL);
@@ -421,6 +542,13 @@ absl::StatusOr<std::unique_ptr<Population>> Population::Create(const PopulationO
   }
   if (o.span <= absl::ZeroDuration()) return absl::InvalidArgumentError("span: must be positive");
   if (o.max_lateness < absl::ZeroDuration()) return absl::InvalidArgumentError("max_lateness: must not be negative");
+  if (o.agents_per_team < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("agents_per_team: must be >= 1, got ", o.agents_per_team));
+  }
+  if (!(o.no_history_handle_factor >= 1 && o.no_history_handle_factor <= 10)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no_history_handle_factor: must be in [1, 10], got ", o.no_history_handle_factor));
+  }
   if (o.max_contacts < 1) return absl::InvalidArgumentError(absl::StrCat("max_contacts: must be >= 1, got ", o.max_contacts));
   const std::pair<absl::string_view, double> rates[] = {
       {"known_rate", o.known_rate},
@@ -438,6 +566,10 @@ absl::StatusOr<std::unique_ptr<Population>> Population::Create(const PopulationO
       {"resolve_with_history", o.resolve_with_history},
       {"resolve_without_history", o.resolve_without_history},
       {"switch_channel", o.switch_channel},
+      {"history_wait_factor", o.history_wait_factor},
+      {"feedback_rate", o.feedback_rate},
+      {"nps_rate", o.nps_rate},
+      {"complaint_rate", o.complaint_rate},
   };
   for (const auto& [name, v] : rates) RETURN_IF_ERROR(CheckRate(name, v));
   return std::unique_ptr<Population>(new PopulationImpl(o));
