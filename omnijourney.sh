@@ -3,7 +3,8 @@
 # with all cores and runs.
 #
 #   ./omnijourney.sh demo              build and run the main example
-#   ./omnijourney.sh test [--sanitize] build and run every test (--sanitize: ASan+UBSan build)
+#   ./omnijourney.sh test [--sanitize] build and run every test (--sanitize: ASan+UBSan build), the
+#                                      report's in headless Chromium among them
 #   ./omnijourney.sh test --tsan       every test under ThreadSanitizer (clang-14 build), then the
 #                                      concurrency test 5 more times
 #   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
@@ -42,6 +43,17 @@ install_missing() {
 
 jobs() { nproc 2>/dev/null || echo 2; }
 
+# The browser tests: Debian's chromium, Node.js (the machine's, else Debian's) and puppeteer-core
+# from npm (tests/browser/package-lock.json), installed once.
+install_browser_tests() {
+  install_missing chromium
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || install_missing nodejs npm
+  if [ ! -d tests/browser/node_modules ] || [ tests/browser/package-lock.json -nt tests/browser/node_modules ]; then
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+    touch tests/browser/node_modules
+  fi
+}
+
 # configure_and_build DIR BUILD_TYPE [extra cmake args...]
 configure_and_build() {
   local dir=$1 type=$2
@@ -60,6 +72,7 @@ case "$cmd" in
     ;;
   test)
     install_missing
+    install_browser_tests
     if [ "${1:-}" = "--tsan" ]; then
       # clang: with GCC 12's TSan, code that fills protobuf maps crashes inside Debian's protobuf
       # (docs/hardening.md). A build-tsan left by GCC is configured afresh.
@@ -148,7 +161,7 @@ case "$cmd" in
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -18,17 +18,17 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "omnijourney/analytics.h"
+#include "omnijourney/analysis.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/synth.h"
 
 namespace omnijourney::examples {
 
 struct View {
+  analytics::Analysis analysis;  // Everything; the fields below are parts of it.
   analytics::Kpis kpis;
   std::vector<analytics::JourneyFunnel> funnels;  // One per journey, in the given order.
   analytics::ChannelPathReport paths;
-  std::vector<analytics::Attribution> attributions;  // One per journey.
 };
 
 struct ModeResult {
@@ -42,21 +42,18 @@ struct ModeResult {
   int64_t issues_resolved = 0;  // Resolved by some contact.
 };
 
+// Teams of the synthetic contact centre come from the events' "team" property.
 inline absl::StatusOr<View> Analyse(const Engine& engine, const analytics::ContactMonitor& monitor,
                                     const std::vector<JourneyDefinition>& journeys) {
-  auto profiles = analytics::CollectProfiles(engine);
-  if (!profiles.ok()) return profiles.status();
+  analytics::AnalysisOptions options;
+  options.journeys = journeys;
+  auto analysis = analytics::Analyze(engine, options, &monitor);
+  if (!analysis.ok()) return analysis.status();
   View v;
-  v.kpis = analytics::ComputeKpis(*profiles, {}, &monitor);
-  for (const JourneyDefinition& j : journeys) {
-    auto f = analytics::Funnel(*profiles, j);
-    if (!f.ok()) return f.status();
-    v.funnels.push_back(*std::move(f));
-    auto a = analytics::Attribute(*profiles, j);
-    if (!a.ok()) return a.status();
-    v.attributions.push_back(*std::move(a));
-  }
-  v.paths = analytics::ChannelPaths(*profiles);
+  v.kpis = analysis->kpis;
+  v.funnels = analysis->funnels;
+  v.paths = analysis->paths;
+  v.analysis = *std::move(analysis);
   return v;
 }
 

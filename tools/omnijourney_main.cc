@@ -7,8 +7,13 @@
 //       durable and later commands can query it.
 //   omnijourney context  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T] [--json]
 //   omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]
-//   omnijourney report   [SOURCE] --out FILE.html [--title TEXT]
-//       A self-contained HTML report: KPIs, journey funnels, channel-path Sankey, attribution.
+//   omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--from DAY] [--to DAY] [--time-zone TZ]
+//                        [--teams FILE]
+//       A self-contained HTML report (docs/analytics.md): KPIs over time and by channel, team, agent
+//       and journey; feedback and root causes; journey maps; channel paths; attribution. With
+//       --store alone, from the store and the journeys it holds.
+//   omnijourney export   [SOURCE] --out DIRECTORY [the options of report]
+//       CSV tables for BI tools: events, journey_steps, contacts, feedback (docs/analytics.md).
 //   omnijourney validate FILE...
 //       Checks journey definition files (text format JourneySet or JourneyDefinition, or JSON).
 //   omnijourney generate [--customers N] [--seed S] [--tenant T]
@@ -37,8 +42,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
 #include "cli_common.h"
+#include "omnijourney/analysis.h"
 #include "omnijourney/analytics.h"
 #include "omnijourney/context.h"
 #include "omnijourney/config.h"
@@ -63,7 +72,10 @@ constexpr char kUsage[] =
     "usage: omnijourney replay   [SOURCE] [--progress|--quiet]\n"
     "       omnijourney context  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T] [--json]\n"
     "       omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]\n"
-    "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--tenant T]\n"
+    "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--tenant T] [--from DAY] [--to DAY]\n"
+    "                            [--time-zone TZ] [--teams FILE]\n"
+    "       omnijourney export   [SOURCE] --out DIRECTORY [--tenant T] [--from DAY] [--to DAY] [--time-zone TZ]\n"
+    "                            [--teams FILE]\n"
     "       omnijourney validate FILE...\n"
     "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] [--config FILE] FILE|-\n"
@@ -340,58 +352,152 @@ int ContextOrExplain(const std::string& command, const std::vector<std::string>&
   return 0;
 }
 
+// --from/--to: a day (YYYY-MM-DD, in the report's time zone) or an RFC 3339 time.
+bool ParseWhen(const std::string& text, absl::TimeZone zone, absl::Time* out) {
+  std::string error;
+  if (absl::ParseTime("%Y-%m-%d", text, zone, out, &error)) return true;
+  return absl::ParseTime(absl::RFC3339_full, text, out, &error);
+}
+
+// --teams FILE: lines "agent_id,team" (a header line "agent_id,team" is skipped).
+bool ReadTeams(const std::string& path, std::map<std::string, std::string>* teams) {
+  std::string text;
+  if (!ReadInput(path, &text)) {
+    std::cerr << "report: cannot read " << path << "\n";
+    return false;
+  }
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line == "agent_id,team") continue;
+    std::vector<absl::string_view> parts = absl::StrSplit(line, ',');
+    if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
+      std::cerr << path << ":" << line_number << ": expected agent_id,team\n";
+      return false;
+    }
+    (*teams)[std::string(absl::StripAsciiWhitespace(parts[0]))] = std::string(absl::StripAsciiWhitespace(parts[1]));
+  }
+  return true;
+}
+
+// The journeys to analyse: the newest version of each journey the engine holds.
+std::vector<omnijourney::JourneyDefinition> NewestJourneys(const omnijourney::Engine& engine) {
+  std::map<std::string, omnijourney::JourneyDefinition> newest;
+  for (auto& j : engine.Journeys()) {
+    auto it = newest.find(j.name());
+    if (it == newest.end() || it->second.version() < j.version()) newest[j.name()] = j;
+  }
+  std::vector<omnijourney::JourneyDefinition> out;
+  for (auto& [name, j] : newest) out.push_back(std::move(j));
+  return out;
+}
+
+const std::vector<std::string> kAnalysisOptions = {"--out", "--from", "--to", "--time-zone", "--teams"};
+
+// --from, --to, --time-zone and --teams of report and export; false (with a message) when one is bad.
+bool AnalysisArgs(const char* command, const Args& args, analytics::AnalysisOptions* options) {
+  if (args.values.count("--time-zone") > 0 && !absl::LoadTimeZone(args.Get("--time-zone"), &options->time_zone)) {
+    std::cerr << command << ": --time-zone: unknown time zone '" << args.Get("--time-zone") << "'\n";
+    return false;
+  }
+  for (const auto& [flag, when] : {std::pair{"--from", &options->from}, std::pair{"--to", &options->to}}) {
+    if (args.values.count(flag) > 0 && !ParseWhen(args.Get(flag), options->time_zone, when)) {
+      std::cerr << command << ": " << flag << ": expected YYYY-MM-DD or an RFC 3339 time, got '" << args.Get(flag)
+                << "'\n";
+      return false;
+    }
+  }
+  if (args.values.count("--tenant") > 0) options->tenant = args.Get("--tenant");
+  return args.Get("--teams").empty() || ReadTeams(args.Get("--teams"), &options->teams);
+}
+
+int ExportCommand(const std::vector<std::string>& raw) {
+  Args args;
+  std::vector<std::string> with_value = kSourceOptions;
+  with_value.insert(with_value.end(), kAnalysisOptions.begin(), kAnalysisOptions.end());
+  if (!ParseArgs("export", raw, with_value, {"--progress"}, &args)) return 2;
+  if (args.Get("--out").empty() || !args.positional.empty()) {
+    std::cerr << "export: give --out DIRECTORY\n" << kUsage;
+    return 2;
+  }
+  analytics::AnalysisOptions options;
+  if (!AnalysisArgs("export", args, &options)) return 2;
+  Loaded loaded;
+  if (!Load(args, true, args.Has("--progress"), &loaded)) return 1;
+  options.journeys = NewestJourneys(*loaded.engine);
+  analytics::ExportedTables written;
+  auto analysis = analytics::ExportCsv(*loaded.engine, options, args.Get("--out"), &written,
+                                       loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr);
+  if (!analysis.ok()) {
+    std::cerr << "export: " << analysis.status().message() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat("wrote %s: %d events, %d journey steps, %d contacts, %d feedback answers\n",
+                               args.Get("--out"), written.events, written.steps, written.contacts, written.feedback);
+  // The headline KPIs, for a check against the tables.
+  const analytics::KpiRow* total = analysis->Row(analytics::Period::kTotal, analytics::Dimension::kAll);
+  const auto csat = total->feedback.find("csat");
+  std::cout << absl::StrFormat("kpis: contacts=%d repeat_7d=%d first_contacts=%d resolved_first=%d csat_answers=%d csat_good=%d\n",
+                               total->contacts, total->repeat_long, total->first_contacts, total->resolved_first,
+                               csat == total->feedback.end() ? 0 : csat->second.responses,
+                               csat == total->feedback.end() ? 0 : csat->second.good);
+  return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
+}
+
 int ReportCommand(const std::vector<std::string>& raw) {
   Args args;
   std::vector<std::string> with_value = kSourceOptions;
-  with_value.insert(with_value.end(), {"--out", "--title"});
+  with_value.insert(with_value.end(), kAnalysisOptions.begin(), kAnalysisOptions.end());
+  with_value.push_back("--title");
   if (!ParseArgs("report", raw, with_value, {"--progress"}, &args)) return 2;
   const std::string out_path = args.Get("--out");
   if (out_path.empty() || !args.positional.empty()) {
     std::cerr << "report: give --out FILE.html\n" << kUsage;
     return 2;
   }
+  analytics::AnalysisOptions options;
+  if (!AnalysisArgs("report", args, &options)) return 2;
   Loaded loaded;
   if (!Load(args, true, args.Has("--progress"), &loaded)) return 1;
-  auto profiles = analytics::CollectProfiles(*loaded.engine);
-  if (!profiles.ok()) {
-    std::cerr << "report: " << profiles.status().message() << "\n";
+  options.journeys = NewestJourneys(*loaded.engine);
+  auto analysis = analytics::Analyze(*loaded.engine, options,
+                                     loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr);
+  if (!analysis.ok()) {
+    std::cerr << "report: " << analysis.status().message() << "\n";
     return 1;
   }
   analytics::Report report;
   report.title = args.Get("--title", "omnijourney report");
-  // One tenant with --tenant; else every tenant, and the report says which.
-  std::map<std::string, int64_t> tenants;
-  for (const auto& p : *profiles) ++tenants[p.tenant];
-  if (args.values.count("--tenant") > 0) {
-    const std::string tenant = args.Get("--tenant");
-    profiles->erase(std::remove_if(profiles->begin(), profiles->end(),
-                                   [&](const omnijourney::ProfileSnapshot& p) { return p.tenant != tenant; }),
-                    profiles->end());
-    report.notes.push_back(absl::StrCat("Tenant ", tenant.empty() ? "(default)" : tenant, " only."));
-  } else if (tenants.size() > 1 || (tenants.size() == 1 && !tenants.begin()->first.empty())) {
-    std::vector<std::string> parts;
-    for (const auto& [t, n] : tenants) parts.push_back(absl::StrFormat("%s (%d profiles)", t.empty() ? "(default)" : t, n));
-    report.notes.push_back(absl::StrCat("Tenants covered: ", absl::StrJoin(parts, ", "),
-                                        "; --tenant T reports one of them."));
-  }
-  report.notes.push_back(absl::StrFormat("%d profiles; %d events replayed here (%d duplicates, %d rejected).",
-                                         profiles->size(), loaded.accepted, loaded.duplicates, loaded.rejected));
-  if (!loaded.monitored || loaded.monitor.contacts() == 0) {
-    report.notes.push_back("History at contact is measured while events are replayed: not available for events "
-                           "stored before this run.");
-  }
-  report.kpi_columns.push_back({"profiles", analytics::ComputeKpis(*profiles, {}, loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr)});
-  for (const auto& j : loaded.journeys) {
-    auto f = analytics::Funnel(*profiles, j);
-    auto a = analytics::Attribute(*profiles, j);
-    if (!f.ok() || !a.ok()) {
-      std::cerr << "report: journey " << j.name() << ": " << (f.ok() ? a.status() : f.status()).message() << "\n";
-      return 1;
+  report.generated = absl::Now();
+  const auto& tenants = analysis->tenant_profiles;
+  std::vector<std::string> parts;
+  for (const auto& [t, n] : tenants) parts.push_back(absl::StrFormat("%s (%d profiles)", t.empty() ? "(default)" : t, n));
+  if (options.tenant) {
+    report.scope = absl::StrCat("tenant ", options.tenant->empty() ? "(default)" : *options.tenant);
+    report.notes.push_back(absl::StrCat("Tenant ", options.tenant->empty() ? "(default)" : *options.tenant, " only."));
+  } else {
+    report.scope = tenants.size() == 1 && tenants.begin()->first.empty() ? "the default tenant" : "all tenants";
+    if (tenants.size() > 1 || (tenants.size() == 1 && !tenants.begin()->first.empty())) {
+      report.notes.push_back(absl::StrCat("Tenants covered: ", absl::StrJoin(parts, ", "),
+                                          "; --tenant T reports one of them."));
     }
-    report.funnels.push_back(*std::move(f));
-    report.attributions.push_back(*std::move(a));
   }
-  report.paths = analytics::ChannelPaths(*profiles);
+  const std::string store = args.Get("--store");
+  report.notes.push_back(absl::StrFormat(
+      "%d profiles and %d retained timeline entries%s; %d events added by this run (%d duplicates, %d rejected). "
+      "Journeys: %s.",
+      analysis->profiles, analysis->entries, store.empty() ? "" : absl::StrCat(" in the store ", store),
+      loaded.accepted, loaded.duplicates, loaded.rejected,
+      options.journeys.empty() ? std::string("none")
+                               : absl::StrJoin(options.journeys, ", ", [](std::string* out, const auto& j) {
+                                   absl::StrAppend(out, j.name(), " v", j.version());
+                                 })));
+  if (!loaded.monitored || loaded.monitor.contacts() == 0) {
+    report.notes.push_back("Context at contact is measured while events are ingested: not available for events "
+                           "stored before this run (History in profile is).");
+  }
+  report.analysis = *std::move(analysis);
   std::ofstream out(out_path);
   out << analytics::RenderHtmlReport(report);
   out.close();
@@ -399,8 +505,8 @@ int ReportCommand(const std::vector<std::string>& raw) {
     std::cerr << "report: cannot write " << out_path << "\n";
     return 1;
   }
-  std::cout << "wrote " << out_path << " (" << profiles->size() << " profiles, " << report.funnels.size()
-            << " journeys)\n";
+  std::cout << "wrote " << out_path << " (" << report.analysis.profiles << " profiles, "
+            << report.analysis.funnels.size() << " journeys)\n";
   return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
 }
 
@@ -501,6 +607,7 @@ int main(int argc, char** argv) {
   if (command == "replay") return Replay(args);
   if (command == "context" || command == "explain") return ContextOrExplain(command, args);
   if (command == "report") return ReportCommand(args);
+  if (command == "export") return ExportCommand(args);
   if (command == "validate") return Validate(args);
   if (command == "generate") return GenerateCommand(args);
   if (command == "convert") return Convert(args);

@@ -186,6 +186,7 @@ struct Analysis {
   std::optional<std::string> tenant;
   int64_t profiles = 0;
   int64_t entries = 0;
+  std::map<std::string, int64_t> tenant_profiles;  // Every profile read, by tenant (before the tenant filter).
   Kpis kpis;  // The totals (KpiRow total/all, in the older shape).
   std::vector<KpiRow> rows;  // By period (total first, then days, weeks, months), dimension, value, start.
   std::vector<JourneyFunnel> funnels;  // One per journey of the options, in their order.
@@ -208,6 +209,22 @@ absl::StatusOr<Analysis> Analyze(const Engine& engine, const AnalysisOptions& op
 // The same over profiles in memory (tests, other groupings).
 absl::StatusOr<Analysis> Analyze(const Profiles& profiles, const AnalysisOptions& options,
                                  const ContactMonitor* monitor = nullptr);
+
+// Tables for BI tools, as CSV (RFC 4180, a header line, UTC times "2026-09-01 12:34:56.000000",
+// true/false, empty for unknown), one file per table in `directory` (created if missing; the four
+// files replaced): events.csv (every retained timeline entry), journey_steps.csv, contacts.csv and
+// feedback.csv, with the contacts and answers described as Analyze counts them (docs/analytics.md
+// lists the columns). The same one pass as Analyze, whose result it returns; the options' tenant and
+// period apply. A file that cannot be written is an error naming it.
+struct ExportedTables {
+  std::vector<std::string> files;  // The paths written.
+  int64_t events = 0;
+  int64_t steps = 0;
+  int64_t contacts = 0;
+  int64_t feedback = 0;
+};
+absl::StatusOr<Analysis> ExportCsv(const Engine& engine, const AnalysisOptions& options, const std::string& directory,
+                                   ExportedTables* written = nullptr, const ContactMonitor* monitor = nullptr);
 
 }  // namespace omnijourney::analytics
 

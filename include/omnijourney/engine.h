@@ -201,6 +201,9 @@ class Engine {
   // A profile's instances migrate when the profile's journeys next advance (its next event or due
   // timeout). AlreadyExists for a loaded (name, version); InvalidArgument for a lower version.
   virtual absl::Status AddJourney(const JourneyDefinition& journey) = 0;
+  // Every journey definition the engine holds (added, or restored from storage), each version, in
+  // the order they were added.
+  virtual std::vector<JourneyDefinition> Journeys() const = 0;
   // Due actions not yet acknowledged that this engine has not handed out before (or handed out at
   // least actions.redeliver_after ago), in the order they became due. None once a storage failure
   // has made the engine refuse changes (its state may be ahead of its log). An action stays pending until

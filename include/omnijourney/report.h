@@ -1,38 +1,48 @@
-// A self-contained HTML report of journey analytics: KPI table, funnel bars, a Sankey diagram of
-// channel paths and attribution bars, all inline SVG (no scripts, fonts or network). The markup is
-// well-formed XML after the doctype, so it can be checked and post-processed without a browser.
+// A self-contained HTML report of an Analysis, for a CX team: a header with the period covered, the
+// scope and the generation time; KPI cards with their definitions; time series by day, week or
+// month; per-channel, per-team, per-agent and per-journey tables; for each journey the states
+// reached and the journey map; channel paths as a Sankey with step headings, "other" and drop-off;
+// cross-channel switches apart from staying on a channel; attribution for the journeys whose goals
+// are marketing conversions; feedback root causes; drill-down from a state, a path or a root cause
+// to example profiles; CSV export of every table. Charts are drawn by Apache ECharts, vendored and
+// embedded in the file with the data: viewing it needs no network.
 //
 // Example:
 //   omnijourney::analytics::Report report;
-//   report.title = "Journeys, November";
-//   report.kpi_columns.push_back({"all customers", omnijourney::analytics::ComputeKpis(profiles)});
-//   report.funnels.push_back(*omnijourney::analytics::Funnel(profiles, journey));
-//   report.paths = omnijourney::analytics::ChannelPaths(profiles);
-//   report.attributions.push_back(*omnijourney::analytics::Attribute(profiles, journey));
+//   report.title = "Customer journeys, November";
+//   report.scope = "tenant acme";
+//   report.generated = absl::Now();
+//   report.analysis = *omnijourney::analytics::Analyze(*engine, options, &monitor);
 //   std::ofstream("report.html") << omnijourney::analytics::RenderHtmlReport(report);
 #ifndef OMNIJOURNEY_REPORT_H_
 #define OMNIJOURNEY_REPORT_H_
 
-#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "omnijourney/analytics.h"
+#include "absl/time/time.h"
+#include "omnijourney/analysis.h"
 
 namespace omnijourney::analytics {
 
 struct Report {
   std::string title = "omnijourney report";
-  std::vector<std::string> notes;  // Paragraphs under the title (the data, the options used...).
-  // KPI table: one column per (heading, KPIs), e.g. "multichannel" and "omnichannel".
+  std::string scope;  // Who the data covers: "tenant acme", "all tenants: acme, globex".
+  absl::Time generated = absl::UnixEpoch();  // When the report was written (shown in the header).
+  std::vector<std::string> notes;  // Paragraphs under the header (the data, the options used...).
+  // An optional comparison table: one column per (heading, KPIs), e.g. "multichannel" and
+  // "omnichannel", or "engine" and "true customers".
   std::vector<std::pair<std::string, Kpis>> kpi_columns;
-  std::vector<JourneyFunnel> funnels;
-  std::optional<ChannelPathReport> paths;
-  std::vector<Attribution> attributions;
+  Analysis analysis;
 };
 
 std::string RenderHtmlReport(const Report& report);
+
+// The data the page draws, as JSON (the same object the HTML embeds): for tests and other front
+// ends. docs/analytics.md describes its fields.
+std::string ReportJson(const Report& report);
 
 // Escapes &, <, >, " and ' for HTML text and attribute values.
 std::string HtmlEscape(std::string_view text);

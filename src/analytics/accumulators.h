@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "omnijourney/analysis.h"
 #include "omnijourney/analytics.h"
 
 namespace omnijourney::analytics::detail {
@@ -39,6 +40,46 @@ struct ContactFact {
   bool resolved = false;  // Judged and no contact within resolution_window after it.
 };
 std::vector<ContactFact> ContactsOf(const ProfileSnapshot& p, const KpiOptions& options, absl::Time as_of);
+
+// What the analysis reads of one contact.
+struct ContactView {
+  const ContactFact* fact = nullptr;
+  const TimelineEntry* entry = nullptr;
+  std::string agent, team;
+  std::optional<double> wait, handle;
+  bool abandoned = false;
+  bool complaint = false;
+  bool history = false;
+  std::optional<bool> observed;
+  int contacts_in_window = 0;     // This one and those within repeat_long before it.
+  std::optional<bool> switched;   // Channel differs from the previous contact within repeat_long.
+  std::vector<std::pair<std::string_view, std::string_view>> states;  // (journey, state) at the time.
+};
+
+// A feedback answer and the contact it follows (nullptr: none).
+struct FeedbackView {
+  const TimelineEntry* entry = nullptr;
+  std::string survey;
+  double score = 0;
+  bool good = false;
+  bool bad = false;
+  const ContactView* contact = nullptr;
+};
+
+// Receives every profile the analysis reads, with its contacts and answers as the analysis saw
+// them (the CSV exports).
+class TableSink {
+ public:
+  virtual ~TableSink() = default;
+  virtual void Add(const ProfileSnapshot& p, const std::vector<ContactView>& contacts,
+                   const std::vector<FeedbackView>& feedback) = 0;
+};
+
+// InvalidArgument naming the first bad option.
+absl::Status CheckAnalysisOptions(const AnalysisOptions& options);
+// Analyze, with every profile also handed to `sink` (when not null).
+absl::StatusOr<Analysis> AnalyzeInto(const Engine& engine, const AnalysisOptions& options,
+                                     const ContactMonitor* monitor, TableSink* sink);
 
 // Up to `limit` distinct profiles, in the order offered; true when `p` was added.
 bool AddExample(std::vector<ProfileRef>& examples, size_t limit, const ProfileSnapshot& p);

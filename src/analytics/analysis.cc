@@ -24,6 +24,8 @@ namespace omnijourney::analytics {
 namespace {
 
 using detail::ContactFact;
+using detail::ContactView;
+using detail::FeedbackView;
 using ::omnijourney::internal::ToAbsl;
 
 constexpr char kNone[] = "(none)";
@@ -54,21 +56,6 @@ std::optional<std::string_view> StateAt(const JourneyTrace& trace, absl::Time t)
   if (trace.ended && last == &trace.steps.back() && last->time < t) return std::nullopt;
   return std::string_view(last->to);
 }
-
-// What the analysis reads of one contact.
-struct ContactView {
-  const ContactFact* fact = nullptr;
-  const TimelineEntry* entry = nullptr;
-  std::string agent, team;
-  std::optional<double> wait, handle;
-  bool abandoned = false;
-  bool complaint = false;
-  bool history = false;
-  std::optional<bool> observed;
-  int contacts_in_window = 0;     // This one and those within repeat_long before it.
-  std::optional<bool> switched;   // Channel differs from the previous contact within repeat_long.
-  std::vector<std::pair<std::string_view, std::string_view>> states;  // (journey, state) at the time.
-};
 
 struct DayKey {
   Dimension dimension;
@@ -110,8 +97,9 @@ void MergeRow(KpiRow& to, const KpiRow& from) {
 
 class Analyzer {
  public:
-  Analyzer(const AnalysisOptions& options, absl::Time as_of, const ContactMonitor* monitor)
-      : o_(options), as_of_(as_of), monitor_(monitor), paths_(options.paths) {
+  Analyzer(const AnalysisOptions& options, absl::Time as_of, const ContactMonitor* monitor,
+           detail::TableSink* sink = nullptr)
+      : o_(options), as_of_(as_of), monitor_(monitor), sink_(sink), paths_(options.paths) {
     kpis_ = o_.kpis;
     kpis_.as_of = as_of;
     FunnelOptions f = o_.funnels;
@@ -131,6 +119,7 @@ class Analyzer {
   }
 
   void Add(const ProfileSnapshot& p) {
+    ++result_.tenant_profiles[p.tenant];
     if (o_.tenant && p.tenant != *o_.tenant) return;
     ++result_.profiles;
     result_.entries += static_cast<int64_t>(p.timeline.size());
@@ -150,7 +139,8 @@ class Analyzer {
     std::vector<ContactView> contacts = Describe(p, facts);
     for (const ContactView& c : contacts) AddContact(p, c);
     AddComplaintCauses(p, contacts);
-    AddFeedback(p, contacts);
+    const std::vector<FeedbackView> feedback = AddFeedback(p, contacts);
+    if (sink_ != nullptr) sink_->Add(p, contacts, feedback);
     AddJourneys(p);
     if (referenced_) Remember(p);
   }
@@ -423,7 +413,8 @@ class Analyzer {
     return std::pair{survey, score};
   }
 
-  void AddFeedback(const ProfileSnapshot& p, const std::vector<ContactView>& contacts) {
+  std::vector<FeedbackView> AddFeedback(const ProfileSnapshot& p, const std::vector<ContactView>& contacts) {
+    std::vector<FeedbackView> out;
     for (const TimelineEntry& e : p.timeline) {
       if (e.kind != v1::EVENT_KIND_FEEDBACK || !InPeriod(e.time)) continue;
       const auto score = Score(e);
@@ -468,7 +459,9 @@ class Analyzer {
         for (const auto& [journey, state] : states) features.push_back(absl::StrCat("state: ", ToAbsl(journey), "/", ToAbsl(state)));
       }
       Count(absl::StrCat("low ", score->first), features, bad, p);
+      out.push_back({&e, score->first, score->second, good, bad, contact});
     }
+    return out;
   }
 
   void AddJourneys(const ProfileSnapshot& p) {
@@ -524,6 +517,7 @@ class Analyzer {
   KpiOptions kpis_;
   absl::Time as_of_;
   const ContactMonitor* monitor_;
+  detail::TableSink* sink_;
   detail::PathAccumulator paths_;
   std::vector<detail::FunnelAccumulator> funnels_;
   std::vector<detail::AttributionAccumulator> attributions_;
@@ -537,7 +531,9 @@ class Analyzer {
   bool referenced_ = false;
 };
 
-absl::Status CheckOptions(const AnalysisOptions& o) {
+}  // namespace
+
+absl::Status detail::CheckAnalysisOptions(const AnalysisOptions& o) {
   for (const JourneyDefinition& j : o.journeys) {
     if (absl::Status s = ValidateJourney(j); !s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("journeys: ", j.name(), ": ", s.message()));
@@ -562,8 +558,6 @@ absl::Status CheckOptions(const AnalysisOptions& o) {
   if (o.min_support < 1) return absl::InvalidArgumentError("min_support: must be at least 1");
   return absl::OkStatus();
 }
-
-}  // namespace
 
 const char* PeriodName(Period period) {
   switch (period) {
@@ -604,19 +598,28 @@ const KpiRow* Analysis::Row(Period period, Dimension dimension, std::string_view
 }
 
 absl::StatusOr<Analysis> Analyze(const Engine& engine, const AnalysisOptions& options, const ContactMonitor* monitor) {
-  RETURN_IF_ERROR(CheckOptions(options));
+  return detail::AnalyzeInto(engine, options, monitor, nullptr);
+}
+
+namespace detail {
+
+absl::StatusOr<Analysis> AnalyzeInto(const Engine& engine, const AnalysisOptions& options,
+                                     const ContactMonitor* monitor, TableSink* sink) {
+  RETURN_IF_ERROR(detail::CheckAnalysisOptions(options));
   absl::Time as_of = options.as_of;
   if (as_of == absl::InfinitePast()) as_of = options.kpis.as_of;
   if (as_of == absl::InfinitePast()) as_of = engine.Now();
-  Analyzer a(options, as_of, monitor);
+  Analyzer a(options, as_of, monitor, sink);
   a.SetGoals();
   RETURN_IF_ERROR(engine.ForEachProfile([&](const ProfileSnapshot& p) { a.Add(p); }));
   return a.Finish();
 }
 
+}  // namespace detail
+
 absl::StatusOr<Analysis> Analyze(const Profiles& profiles, const AnalysisOptions& options,
                                  const ContactMonitor* monitor) {
-  RETURN_IF_ERROR(CheckOptions(options));
+  RETURN_IF_ERROR(detail::CheckAnalysisOptions(options));
   absl::Time as_of = options.as_of;
   if (as_of == absl::InfinitePast()) as_of = options.kpis.as_of;
   if (as_of == absl::InfinitePast()) as_of = LatestTime(profiles);

@@ -1,281 +1,288 @@
 // The HTML report: see include/omnijourney/report.h.
+//
+// The page is a shell: the data as one JSON object (built as a google.protobuf.Struct and printed
+// by protobuf's JSON printer), Apache ECharts and our renderer (src/analytics/report_assets/), all
+// inline. The KPI definitions live here, next to the data, so the page shows the same words as
+// docs/analytics.md.
 #include "omnijourney/report.h"
 
-#include <algorithm>
-#include <map>
-#include <set>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "omnijourney/version.h"
 
 namespace omnijourney::analytics {
+namespace assets {
+extern const std::string_view echarts_js;
+extern const std::string_view report_js;
+extern const std::string_view report_css;
+}  // namespace assets
+
 namespace {
 
+using google::protobuf::ListValue;
+using google::protobuf::Struct;
+using google::protobuf::Value;
 using internal::ToAbsl;
 
-// One colour per channel (by enum value), readable on white.
-const char* ChannelColor(v1::Channel c) {
-  static constexpr const char* kColors[] = {"#9e9e9e", "#1f77b4", "#17becf", "#ff7f0e", "#d62728", "#2ca02c",
-                                            "#bcbd22", "#25d366", "#7360f2", "#229ed9", "#3b5998", "#e377c2",
-                                            "#8c564b", "#7f7f7f", "#f4b400", "#555555", "#aaaaaa"};
-  const auto i = static_cast<size_t>(c);
-  return i < std::size(kColors) ? kColors[i] : "#999999";
+Value Num(double v) {
+  Value x;
+  x.set_number_value(v);
+  return x;
+}
+Value Str(std::string_view v) {
+  Value x;
+  x.set_string_value(std::string(v));
+  return x;
+}
+Value Bool(bool v) {
+  Value x;
+  x.set_bool_value(v);
+  return x;
 }
 
-const char* ModelColor(Model m) {
-  switch (m) {
-    case Model::kFirstTouch:
-      return "#4e79a7";
-    case Model::kLastTouch:
-      return "#f28e2b";
-    case Model::kLinear:
-      return "#59a14f";
-    case Model::kTimeDecay:
-      return "#b07aa1";
-    case Model::kPositionBased:
-      return "#edc948";
-    case Model::kMarkov:
-      return "#e15759";
+class Obj {
+ public:
+  Obj& Set(std::string_view key, Value v) {
+    (*s_.mutable_fields())[std::string(key)] = std::move(v);
+    return *this;
   }
-  return "#999999";
+  Obj& Set(std::string_view key, double v) { return Set(key, Num(v)); }
+  Obj& Set(std::string_view key, int64_t v) { return Set(key, Num(static_cast<double>(v))); }
+  Obj& Set(std::string_view key, int v) { return Set(key, Num(v)); }
+  Obj& Set(std::string_view key, std::string_view v) { return Set(key, Str(v)); }
+  Obj& Set(std::string_view key, const char* v) { return Set(key, Str(v)); }
+  Obj& Set(std::string_view key, const std::string& v) { return Set(key, Str(v)); }
+  Obj& Set(std::string_view key, Obj v) { return Set(key, v.value()); }
+  Value value() const {
+    Value v;
+    *v.mutable_struct_value() = s_;
+    return v;
+  }
+
+ private:
+  Struct s_;
+};
+
+class List {
+ public:
+  List& Add(Value v) {
+    *l_.add_values() = std::move(v);
+    return *this;
+  }
+  List& Add(const Obj& o) { return Add(o.value()); }
+  Value value() const {
+    Value v;
+    *v.mutable_list_value() = l_;
+    return v;
+  }
+
+ private:
+  ListValue l_;
+};
+
+std::string TimeText(absl::Time t, absl::TimeZone zone) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M", t, zone);
 }
 
-std::string Channel(v1::Channel c) { return std::string(ChannelName(c)); }
+std::string DayText(absl::CivilDay d) { return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day()); }
 
-std::string Percent(double share) { return absl::StrFormat("%.1f%%", share * 100); }
+std::string RefText(const ProfileRef& r) {
+  return r.tenant.empty() ? FormatProfileId(r.profile) : absl::StrCat(r.tenant, "/", FormatProfileId(r.profile));
+}
 
-std::string Dur(const DurationStats& d) {
-  if (d.count == 0) return "-";
-  const auto fmt = [](absl::Duration x) {
-    const double h = absl::ToDoubleHours(x);
-    if (h >= 48) return absl::StrFormat("%.1f d", h / 24);
-    if (h >= 1) return absl::StrFormat("%.1f h", h);
-    return absl::StrFormat("%.0f min", absl::ToDoubleMinutes(x));
+Value Refs(const std::vector<ProfileRef>& refs) {
+  List l;
+  for (const ProfileRef& r : refs) l.Add(Str(RefText(r)));
+  return l.value();
+}
+
+Obj Stats(const DurationStats& d) {
+  return Obj().Set("count", d.count).Set("p50", absl::ToDoubleSeconds(d.median)).Set("p90", absl::ToDoubleSeconds(d.p90));
+}
+
+// The KPIs the page shows, with the definitions beside them.
+Value Definitions() {
+  const std::pair<const char*, const char*> kDefs[] = {
+      {"contacts", "Inbound messages, calls, tickets, visits and conversations; a conversation counts once, at its first event."},
+      {"history_observed", "Share of contacts where the agent's context, read when the contact arrived, held an earlier entry from another channel (measured at ingest; later merges do not count)."},
+      {"history_in_profile", "Share of contacts with an earlier entry from another customer-facing channel in the profile as stitched now (hindsight: later merges count)."},
+      {"repeat_24h", "Share of contacts with another contact of the same customer in the 24 hours before."},
+      {"repeat_7d", "Share of contacts with another contact of the same customer in the 7 days before."},
+      {"fcr", "First-contact resolution: of first contacts (none in the 7 days before, at least 7 days before the analysis time), the share with no contact in the 7 days after."},
+      {"complaints", "Contacts whose name or category, reason, topic or subject says complaint."},
+      {"service_level", "Share of answered contacts (voice, chat: with a wait, not abandoned) answered within the service level."},
+      {"abandonment", "Share of queued contacts the customer abandoned before an answer."},
+      {"wait", "Median wait of answered contacts (wait_seconds)."},
+      {"handle", "Median handle time (handle_seconds: talk or work plus wrap-up)."},
+      {"csat", "CSAT: share of answers 4-5 on the 1-5 scale (satisfied)."},
+      {"nps", "NPS: % promoters (9-10) minus % detractors (0-6) on the 0-10 scale."},
+      {"ces", "CES: mean answer on the 1-7 scale \"the company made it easy\" (higher is easier)."},
+      {"conversion", "Journey conversion: instances started in the period that reached a goal state."},
+      {"time_to_goal", "Median time from a journey instance's start to its first goal state."},
   };
-  return absl::StrCat(fmt(d.median), " / ", fmt(d.p90));
+  Obj o;
+  for (const auto& [key, text] : kDefs) o.Set(key, text);
+  return o.value();
 }
 
-void KpiTable(const Report& r, std::string& out) {
-  if (r.kpi_columns.empty()) return;
-  absl::StrAppend(&out, "<h2>Omnichannel KPIs</h2>\n<table class=\"kpi\">\n<tr><th></th>");
-  for (const auto& [heading, k] : r.kpi_columns) absl::StrAppend(&out, "<th>", HtmlEscape(heading), "</th>");
-  absl::StrAppend(&out, "</tr>\n");
-  const auto row = [&](const char* label, auto cell) {
-    absl::StrAppend(&out, "<tr><td>", label, "</td>");
-    for (const auto& [heading, k] : r.kpi_columns) absl::StrAppend(&out, "<td>", cell(k), "</td>");
-    absl::StrAppend(&out, "</tr>\n");
-  };
-  row("profiles", [](const Kpis& k) { return absl::StrCat(k.profiles); });
-  row("contacts (a conversation counts once)", [](const Kpis& k) { return absl::StrCat(k.contacts); });
-  row("contacts with earlier history from another channel", [](const Kpis& k) {
-    return k.observed_contacts < 0 ? std::string("-") : Percent(k.history_rate());
-  });
-  row("repeat contacts within 24 h", [](const Kpis& k) { return Percent(k.repeat_short_rate()); });
-  row("repeat contacts within 7 d", [](const Kpis& k) { return Percent(k.repeat_long_rate()); });
-  row("first-contact resolution", [](const Kpis& k) {
-    return absl::StrCat(Percent(k.first_contact_resolution()), " <small>of ", k.first_contacts, "</small>");
-  });
-  absl::StrAppend(&out, "</table>\n");
+Obj RowJson(const KpiRow& r) {
+  Obj o;
+  o.Set("period", PeriodName(r.period)).Set("start", DayText(r.start)).Set("dimension", DimensionName(r.dimension));
+  o.Set("value", r.value).Set("contacts", r.contacts).Set("repeat_24h", r.repeat_short).Set("repeat_7d", r.repeat_long);
+  o.Set("first_contacts", r.first_contacts).Set("resolved_first", r.resolved_first);
+  o.Set("history_in_profile", r.history_in_profile).Set("observed", r.observed_contacts);
+  o.Set("observed_with_history", r.observed_with_history).Set("complaints", r.complaints);
+  o.Set("queued", r.queued).Set("abandoned", r.abandoned).Set("within_sla", r.answered_within_sla);
+  o.Set("wait", Stats(r.wait.Stats())).Set("handle", Stats(r.handle.Stats()));
+  Obj feedback;
+  for (const auto& [survey, s] : r.feedback) {
+    feedback.Set(survey, Obj().Set("responses", s.responses).Set("good", s.good).Set("bad", s.bad).Set("mean", s.mean()));
+  }
+  o.Set("feedback", feedback);
+  o.Set("entered", r.entered).Set("converted", r.converted).Set("time_to_goal", Stats(r.time_to_goal.Stats()));
+  return o;
 }
 
-void FunnelChart(const JourneyFunnel& f, std::string& out) {
-  absl::StrAppend(&out, "<h3>Journey <code>", HtmlEscape(f.journey), "</code></h3>\n<p>", f.entered,
-                  " entered, ", f.converted, " converted (", Percent(f.conversion_rate()), "), ", f.exited,
-                  " exited, ", f.dropped, " dropped, ", f.active, " active. Time to goal (median / p90): ",
-                  Dur(f.time_to_goal), ".</p>\n");
-  const int bar_h = 22, gap = 6, label_w = 170, chart_w = 520;
-  const int height = static_cast<int>(f.states.size()) * (bar_h + gap) + 10;
-  absl::StrAppendFormat(&out,
-                        "<svg class=\"funnel\" id=\"funnel-%s\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                        "height=\"%d\" role=\"img\">\n",
-                        HtmlEscape(f.journey), label_w + chart_w + 120, height);
-  const double max = static_cast<double>(std::max<int64_t>(f.entered, 1));
-  int y = 5;
+Obj FunnelJson(const JourneyFunnel& f) {
+  Obj o;
+  o.Set("journey", f.journey).Set("entered", f.entered).Set("converted", f.converted).Set("exited", f.exited);
+  o.Set("dropped", f.dropped).Set("active", f.active).Set("time_to_goal", Stats(f.time_to_goal));
+  List states;
   for (const StateStats& s : f.states) {
-    const double w = static_cast<double>(s.reached) / max * chart_w;
-    const char* color = s.kind == v1::State::STATE_KIND_GOAL   ? "#2ca02c"
-                        : s.kind == v1::State::STATE_KIND_EXIT ? "#d62728"
-                                                               : "#1f77b4";
-    absl::StrAppendFormat(&out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", label_w - 8,
-                          y + bar_h - 6, HtmlEscape(s.state));
-    absl::StrAppendFormat(&out, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s: %d</title></rect>\n",
-                          label_w, y, std::max(w, 1.0), bar_h, color, HtmlEscape(s.state), s.reached);
-    absl::StrAppendFormat(&out, "<text x=\"%.1f\" y=\"%d\">%d (%s)</text>\n", label_w + std::max(w, 1.0) + 6,
-                          y + bar_h - 6, s.reached, Percent(static_cast<double>(s.reached) / max));
-    y += bar_h + gap;
+    const char* kind = s.kind == v1::State::STATE_KIND_GOAL ? "goal" : s.kind == v1::State::STATE_KIND_EXIT ? "exit" : "normal";
+    states.Add(Obj().Set("state", s.state).Set("kind", kind).Set("reached", s.reached).Set("current", s.current)
+                   .Set("ended_here", s.ended_here).Set("time_in_state", Stats(s.time_in_state))
+                   .Set("examples", Refs(s.examples)));
   }
-  absl::StrAppend(&out, "</svg>\n<table><tr><th>state</th><th>reached</th><th>time in state (median / p90)</th></tr>\n");
-  for (const StateStats& s : f.states) {
-    absl::StrAppend(&out, "<tr><td>", HtmlEscape(s.state), "</td><td>", s.reached, "</td><td>", Dur(s.time_in_state),
-                    "</td></tr>\n");
+  o.Set("states", states.value());
+  List transitions;
+  for (const TransitionCount& t : f.transitions) {
+    transitions.Add(Obj().Set("from", t.from).Set("to", t.to).Set("transition", t.transition).Set("count", t.count)
+                        .Set("time", Stats(t.time)));
   }
-  absl::StrAppend(&out, "</table>\n");
+  o.Set("transitions", transitions.value());
+  return o;
 }
 
-void Sankey(const ChannelPathReport& p, std::string& out) {
-  size_t columns = 0;
-  for (const ChannelPath& path : p.top) columns = std::max(columns, path.channels.size());
-  if (columns == 0) return;
-  // Node values per column and link values between consecutive columns.
-  std::vector<std::map<v1::Channel, int64_t>> nodes(columns);
-  std::vector<std::map<std::pair<v1::Channel, v1::Channel>, int64_t>> links(columns);
-  for (const ChannelPath& path : p.top) {
-    for (size_t k = 0; k < path.channels.size(); ++k) {
-      nodes[k][path.channels[k]] += path.profiles;
-      if (k + 1 < path.channels.size()) links[k][{path.channels[k], path.channels[k + 1]}] += path.profiles;
-    }
+Obj PathsJson(const ChannelPathReport& p) {
+  Obj o;
+  o.Set("profiles", p.profiles).Set("distinct", p.distinct_paths).Set("multichannel", p.multichannel_profiles);
+  o.Set("transitions", p.transitions).Set("channel_switches", p.channel_switches);
+  List top;
+  for (const ChannelPath& c : p.top) {
+    top.Add(Obj().Set("path", c.ToString()).Set("profiles", c.profiles).Set("share", c.share).Set("examples", Refs(c.examples)));
   }
-  const double width = 900, height = 420, node_w = 14, pad = 10, left = 10, right = 110;
-  double max_total = 0;
-  size_t max_nodes = 1;
-  for (const auto& col : nodes) {
-    double total = 0;
-    for (const auto& [c, v] : col) total += static_cast<double>(v);
-    max_total = std::max(max_total, total);
-    max_nodes = std::max(max_nodes, col.size());
+  o.Set("top", top.value());
+  List flows;
+  for (const PathFlow& f : p.flows) {
+    flows.Add(Obj().Set("step", static_cast<int64_t>(f.step)).Set("from", ChannelName(f.from))
+                  .Set("to", f.to == v1::CHANNEL_UNSPECIFIED ? std::string_view("") : ChannelName(f.to)).Set("profiles", f.profiles));
   }
-  const double scale = (height - pad * static_cast<double>(max_nodes + 1)) / std::max(max_total, 1.0);
-  const double step = columns > 1 ? (width - left - right - node_w) / static_cast<double>(columns - 1) : 0;
-  struct Box {
-    double x, y, h, out_used = 0, in_used = 0;
-  };
-  std::vector<std::map<v1::Channel, Box>> boxes(columns);
-  for (size_t k = 0; k < columns; ++k) {
-    double y = pad;
-    for (const auto& [c, v] : nodes[k]) {
-      const double h = std::max(static_cast<double>(v) * scale, 1.0);
-      boxes[k][c] = {left + step * static_cast<double>(k), y, h};
-      y += h + pad;
-    }
+  o.Set("flows", flows.value());
+  List switches;
+  for (const auto& [key, n] : p.switches) {
+    switches.Add(Obj().Set("from", ChannelName(key.first)).Set("to", ChannelName(key.second)).Set("count", n));
   }
-  absl::StrAppendFormat(&out,
-                        "<svg class=\"sankey\" id=\"sankey\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" "
-                        "height=\"%.0f\" role=\"img\">\n",
-                        width, height);
-  for (size_t k = 0; k + 1 < columns; ++k) {
-    for (const auto& [ab, v] : links[k]) {
-      Box& a = boxes[k][ab.first];
-      Box& b = boxes[k + 1][ab.second];
-      const double w = std::max(static_cast<double>(v) * scale, 0.5);
-      const double y0 = a.y + a.out_used + w / 2, y1 = b.y + b.in_used + w / 2;
-      a.out_used += w;
-      b.in_used += w;
-      const double x0 = a.x + node_w, x1 = b.x, xm = (x0 + x1) / 2;
-      absl::StrAppendFormat(&out,
-                            "<path d=\"M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"none\" stroke=\"%s\" "
-                            "stroke-opacity=\"0.35\" stroke-width=\"%.1f\"><title>%s &#8594; %s: %d</title></path>\n",
-                            x0, y0, xm, y0, xm, y1, x1, y1, ChannelColor(ab.first), w, Channel(ab.first),
-                            Channel(ab.second), v);
-    }
-  }
-  for (size_t k = 0; k < columns; ++k) {
-    for (const auto& [c, b] : boxes[k]) {
-      absl::StrAppendFormat(&out,
-                            "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"><title>step %d: "
-                            "%s, %d</title></rect>\n",
-                            b.x, b.y, node_w, b.h, ChannelColor(c), k + 1, Channel(c), nodes[k][c]);
-      absl::StrAppendFormat(&out, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"11\">%s %d</text>\n", b.x + node_w + 3,
-                            b.y + std::min(b.h, 12.0), Channel(c), nodes[k][c]);
-    }
-  }
-  absl::StrAppend(&out, "</svg>\n");
+  o.Set("switches", switches.value());
+  return o;
 }
 
-void Paths(const ChannelPathReport& p, std::string& out) {
-  absl::StrAppend(&out, "<h2>Channel paths</h2>\n<p>", p.profiles, " profiles with touches, ", p.distinct_paths,
-                  " distinct paths, ", p.multichannel_profiles, " profiles (",
-                  Percent(Kpis::Share(p.multichannel_profiles, p.profiles)), ") on two or more channels; ",
-                  p.channel_switches, " of ", p.transitions, " consecutive touches switch channel. The Sankey "
-                  "diagram shows the top paths, step by step.</p>\n");
-  Sankey(p, out);
-  absl::StrAppend(&out, "<table><tr><th>path</th><th>profiles</th><th>share</th></tr>\n");
-  for (const ChannelPath& path : p.top) {
-    absl::StrAppend(&out, "<tr><td>", HtmlEscape(path.ToString()), "</td><td>", path.profiles, "</td><td>",
-                    Percent(path.share), "</td></tr>\n");
+Obj AttributionJson(const Attribution& a) {
+  Obj o;
+  o.Set("journey", a.journey).Set("conversions", a.conversions).Set("converting_paths", a.converting_paths);
+  o.Set("null_paths", a.null_paths).Set("conversion_probability", a.conversion_probability);
+  List channels;
+  for (v1::Channel c : a.channels) channels.Add(Str(ChannelName(c)));
+  o.Set("channels", channels.value());
+  Obj credit;
+  for (const auto& [model, by_channel] : a.credit) {
+    Obj m;
+    for (const auto& [c, v] : by_channel) m.Set(ChannelName(c), v);
+    credit.Set(ModelName(model), m);
   }
-  absl::StrAppend(&out, "</table>\n<h3>Channel switches (from row to column)</h3>\n");
-  std::set<v1::Channel> channels;
-  int64_t max = 1;
-  for (const auto& [ab, v] : p.switches) {
-    channels.insert(ab.first);
-    channels.insert(ab.second);
-    max = std::max(max, v);
-  }
-  absl::StrAppend(&out, "<table class=\"matrix\"><tr><th></th>");
-  for (v1::Channel c : channels) absl::StrAppend(&out, "<th>", Channel(c), "</th>");
-  absl::StrAppend(&out, "</tr>\n");
-  for (v1::Channel a : channels) {
-    absl::StrAppend(&out, "<tr><th>", Channel(a), "</th>");
-    for (v1::Channel b : channels) {
-      auto it = p.switches.find({a, b});
-      const int64_t v = it == p.switches.end() ? 0 : it->second;
-      absl::StrAppendFormat(&out, "<td style=\"background: rgba(31,119,180,%.2f)\">%d</td>",
-                            0.05 + 0.6 * static_cast<double>(v) / static_cast<double>(max), v);
-    }
-    absl::StrAppend(&out, "</tr>\n");
-  }
-  absl::StrAppend(&out, "</table>\n");
+  o.Set("credit", credit);
+  Obj removal;
+  for (const auto& [c, v] : a.removal_effect) removal.Set(ChannelName(c), v);
+  o.Set("removal_effect", removal);
+  return o;
 }
 
-void AttributionChart(const Attribution& a, std::string& out) {
-  absl::StrAppend(&out, "<h3>Attribution of <code>", HtmlEscape(a.journey), "</code> conversions</h3>\n<p>",
-                  a.conversions, " conversions, ", a.converting_paths, " with touches in the lookback, ",
-                  a.null_paths, " paths without conversion. Markov chain conversion probability ",
-                  absl::StrFormat("%.3f", a.conversion_probability), ".</p>\n");
-  if (a.channels.empty()) return;
-  double max = 0;
-  for (const auto& [m, credits] : a.credit) {
-    for (const auto& [c, v] : credits) max = std::max(max, v);
+Obj KpisJson(const std::string& heading, const Kpis& k) {
+  return Obj().Set("heading", heading).Set("profiles", k.profiles).Set("contacts", k.contacts)
+      .Set("observed", k.observed_contacts).Set("observed_with_history", k.contacts_with_history)
+      .Set("repeat_24h", k.repeat_short).Set("repeat_7d", k.repeat_long).Set("first_contacts", k.first_contacts)
+      .Set("resolved_first", k.resolved_at_first_contact);
+}
+
+Struct Data(const Report& r) {
+  const Analysis& a = r.analysis;
+  const absl::TimeZone zone = [&] {
+    absl::TimeZone z;
+    return absl::LoadTimeZone(a.time_zone, &z) ? z : absl::UTCTimeZone();
+  }();
+  Obj o;
+  o.Set("title", r.title).Set("scope", r.scope).Set("generated", TimeText(r.generated, absl::UTCTimeZone()) + " UTC");
+  o.Set("version", OMNIJOURNEY_VERSION_STRING).Set("time_zone", a.time_zone);
+  o.Set("as_of", TimeText(a.as_of, zone)).Set("from", TimeText(a.from, zone)).Set("to", TimeText(a.to, zone));
+  o.Set("first_event", TimeText(a.first_event, zone)).Set("last_event", TimeText(a.last_event, zone));
+  o.Set("profiles", a.profiles).Set("entries", a.entries);
+  o.Set("feedback_without_score", a.feedback_without_score).Set("feedback_out_of_scale", a.feedback_out_of_scale);
+  List notes;
+  for (const std::string& n : r.notes) notes.Add(Str(n));
+  o.Set("notes", notes.value());
+  o.Set("definitions", Definitions());
+  List columns;
+  for (const auto& [heading, k] : r.kpi_columns) columns.Add(KpisJson(heading, k));
+  o.Set("kpi_columns", columns.value());
+  List rows;
+  for (const KpiRow& row : a.rows) {
+    // The page shows agents over the whole period and teams by week and month: their daily rows
+    // would only make the file larger.
+    if (row.dimension == Dimension::kAgent && row.period != Period::kTotal) continue;
+    if (row.dimension == Dimension::kTeam && row.period == Period::kDay) continue;
+    rows.Add(RowJson(row));
   }
-  max = std::max(max, 1e-9);
-  const int bar = 9, group_gap = 10, label_w = 90, chart_w = 520;
-  const int group_h = static_cast<int>(kModels.size()) * bar + group_gap;
-  const int height = static_cast<int>(a.channels.size()) * group_h + 30;
-  absl::StrAppendFormat(&out,
-                        "<svg class=\"attribution\" id=\"attribution-%s\" xmlns=\"http://www.w3.org/2000/svg\" "
-                        "width=\"%d\" height=\"%d\" role=\"img\">\n",
-                        HtmlEscape(a.journey), std::max(label_w + chart_w + 80, label_w + 112 * 6), height);
-  int x = label_w;
-  for (Model m : kModels) {  // Legend.
-    absl::StrAppendFormat(&out, "<rect x=\"%d\" y=\"4\" width=\"10\" height=\"10\" fill=\"%s\"/>\n", x, ModelColor(m));
-    absl::StrAppendFormat(&out, "<text x=\"%d\" y=\"13\" font-size=\"11\">%s</text>\n", x + 13, ModelName(m));
-    x += 112;
+  o.Set("rows", rows.value());
+  List funnels;
+  for (const JourneyFunnel& f : a.funnels) funnels.Add(FunnelJson(f));
+  o.Set("funnels", funnels.value());
+  o.Set("paths", PathsJson(a.paths));
+  List attributions;
+  for (const Attribution& x : a.attributions) attributions.Add(AttributionJson(x));
+  o.Set("attributions", attributions.value());
+  List causes;
+  for (const RootCause& c : a.root_causes) {
+    causes.Add(Obj().Set("outcome", c.outcome).Set("feature", c.feature).Set("cases", c.cases).Set("outcomes", c.outcomes)
+                   .Set("base_cases", c.base_cases).Set("base_outcomes", c.base_outcomes).Set("rate", c.rate())
+                   .Set("base_rate", c.base_rate()).Set("lift", c.lift()).Set("examples", Refs(c.examples)));
   }
-  int y = 24;
-  for (v1::Channel c : a.channels) {
-    absl::StrAppendFormat(&out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s</text>\n", label_w - 8,
-                          y + group_h / 2, Channel(c));
-    for (Model m : kModels) {
-      const auto& credits = a.credit.at(m);
-      auto it = credits.find(c);
-      const double v = it == credits.end() ? 0 : it->second;
-      absl::StrAppendFormat(&out,
-                            "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"%d\" fill=\"%s\"><title>%s, %s: "
-                            "%.2f</title></rect>\n",
-                            label_w, y, v / max * chart_w, bar - 1, ModelColor(m), Channel(c), ModelName(m), v);
-      y += bar;
-    }
-    y += group_gap;
+  o.Set("root_causes", causes.value());
+  Obj examples;
+  for (const auto& [ref, x] : a.examples) {
+    List lines;
+    for (const std::string& l : x.lines) lines.Add(Str(l));
+    examples.Set(RefText(ref), Obj().Set("entries", x.entries).Set("lines", lines.value()));
   }
-  absl::StrAppend(&out, "</svg>\n<table><tr><th>channel</th>");
-  for (Model m : kModels) absl::StrAppend(&out, "<th>", ModelName(m), "</th>");
-  absl::StrAppend(&out, "<th>removal effect</th></tr>\n");
-  for (v1::Channel c : a.channels) {
-    absl::StrAppend(&out, "<tr><td>", Channel(c), "</td>");
-    for (Model m : kModels) {
-      const auto& credits = a.credit.at(m);
-      auto it = credits.find(c);
-      absl::StrAppendFormat(&out, "<td>%.1f</td>", it == credits.end() ? 0.0 : it->second);
-    }
-    auto e = a.removal_effect.find(c);
-    absl::StrAppend(&out, "<td>", Percent(e == a.removal_effect.end() ? 0 : e->second), "</td></tr>\n");
-  }
-  absl::StrAppend(&out, "</table>\n");
+  o.Set("examples", examples);
+  return o.value().struct_value();
 }
 
 }  // namespace
+
+std::string ReportJson(const Report& report) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(Data(report), &json, options).ok()) return "{}";
+  return json;
+}
 
 std::string HtmlEscape(std::string_view text) {
   std::string out;
@@ -305,29 +312,14 @@ std::string HtmlEscape(std::string_view text) {
 }
 
 std::string RenderHtmlReport(const Report& r) {
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>";
-  absl::StrAppend(&out, HtmlEscape(r.title),
-                  "</title>\n<style>\nbody { font-family: sans-serif; margin: 2em; color: #222; max-width: 1000px; }\n"
-                  "table { border-collapse: collapse; margin: 0.5em 0 1.5em; }\n"
-                  "td, th { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }\n"
-                  "td:first-child, th:first-child { text-align: left; }\n"
-                  "svg text { font-size: 12px; fill: #222; }\n"
-                  "</style>\n</head>\n<body>\n<h1>",
-                  HtmlEscape(r.title), "</h1>\n");
-  for (const std::string& note : r.notes) absl::StrAppend(&out, "<p>", HtmlEscape(note), "</p>\n");
-  KpiTable(r, out);
-  if (!r.funnels.empty()) {
-    absl::StrAppend(&out, "<h2>Journey funnels</h2>\n");
-    for (const JourneyFunnel& f : r.funnels) FunnelChart(f, out);
-  }
-  if (r.paths) Paths(*r.paths, out);
-  if (!r.attributions.empty()) {
-    absl::StrAppend(&out, "<h2>Attribution</h2>\n");
-    for (const Attribution& a : r.attributions) AttributionChart(a, out);
-  }
-  absl::StrAppend(&out, "<p><small>Generated by omnijourney ", OMNIJOURNEY_VERSION_STRING,
-                  ".</small></p>\n</body>\n</html>\n");
+  // Inside <script>, "</" could end the element: JSON strings carry it as "<\/".
+  const std::string json = absl::StrReplaceAll(ReportJson(r), {{"</", "<\\/"}, {"<!--", "<\\!--"}});
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
+  absl::StrAppend(&out, HtmlEscape(r.title), "</title>\n<style>\n", ToAbsl(assets::report_css), "</style>\n</head>\n<body>\n",
+                  "<noscript>This report draws its charts with JavaScript (embedded, no network needed).</noscript>\n",
+                  "<div id=\"report\"></div>\n<script type=\"application/json\" id=\"report-data\">", json,
+                  "</script>\n<script>\n", ToAbsl(assets::echarts_js), "\n</script>\n<script>\n",
+                  ToAbsl(assets::report_js), "\n</script>\n</body>\n</html>\n");
   return out;
 }
 

@@ -118,6 +118,11 @@ class EngineImpl final : public Engine {
     return state_->source();
   }
 
+  std::vector<JourneyDefinition> Journeys() const override {
+    TurnReaderLock lock(&mu_, &turns_);
+    return state_->JourneyDefinitions();
+  }
+
   std::string StateDigest(std::string_view tenant, std::string* text) const override {
     std::vector<std::string> released;
     {

@@ -88,6 +88,7 @@ class EngineState {
   absl::Status CheckJourney(const JourneyDefinition& def, absl::Time active_from) const {
     return journeys_.Check(def, active_from);
   }
+  std::vector<JourneyDefinition> JourneyDefinitions() const { return journeys_.Definitions(); }
 
   // The event's (tenant, source, event_id) was applied before, within the window.
   bool IsDuplicate(const DedupeKey& key) const { return dedupe_.Contains(key); }

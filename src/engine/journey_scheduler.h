@@ -42,6 +42,12 @@ class JourneyScheduler {
     return catalog_.Check(def, active_from);
   }
   bool empty() const { return catalog_.empty(); }
+  // Every loaded definition, each version, in load order.
+  std::vector<JourneyDefinition> Definitions() const {
+    std::vector<JourneyDefinition> out;
+    for (const auto& c : catalog_.all()) out.push_back(c->def);
+    return out;
+  }
 
   // A new entry of the profile, before it joins the timeline: one more step when in order,
   // otherwise the profile is marked stale.

@@ -419,8 +419,9 @@ class PopulationImpl final : public Population {
     const bool queued = k.channel == v1::CHANNEL_VOICE || k.channel == v1::CHANNEL_CHAT;
     double wait = 0;
     if (queued) {
-      wait = k.channel == v1::CHANNEL_VOICE ? r.Between(absl::Seconds(5), absl::Seconds(150)) / absl::Seconds(1)
-                                            : r.Between(absl::Seconds(2), absl::Seconds(90)) / absl::Seconds(1);
+      // Skewed towards short waits: the square of a uniform draw.
+      const double u = r.Uniform();
+      wait = (k.channel == v1::CHANNEL_VOICE ? 150.0 : 90.0) * u * u + 3;
       if (k.history && follow_up) wait *= o_.history_wait_factor;
     }
     k.waited = wait;
@@ -430,7 +431,7 @@ class PopulationImpl final : public Population {
     e.set_conversation_id(absl::StrCat("sup-", c, "-", k.conversation));
     Prop(e, "status", "closed");
     if (queued) Number(e, "wait_seconds", std::round(wait));
-    const double patience = r.Between(absl::Seconds(30), absl::Seconds(180)) / absl::Seconds(1);
+    const double patience = r.Between(absl::Seconds(45), absl::Seconds(240)) / absl::Seconds(1);
     if (queued && o_.abandonment && wait > patience) {
       Flag(e, "abandoned", true);
       Emit(c, std::move(e), /*on_time=*/true);
