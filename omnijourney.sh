@@ -10,7 +10,8 @@
 #   ./omnijourney.sh bench [FILTER]    Release build; the Google Benchmark suites (FILTER: only those),
 #                                      then the macro table (1M events) and the peers on its identifiers
 #                                      (Node.js union-find, DuckDB, PostgreSQL: benchmarks/peers.sh),
-#                                      then the NATS JetStream cluster (docs/scale-out.md)
+#                                      then the analysis at 1M and 10M events, then the NATS
+#                                      JetStream cluster (docs/scale-out.md)
 #   ./omnijourney.sh fuzz [SECONDS]    clang + libFuzzer (ASan+UBSan): each fuzz target for SECONDS
 #                                      (default 60), from its seed corpus in fuzz/corpus/
 #   ./omnijourney.sh soak [CYCLES]     the crash soak: CYCLES SIGKILLs (default 1000) during batch
@@ -99,7 +100,7 @@ case "$cmd" in
     install_missing
     configure_and_build build-release Release -DOMNIJOURNEY_BUILD_TESTS=OFF
     for b in build-release/benchmarks/*_benchmark; do
-      case "$(basename "$b")" in macro_benchmark | cluster_benchmark) continue ;; esac
+      case "$(basename "$b")" in macro_benchmark | cluster_benchmark | analysis_scale_benchmark) continue ;; esac
       echo "== $b"
       "$b" --benchmark_filter="${1:-.}"
     done
@@ -113,6 +114,8 @@ case "$cmd" in
       install_missing postgresql nodejs npm
       benchmarks/peers.sh "$nodes" "$events" "$engine"
       rm -f "$nodes"
+      echo "== build-release/benchmarks/analysis_scale_benchmark (docs/analytics.md)"
+      build-release/benchmarks/analysis_scale_benchmark
       echo "== build-release/benchmarks/cluster_benchmark (docs/scale-out.md)"
       build-release/benchmarks/cluster_benchmark
     fi
@@ -161,7 +164,7 @@ case "$cmd" in
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -12,6 +12,9 @@
 //       A self-contained HTML report (docs/analytics.md): KPIs over time and by channel, team, agent
 //       and journey; feedback and root causes; journey maps; channel paths; attribution. With
 //       --store alone, from the store and the journeys it holds.
+//   omnijourney backtest --journeys NEW [--store DIR | --events FILE] [--from DAY] [--to DAY]
+//       A dry run of NEW over the history beside the live versions (docs/analytics.md): funnels,
+//       time to goal, actions per day and channel with caps and quiet hours; nothing is handed out.
 //   omnijourney export   [SOURCE] --out DIRECTORY [the options of report]
 //       CSV tables for BI tools: events, journey_steps, contacts, feedback (docs/analytics.md).
 //   omnijourney validate FILE...
@@ -49,6 +52,7 @@
 #include "cli_common.h"
 #include "omnijourney/analysis.h"
 #include "omnijourney/analytics.h"
+#include "omnijourney/backtest.h"
 #include "omnijourney/context.h"
 #include "omnijourney/config.h"
 #include "omnijourney/engine.h"
@@ -74,6 +78,8 @@ constexpr char kUsage[] =
     "       omnijourney explain  [SOURCE] (--id TYPE:VALUE | --profile ID) [--tenant T]\n"
     "       omnijourney report   [SOURCE] --out FILE.html [--title TEXT] [--tenant T] [--from DAY] [--to DAY]\n"
     "                            [--time-zone TZ] [--teams FILE]\n"
+    "       omnijourney backtest --journeys NEW [--store DIR | --events FILE] [--tenant T] [--from DAY] [--to DAY]\n"
+    "                            [--time-zone TZ] [--actions-csv FILE]\n"
     "       omnijourney export   [SOURCE] --out DIRECTORY [--tenant T] [--from DAY] [--to DAY] [--time-zone TZ]\n"
     "                            [--teams FILE]\n"
     "       omnijourney validate FILE...\n"
@@ -128,6 +134,7 @@ class Progress {
 
 struct Loaded {
   std::unique_ptr<omnijourney::Engine> engine;
+  omnijourney::EngineOptions options;  // As the engine was opened.
   std::vector<omnijourney::JourneyDefinition> journeys;
   analytics::ContactMonitor monitor;
   bool monitored = false;
@@ -166,6 +173,7 @@ bool Load(const Args& args, bool monitor, bool progress, Loaded* out) {
     return false;
   }
   out->engine = *std::move(engine);
+  out->options = options;
   for (const std::string& note : out->engine->Stats().snapshot_notes) std::cerr << "omnijourney: snapshot " << note << "\n";
   for (const std::string& path : args.All("--journeys")) {
     auto journeys = ReadJourneys(path);
@@ -445,6 +453,67 @@ int ExportCommand(const std::vector<std::string>& raw) {
   return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
 }
 
+// backtest --journeys NEW [--store DIR | --events FILE]: the candidate journeys are not added to
+// the source's engine; they run in a dry run beside its live versions.
+int BacktestCommand(const std::vector<std::string>& raw) {
+  Args args;
+  std::vector<std::string> with_value = kSourceOptions;
+  with_value.insert(with_value.end(), {"--from", "--to", "--time-zone", "--actions-csv"});
+  if (!ParseArgs("backtest", raw, with_value, {"--progress"}, &args)) return 2;
+  const std::vector<std::string> candidates = args.All("--journeys");
+  if (candidates.empty() || !args.positional.empty()) {
+    std::cerr << "backtest: give --journeys FILE (the definitions to try) and --store DIR\n" << kUsage;
+    return 2;
+  }
+  if (!args.Get("--store").empty() && !args.Get("--events").empty()) {
+    std::cerr << "backtest: reads the history of --store or of --events, not both (it adds nothing to a store)\n";
+    return 2;
+  }
+  analytics::BacktestOptions options;
+  analytics::AnalysisOptions period;
+  if (!AnalysisArgs("backtest", args, &period)) return 2;
+  options.from = period.from;
+  options.to = period.to;
+  options.tenant = period.tenant;
+  options.time_zone = period.time_zone;
+  std::vector<omnijourney::JourneyDefinition> candidate;
+  for (const std::string& path : candidates) {
+    auto journeys = ReadJourneys(path);
+    if (!journeys.ok()) {
+      std::cerr << path << ": " << journeys.status().message() << "\n";
+      return 2;
+    }
+    candidate.insert(candidate.end(), journeys->begin(), journeys->end());
+  }
+  Args source = args;
+  source.values.erase("--journeys");
+  Loaded loaded;
+  if (!Load(source, false, args.Has("--progress"), &loaded)) return 1;
+  options.engine = loaded.options;
+  auto backtest = analytics::RunBacktest(*loaded.engine, candidate, options);
+  if (!backtest.ok()) {
+    std::cerr << "backtest: " << backtest.status().message() << "\n";
+    return 1;
+  }
+  std::cout << backtest->ToString();
+  if (const std::string csv = args.Get("--actions-csv"); !csv.empty()) {
+    std::ofstream out(csv);
+    out << "run,day,journey,channel,delivered,deferred,suppressed\n";
+    for (const auto* run : {&backtest->candidate, &backtest->live}) {
+      for (const auto& a : run->actions) {
+        out << run->label << ',' << absl::StrFormat("%04d-%02d-%02d", a.day.year(), a.day.month(), a.day.day()) << ','
+            << a.journey << ',' << a.channel << ',' << a.delivered << ',' << a.deferred << ',' << a.suppressed << '\n';
+      }
+    }
+    out.close();
+    if (!out) {
+      std::cerr << "backtest: cannot write " << csv << "\n";
+      return 1;
+    }
+  }
+  return loaded.rejected + loaded.read_errors == 0 ? 0 : 1;
+}
+
 int ReportCommand(const std::vector<std::string>& raw) {
   Args args;
   std::vector<std::string> with_value = kSourceOptions;
@@ -608,6 +677,7 @@ int main(int argc, char** argv) {
   if (command == "context" || command == "explain") return ContextOrExplain(command, args);
   if (command == "report") return ReportCommand(args);
   if (command == "export") return ExportCommand(args);
+  if (command == "backtest") return BacktestCommand(args);
   if (command == "validate") return Validate(args);
   if (command == "generate") return GenerateCommand(args);
   if (command == "convert") return Convert(args);
