@@ -280,11 +280,12 @@ TEST(Analysis, FeedbackScalesAndBadOptions) {
                                    Feedback(1, "", {{"survey", "ces"}, {"rating", "6"}}),    // Easy.
                                    Feedback(2, "", {{"survey", "ces"}, {"score", "2"}}),     // Hard.
                                    Feedback(3, "", {{"survey", "mood"}, {"score", "2"}}),    // Unknown scale.
-                                   Feedback(4, "", {{"comment", "fine"}})})};                // No score.
+                                   Feedback(4, "", {{"comment", "fine"}}),                   // No score.
+                                   Feedback(5, "", {{"survey", "csat"}, {"score", "nan"}})})};  // Not a number.
   auto a = Analyze(profiles, Options());
   ASSERT_TRUE(a.ok()) << a.status();
   EXPECT_EQ(a->feedback_out_of_scale, 2);
-  EXPECT_EQ(a->feedback_without_score, 1);
+  EXPECT_EQ(a->feedback_without_score, 2);
   const SurveyStats& ces = a->Row(Period::kTotal, Dimension::kAll)->feedback.at("ces");
   EXPECT_EQ(ces.responses, 2);
   EXPECT_EQ(ces.good, 1);

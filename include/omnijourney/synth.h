@@ -70,7 +70,7 @@ struct PopulationOptions {
   // The contact centre. Each support channel has its team(s) of agents_per_team agents ("voice-1"
   // and "voice-2", "digital", "store"); a conversation ends with a "Contact Ended" event carrying
   // agent_id and the properties team, wait_seconds (voice and chat), handle_seconds and abandoned.
-  // A caller who waits longer than their patience (30 s to 3 min) abandons: no agent, no resolution,
+  // A caller who waits longer than their patience (45 s to 4 min) abandons: no agent, no resolution,
   // back within hours. An agent who sees the earlier contacts (ReportHistory) answers sooner (the
   // routing knows the customer: waits x history_wait_factor) and handles a follow-up faster
   // (without history the customer tells the story again: handle x no_history_handle_factor).

@@ -8,6 +8,7 @@
 #include "omnijourney/analysis.h"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <tuple>
 
@@ -247,8 +248,9 @@ class Analyzer {
       if (c.agent.empty() && !e.agent_id.empty()) c.agent = e.agent_id;
       if (std::string_view t = e.Property(cc.team_property); !t.empty()) c.team = std::string(t);
       double v = 0;
-      if (absl::SimpleAtod(ToAbsl(e.Property(cc.wait_property)), &v)) c.wait = v;
-      if (absl::SimpleAtod(ToAbsl(e.Property(cc.handle_property)), &v)) c.handle = v;
+      // Finite and not negative: "nan", "inf" or "-5" are no duration.
+      if (absl::SimpleAtod(ToAbsl(e.Property(cc.wait_property)), &v) && std::isfinite(v) && v >= 0) c.wait = v;
+      if (absl::SimpleAtod(ToAbsl(e.Property(cc.handle_property)), &v) && std::isfinite(v) && v >= 0) c.handle = v;
       if (std::string_view a = e.Property(cc.abandoned_property); !a.empty()) {
         c.abandoned = a == "true" || a == "1" || a == "yes";
       }
@@ -394,7 +396,7 @@ class Analyzer {
     double score = 0;
     bool found = false;
     for (const std::string& key : o_.feedback.score_properties) {
-      if (absl::SimpleAtod(ToAbsl(e.Property(key)), &score)) {
+      if (absl::SimpleAtod(ToAbsl(e.Property(key)), &score) && std::isfinite(score)) {
         found = true;
         break;
       }
@@ -443,7 +445,9 @@ class Analyzer {
       }
       const bool good = score->second >= s.good_from;
       const bool bad = score->second <= s.bad_to;
-      ForRows(e.time, contact != nullptr ? contact->fact->channel : e.channel, contact, states,
+      // Under the contact it follows: that contact's channel, agent, team and journeys.
+      ForRows(e.time, contact != nullptr ? contact->fact->channel : e.channel, contact,
+              contact != nullptr ? contact->states : states,
               [&](KpiRow& row, bool) {
                 SurveyStats& st = row.feedback[score->first];
                 ++st.responses;

@@ -312,8 +312,9 @@ std::string HtmlEscape(std::string_view text) {
 }
 
 std::string RenderHtmlReport(const Report& r) {
-  // Inside <script>, "</" could end the element: JSON strings carry it as "<\/".
-  const std::string json = absl::StrReplaceAll(ReportJson(r), {{"</", "<\\/"}, {"<!--", "<\\!--"}});
+  // Inside <script>, "</" could end the element: JSON strings carry it as "<\/" (protobuf's printer
+  // already writes "<" as \u003c; this keeps it so whatever the printer does).
+  const std::string json = absl::StrReplaceAll(ReportJson(r), {{"</", "<\\/"}});
   std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>";
   absl::StrAppend(&out, HtmlEscape(r.title), "</title>\n<style>\n", ToAbsl(assets::report_css), "</style>\n</head>\n<body>\n",
                   "<noscript>This report draws its charts with JavaScript (embedded, no network needed).</noscript>\n",

@@ -54,7 +54,7 @@
   }
   function csvCell(v) {
     const s = v === null || v === undefined ? '' : String(v);
-    return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    return /[",\r\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
   }
   function download(name, text) {
     const url = URL.createObjectURL(new Blob([text], { type: 'text/csv' }));
@@ -277,7 +277,9 @@
     for (const st of states) if (st.kind === 'normal' && !(st.state in depth)) depth[st.state] = ++maxDepth;
     for (const st of states) if (st.kind !== 'normal') depth[st.state] = maxDepth + 1;
     const perDepth = {};
-    const nodes = [{ name: 'start', x: 0, y: 0, symbolSize: 28, itemStyle: { color: '#627d98' },
+    // The entry node's name cannot be a state's ([a-z0-9_.-]).
+    const ENTRY = '(entry)';
+    const nodes = [{ name: ENTRY, x: 0, y: 0, symbolSize: 28, itemStyle: { color: '#627d98' },
                      label: { show: true, position: 'left', lineHeight: 15, formatter: 'start\n' + count(f.entered) } }];
     for (const st of states) {
       const d = depth[st.state];
@@ -286,10 +288,10 @@
         itemStyle: { color: color(st.kind) },
         label: { show: true, position: 'bottom', lineHeight: 15, formatter: st.state + '\n' + count(st.reached) + ' reached' + (st.ended_here ? ', ' + count(st.ended_here) + ' ended' : '') + (st.current ? '\n' + count(st.current) + ' in it now' : '') } });
     }
-    for (const n of nodes) { const d = n.name === 'start' ? 0 : depth[n.name]; n.y -= ((perDepth[d] || 1) - 1) * 60; }
+    for (const n of nodes) { const d = n.name === ENTRY ? 0 : depth[n.name]; n.y -= ((perDepth[d] || 1) - 1) * 60; }
     const maxCount = Math.max(1, ...f.transitions.map(t => t.count));
     const links = f.transitions.filter(t => t.to && states.some(x => x.state === t.to)).map(t => ({
-      source: t.from === '' ? 'start' : t.from, target: t.to, value: t.count,
+      source: t.from === '' ? ENTRY : t.from, target: t.to, value: t.count,
       // Arrows that skip a column bend around the nodes between: up to goals, down to exits.
       lineStyle: { width: 1 + 7 * t.count / maxCount, opacity: 0.7,
                    curveness: t.from === t.to ? 0.6 : depth[t.to] - depth[t.from] > 1 ? (states.find(x => x.state === t.to).kind === 'exit' ? -0.3 : 0.3) : 0.15 },
