@@ -13,10 +13,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <new>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "demo_journeys.h"
 #include "omnijourney/analysis.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/journey.h"
@@ -62,15 +61,6 @@ void operator delete[](void* p, size_t) noexcept { operator delete(p); }
 namespace {
 
 using namespace omnijourney;  // NOLINT: benchmark brevity.
-
-std::vector<JourneyDefinition> Journeys() {
-  std::ifstream in(std::string(OMNIJOURNEY_EXAMPLE_DATA_DIR) + "/journeys.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto journeys = ParseJourneySetText(text.str());
-  if (!journeys.ok()) std::abort();
-  return *journeys;
-}
 
 struct Measure {
   double seconds = 0;
@@ -122,7 +112,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::vector<JourneyDefinition> journeys = Journeys();
+  const std::vector<JourneyDefinition> journeys = benchmarks::DemoJourneys();
   std::cout << absl::StrFormat("%-12s %-10s %-10s %-30s %-30s %-32s\n", "events", "profiles", "replay s",
                                "Analyze s", "Analyze peak MB", "CollectProfiles peak MB");
   for (int64_t target : sizes) {

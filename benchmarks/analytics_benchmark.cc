@@ -7,10 +7,9 @@
 // Arg = customers (20,000 customers give ~115k events and ~23.5k profiles).
 #include <benchmark/benchmark.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include "demo_journeys.h"
 #include "omnijourney/analytics.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/journey.h"
@@ -19,15 +18,6 @@
 namespace {
 
 using namespace omnijourney;  // NOLINT: benchmark brevity.
-
-std::vector<JourneyDefinition> Journeys() {
-  std::ifstream in(std::string(OMNIJOURNEY_EXAMPLE_DATA_DIR) + "/journeys.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto journeys = ParseJourneySetText(text.str());
-  if (!journeys.ok()) std::abort();
-  return *journeys;
-}
 
 const std::vector<synth::GeneratedEvent>& Population(int64_t customers) {
   static auto* cache = new std::map<int64_t, std::vector<synth::GeneratedEvent>>();
@@ -44,7 +34,7 @@ std::unique_ptr<Engine> Replayed(int64_t customers) {
   EngineOptions options;
   options.time_mode = EngineOptions::TimeMode::kEventTime;
   auto engine = Engine::Open(options);
-  for (const auto& j : Journeys()) (void)(*engine)->AddJourney(j);
+  for (const auto& j : benchmarks::DemoJourneys()) (void)(*engine)->AddJourney(j);
   const auto& events = Population(customers);
   std::vector<const Event*> batch;
   for (size_t i = 0; i < events.size(); i += 1000) {
@@ -95,7 +85,7 @@ BENCHMARK(BM_CollectProfiles)->Arg(20000)->Unit(benchmark::kMillisecond);
 
 void BM_Funnel(benchmark::State& state) {
   const auto& profiles = Profiles(state.range(0));
-  const auto journeys = Journeys();
+  const auto journeys = benchmarks::DemoJourneys();
   for (auto _ : state) benchmark::DoNotOptimize(analytics::Funnel(profiles, journeys[0]));
 }
 BENCHMARK(BM_Funnel)->Arg(20000)->Unit(benchmark::kMillisecond);
@@ -108,7 +98,7 @@ BENCHMARK(BM_ChannelPaths)->Arg(20000)->Unit(benchmark::kMillisecond);
 
 void BM_Attribution(benchmark::State& state) {
   const auto& profiles = Profiles(state.range(0));
-  const auto journeys = Journeys();
+  const auto journeys = benchmarks::DemoJourneys();
   for (auto _ : state) benchmark::DoNotOptimize(analytics::Attribute(profiles, journeys[0]));
 }
 BENCHMARK(BM_Attribution)->Arg(20000)->Unit(benchmark::kMillisecond);

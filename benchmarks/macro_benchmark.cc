@@ -56,6 +56,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "demo_journeys.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/journey.h"
 #include "omnijourney/synth.h"
@@ -122,16 +123,9 @@ std::vector<omnijourney::JourneyDefinition> journeys;
 std::vector<omnijourney::JourneyDefinition> LoadJourneys(int64_t count) {
   std::vector<omnijourney::JourneyDefinition> out;
   if (count <= 0) return out;
-  std::ifstream in(std::string(OMNIJOURNEY_EXAMPLE_DATA_DIR) + "/journeys.textproto");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto demo = omnijourney::ParseJourneySetText(text.str());
-  if (!demo.ok() || demo->empty()) {
-    std::cerr << "journeys: " << (demo.ok() ? "none in the demo's file" : demo.status().ToString()) << "\n";
-    std::exit(1);
-  }
+  const std::vector<omnijourney::JourneyDefinition> demo = omnijourney::benchmarks::DemoJourneys();
   for (int64_t k = 0; static_cast<int64_t>(out.size()) < count; ++k) {
-    for (const auto& j : *demo) {
+    for (const auto& j : demo) {
       if (static_cast<int64_t>(out.size()) == count) break;
       out.push_back(j);
       if (k > 0) out.back().set_name(absl::StrCat(j.name(), "-", k));

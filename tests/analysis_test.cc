@@ -275,6 +275,29 @@ TEST(Analysis, RootCausesWithLiftAndCounts) {
   for (const RootCause& c : s->root_causes) EXPECT_GE(c.cases, 4) << c.feature;
 }
 
+// Two instances of the support journey open at the chat count it once as a feature; a survey
+// named by its event is the first scale (in the options' order) the name contains: "CSAT process"
+// also contains "ces".
+TEST(Analysis, FeaturesCountOncePerCaseAndSurveysByNameInOrder) {
+  Profiles profiles = {Profile(1,
+                               {Inbound(0, v1::CHANNEL_VOICE, "v1"), Inbound(10, v1::CHANNEL_CHAT, "c1"),
+                                Feedback(20, "c1", {{"score", "1"}}, "CSAT process survey")},
+                               {SupportTrace(0, std::nullopt), SupportTrace(5, std::nullopt)})};
+  auto a = Analyze(profiles, Options());
+  ASSERT_TRUE(a.ok()) << a.status();
+  const SurveyStats& csat = a->Row(Period::kTotal, Dimension::kAll)->feedback.at("csat");
+  EXPECT_EQ(csat.responses, 1);
+  EXPECT_EQ(csat.bad, 1);
+  EXPECT_EQ(a->Row(Period::kTotal, Dimension::kAll)->feedback.count("ces"), 0u);
+  const RootCause* open = nullptr;
+  for (const RootCause& c : a->root_causes) {
+    if (c.outcome == "low csat" && c.feature == "state: support/open") open = &c;
+  }
+  ASSERT_NE(open, nullptr);
+  EXPECT_EQ(open->cases, 1);
+  EXPECT_EQ(open->outcomes, 1);
+}
+
 TEST(Analysis, FeedbackScalesAndBadOptions) {
   Profiles profiles = {Profile(1, {Feedback(0, "", {{"survey", "csat"}, {"score", "9"}}),     // Out of 1-5.
                                    Feedback(1, "", {{"survey", "ces"}, {"rating", "6"}}),    // Easy.
@@ -323,6 +346,36 @@ TEST(Analysis, AttributionOnlyForMarketingJourneys) {
   o.journeys = {Support()};
   o.attribution_journeys = {"support"};
   EXPECT_EQ(Analyze(profiles, o)->attributions.size(), 1u);
+}
+
+// From day 4 on: P1's resolution (day 3 + 1h) is before the period, so nothing is credited, and
+// P1 and P3 touch nothing in it; P2's email on day 7 is the one path and the one sequence that did
+// not convert.
+TEST(Analysis, PeriodAppliesToPathsAndAttribution) {
+  AnalysisOptions o = Options();
+  o.journeys = {Support(/*attribution=*/true)};
+  auto all = Analyze(Population(), o);
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->attributions[0].conversions, 1);
+  EXPECT_EQ(all->attributions[0].null_paths, 2);  // P2 and P3.
+  EXPECT_EQ(all->paths.profiles, 3);
+  o.from = At(4 * kDay);
+  auto later = Analyze(Population(), o);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->attributions[0].conversions, 0);
+  EXPECT_EQ(later->attributions[0].converting_paths, 0);
+  EXPECT_EQ(later->attributions[0].null_paths, 1);
+  EXPECT_EQ(later->paths.profiles, 1);
+  EXPECT_EQ(later->paths.first_touches[v1::CHANNEL_EMAIL], 1);
+  ASSERT_EQ(later->paths.top.size(), 1u);
+  EXPECT_EQ(later->paths.top[0].ToString(), "email");
+  // Up to day 3 + 30 min: the resolution is not read, the touches before it did not convert (yet).
+  o.from = absl::InfinitePast();
+  o.to = At(3 * kDay + 30);
+  auto earlier = Analyze(Population(), o);
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  EXPECT_EQ(earlier->attributions[0].conversions, 0);
+  EXPECT_EQ(earlier->attributions[0].null_paths, 3);
 }
 
 TEST(Analysis, MonitorBreaksDownObservedHistory) {
@@ -403,6 +456,61 @@ TEST(ChannelPaths, FlowsByStepWithDropOff) {
   EXPECT_EQ(r.top[0].examples.size(), 1u);
 }
 
+// 5,000 profiles, most on a path of their own: the pass lets go of the timelines of the paths that
+// do not lead (it prunes after 4,096 examples). "ads > web" leads all along; nine paths of 10
+// profiles each start just before the first pruning and go on after it. The ten paths listed are
+// exactly those, each with examples whose timelines are kept; a path tied with thousands of others
+// is not listed.
+TEST(ChannelPaths, ManyDistinctPathsKeepTheLeadingOnesExamples) {
+  const auto page = [](int64_t minute, int channel) {
+    return Entry(minute, static_cast<v1::Channel>(channel), v1::DIRECTION_UNSPECIFIED, v1::EVENT_KIND_PAGE);
+  };
+  Profiles profiles;
+  for (int i = 0; i < 5000; ++i) {
+    std::vector<TimelineEntry> timeline;
+    if (i % 100 == 99) {
+      timeline = {page(0, v1::CHANNEL_ADS), page(1, v1::CHANNEL_WEB)};
+    } else if (i >= 4000 && i % 100 < 9) {
+      // ads > one of channels 1-9 > ads: three steps, unlike every other path.
+      timeline = {page(0, v1::CHANNEL_ADS), page(1, i % 100 + 1), page(2, v1::CHANNEL_ADS)};
+    } else {
+      // Channels 1-12, none twice in a row: a path of 4 of them per profile, each its own.
+      int channel = i % 12;
+      int rest = i / 12;
+      for (int step = 0; step < 4; ++step) {
+        if (step > 0) {
+          channel = (channel + 1 + rest % 11) % 12;
+          rest /= 11;
+        }
+        timeline.push_back(page(step, channel + 1));
+      }
+    }
+    profiles.push_back(Profile(static_cast<ProfileId>(i + 1), std::move(timeline)));
+  }
+  AnalysisOptions o = Options();
+  o.journeys.clear();
+  auto a = Analyze(profiles, o);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->paths.distinct_paths, 5000 - 50 - 90 + 1 + 9);
+  ASSERT_EQ(a->paths.top.size(), 10u);
+  EXPECT_EQ(a->paths.top[0].ToString(), "ads > web");
+  EXPECT_EQ(a->paths.top[0].profiles, 50);
+  for (size_t i = 1; i < a->paths.top.size(); ++i) {
+    const ChannelPath& path = a->paths.top[i];
+    EXPECT_EQ(path.profiles, 10) << path.ToString();
+    ASSERT_EQ(path.channels.size(), 3u) << path.ToString();
+    EXPECT_EQ(path.channels.front(), v1::CHANNEL_ADS);
+  }
+  for (const ChannelPath& path : a->paths.top) {
+    EXPECT_FALSE(path.examples.empty()) << path.ToString();
+    for (const ProfileRef& ref : path.examples) {
+      ASSERT_EQ(a->examples.count(ref), 1u) << path.ToString() << " " << ref.profile;
+      EXPECT_EQ(a->examples.at(ref).lines.size(), path.channels.size()) << path.ToString();
+    }
+  }
+  EXPECT_LE(a->examples.size(), 10u * o.examples);
+}
+
 TEST(DurationQuantiles, ExactThenBoundedWithinItsError) {
   DurationQuantiles q;
   for (int i = 1; i <= 100; ++i) q.Add(absl::Seconds(i));
@@ -420,6 +528,14 @@ TEST(DurationQuantiles, ExactThenBoundedWithinItsError) {
   merged.Merge(big);
   EXPECT_EQ(merged.count(), 100100);
   EXPECT_NEAR(absl::ToDoubleSeconds(merged.Quantile(0.5)), 49950, 50000 * 0.004);
+  // The same values in descending and in scattered order give the same quantiles.
+  DurationQuantiles descending, scattered;
+  for (int i = 100000; i >= 1; --i) descending.Add(absl::Seconds(i));
+  for (int i = 0; i < 100000; ++i) scattered.Add(absl::Seconds(1 + (i * 7919) % 100000));
+  for (double q : {0.01, 0.5, 0.9, 0.999, 1.0}) {
+    EXPECT_EQ(descending.Quantile(q), big.Quantile(q)) << q;
+    EXPECT_EQ(scattered.Quantile(q), big.Quantile(q)) << q;
+  }
   DurationQuantiles negative;
   negative.Add(-absl::Seconds(5));
   EXPECT_EQ(negative.Quantile(0.5), absl::ZeroDuration());

@@ -420,23 +420,37 @@ bool AnalysisArgs(const char* command, const Args& args, analytics::AnalysisOpti
   return args.Get("--teams").empty() || ReadTeams(args.Get("--teams"), &options->teams);
 }
 
-int ExportCommand(const std::vector<std::string>& raw) {
-  Args args;
+// The start report and export share: their arguments (`extra` takes a value too; --out names
+// `out_what`), the period and teams, the source loaded with contacts monitored, and the newest
+// version of each journey it holds. Returns 0, or the exit code to end with.
+int StartAnalysis(const char* command, const std::vector<std::string>& raw, const std::vector<std::string>& extra,
+                  const char* out_what, Args* args, analytics::AnalysisOptions* options, Loaded* loaded) {
   std::vector<std::string> with_value = kSourceOptions;
   with_value.insert(with_value.end(), kAnalysisOptions.begin(), kAnalysisOptions.end());
-  if (!ParseArgs("export", raw, with_value, {"--progress"}, &args)) return 2;
-  if (args.Get("--out").empty() || !args.positional.empty()) {
-    std::cerr << "export: give --out DIRECTORY\n" << kUsage;
+  with_value.insert(with_value.end(), extra.begin(), extra.end());
+  if (!ParseArgs(command, raw, with_value, {"--progress"}, args)) return 2;
+  if (args->Get("--out").empty() || !args->positional.empty()) {
+    std::cerr << command << ": give --out " << out_what << "\n" << kUsage;
     return 2;
   }
+  if (!AnalysisArgs(command, *args, options)) return 2;
+  if (!Load(*args, true, args->Has("--progress"), loaded)) return 1;
+  options->journeys = NewestJourneys(*loaded->engine);
+  return 0;
+}
+
+// The contacts monitored while the events were loaded, if there were any (none from a store).
+const analytics::ContactMonitor* MonitorOf(const Loaded& loaded) {
+  return loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr;
+}
+
+int ExportCommand(const std::vector<std::string>& raw) {
+  Args args;
   analytics::AnalysisOptions options;
-  if (!AnalysisArgs("export", args, &options)) return 2;
   Loaded loaded;
-  if (!Load(args, true, args.Has("--progress"), &loaded)) return 1;
-  options.journeys = NewestJourneys(*loaded.engine);
+  if (const int code = StartAnalysis("export", raw, {}, "DIRECTORY", &args, &options, &loaded); code != 0) return code;
   analytics::ExportedTables written;
-  auto analysis = analytics::ExportCsv(*loaded.engine, options, args.Get("--out"), &written,
-                                       loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr);
+  auto analysis = analytics::ExportCsv(*loaded.engine, options, args.Get("--out"), &written, MonitorOf(loaded));
   if (!analysis.ok()) {
     std::cerr << "export: " << analysis.status().message() << "\n";
     return 1;
@@ -516,22 +530,13 @@ int BacktestCommand(const std::vector<std::string>& raw) {
 
 int ReportCommand(const std::vector<std::string>& raw) {
   Args args;
-  std::vector<std::string> with_value = kSourceOptions;
-  with_value.insert(with_value.end(), kAnalysisOptions.begin(), kAnalysisOptions.end());
-  with_value.push_back("--title");
-  if (!ParseArgs("report", raw, with_value, {"--progress"}, &args)) return 2;
-  const std::string out_path = args.Get("--out");
-  if (out_path.empty() || !args.positional.empty()) {
-    std::cerr << "report: give --out FILE.html\n" << kUsage;
-    return 2;
-  }
   analytics::AnalysisOptions options;
-  if (!AnalysisArgs("report", args, &options)) return 2;
   Loaded loaded;
-  if (!Load(args, true, args.Has("--progress"), &loaded)) return 1;
-  options.journeys = NewestJourneys(*loaded.engine);
-  auto analysis = analytics::Analyze(*loaded.engine, options,
-                                     loaded.monitor.contacts() > 0 ? &loaded.monitor : nullptr);
+  if (const int code = StartAnalysis("report", raw, {"--title"}, "FILE.html", &args, &options, &loaded); code != 0) {
+    return code;
+  }
+  const std::string out_path = args.Get("--out");
+  auto analysis = analytics::Analyze(*loaded.engine, options, MonitorOf(loaded));
   if (!analysis.ok()) {
     std::cerr << "report: " << analysis.status().message() << "\n";
     return 1;

@@ -46,8 +46,8 @@ struct FeedbackOptions {
   // CSAT 1-5 (4-5 satisfied, 1-2 dissatisfied); NPS 0-10 (9-10 promoters, 0-6 detractors); CES 1-7,
   // "the company made it easy" (5-7 easy, 1-3 hard).
   std::vector<FeedbackScale> scales = {{"csat", 1, 5, 4, 2}, {"nps", 0, 10, 9, 6}, {"ces", 1, 7, 5, 3}};
-  // A FEEDBACK event's survey: this property's value (lowercased), else the first scale whose name
-  // the event name contains (case-insensitive), else default_survey.
+  // A FEEDBACK event's survey: this property's value (lowercased), else the first scale (in the
+  // order of `scales`) whose name the event name contains (case-insensitive), else default_survey.
   std::string survey_property = "survey";
   std::string default_survey = "csat";
   // The score: the first of these properties that holds a number.
@@ -75,7 +75,8 @@ struct AnalysisOptions {
   // InfinitePast: Engine::Now() for an engine, the latest entry for profiles.
   absl::Time as_of = absl::InfinitePast();
   // The period covered: contacts, feedback and journey instances that started in [from, to) count
-  // (earlier contacts still make later ones repeats).
+  // (earlier contacts still make later ones repeats); paths are made of the touches in it, and
+  // attribution credits the conversions in it (PathOptions, AttributionOptions).
   absl::Time from = absl::InfinitePast();
   absl::Time to = absl::InfiniteFuture();
   absl::TimeZone time_zone = absl::UTCTimeZone();  // Days, ISO weeks (from Monday) and months.
@@ -87,8 +88,8 @@ struct AnalysisOptions {
   std::map<std::string, std::string> teams;  // agent_id -> team.
   KpiOptions kpis;  // as_of is taken from here only when AnalysisOptions::as_of is unset.
   FunnelOptions funnels;  // as_of, from and to are taken from these options.
-  PathOptions paths;
-  AttributionOptions attribution;
+  PathOptions paths;  // examples, from and to are taken from these options.
+  AttributionOptions attribution;  // from and to are taken from these options.
   FeedbackOptions feedback;
   ContactCentreOptions contact_centre;
   // Root causes: features seen on fewer responses or contacts than this are not listed.

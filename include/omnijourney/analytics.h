@@ -67,12 +67,16 @@ class DurationQuantiles {
   absl::Duration Quantile(double q) const;
   DurationStats Stats() const { return {count_, Quantile(0.5), Quantile(0.9)}; }
   // Bytes held (for the memory bound's tests and benchmarks).
-  size_t MemoryBytes() const { return exact_.capacity() * sizeof(int64_t) + buckets_.size() * 48; }
+  size_t MemoryBytes() const {
+    return exact_.capacity() * sizeof(int64_t) + buckets_.capacity() * sizeof(buckets_[0]);
+  }
 
  private:
   void Spill();
-  std::vector<int64_t> exact_;            // Microseconds, while count_ <= kExact.
-  std::map<int32_t, int64_t> buckets_;    // Bucket index -> values, once spilled.
+  void AddToBucket(int32_t bucket, int64_t n);
+  std::vector<int64_t> exact_;  // Microseconds, while count_ <= kExact.
+  // (bucket index, values) sorted by index, once spilled.
+  std::vector<std::pair<int32_t, int64_t>> buckets_;
   int64_t count_ = 0;
 };
 
@@ -145,6 +149,9 @@ struct PathOptions {
   size_t max_length = 6;  // Longer paths keep their first max_length channels and are marked truncated.
   size_t top = 10;        // How many paths ChannelPaths::top lists.
   size_t examples = 5;    // ChannelPath::examples kept per listed path.
+  // Only touches in [from, to) make up the paths (and the switches and first touches).
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
 };
 
 // Profiles going from one step of their (collapsed, truncated) path to the next: step 0 is the
@@ -161,7 +168,10 @@ struct ChannelPath {
   bool truncated = false;
   int64_t profiles = 0;
   double share = 0;  // Of the profiles with at least one touch.
-  std::vector<ProfileRef> examples;  // The first profiles (in the order read) on this path.
+  // Profiles on this path, the first read; in a long analysis (Analyze) a path that was not among
+  // the leading ones for a while may show later ones instead (its early examples were let go), and
+  // a listed path whose count ties with many unlisted ones may show none.
+  std::vector<ProfileRef> examples;
   std::string ToString() const;  // "ads > web > chat > store", "... >" appended when truncated.
 };
 
@@ -197,6 +207,11 @@ struct AttributionOptions {
   absl::Duration half_life = absl::Hours(24 * 7);  // Time decay: a touch this old weighs half.
   double position_first = 0.4;  // Position based: first and last touch; the rest share the middle.
   double position_last = 0.4;
+  // Only conversions in [from, to) are credited (their touches may be older, within lookback), and
+  // a sequence that did not convert counts when its last touch before `to` is at or after `from`;
+  // touches and conversions from `to` on are not read.
+  absl::Time from = absl::InfinitePast();
+  absl::Time to = absl::InfiniteFuture();
 };
 
 struct Attribution {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -92,6 +93,8 @@ class FunnelAccumulator {
   JourneyFunnel Finish();
   // Whether the profiles added since the last call became an example.
   bool TakeReferenced() { return std::exchange(referenced_, false); }
+  // Adds the examples held so far to `used`.
+  void CollectExamples(std::set<ProfileRef>* used) const;
 
  private:
   bool referenced_ = false;
@@ -112,6 +115,10 @@ class PathAccumulator {
   void Add(const ProfileSnapshot& p);
   ChannelPathReport Finish();
   bool TakeReferenced() { return std::exchange(referenced_, false); }
+  // Forgets the examples of the paths with fewer profiles than the `keep`-th most common one (a
+  // path collects examples anew from the next profiles on it) and adds the examples still held to
+  // `used`: the pass keeps the timelines of a bounded number of profiles however many paths there are.
+  void KeepExamplesOfLeading(size_t keep, std::set<ProfileRef>* used);
 
  private:
   bool referenced_ = false;

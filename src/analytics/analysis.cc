@@ -109,6 +109,10 @@ class Analyzer {
     f.to = o_.to;
     f.examples = o_.examples;
     o_.paths.examples = o_.examples;
+    o_.paths.from = o_.from;
+    o_.paths.to = o_.to;
+    o_.attribution.from = o_.from;
+    o_.attribution.to = o_.to;
     paths_ = detail::PathAccumulator(o_.paths);
     std::set<std::string> attributed(o_.attribution_journeys.begin(), o_.attribution_journeys.end());
     for (const JourneyDefinition& j : o_.journeys) {
@@ -143,7 +147,10 @@ class Analyzer {
     const std::vector<FeedbackView> feedback = AddFeedback(p, contacts);
     if (sink_ != nullptr) sink_->Add(p, contacts, feedback);
     AddJourneys(p);
-    if (referenced_) Remember(p);
+    if (referenced_) {
+      Remember(p);
+      if (result_.examples.size() >= next_prune_) PruneDuringPass();
+    }
   }
 
   Analysis Finish() {
@@ -215,6 +222,26 @@ class Analyzer {
   }
 
  private:
+  // Example timelines are kept for at most this many profiles, and twice as many as the last
+  // pruning kept (each pruning keeps the leading paths' examples and all the others').
+  static constexpr size_t kExamplesBeforePruning = 4096;
+  // Paths whose examples survive a pruning during the pass: the leading ones, these times as many
+  // as the report lists.
+  static constexpr size_t kLeadingPaths = 4;
+
+  // Drops the timelines of examples of the paths that are not leading now (they collect new ones
+  // if they come back), so that the pass's memory does not grow with the number of distinct paths.
+  void PruneDuringPass() {
+    std::set<ProfileRef> used;
+    for (const auto& f : funnels_) f.CollectExamples(&used);
+    paths_.KeepExamplesOfLeading(kLeadingPaths * o_.paths.top, &used);
+    for (const auto& [key, cause] : causes_) used.insert(cause.examples.begin(), cause.examples.end());
+    for (auto it = result_.examples.begin(); it != result_.examples.end();) {
+      it = used.contains(it->first) ? std::next(it) : result_.examples.erase(it);
+    }
+    next_prune_ = std::max(kExamplesBeforePruning, 2 * result_.examples.size());
+  }
+
   // Keeps the example profiles the result points at (paths outside the top ones had some too).
   void PruneExamples() {
     Analysis& r = result_;
@@ -359,11 +386,14 @@ class Analyzer {
     return out;
   }
 
-  void Count(const std::string& outcome, const std::vector<std::string>& features, bool happened,
-             const ProfileSnapshot& p) {
+  // One case of `outcome` with these features; a feature named twice (two instances of a journey
+  // in one state) counts once.
+  void Count(const std::string& outcome, std::vector<std::string> features, bool happened, const ProfileSnapshot& p) {
     auto& base = bases_[outcome];
     ++base.first;
     base.second += happened;
+    std::sort(features.begin(), features.end());
+    features.erase(std::unique(features.begin(), features.end()), features.end());
     for (const std::string& f : features) {
       RootCause& cause = causes_[{outcome, f}];
       if (cause.cases == 0) {
@@ -403,10 +433,10 @@ class Analyzer {
     }
     if (!found) return std::nullopt;
     std::string survey = absl::AsciiStrToLower(ToAbsl(e.Property(o_.feedback.survey_property)));
-    if (survey.empty()) {
-      for (const auto& [name, scale] : scales_) {
-        if (ContainsIgnoreCase(e.name, name)) {
-          survey = name;
+    if (survey.empty()) {  // The first scale, in the options' order, whose survey the event's name contains.
+      for (const FeedbackScale& scale : o_.feedback.scales) {
+        if (ContainsIgnoreCase(e.name, scale.survey)) {
+          survey = absl::AsciiStrToLower(scale.survey);
           break;
         }
       }
@@ -533,6 +563,7 @@ class Analyzer {
   std::map<std::string, std::pair<int64_t, int64_t>> bases_;
   Analysis result_;
   bool referenced_ = false;
+  size_t next_prune_ = kExamplesBeforePruning;
 };
 
 }  // namespace
@@ -601,6 +632,19 @@ const KpiRow* Analysis::Row(Period period, Dimension dimension, std::string_view
   return nullptr;
 }
 
+namespace {
+
+// The time the analysis is as of: options.as_of, else options.kpis.as_of, else `fallback()` (the
+// engine's clock, or the latest event of the profiles).
+template <typename Fallback>
+absl::Time AsOf(const AnalysisOptions& options, Fallback fallback) {
+  if (options.as_of != absl::InfinitePast()) return options.as_of;
+  if (options.kpis.as_of != absl::InfinitePast()) return options.kpis.as_of;
+  return fallback();
+}
+
+}  // namespace
+
 absl::StatusOr<Analysis> Analyze(const Engine& engine, const AnalysisOptions& options, const ContactMonitor* monitor) {
   return detail::AnalyzeInto(engine, options, monitor, nullptr);
 }
@@ -610,10 +654,7 @@ namespace detail {
 absl::StatusOr<Analysis> AnalyzeInto(const Engine& engine, const AnalysisOptions& options,
                                      const ContactMonitor* monitor, TableSink* sink) {
   RETURN_IF_ERROR(detail::CheckAnalysisOptions(options));
-  absl::Time as_of = options.as_of;
-  if (as_of == absl::InfinitePast()) as_of = options.kpis.as_of;
-  if (as_of == absl::InfinitePast()) as_of = engine.Now();
-  Analyzer a(options, as_of, monitor, sink);
+  Analyzer a(options, AsOf(options, [&] { return engine.Now(); }), monitor, sink);
   a.SetGoals();
   RETURN_IF_ERROR(engine.ForEachProfile([&](const ProfileSnapshot& p) { a.Add(p); }));
   return a.Finish();
@@ -624,10 +665,7 @@ absl::StatusOr<Analysis> AnalyzeInto(const Engine& engine, const AnalysisOptions
 absl::StatusOr<Analysis> Analyze(const Profiles& profiles, const AnalysisOptions& options,
                                  const ContactMonitor* monitor) {
   RETURN_IF_ERROR(detail::CheckAnalysisOptions(options));
-  absl::Time as_of = options.as_of;
-  if (as_of == absl::InfinitePast()) as_of = options.kpis.as_of;
-  if (as_of == absl::InfinitePast()) as_of = LatestTime(profiles);
-  Analyzer a(options, as_of, monitor);
+  Analyzer a(options, AsOf(options, [&] { return LatestTime(profiles); }), monitor);
   a.SetGoals();
   for (const ProfileSnapshot& p : profiles) a.Add(p);
   return a.Finish();

@@ -179,8 +179,29 @@ JourneyFunnel FunnelAccumulator::Finish() {
   return std::move(funnel_);
 }
 
+void FunnelAccumulator::CollectExamples(std::set<ProfileRef>* used) const {
+  for (const StateStats& s : funnel_.states) used->insert(s.examples.begin(), s.examples.end());
+}
+
+void PathAccumulator::KeepExamplesOfLeading(size_t keep, std::set<ProfileRef>* used) {
+  std::vector<PathCount*> order;
+  order.reserve(paths_.size());
+  for (auto& [key, n] : paths_) order.push_back(&n);
+  // Exactly `keep` paths lead: the most common, ties by the order of the paths.
+  if (order.size() > keep) {
+    std::nth_element(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(keep), order.end(),
+                     [](const PathCount* a, const PathCount* b) {
+                       return a->profiles != b->profiles ? a->profiles > b->profiles : std::less<const PathCount*>()(a, b);
+                     });
+    for (size_t i = keep; i < order.size(); ++i) order[i]->examples.clear();
+    order.resize(keep);
+  }
+  for (const PathCount* n : order) used->insert(n->examples.begin(), n->examples.end());
+}
+
 void PathAccumulator::Add(const ProfileSnapshot& p) {
-  const std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  std::erase_if(touches, [&](const Touch& t) { return t.time < options_.from || t.time >= options_.to; });
   if (touches.empty()) return;
   ChannelPathReport& r = report_;
   ++r.profiles;
@@ -240,29 +261,33 @@ void AttributionAccumulator::Add(const ProfileSnapshot& p) {
     if (t.journey != result_.journey) continue;
     for (const JourneyTrace::Step& s : t.steps) {
       if (goals_.contains(s.to)) {
-        conversions.push_back(s.time);
+        if (s.time < options_.to) conversions.push_back(s.time);
         break;
       }
     }
   }
   std::sort(conversions.begin(), conversions.end());
-  result_.conversions += static_cast<int64_t>(conversions.size());
-  const std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  std::vector<Touch> touches = TouchesOf(p, options_.touches);
+  std::erase_if(touches, [&](const Touch& t) { return t.time >= options_.to; });
   absl::Time prev = absl::InfinitePast();
   std::vector<Touch> path;
   for (absl::Time c : conversions) {
-    path.clear();
-    for (const Touch& t : touches) {
-      if (t.time > prev && t.time <= c && t.time >= c - options_.lookback) path.push_back(t);
+    // A conversion before the period is not credited, but its touches are spent all the same.
+    if (c >= options_.from) {
+      ++result_.conversions;
+      path.clear();
+      for (const Touch& t : touches) {
+        if (t.time > prev && t.time <= c && t.time >= c - options_.lookback) path.push_back(t);
+      }
+      AddPath(path, c, true);
     }
     prev = c;
-    AddPath(path, c, true);
   }
   path.clear();
   for (const Touch& t : touches) {
     if (t.time > prev) path.push_back(t);
   }
-  if (path.empty()) return;
+  if (path.empty() || path.back().time < options_.from) return;
   const absl::Time from = path.back().time - options_.lookback;
   path.erase(std::remove_if(path.begin(), path.end(), [&](const Touch& t) { return t.time < from; }), path.end());
   AddPath(path, absl::InfinitePast(), false);

@@ -36,8 +36,20 @@ int64_t Micros(absl::Duration d) {
 
 }  // namespace
 
+void DurationQuantiles::AddToBucket(int32_t bucket, int64_t n) {
+  // Buckets are few (a few hundred for durations from seconds to days) and soon all seen: a binary
+  // search finds the bucket, and a new one is inserted in place.
+  auto it = std::lower_bound(buckets_.begin(), buckets_.end(), bucket,
+                             [](const std::pair<int32_t, int64_t>& b, int32_t key) { return b.first < key; });
+  if (it != buckets_.end() && it->first == bucket) {
+    it->second += n;
+  } else {
+    buckets_.insert(it, {bucket, n});
+  }
+}
+
 void DurationQuantiles::Spill() {
-  for (int64_t v : exact_) ++buckets_[BucketOf(v)];
+  for (int64_t v : exact_) AddToBucket(BucketOf(v), 1);
   exact_.clear();
   exact_.shrink_to_fit();
 }
@@ -50,7 +62,7 @@ void DurationQuantiles::Add(absl::Duration d) {
     return;
   }
   if (!exact_.empty()) Spill();
-  ++buckets_[BucketOf(v)];
+  AddToBucket(BucketOf(v), 1);
 }
 
 void DurationQuantiles::Merge(const DurationQuantiles& other) {
@@ -61,8 +73,8 @@ void DurationQuantiles::Merge(const DurationQuantiles& other) {
     return;
   }
   Spill();
-  for (int64_t v : other.exact_) ++buckets_[BucketOf(v)];
-  for (const auto& [b, n] : other.buckets_) buckets_[b] += n;
+  for (int64_t v : other.exact_) AddToBucket(BucketOf(v), 1);
+  for (const auto& [b, n] : other.buckets_) AddToBucket(b, n);
   count_ += other.count_;
 }
 
@@ -79,7 +91,7 @@ absl::Duration DurationQuantiles::Quantile(double q) const {
     seen += n;
     if (seen >= rank) return absl::Microseconds(ValueOf(b));
   }
-  return absl::Microseconds(ValueOf(buckets_.rbegin()->first));
+  return absl::Microseconds(ValueOf(buckets_.back().first));
 }
 
 }  // namespace omnijourney::analytics

@@ -40,11 +40,6 @@ Value Str(std::string_view v) {
   x.set_string_value(std::string(v));
   return x;
 }
-Value Bool(bool v) {
-  Value x;
-  x.set_bool_value(v);
-  return x;
-}
 
 class Obj {
  public:

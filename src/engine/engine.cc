@@ -12,7 +12,6 @@
 #include <limits>
 #include <thread>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -512,7 +511,7 @@ class EngineImpl final : public Engine {
     WriterLock lock(&mu_, kSpin);
     RETURN_IF_ERROR(state_->io_error());
     ASSIGN_OR_RETURN(const ProfileId id, state_->ResolveProfileIn(tenant, profile));
-    RETURN_IF_ERROR(CheckSplit(id, part));
+    RETURN_IF_ERROR(CheckSplitPart(state_->graph(), id, part));
     v1::LogRecord record;
     record.mutable_split()->set_profile(profile);
     for (const auto& p : part) {
@@ -615,22 +614,6 @@ class EngineImpl final : public Engine {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, mu_) {
     ASSIGN_OR_RETURN(const LogPosition pos, Append(record));
     return state_->Apply(record, pos);
-  }
-
-  // IdentityGraph::Split's refusals, checked before the split is logged.
-  absl::Status CheckSplit(ProfileId id, const std::vector<IdentifierValue>& part) const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    if (part.empty()) return absl::InvalidArgumentError("part: empty");
-    ASSIGN_OR_RETURN(const std::string tenant, state_->graph().TenantOf(id));
-    ASSIGN_OR_RETURN(const std::vector<IdentifierValue> all, state_->graph().Identifiers(id));
-    for (size_t i = 0; i < part.size(); ++i) {
-      absl::StatusOr<ProfileId> of = state_->graph().Resolve(tenant, part[i].type, part[i].value);
-      if (!of.ok() || *of != id) {
-        return absl::InvalidArgumentError(absl::StrCat("part[", i, "]: ", part[i].type, " is not an identifier of profile ",
-                                                       FormatProfileId(id)));
-      }
-    }
-    if (part.size() >= all.size()) return absl::InvalidArgumentError("part: the whole profile (nothing would be left)");
-    return absl::OkStatus();
   }
 
   // An erasure: planned against the state before it, appended with everything it makes unreadable

@@ -7,6 +7,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/status_macros.h"
 #include "omnijourney/event.h"
 #include "sodium.h"
 
@@ -84,6 +85,21 @@ std::string DigestState(const Engine& engine, std::string_view tenant, std::vect
                      nullptr, 0);
   if (text != nullptr) *text = std::move(out);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(hash.data()), hash.size()));
+}
+
+absl::Status CheckSplitPart(const IdentityGraph& graph, ProfileId id, const std::vector<IdentifierValue>& part) {
+  if (part.empty()) return absl::InvalidArgumentError("part: empty");
+  ASSIGN_OR_RETURN(const std::string tenant, graph.TenantOf(id));
+  ASSIGN_OR_RETURN(const std::vector<IdentifierValue> all, graph.Identifiers(id));
+  for (size_t i = 0; i < part.size(); ++i) {
+    absl::StatusOr<ProfileId> of = graph.Resolve(tenant, part[i].type, part[i].value);
+    if (!of.ok() || *of != id) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("part[", i, "]: ", part[i].type, " is not an identifier of profile ", FormatProfileId(id)));
+    }
+  }
+  if (part.size() >= all.size()) return absl::InvalidArgumentError("part: the whole profile (nothing would be left)");
+  return absl::OkStatus();
 }
 
 }  // namespace internal
