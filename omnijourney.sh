@@ -25,7 +25,8 @@ cd "$(dirname "$0")"
 
 PACKAGES=(cmake ninja-build g++ pkg-config libabsl-dev libprotobuf-dev protobuf-compiler libfmt-dev
           libgtest-dev libgmock-dev libbenchmark-dev librocksdb-dev libphonenumber-dev
-          libsodium-dev libre2-dev libutf8proc-dev rocksdb-tools libnats-dev nats-server curl)
+          libsodium-dev libre2-dev libutf8proc-dev rocksdb-tools libnats-dev nats-server curl
+          libcpp-httplib-dev nlohmann-json3-dev)
 
 # install_missing [PACKAGE...]: the given packages, or PACKAGES.
 install_missing() {

@@ -1,7 +1,7 @@
 # The library's modules (src/<module>/) and what each may include: dependencies point down this
 # list, so a lower module never includes a higher one (docs/architecture.md). Checked by the
 # module_dependencies test (cmake/check_module_deps.cmake) over every source file.
-set(OMNIJOURNEY_MODULES common event identity timeline journey context store synth engine analytics cluster)
+set(OMNIJOURNEY_MODULES common event identity timeline journey context store synth engine analytics cluster server)
 set(OMNIJOURNEY_DEPS_common "")
 set(OMNIJOURNEY_DEPS_event common)
 set(OMNIJOURNEY_DEPS_identity common event)
@@ -15,6 +15,8 @@ set(OMNIJOURNEY_DEPS_engine common event identity timeline journey context store
 set(OMNIJOURNEY_DEPS_analytics common event identity timeline journey context engine)
 # The NATS JetStream cluster (library omnijourney_nats) uses the engine through its public API.
 set(OMNIJOURNEY_DEPS_cluster common event context engine)
+# The HTTP server (library omnijourney_server) uses the engine and analytics through their public API.
+set(OMNIJOURNEY_DEPS_server event context engine analytics)
 # The module each public header (include/omnijourney/) belongs to; generated headers
 # (omnijourney/v1/*.pb.h) belong to event.
 set(OMNIJOURNEY_HEADER_clock common)
@@ -41,3 +43,4 @@ set(OMNIJOURNEY_HEADER_synth synth)
 set(OMNIJOURNEY_HEADER_engine engine)
 set(OMNIJOURNEY_HEADER_config engine)
 set(OMNIJOURNEY_HEADER_cluster cluster)
+set(OMNIJOURNEY_HEADER_server server)

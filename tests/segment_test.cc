@@ -576,4 +576,35 @@ TEST(SegmentTest, DeleteCallIsAnErasureRequest) {
   EXPECT_EQ(parsed.errors[0].status.message(), "line 3: userId: missing (a delete call needs userId or anonymousId)");
 }
 
+// What a server needs of one request's document: the type its endpoint implies, the body's write
+// key, and which errors are the size limit's.
+TEST(SegmentTest, EndpointTypeWriteKeyAndTooLargeMessages) {
+  SegmentOptions options;
+  options.default_type = "track";
+  options.received_at = absl::FromUnixSeconds(1764583200);
+  auto parsed = ParseSegmentJson(R"({"writeKey":"wk_1","userId":"u","event":"Viewed","messageId":"m"})", options);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->events.size(), 1u) << (parsed->errors.empty() ? "" : parsed->errors[0].status.ToString());
+  EXPECT_EQ(parsed->events[0].kind(), v1::EVENT_KIND_TRACK);
+  EXPECT_EQ(parsed->write_key, "wk_1");
+  // A message's own type wins over the endpoint's.
+  parsed = ParseSegmentJson(R"({"type":"page","userId":"u","name":"Home","messageId":"m2"})", options);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->events.size(), 1u);
+  EXPECT_EQ(parsed->events[0].kind(), v1::EVENT_KIND_PAGE);
+  EXPECT_EQ(parsed->write_key, "");
+  options.default_type = "";
+  options.max_message_bytes = 100;
+  parsed = ParseSegmentJson(absl::StrCat(R"({"batch":[{"type":"track","userId":"u","event":"A","messageId":"a"},)",
+                                         R"({"type":"track","userId":"u","event":")", std::string(120, 'x'),
+                                         R"("},{"userId":"u","event":"B"}]})"),
+                            options);
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->errors.size(), 2u);
+  EXPECT_TRUE(parsed->errors[0].too_large);
+  EXPECT_EQ(parsed->errors[0].index, 1);
+  EXPECT_FALSE(parsed->errors[1].too_large) << parsed->errors[1].status;  // No type: invalid, not too large.
+  EXPECT_EQ(parsed->events.size(), 1u) << parsed->errors[0].status << parsed->errors[1].status;
+}
+
 }  // namespace omnijourney

@@ -52,6 +52,8 @@ absl::StatusOr<std::vector<JourneyDefinition>> ReadJourneys(const std::string& p
 // The commands of a NATS JetStream cluster (cluster, worker, publish, context --cluster): the
 // exit status, or -1 when `command` is not one of them.
 int ClusterCommand(const std::string& command, const std::vector<std::string>& args, std::string_view usage);
+// The server commands (serve, key): the exit status, or -1 when `command` is not one of them.
+int ServerCommand(const std::string& command, const std::vector<std::string>& args, std::string_view usage);
 
 }  // namespace omnijourney::cli
 

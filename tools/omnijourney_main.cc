@@ -86,6 +86,11 @@ constexpr char kUsage[] =
     "       omnijourney generate [--customers N] [--seed S] [--tenant T]\n"
     "       omnijourney convert  [--format segment|segment-lines|jsonl] [--source NAME] [--tenant T] [--config FILE] FILE|-\n"
     "       omnijourney version\n"
+#ifdef OMNIJOURNEY_WITH_SERVER
+    "       omnijourney serve    --config SERVER [--port N]\n"
+    "       omnijourney key      [--tenant T] [--scopes write,read,operator,admin] [--name NAME]\n"
+    "SERVER: a server configuration (omnijourney.v1.ServerConfig textproto or .json, docs/server.md)\n"
+#endif
 #ifdef OMNIJOURNEY_WITH_NATS
     "       omnijourney cluster create-streams|status|digest --config CLUSTER [--tenant T]\n"
     "       omnijourney worker   --config CLUSTER --name NAME --data DIR\n"
@@ -677,6 +682,9 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
 #ifdef OMNIJOURNEY_WITH_NATS
   if (const int status = omnijourney::cli::ClusterCommand(command, args, kUsage); status >= 0) return status;
+#endif
+#ifdef OMNIJOURNEY_WITH_SERVER
+  if (const int status = omnijourney::cli::ServerCommand(command, args, kUsage); status >= 0) return status;
 #endif
   if (command == "replay") return Replay(args);
   if (command == "context" || command == "explain") return ContextOrExplain(command, args);

@@ -96,6 +96,9 @@ struct SegmentOptions {
   // one); a larger one is an error. The engine's ValidationOptions::max_event_bytes applies to the
   // event made from it as well. 0: no limit. Default: 32768 (Segment's 32 KB).
   size_t max_message_bytes = 32 * 1024;
+  // The call type of a message without `type` ("track": Segment's /v1/track endpoint implies it).
+  // Default: "" (a message needs its type).
+  std::string default_type;
   // Deepest JSON nesting accepted; deeper input is an error, not a stack overflow.
   // Default: 64 levels.
   int max_json_depth = 64;

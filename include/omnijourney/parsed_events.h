@@ -23,6 +23,8 @@ struct RecordError {
   // InvalidArgument; the message names the line and the field, e.g.
   // "line 7: context.traits.email: expected a string, got a number".
   absl::Status status;
+  // The record is over SegmentOptions::max_message_bytes (Segment refuses the whole request then).
+  bool too_large = false;
 };
 
 // A field of a record that was converted without it (dropped or replaced), as Segment keeps such a
@@ -56,6 +58,10 @@ struct ParsedEvents {
   std::vector<RecordWarning> warnings;
   std::map<std::string, int64_t> warning_counts;  // By RecordWarning::kind.
   std::vector<ErasureRequest> erasures;
+  // The `writeKey` member of the document (a single message or a batch envelope) when it has one as
+  // a string: analytics.js sends its write key there instead of in an Authorization header.
+  // ParseSegmentJson only.
+  std::string write_key;
 };
 
 }  // namespace omnijourney

@@ -347,6 +347,7 @@ absl::StatusOr<Event> ConvertMessage(const Struct& msg, const std::string& path,
   if (type.empty()) {
     ASSIGN_OR_RETURN(type, root.String("action"));
   }
+  if (type.empty()) type = options.default_type;
   type = absl::AsciiStrToLower(type);
   v1::EventKind kind;
   if (type == "identify") kind = v1::EVENT_KIND_IDENTIFY;
@@ -635,6 +636,7 @@ void ConvertDocument(const Value& doc, std::string_view text, int line, int firs
       if (erasure(item.struct_value(), first_index + i, path)) continue;
       if (auto big = too_large(static_cast<size_t>(i) < sizes.size() ? sizes[i] : 0, path)) {
         add_error(first_index + i, *std::move(big));
+        out->errors.back().too_large = true;
         continue;
       }
       absl::StatusOr<Event> event =
@@ -672,6 +674,7 @@ void ConvertDocument(const Value& doc, std::string_view text, int line, int firs
   if (erasure(obj, first_index, "")) return;
   if (auto big = too_large(internal::ToStd(absl::StripLeadingAsciiWhitespace(internal::ToAbsl(text))).size(), "")) {
     add_error(first_index, *std::move(big));
+    out->errors.back().too_large = true;
     return;
   }
   absl::StatusOr<Event> event = ConvertMessage(obj, "", options, &warnings);
@@ -701,6 +704,12 @@ absl::StatusOr<ParsedEvents> ParseSegmentJson(std::string_view json, const Segme
   parse_options.max_depth = options.max_json_depth;
   ASSIGN_OR_RETURN(Value doc, internal::ParseJson(json, parse_options));
   ParsedEvents out;
+  if (doc.kind_case() == Value::kStructValue) {
+    auto key = doc.struct_value().fields().find("writeKey");
+    if (key != doc.struct_value().fields().end() && key->second.kind_case() == Value::kStringValue) {
+      out.write_key = key->second.string_value();
+    }
+  }
   ConvertDocument(doc, json, 0, 0, options, &out);
   return out;
 }

@@ -1,0 +1,352 @@
+// The HTTP server, started for real on 127.0.0.1 and called over HTTP: the Segment-compatible
+// tracking API (keys, tenants, gzip, size limits, messageIds), the context endpoint, health,
+// errors, and the configuration's checks.
+#include <httplib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "omnijourney/engine.h"
+#include "omnijourney/server.h"
+
+namespace omnijourney::server {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr char kAcmeWrite[] = "wk_acme";
+constexpr char kAcmeRead[] = "rk_acme";
+constexpr char kGlobexWrite[] = "wk_globex";
+constexpr char kGlobexRead[] = "rk_globex";
+
+void AddKey(v1::ServerConfig* config, const std::string& tenant, const std::string& key,
+            std::initializer_list<v1::ApiKey::Scope> scopes) {
+  v1::ApiKey* k = config->add_keys();
+  k->set_tenant(tenant);
+  k->set_name(key);
+  k->set_hash(HashKey(key));
+  for (auto s : scopes) k->add_scopes(s);
+}
+
+httplib::Headers Basic(const std::string& key) {
+  return {{"Authorization", "Basic " + absl::Base64Escape(key + ":")}};
+}
+httplib::Headers Bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({}); }
+
+  void Start(const v1::ServerLimits& limits) {
+    server_.reset();
+    auto engine = Engine::Open(EngineOptions{});
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+    v1::ServerConfig config;
+    config.set_port(0);
+    *config.mutable_limits() = limits;
+    AddKey(&config, "acme", kAcmeWrite, {v1::ApiKey::SCOPE_WRITE});
+    AddKey(&config, "acme", kAcmeRead, {v1::ApiKey::SCOPE_READ});
+    AddKey(&config, "globex", kGlobexWrite, {v1::ApiKey::SCOPE_WRITE});
+    AddKey(&config, "globex", kGlobexRead, {v1::ApiKey::SCOPE_READ});
+    auto server = Server::Start(engine_.get(), config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+  }
+
+  httplib::Result Post(const std::string& path, const std::string& body, const httplib::Headers& headers) {
+    return client_->Post(path, headers, body, "application/json");
+  }
+  // The context of user_id `user` as seen by `key`: the status, and the body.
+  std::pair<int, std::string> Context(const std::string& user, const std::string& key) {
+    auto res = client_->Get(absl::StrCat("/v1/profiles/user_id:", user, "/context"), Bearer(key));
+    if (!res) return {0, ""};
+    return {res->status, res->body};
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ServerTest, TrackIsIngestedUnderTheKeysTenantAndReadBack) {
+  auto res = Post("/v1/track",
+                  R"({"userId":"u-1","event":"Order Completed","messageId":"m-1","properties":{"total":42}})",
+                  Basic(kAcmeWrite));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body), json({{"success", true}}));
+  EXPECT_FALSE(res->get_header_value("X-Request-Id").empty());
+  EXPECT_EQ(engine_->Stats().events, 1);
+  auto [status, body] = Context("u-1", kAcmeRead);
+  ASSERT_EQ(status, 200) << body;
+  json context = json::parse(body);
+  EXPECT_EQ(context["tenant"], "acme");
+  EXPECT_THAT(body, HasSubstr("u-1"));
+  // The other tenant's keys see nothing of it.
+  EXPECT_EQ(Context("u-1", kGlobexRead).first, 404);
+}
+
+TEST_F(ServerTest, EveryCallTypeAndTheBatchEndpoints) {
+  for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/identify", R"({"userId":"u-2","traits":{"email":"pat@example.com"},"messageId":"i-1"})"},
+           {"/v1/page", R"({"userId":"u-2","name":"Pricing","messageId":"p-1"})"},
+           {"/v1/screen", R"({"userId":"u-2","name":"Home","messageId":"s-1"})"},
+           {"/v1/group", R"({"userId":"u-2","groupId":"g-1","messageId":"g-1"})"},
+           {"/v1/alias", R"({"userId":"u-2","previousId":"anon-2","messageId":"a-1"})"},
+           {"/v1/batch", R"({"batch":[{"type":"track","userId":"u-2","event":"A","messageId":"b-1"},
+                                      {"type":"track","userId":"u-2","event":"B","messageId":"b-2"}]})"},
+           {"/v1/b", R"({"batch":[{"type":"track","userId":"u-2","event":"C","messageId":"b-3"}]})"}}) {
+    auto res = Post(path, body, Basic(kAcmeWrite));
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 200) << path << " " << res->body;
+  }
+  EXPECT_EQ(engine_->Stats().events, 8);
+  auto [status, body] = Context("u-2", kAcmeRead);
+  ASSERT_EQ(status, 200);
+  EXPECT_THAT(body, HasSubstr("pat@example.com"));
+  // The alias joined anon-2 to the profile.
+  auto by_anon = client_->Get("/v1/profiles/anonymous_id:anon-2/context", Bearer(kAcmeRead));
+  ASSERT_TRUE(by_anon);
+  EXPECT_EQ(by_anon->status, 200);
+  EXPECT_EQ(json::parse(by_anon->body)["profile"], json::parse(body)["profile"]);
+}
+
+TEST_F(ServerTest, KeysAreCheckedAndScoped) {
+  const std::string track = R"({"userId":"u-3","event":"A","messageId":"k-1"})";
+  auto none = Post("/v1/track", track, {});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  auto unknown = Post("/v1/track", track, Basic("wk_nobody"));
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 401);
+  EXPECT_EQ(json::parse(unknown->body)["success"], false);
+  // A read key cannot write, a write key cannot read.
+  auto read_key = Post("/v1/track", track, Basic(kAcmeRead));
+  ASSERT_TRUE(read_key);
+  EXPECT_EQ(read_key->status, 403);
+  EXPECT_EQ(engine_->Stats().events, 0);
+  ASSERT_EQ(Post("/v1/track", track, Bearer(kAcmeWrite))->status, 200);
+  auto [status, body] = Context("u-3", kAcmeWrite);
+  EXPECT_EQ(status, 403);
+  EXPECT_THAT(body, HasSubstr("read scope"));
+  EXPECT_EQ(Context("u-3", "rk_nobody").first, 401);
+  EXPECT_EQ(Context("u-3", kAcmeRead).first, 200);
+}
+
+TEST_F(ServerTest, TheSameUserIdInTwoTenantsIsTwoCustomers) {
+  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Acme Pat"},"messageId":"t-1"})",
+                 Basic(kAcmeWrite))->status, 200);
+  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Globex Pat"},"messageId":"t-1"})",
+                 Basic(kGlobexWrite))->status, 200);
+  // The same messageId in another tenant is another event, not a duplicate.
+  EXPECT_EQ(engine_->Stats().events, 2);
+  auto acme = Context("u-4", kAcmeRead);
+  auto globex = Context("u-4", kGlobexRead);
+  ASSERT_EQ(acme.first, 200);
+  ASSERT_EQ(globex.first, 200);
+  EXPECT_THAT(acme.second, HasSubstr("Acme Pat"));
+  EXPECT_THAT(acme.second, ::testing::Not(HasSubstr("Globex Pat")));
+  EXPECT_THAT(globex.second, HasSubstr("Globex Pat"));
+  EXPECT_THAT(globex.second, ::testing::Not(HasSubstr("Acme Pat")));
+}
+
+TEST_F(ServerTest, TheWriteKeyMayComeInTheBody) {
+  // analytics.js posts as text/plain with the write key in the body, and no Authorization header.
+  auto res = client_->Post("/v1/t", R"({"writeKey":"wk_acme"})", "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  res = client_->Post("/v1/track",
+                      absl::StrCat(R"({"writeKey":")", kAcmeWrite, R"(","userId":"u-5","event":"A","messageId":"w-1"})"),
+                      "text/plain");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
+  EXPECT_EQ(Context("u-5", kAcmeRead).first, 200);
+  auto wrong = client_->Post("/v1/track", R"({"writeKey":"nope","userId":"u-6","event":"A"})", "text/plain");
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 401);
+  EXPECT_EQ(Context("u-6", kAcmeRead).first, 404);
+  // The browser's preflight for a request with an Authorization header.
+  auto preflight = client_->Options("/v1/batch");
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_THAT(preflight->get_header_value("Access-Control-Allow-Headers"), HasSubstr("Authorization"));
+}
+
+TEST_F(ServerTest, GzipBodiesAreAccepted) {
+  client_->set_compress(true);
+  std::string batch = R"({"batch":[)";
+  for (int i = 0; i < 50; ++i) {
+    if (i > 0) batch += ",";
+    batch += absl::StrCat(R"({"type":"track","userId":"u-7","event":"Viewed","messageId":"z-)", i,
+                          R"(","properties":{"text":")", std::string(200, 'x'), R"("}})");
+  }
+  batch += "]}";
+  auto res = Post("/v1/batch", batch, Basic(kAcmeWrite));
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(engine_->Stats().events, 50);
+}
+
+TEST_F(ServerTest, SegmentsSizeLimitsAnswer400AndIngestNothing) {
+  const std::string big(33 * 1024, 'x');
+  auto one = Post("/v1/track", absl::StrCat(R"({"userId":"u-8","event":"A","properties":{"t":")", big, R"("}})"),
+                  Basic(kAcmeWrite));
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->status, 400);
+  EXPECT_EQ(json::parse(one->body)["success"], false);
+  // A batch within 500 KB with one message over 32 KB: the whole request is refused.
+  auto mixed = Post("/v1/batch",
+                    absl::StrCat(R"({"batch":[{"type":"track","userId":"u-8","event":"small","messageId":"l-1"},)",
+                                 R"({"type":"track","userId":"u-8","event":"A","properties":{"t":")", big, R"("}}]})"),
+                    Basic(kAcmeWrite));
+  ASSERT_TRUE(mixed);
+  EXPECT_EQ(mixed->status, 400);
+  EXPECT_THAT(mixed->body, HasSubstr("batch[1]"));
+  // A batch over 500 KB.
+  std::string batch = R"({"batch":[)";
+  for (int i = 0; i < 20; ++i) {
+    if (i > 0) batch += ",";
+    batch += absl::StrCat(R"({"type":"track","userId":"u-8","event":"A","messageId":"m-)", i, R"(","properties":{"t":")",
+                          std::string(30 * 1024, 'y'), R"("}})");
+  }
+  batch += "]}";
+  auto large = Post("/v1/batch", batch, Basic(kAcmeWrite));
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 400);
+  EXPECT_EQ(engine_->Stats().events, 0);
+}
+
+TEST_F(ServerTest, MalformedJsonIs400AndAnInvalidMessageIsDroppedWith200) {
+  auto bad = Post("/v1/track", R"({"userId":"u-9",)", Basic(kAcmeWrite));
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_THAT(json::parse(bad->body)["message"].get<std::string>(), HasSubstr("line 1"));
+  // No userId nor anonymousId: Segment answers 200 and drops the message.
+  auto invalid = Post("/v1/track", R"({"event":"A","messageId":"n-1"})", Basic(kAcmeWrite));
+  ASSERT_TRUE(invalid);
+  EXPECT_EQ(invalid->status, 200);
+  EXPECT_EQ(engine_->Stats().events, 0);
+}
+
+TEST_F(ServerTest, AMessageWithoutMessageIdGetsOneAndARedeliveryIsADuplicate) {
+  const std::string track = R"({"userId":"u-10","event":"A","timestamp":"2026-11-30T10:00:00Z"})";
+  ASSERT_EQ(Post("/v1/track", track, Basic(kAcmeWrite))->status, 200);
+  ASSERT_EQ(Post("/v1/track", track, Basic(kAcmeWrite))->status, 200);
+  EXPECT_EQ(engine_->Stats().events, 1);
+  EXPECT_EQ(engine_->Stats().duplicates, 1);
+}
+
+TEST_F(ServerTest, HealthReadinessAndErrorsAsJson) {
+  auto health = client_->Get("/health");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(json::parse(health->body)["status"], "ok");
+  auto ready = client_->Get("/ready");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  auto missing = client_->Get("/v1/nothing");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(json::parse(missing->body)["error"]["code"], "not_found");
+  auto bad_id = client_->Get("/v1/profiles/no-colon/context", Bearer(kAcmeRead));
+  ASSERT_TRUE(bad_id);
+  EXPECT_EQ(bad_id->status, 400);
+  EXPECT_THAT(json::parse(bad_id->body)["error"]["message"].get<std::string>(), HasSubstr("type"));
+}
+
+TEST_F(ServerTest, ARateLimitedKeyGets429) {
+  v1::ServerLimits limits;
+  limits.set_requests_per_second(0.01);
+  limits.set_burst(3);
+  Start(limits);
+  int ok = 0, limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    auto res = Post("/v1/track", absl::StrCat(R"({"userId":"u-11","event":"A","messageId":"r-)", i, R"("})"),
+                    Basic(kAcmeWrite));
+    ASSERT_TRUE(res);
+    if (res->status == 200) ++ok;
+    if (res->status == 429) {
+      ++limited;
+      EXPECT_FALSE(res->get_header_value("Retry-After").empty());
+    }
+  }
+  EXPECT_EQ(ok, 3);
+  EXPECT_EQ(limited, 2);
+  // Another key has its own bucket.
+  EXPECT_EQ(Post("/v1/track", R"({"userId":"u-12","event":"A","messageId":"r-9"})", Basic(kGlobexWrite))->status, 200);
+}
+
+TEST(ServerKeys, HashesAndNewKeys) {
+  EXPECT_EQ(HashKey("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const std::string a = NewKey(), b = NewKey();
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.substr(0, 3), "oj_");
+  EXPECT_GE(a.size(), 40u);
+}
+
+TEST(ServerConfigTest, ChecksNameTheField) {
+  v1::ServerConfig config;
+  v1::ApiKey* key = config.add_keys();
+  key->set_hash("abc");
+  key->add_scopes(v1::ApiKey::SCOPE_WRITE);
+  EXPECT_THAT(CheckServerConfig(config).message(), HasSubstr("keys[0].hash"));
+  key->set_hash(HashKey("k"));
+  EXPECT_TRUE(CheckServerConfig(config).ok());
+  key->clear_scopes();
+  EXPECT_THAT(CheckServerConfig(config).message(), HasSubstr("keys[0].scopes"));
+  key->add_scopes(v1::ApiKey::SCOPE_READ);
+  *config.add_keys() = *key;
+  EXPECT_THAT(CheckServerConfig(config).message(), HasSubstr("keys[1].hash: the same key"));
+  config.mutable_keys()->RemoveLast();
+  config.mutable_limits()->set_threads(0);
+  EXPECT_THAT(CheckServerConfig(config).message(), HasSubstr("limits.threads"));
+  config.mutable_limits()->clear_threads();
+  config.set_tls_certificate("cert.pem");
+  EXPECT_THAT(CheckServerConfig(config).message(), HasSubstr("tls_private_key"));
+}
+
+TEST(ServerConfigTest, FilesWithLinesAndRelativePaths) {
+  const std::string dir = ::testing::TempDir() + "server_config_test";
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/serve.textproto";
+  std::ofstream(path) << "store: \"db\"\nkeys { tenant: \"acme\" hash: \"" << HashKey("k")
+                      << "\" scopes: SCOPE_WRITE }\njourneys: \"j.textproto\"\n";
+  auto config = LoadServerConfig(path);
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->store(), dir + "/db");
+  EXPECT_EQ(config->journeys(0), dir + "/j.textproto");
+  std::ofstream(path) << "port: 80\nkeys { scopes: SCOPE_NOPE }\n";
+  auto bad = LoadServerConfig(path);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("line 2"));
+  EXPECT_EQ(LoadServerConfig(dir + "/missing.textproto").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST(ServerStart, APortInUseIsAnError) {
+  auto engine = Engine::Open(EngineOptions{});
+  ASSERT_TRUE(engine.ok());
+  v1::ServerConfig config;
+  config.set_port(0);
+  auto first = Server::Start(engine->get(), config);
+  ASSERT_TRUE(first.ok()) << first.status();
+  config.set_port((*first)->port());
+  auto second = Server::Start(engine->get(), config);
+  ASSERT_FALSE(second.ok());
+  EXPECT_THAT(second.status().message(), HasSubstr("cannot listen"));
+  (*first)->Stop();
+  (*first)->Stop();  // Twice is fine.
+}
+
+}  // namespace
+}  // namespace omnijourney::server
