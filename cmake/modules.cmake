@@ -16,7 +16,7 @@ set(OMNIJOURNEY_DEPS_analytics common event identity timeline journey context en
 # The NATS JetStream cluster (library omnijourney_nats) uses the engine through its public API.
 set(OMNIJOURNEY_DEPS_cluster common event context engine)
 # The HTTP server (library omnijourney_server) uses the engine and analytics through their public API.
-set(OMNIJOURNEY_DEPS_server event context engine analytics)
+set(OMNIJOURNEY_DEPS_server common event context engine analytics)
 # The module each public header (include/omnijourney/) belongs to; generated headers
 # (omnijourney/v1/*.pb.h) belong to event.
 set(OMNIJOURNEY_HEADER_clock common)

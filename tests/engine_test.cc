@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "common/json.h"
 #include "engine_test_util.h"
 #include "gmock/gmock.h"
@@ -426,6 +427,41 @@ TEST(EngineTest, CallsByProfileIdAreScopedToTheirTenant) {
   EXPECT_TRUE(engine->EraseProfile("globex", globex).ok());
   EXPECT_EQ(engine->Context({"globex", "email", "boss@globex.example"}).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(engine->Context({"acme", "email", "ann@acme.example"}).ok());
+  EXPECT_EQ(engine->Timeline("acme", globex, {}).status().code(), absl::StatusCode::kNotFound);
+}
+
+// Pages of a timeline, newest first, keep their place when events arrive between them, also a
+// late event older than the page already read, and events at the same time come in key order.
+TEST(EngineTest, TimelinePagesAreStableWhileEventsArrive) {
+  Fixture f;
+  for (int i = 0; i < 7; ++i) f.Must(Msg(absl::StrCat("m", i), i, "email", "eva@example.com"));
+  f.Must(Msg("m3b", 3, "email", "eva@example.com"));  // The same minute as m3.
+  const ProfileId p = f.Ctx("email", "eva@example.com").profile;
+  std::vector<std::string> seen;
+  TimelinePage page;
+  page.limit = 3;
+  auto first = f.engine->Timeline("", p, page);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->total, 8);
+  for (const TimelineEntry& e : first->entries) seen.push_back(e.event_id);
+  ASSERT_TRUE(first->next.has_value());
+  // A new event and a late one in the part not read yet.
+  f.Must(Msg("m9", 9, "email", "eva@example.com"));
+  f.Must(Msg("m0b", 0, "email", "eva@example.com"));
+  page.after = first->next;
+  while (page.after) {
+    auto next = f.engine->Timeline("", p, page);
+    ASSERT_TRUE(next.ok()) << next.status();
+    for (const TimelineEntry& e : next->entries) seen.push_back(e.event_id);
+    page.after = next->next;
+  }
+  EXPECT_THAT(seen, ::testing::ElementsAre("m6", "m5", "m4", "m3b", "m3", "m2", "m1", "m0b", "m0"));
+  page = TimelinePage{.limit = 100};
+  auto all = f.engine->Timeline("", p, page);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->entries.size(), 10u);
+  EXPECT_FALSE(all->next.has_value());
+  EXPECT_EQ(all->entries.front().event_id, "m9");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The HTTP server, started for real on 127.0.0.1 and called over HTTP: the Segment-compatible
 // tracking API (keys, tenants, gzip, size limits, messageIds), the context endpoint, health,
 // errors, and the configuration's checks.
+#include "omnijourney/server.h"
+
 #include <httplib.h>
 
 #include <filesystem>
@@ -14,7 +16,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "omnijourney/engine.h"
-#include "omnijourney/server.h"
 
 namespace omnijourney::server {
 namespace {
@@ -63,7 +64,8 @@ class ServerTest : public ::testing::Test {
     client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
   }
 
-  httplib::Result Post(const std::string& path, const std::string& body, const httplib::Headers& headers) {
+  httplib::Result Post(const std::string& path, const std::string& body,
+                       const httplib::Headers& headers) {
     return client_->Post(path, headers, body, "application/json");
   }
   // The context of user_id `user` as seen by `key`: the status, and the body.
@@ -79,9 +81,10 @@ class ServerTest : public ::testing::Test {
 };
 
 TEST_F(ServerTest, TrackIsIngestedUnderTheKeysTenantAndReadBack) {
-  auto res = Post("/v1/track",
-                  R"({"userId":"u-1","event":"Order Completed","messageId":"m-1","properties":{"total":42}})",
-                  Basic(kAcmeWrite));
+  auto res = Post(
+      "/v1/track",
+      R"({"userId":"u-1","event":"Order Completed","messageId":"m-1","properties":{"total":42}})",
+      Basic(kAcmeWrite));
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(json::parse(res->body), json({{"success", true}}));
@@ -98,14 +101,16 @@ TEST_F(ServerTest, TrackIsIngestedUnderTheKeysTenantAndReadBack) {
 
 TEST_F(ServerTest, EveryCallTypeAndTheBatchEndpoints) {
   for (const auto& [path, body] : std::vector<std::pair<std::string, std::string>>{
-           {"/v1/identify", R"({"userId":"u-2","traits":{"email":"pat@example.com"},"messageId":"i-1"})"},
+           {"/v1/identify",
+            R"({"userId":"u-2","traits":{"email":"pat@example.com"},"messageId":"i-1"})"},
            {"/v1/page", R"({"userId":"u-2","name":"Pricing","messageId":"p-1"})"},
            {"/v1/screen", R"({"userId":"u-2","name":"Home","messageId":"s-1"})"},
            {"/v1/group", R"({"userId":"u-2","groupId":"g-1","messageId":"g-1"})"},
            {"/v1/alias", R"({"userId":"u-2","previousId":"anon-2","messageId":"a-1"})"},
            {"/v1/batch", R"({"batch":[{"type":"track","userId":"u-2","event":"A","messageId":"b-1"},
                                       {"type":"track","userId":"u-2","event":"B","messageId":"b-2"}]})"},
-           {"/v1/b", R"({"batch":[{"type":"track","userId":"u-2","event":"C","messageId":"b-3"}]})"}}) {
+           {"/v1/b",
+            R"({"batch":[{"type":"track","userId":"u-2","event":"C","messageId":"b-3"}]})"}}) {
     auto res = Post(path, body, Basic(kAcmeWrite));
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 200) << path << " " << res->body;
@@ -144,10 +149,16 @@ TEST_F(ServerTest, KeysAreCheckedAndScoped) {
 }
 
 TEST_F(ServerTest, TheSameUserIdInTwoTenantsIsTwoCustomers) {
-  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Acme Pat"},"messageId":"t-1"})",
-                 Basic(kAcmeWrite))->status, 200);
-  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Globex Pat"},"messageId":"t-1"})",
-                 Basic(kGlobexWrite))->status, 200);
+  ASSERT_EQ(
+      Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Acme Pat"},"messageId":"t-1"})",
+           Basic(kAcmeWrite))
+          ->status,
+      200);
+  ASSERT_EQ(
+      Post("/v1/identify", R"({"userId":"u-4","traits":{"name":"Globex Pat"},"messageId":"t-1"})",
+           Basic(kGlobexWrite))
+          ->status,
+      200);
   // The same messageId in another tenant is another event, not a duplicate.
   EXPECT_EQ(engine_->Stats().events, 2);
   auto acme = Context("u-4", kAcmeRead);
@@ -166,13 +177,15 @@ TEST_F(ServerTest, TheWriteKeyMayComeInTheBody) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 404);
   res = client_->Post("/v1/track",
-                      absl::StrCat(R"({"writeKey":")", kAcmeWrite, R"(","userId":"u-5","event":"A","messageId":"w-1"})"),
+                      absl::StrCat(R"({"writeKey":")", kAcmeWrite,
+                                   R"(","userId":"u-5","event":"A","messageId":"w-1"})"),
                       "text/plain");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_EQ(res->get_header_value("Access-Control-Allow-Origin"), "*");
   EXPECT_EQ(Context("u-5", kAcmeRead).first, 200);
-  auto wrong = client_->Post("/v1/track", R"({"writeKey":"nope","userId":"u-6","event":"A"})", "text/plain");
+  auto wrong =
+      client_->Post("/v1/track", R"({"writeKey":"nope","userId":"u-6","event":"A"})", "text/plain");
   ASSERT_TRUE(wrong);
   EXPECT_EQ(wrong->status, 401);
   EXPECT_EQ(Context("u-6", kAcmeRead).first, 404);
@@ -180,7 +193,8 @@ TEST_F(ServerTest, TheWriteKeyMayComeInTheBody) {
   auto preflight = client_->Options("/v1/batch");
   ASSERT_TRUE(preflight);
   EXPECT_EQ(preflight->status, 204);
-  EXPECT_THAT(preflight->get_header_value("Access-Control-Allow-Headers"), HasSubstr("Authorization"));
+  EXPECT_THAT(preflight->get_header_value("Access-Control-Allow-Headers"),
+              HasSubstr("Authorization"));
 }
 
 TEST_F(ServerTest, GzipBodiesAreAccepted) {
@@ -200,16 +214,19 @@ TEST_F(ServerTest, GzipBodiesAreAccepted) {
 
 TEST_F(ServerTest, SegmentsSizeLimitsAnswer400AndIngestNothing) {
   const std::string big(33 * 1024, 'x');
-  auto one = Post("/v1/track", absl::StrCat(R"({"userId":"u-8","event":"A","properties":{"t":")", big, R"("}})"),
+  auto one = Post("/v1/track",
+                  absl::StrCat(R"({"userId":"u-8","event":"A","properties":{"t":")", big, R"("}})"),
                   Basic(kAcmeWrite));
   ASSERT_TRUE(one);
   EXPECT_EQ(one->status, 400);
   EXPECT_EQ(json::parse(one->body)["success"], false);
   // A batch within 500 KB with one message over 32 KB: the whole request is refused.
-  auto mixed = Post("/v1/batch",
-                    absl::StrCat(R"({"batch":[{"type":"track","userId":"u-8","event":"small","messageId":"l-1"},)",
-                                 R"({"type":"track","userId":"u-8","event":"A","properties":{"t":")", big, R"("}}]})"),
-                    Basic(kAcmeWrite));
+  auto mixed = Post(
+      "/v1/batch",
+      absl::StrCat(
+          R"({"batch":[{"type":"track","userId":"u-8","event":"small","messageId":"l-1"},)",
+          R"({"type":"track","userId":"u-8","event":"A","properties":{"t":")", big, R"("}}]})"),
+      Basic(kAcmeWrite));
   ASSERT_TRUE(mixed);
   EXPECT_EQ(mixed->status, 400);
   EXPECT_THAT(mixed->body, HasSubstr("batch[1]"));
@@ -217,8 +234,8 @@ TEST_F(ServerTest, SegmentsSizeLimitsAnswer400AndIngestNothing) {
   std::string batch = R"({"batch":[)";
   for (int i = 0; i < 20; ++i) {
     if (i > 0) batch += ",";
-    batch += absl::StrCat(R"({"type":"track","userId":"u-8","event":"A","messageId":"m-)", i, R"(","properties":{"t":")",
-                          std::string(30 * 1024, 'y'), R"("}})");
+    batch += absl::StrCat(R"({"type":"track","userId":"u-8","event":"A","messageId":"m-)", i,
+                          R"(","properties":{"t":")", std::string(30 * 1024, 'y'), R"("}})");
   }
   batch += "]}";
   auto large = Post("/v1/batch", batch, Basic(kAcmeWrite));
@@ -272,7 +289,8 @@ TEST_F(ServerTest, ARateLimitedKeyGets429) {
   Start(limits);
   int ok = 0, limited = 0;
   for (int i = 0; i < 5; ++i) {
-    auto res = Post("/v1/track", absl::StrCat(R"({"userId":"u-11","event":"A","messageId":"r-)", i, R"("})"),
+    auto res = Post("/v1/track",
+                    absl::StrCat(R"({"userId":"u-11","event":"A","messageId":"r-)", i, R"("})"),
                     Basic(kAcmeWrite));
     ASSERT_TRUE(res);
     if (res->status == 200) ++ok;
@@ -284,11 +302,110 @@ TEST_F(ServerTest, ARateLimitedKeyGets429) {
   EXPECT_EQ(ok, 3);
   EXPECT_EQ(limited, 2);
   // Another key has its own bucket.
-  EXPECT_EQ(Post("/v1/track", R"({"userId":"u-12","event":"A","messageId":"r-9"})", Basic(kGlobexWrite))->status, 200);
+  EXPECT_EQ(
+      Post("/v1/track", R"({"userId":"u-12","event":"A","messageId":"r-9"})", Basic(kGlobexWrite))
+          ->status,
+      200);
+}
+
+TEST_F(ServerTest, TraitsEventsJourneysAndExplain) {
+  ASSERT_EQ(Post("/v1/identify",
+                 R"({"userId":"u-20","traits":{"name":"Eva","age":41,"vip":true},"messageId":"e-0",)"
+                 R"("timestamp":"2026-11-30T10:00:00Z"})",
+                 Basic(kAcmeWrite))->status, 200);
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_EQ(Post("/v1/track",
+                   absl::StrCat(R"({"userId":"u-20","event":"Viewed )", i, R"(","messageId":"e-)", i,
+                                R"(","timestamp":"2026-11-30T10:0)", i, R"(:00Z"})"),
+                   Basic(kAcmeWrite))->status, 200);
+  }
+  auto traits = client_->Get("/v1/profiles/user_id:u-20/traits", Bearer(kAcmeRead));
+  ASSERT_TRUE(traits);
+  ASSERT_EQ(traits->status, 200) << traits->body;
+  json t = json::parse(traits->body);
+  EXPECT_EQ(t["traits"]["name"]["value"], "Eva");
+  EXPECT_EQ(t["traits"]["age"]["value"], 41);
+  EXPECT_EQ(t["traits"]["vip"]["value"], true);
+  EXPECT_EQ(t["identifiers"]["user_id"][0], "u-20");
+  // The timeline in pages of 4, newest first, then by the profile id.
+  std::vector<std::string> names;
+  std::string cursor;
+  const std::string profile = t["profile"];
+  for (int round = 0; round < 5; ++round) {
+    std::string path = absl::StrCat("/v1/profiles/profile:", profile, "/events?limit=4");
+    if (!cursor.empty()) path += "&cursor=" + cursor;
+    auto page = client_->Get(path, Bearer(kAcmeRead));
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200) << page->body;
+    json p = json::parse(page->body);
+    EXPECT_EQ(p["total"], 6);
+    for (const json& e : p["events"]) names.push_back(e["kind"] == "identify" ? "identify" : e["name"]);
+    if (p["next_cursor"].is_null()) break;
+    cursor = p["next_cursor"];
+  }
+  EXPECT_THAT(names, ::testing::ElementsAre("Viewed 5", "Viewed 4", "Viewed 3", "Viewed 2", "Viewed 1", "identify"));
+  auto bad_cursor = client_->Get("/v1/profiles/user_id:u-20/events?cursor=nonsense", Bearer(kAcmeRead));
+  ASSERT_TRUE(bad_cursor);
+  EXPECT_EQ(bad_cursor->status, 400);
+  EXPECT_EQ(client_->Get("/v1/profiles/user_id:u-20/events?limit=0", Bearer(kAcmeRead))->status, 400);
+  auto journeys = client_->Get("/v1/profiles/user_id:u-20/journeys", Bearer(kAcmeRead));
+  ASSERT_TRUE(journeys);
+  EXPECT_EQ(journeys->status, 200);
+  EXPECT_TRUE(json::parse(journeys->body)["journeys"].is_array());
+  // An anonymous visitor who logs in: the profiles merge, and the explanation says so.
+  ASSERT_EQ(Post("/v1/page", R"({"anonymousId":"anon-20","name":"Home","messageId":"e-6"})", Basic(kAcmeWrite))->status,
+            200);
+  ASSERT_EQ(Post("/v1/track", R"({"anonymousId":"anon-20","userId":"u-20","event":"Signed In","messageId":"e-7"})",
+                 Basic(kAcmeWrite))->status, 200);
+  auto explain = client_->Get("/v1/profiles/user_id:u-20/explain", Bearer(kAcmeRead));
+  ASSERT_TRUE(explain);
+  ASSERT_EQ(explain->status, 200);
+  json x = json::parse(explain->body);
+  EXPECT_EQ(x["identifiers"][0]["value"], "u-20");
+  ASSERT_FALSE(x["audit"].empty());
+  EXPECT_THAT(x["audit"].dump(), HasSubstr(R"("action":"merged")"));
+  EXPECT_THAT(x["audit"].dump(), HasSubstr("anon-20"));
+  EXPECT_EQ(x["audit_total"], x["audit"].size());
+}
+
+// Every read endpoint, by identifier and by profile id: another tenant's key finds nothing.
+TEST_F(ServerTest, NoReadEndpointCrossesTenants) {
+  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-30","traits":{"name":"Only Acme"},"messageId":"x-1"})",
+                 Basic(kAcmeWrite))->status, 200);
+  auto [status, body] = Context("u-30", kAcmeRead);
+  ASSERT_EQ(status, 200);
+  const std::string profile = json::parse(body)["profile"];
+  for (const std::string& id : {std::string("user_id:u-30"), "profile:" + profile}) {
+    for (const char* what : {"context", "traits", "events", "journeys", "explain"}) {
+      const std::string path = absl::StrCat("/v1/profiles/", id, "/", what);
+      auto mine = client_->Get(path, Bearer(kAcmeRead));
+      ASSERT_TRUE(mine);
+      EXPECT_EQ(mine->status, 200) << path;
+      auto theirs = client_->Get(path, Bearer(kGlobexRead));
+      ASSERT_TRUE(theirs);
+      EXPECT_EQ(theirs->status, 404) << path;
+      EXPECT_THAT(theirs->body, ::testing::Not(HasSubstr("Only Acme"))) << path;
+      auto unauthenticated = client_->Get(path);
+      ASSERT_TRUE(unauthenticated);
+      EXPECT_EQ(unauthenticated->status, 401) << path;
+    }
+  }
+  // Stats: the tenant's own profile count; the server's figures only for admin keys.
+  auto acme = client_->Get("/v1/stats", Bearer(kAcmeRead));
+  ASSERT_TRUE(acme);
+  ASSERT_EQ(acme->status, 200);
+  EXPECT_EQ(json::parse(acme->body)["profiles"], 1);
+  EXPECT_FALSE(json::parse(acme->body).contains("engine"));
+  EXPECT_EQ(json::parse(client_->Get("/v1/stats", Bearer(kGlobexRead))->body)["profiles"], 0);
+  auto journeys = client_->Get("/v1/journeys", Bearer(kGlobexRead));
+  ASSERT_TRUE(journeys);
+  EXPECT_EQ(journeys->status, 200);
+  EXPECT_TRUE(json::parse(journeys->body)["journeys"].is_array());
 }
 
 TEST(ServerKeys, HashesAndNewKeys) {
-  EXPECT_EQ(HashKey("abc"), "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(HashKey("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   const std::string a = NewKey(), b = NewKey();
   EXPECT_NE(a, b);
   EXPECT_EQ(a.substr(0, 3), "oj_");
@@ -330,7 +447,8 @@ TEST(ServerConfigTest, FilesWithLinesAndRelativePaths) {
   auto bad = LoadServerConfig(path);
   ASSERT_FALSE(bad.ok());
   EXPECT_THAT(bad.status().message(), HasSubstr("line 2"));
-  EXPECT_EQ(LoadServerConfig(dir + "/missing.textproto").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(LoadServerConfig(dir + "/missing.textproto").status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST(ServerStart, APortInUseIsAnError) {

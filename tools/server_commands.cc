@@ -28,7 +28,8 @@ int Serve(const std::vector<std::string>& raw, std::string_view usage) {
   Args args;
   if (!ParseArgs("serve", raw, {"--config", "--port"}, {}, &args, usage)) return 2;
   if (args.Get("--config").empty()) {
-    std::cerr << "serve: --config FILE is required (omnijourney.v1.ServerConfig, docs/server.md)\n" << usage;
+    std::cerr << "serve: --config FILE is required (omnijourney.v1.ServerConfig, docs/server.md)\n"
+              << usage;
     return 2;
   }
   absl::StatusOr<v1::ServerConfig> config = server::LoadServerConfig(args.Get("--config"));
@@ -69,7 +70,8 @@ int Serve(const std::vector<std::string>& raw, std::string_view usage) {
       }
     }
   }
-  absl::StatusOr<std::unique_ptr<server::Server>> server = server::Server::Start(engine->get(), *config);
+  absl::StatusOr<std::unique_ptr<server::Server>> server =
+      server::Server::Start(engine->get(), *config);
   if (!server.ok()) {
     std::cerr << "serve: " << server.status().message() << "\n";
     return 1;
@@ -78,17 +80,20 @@ int Serve(const std::vector<std::string>& raw, std::string_view usage) {
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::set<std::string> tenants;
-  for (const v1::ApiKey& key : config->keys()) tenants.insert(key.tenant().empty() ? "(default)" : key.tenant());
+  for (const v1::ApiKey& key : config->keys())
+    tenants.insert(key.tenant().empty() ? "(default)" : key.tenant());
   const std::string scheme = config->tls_certificate().empty() ? "http" : "https";
-  std::cout << "omnijourney serve: listening on " << scheme << "://" << (config->host().empty() ? "127.0.0.1" : config->host())
-            << ":" << (*server)->port() << " (" << config->keys_size() << " keys; tenants "
-            << absl::StrJoin(tenants, ", ") << "; " << (config->store().empty() ? "in memory" : "store " + config->store())
-            << ")" << std::endl;
+  std::cout << "omnijourney serve: listening on " << scheme << "://"
+            << (config->host().empty() ? "127.0.0.1" : config->host()) << ":" << (*server)->port()
+            << " (" << config->keys_size() << " keys; tenants " << absl::StrJoin(tenants, ", ")
+            << "; " << (config->store().empty() ? "in memory" : "store " + config->store()) << ")"
+            << std::endl;
   (*server)->Wait();
   g_server = nullptr;
   server->reset();
   if (!config->store().empty()) {
-    if (absl::Status s = (*engine)->Checkpoint(); !s.ok()) std::cerr << "serve: snapshot at exit: " << s << "\n";
+    if (absl::Status s = (*engine)->Checkpoint(); !s.ok())
+      std::cerr << "serve: snapshot at exit: " << s << "\n";
   }
   std::cout << "omnijourney serve: stopped" << std::endl;
   return 0;
@@ -99,7 +104,8 @@ int Key(const std::vector<std::string>& raw, std::string_view usage) {
   Args args;
   if (!ParseArgs("key", raw, {"--tenant", "--scopes", "--name"}, {}, &args, usage)) return 2;
   std::vector<std::string> scopes;
-  for (absl::string_view s : absl::StrSplit(args.Get("--scopes", "write"), ',', absl::SkipEmpty())) {
+  for (absl::string_view s :
+       absl::StrSplit(args.Get("--scopes", "write"), ',', absl::SkipEmpty())) {
     v1::ApiKey::Scope scope;
     const std::string name = absl::StrCat("SCOPE_", absl::AsciiStrToUpper(s));
     if (!v1::ApiKey::Scope_Parse(name, &scope) || scope == v1::ApiKey::SCOPE_UNSPECIFIED) {
@@ -113,7 +119,8 @@ int Key(const std::vector<std::string>& raw, std::string_view usage) {
             << "# the configuration holds only its hash:\n"
             << "keys {\n"
             << "  tenant: \"" << absl::CEscape(args.Get("--tenant")) << "\"\n";
-  if (!args.Get("--name").empty()) std::cout << "  name: \"" << absl::CEscape(args.Get("--name")) << "\"\n";
+  if (!args.Get("--name").empty())
+    std::cout << "  name: \"" << absl::CEscape(args.Get("--name")) << "\"\n";
   std::cout << "  hash: \"" << server::HashKey(key) << "\"\n";
   for (const std::string& s : scopes) std::cout << "  scopes: " << s << "\n";
   std::cout << "}\n";
@@ -122,7 +129,8 @@ int Key(const std::vector<std::string>& raw, std::string_view usage) {
 
 }  // namespace
 
-int ServerCommand(const std::string& command, const std::vector<std::string>& args, std::string_view usage) {
+int ServerCommand(const std::string& command, const std::vector<std::string>& args,
+                  std::string_view usage) {
   if (command == "serve") return Serve(args, usage);
   if (command == "key") return Key(args, usage);
   return -1;

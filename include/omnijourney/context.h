@@ -114,6 +114,8 @@ struct CustomerContext {
 
 // The context as a JSON object (UTF-8, times as RFC 3339, channels and kinds by name).
 std::string ContextToJson(const CustomerContext& context);
+// One timeline entry as a JSON object, as ContextToJson writes the entries of `recent`.
+std::string TimelineEntryToJson(const TimelineEntry& entry);
 // A compact plain-text rendering for an agent screen (about 10-25 lines).
 std::string RenderContext(const CustomerContext& context);
 

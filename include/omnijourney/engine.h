@@ -27,6 +27,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,6 +120,25 @@ struct ProfileExplanation {
   int64_t audit_folded = 0;                  // Older link records left out (identity.max_audit_records).
   std::vector<JourneyTrace> journeys;        // Every instance, running and ended.
   std::string ToString() const;
+};
+
+// Where a page of a profile's timeline starts (Engine::Timeline): entries are ordered newest first
+// by (time, source, event_id), and a page holds the entries after `after` in that order, so that
+// pages do not shift when new events arrive.
+struct TimelineKey {
+  absl::Time time;
+  std::string source;
+  std::string event_id;
+  bool operator==(const TimelineKey&) const = default;
+};
+struct TimelinePage {
+  size_t limit = 50;
+  std::optional<TimelineKey> after;  // None: from the newest entry.
+};
+struct TimelineSlice {
+  std::vector<TimelineEntry> entries;  // Newest first, at most `limit`.
+  std::optional<TimelineKey> next;      // The `after` of the next page; none after the oldest entry.
+  int total = 0;                        // Retained entries of the profile.
 };
 
 // A profile as analytics and exports read it (Engine::ForEachProfile).
@@ -243,6 +263,11 @@ class Engine {
   }
   // The default tenant "".
   absl::StatusOr<ProfileExplanation> Explain(ProfileId profile) const { return Explain("", profile, AuditPage()); }
+
+  // A page of the profile's retained timeline, newest first (TimelinePage). NotFound for an unknown
+  // profile or one of another tenant.
+  virtual absl::StatusOr<TimelineSlice> Timeline(std::string_view tenant, ProfileId profile,
+                                                 const TimelinePage& page) const = 0;
 
   // Detaches an identifier from its profile for good; stored events are re-attributed.
   // Returns the changed profiles.

@@ -3,9 +3,8 @@
 // errors: docs/server.md.
 //
 // Example:
-//   omnijourney::v1::ServerConfig config;               // e.g. from LoadServerConfig("serve.textproto")
-//   auto* key = config.add_keys();
-//   key->set_tenant("acme");
+//   omnijourney::v1::ServerConfig config;               // e.g. from
+//   LoadServerConfig("serve.textproto") auto* key = config.add_keys(); key->set_tenant("acme");
 //   key->set_hash(omnijourney::server::HashKey("wk_live_..."));
 //   key->add_scopes(omnijourney::v1::ApiKey::SCOPE_WRITE);
 //   auto server = omnijourney::server::Server::Start(engine.get(), config);
@@ -43,7 +42,8 @@ class Server {
  public:
   // Listens on config.host:config.port and serves `engine`, which must outlive the server.
   // Returns once the socket listens (connections are handled on the server's threads).
-  static absl::StatusOr<std::unique_ptr<Server>> Start(Engine* engine, const v1::ServerConfig& config);
+  static absl::StatusOr<std::unique_ptr<Server>> Start(Engine* engine,
+                                                       const v1::ServerConfig& config);
   virtual ~Server() = default;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

@@ -129,6 +129,12 @@ std::string HumanDuration(absl::Duration d) {
 
 }  // namespace
 
+std::string TimelineEntryToJson(const TimelineEntry& entry) {
+  Json j;
+  EntryJson(entry, j);
+  return j.Take();
+}
+
 std::string ContextToJson(const CustomerContext& c) {
   Json j;
   j.Open('{');

@@ -452,6 +452,13 @@ class EngineImpl final : public Engine {
     return state_->Context(id, LiveNow());
   }
 
+  absl::StatusOr<TimelineSlice> Timeline(std::string_view tenant, ProfileId profile,
+                                         const TimelinePage& page) const override {
+    TurnReaderLock lock(&mu_, &turns_);
+    ASSIGN_OR_RETURN(ProfileId id, state_->ResolveProfileIn(tenant, profile));
+    return state_->Timeline(id, page);
+  }
+
   absl::StatusOr<ProfileExplanation> Explain(std::string_view tenant, ProfileId profile,
                                              const AuditPage& page) const override {
     // The audit of a large profile is read in steps of kExplainStep records, each under the lock

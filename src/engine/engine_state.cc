@@ -654,6 +654,36 @@ absl::StatusOr<CustomerContext> EngineState::Context(ProfileId id, absl::Time no
   return ctx;
 }
 
+absl::StatusOr<TimelineSlice> EngineState::Timeline(ProfileId id, const TimelinePage& page) const {
+  ASSIGN_OR_RETURN(View view, Read(id));
+  if (view.timeline.timeline == nullptr) {
+    return absl::NotFoundError(absl::StrCat("profile ", FormatProfileId(id), " has no retained events"));
+  }
+  const auto& entries = view.timeline.timeline->entries();
+  auto key = [](const StoredEntry& e) {
+    return std::tuple<absl::Time, std::string_view, std::string_view>(e.time(), e.source(), e.event_id());
+  };
+  std::optional<std::tuple<absl::Time, std::string_view, std::string_view>> after;
+  if (page.after) after.emplace(page.after->time, page.after->source, page.after->event_id);
+  std::vector<const StoredEntry*> older;
+  older.reserve(entries.size());
+  for (const StoredEntry& e : entries) {
+    if (!after || key(e) < *after) older.push_back(&e);
+  }
+  const size_t n = std::min(page.limit, older.size());
+  auto newer_first = [&](const StoredEntry* a, const StoredEntry* b) { return key(*b) < key(*a); };
+  std::partial_sort(older.begin(), older.begin() + static_cast<std::ptrdiff_t>(n), older.end(), newer_first);
+  TimelineSlice out;
+  out.total = static_cast<int>(entries.size());
+  out.entries.reserve(n);
+  for (size_t i = 0; i < n; ++i) out.entries.push_back(older[i]->View());
+  if (n > 0 && n < older.size()) {
+    const TimelineEntry& last = out.entries.back();
+    out.next = TimelineKey{last.time, last.source, last.event_id};
+  }
+  return out;
+}
+
 absl::StatusOr<ProfileExplanation> EngineState::Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const {
   ProfileExplanation out;
   out.profile = id;

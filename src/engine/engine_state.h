@@ -138,6 +138,7 @@ class EngineState {
   // The explanation without its audit, and the cursor the audit is read with
   // (graph().ContinueExplain, then Take), so that the caller may read it in steps.
   absl::StatusOr<ProfileExplanation> Explain(ProfileId id, std::unique_ptr<AuditCursor>* audit) const;
+  absl::StatusOr<TimelineSlice> Timeline(ProfileId id, const TimelinePage& page) const;
   absl::Status ForEachProfile(const std::function<void(const ProfileSnapshot&)>& fn) const;
   // Released actions before this are forgotten (Outbox::Prune): no replay can emit them again.
   absl::Time PruneHorizon() const {

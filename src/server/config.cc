@@ -18,8 +18,10 @@ namespace {
 // The first error of a textproto parse, with its line and column (1-based).
 class FirstError : public google::protobuf::io::ErrorCollector {
  public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column, const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (first_.empty())
+      first_ = absl::StrCat("line ", line + 1, ", column ", column + 1, ": ", message);
   }
   const std::string& first() const { return first_; }
 
@@ -51,14 +53,16 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
     google::protobuf::util::JsonParseOptions json;
     const auto status = google::protobuf::util::JsonStringToMessage(text.str(), &config, json);
     if (!status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": not an omnijourney.v1.ServerConfig: ",
-                                                     std::string(status.message().data(), status.message().size())));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": not an omnijourney.v1.ServerConfig: ",
+                       std::string(status.message().data(), status.message().size())));
     }
   } else {
     google::protobuf::TextFormat::Parser parser;
     FirstError errors;
     parser.RecordErrorsTo(&errors);
-    if (!parser.ParseFromString(text.str(), &config)) return absl::InvalidArgumentError(absl::StrCat(path, ": ", errors.first()));
+    if (!parser.ParseFromString(text.str(), &config))
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", errors.first()));
   }
   const std::filesystem::path base = std::filesystem::path(path).parent_path();
   config.set_store(Relative(base, config.store()));
@@ -73,7 +77,8 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path) {
 
 absl::Status CheckServerConfig(const v1::ServerConfig& config) {
   if (config.has_port() && (config.port() < 0 || config.port() > 65535)) {
-    return absl::InvalidArgumentError(absl::StrCat("port: ", config.port(), " is not a port (0-65535)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("port: ", config.port(), " is not a port (0-65535)"));
   }
   std::set<std::string> hashes;
   for (int i = 0; i < config.keys_size(); ++i) {
@@ -81,14 +86,16 @@ absl::Status CheckServerConfig(const v1::ServerConfig& config) {
     const std::string at = absl::StrCat("keys[", i, "]");
     const std::string& hash = key.hash();
     if (!absl::StartsWith(hash, "sha256:") || hash.size() != 7 + 64 || !IsHex(hash.substr(7))) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".hash: expected \"sha256:\" and 64 lowercase hex digits (omnijourney key makes one)"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          at,
+          ".hash: expected \"sha256:\" and 64 lowercase hex digits (omnijourney key makes one)"));
     }
     if (!hashes.insert(hash).second) {
       return absl::InvalidArgumentError(absl::StrCat(at, ".hash: the same key as an earlier one"));
     }
     if (key.scopes_size() == 0) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".scopes: none (write, read, operator or admin)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".scopes: none (write, read, operator or admin)"));
     }
     for (int scope : key.scopes()) {
       if (scope == v1::ApiKey::SCOPE_UNSPECIFIED || !v1::ApiKey::Scope_IsValid(scope)) {
@@ -107,9 +114,11 @@ absl::Status CheckServerConfig(const v1::ServerConfig& config) {
     return absl::InvalidArgumentError("limits.max_batch_bytes: must be positive");
   }
   if (l.has_requests_per_second() && !(l.requests_per_second() >= 0)) {
-    return absl::InvalidArgumentError("limits.requests_per_second: must be 0 (no limit) or positive");
+    return absl::InvalidArgumentError(
+        "limits.requests_per_second: must be 0 (no limit) or positive");
   }
-  if (l.has_burst() && !(l.burst() >= 1)) return absl::InvalidArgumentError("limits.burst: must be at least 1");
+  if (l.has_burst() && !(l.burst() >= 1))
+    return absl::InvalidArgumentError("limits.burst: must be at least 1");
   if (l.has_max_concurrent_requests() && l.max_concurrent_requests() < 1) {
     return absl::InvalidArgumentError("limits.max_concurrent_requests: must be at least 1");
   }

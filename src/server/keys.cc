@@ -24,7 +24,8 @@ std::string NewKey(std::string_view prefix) {
   unsigned char bytes[32];
   randombytes_buf(bytes, sizeof(bytes));
   char text[sodium_base64_ENCODED_LEN(sizeof(bytes), sodium_base64_VARIANT_URLSAFE_NO_PADDING)];
-  sodium_bin2base64(text, sizeof(text), bytes, sizeof(bytes), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  sodium_bin2base64(text, sizeof(text), bytes, sizeof(bytes),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
   return absl::StrCat(std::string(prefix), text);
 }
 
@@ -40,8 +41,10 @@ bool RateLimiter::Take() {
 }
 
 KeyTable::KeyTable(const v1::ServerConfig& config) {
-  const double rate = config.limits().has_requests_per_second() ? config.limits().requests_per_second() : 0;
-  const double burst = config.limits().has_burst() ? config.limits().burst() : std::max(1.0, 2 * rate);
+  const double rate =
+      config.limits().has_requests_per_second() ? config.limits().requests_per_second() : 0;
+  const double burst =
+      config.limits().has_burst() ? config.limits().burst() : std::max(1.0, 2 * rate);
   for (int i = 0; i < config.keys_size(); ++i) {
     const v1::ApiKey& key = config.keys(i);
     auto entry = std::make_unique<Entry>();

@@ -19,8 +19,8 @@ class RateLimiter;
 // What a request's key allows.
 struct Caller {
   std::string tenant;
-  std::string name;  // ApiKey::name, or "key N" (its position) when unnamed.
-  uint32_t scopes = 0;  // Bits 1 << ApiKey::Scope.
+  std::string name;                // ApiKey::name, or "key N" (its position) when unnamed.
+  uint32_t scopes = 0;             // Bits 1 << ApiKey::Scope.
   RateLimiter* limiter = nullptr;  // Null when unlimited.
   bool Allows(v1::ApiKey::Scope scope) const {
     return (scopes & (1u << scope)) != 0 || (scopes & (1u << v1::ApiKey::SCOPE_ADMIN)) != 0;

@@ -29,12 +29,14 @@ class HttpServer final : public Server {
   absl::Status Listen() {
     const v1::ServerConfig& config = service_.config();
     if (!config.tls_certificate().empty()) {
-      http_ = std::make_unique<httplib::SSLServer>(config.tls_certificate().c_str(), config.tls_private_key().c_str());
+      http_ = std::make_unique<httplib::SSLServer>(config.tls_certificate().c_str(),
+                                                   config.tls_private_key().c_str());
     } else {
       http_ = std::make_unique<httplib::Server>();
     }
     if (!http_->is_valid()) {
-      return absl::InvalidArgumentError("tls_certificate, tls_private_key: cannot be loaded (PEM files expected)");
+      return absl::InvalidArgumentError(
+          "tls_certificate, tls_private_key: cannot be loaded (PEM files expected)");
     }
     // SO_REUSEADDR only: a restart binds at once, but a second server cannot share a port in use
     // (httplib's default also sets SO_REUSEPORT, which would split the traffic between them).
@@ -43,21 +45,29 @@ class HttpServer final : public Server {
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
     const int threads = service_.limits().threads;
-    http_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+    http_->new_task_queue = [threads] {
+      return new httplib::ThreadPool(static_cast<size_t>(threads));
+    };
     http_->set_keep_alive_max_count(1000);
     http_->set_keep_alive_timeout(30);
     http_->set_read_timeout(30, 0);
     http_->set_write_timeout(30, 0);
     // The tracking routes read their bodies themselves, with their own limits; this is the bound
     // for the others (httplib answers 413 beyond it).
-    http_->set_payload_max_length(std::max(service_.limits().max_body_bytes, service_.limits().max_batch_bytes));
-    http_->set_logger([](const httplib::Request& req, const httplib::Response& res) { AccessLog(req, res); });
-    http_->set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
-      Service::SendError(res, {500, "internal", "internal error"}, res.get_header_value("X-Request-Id"));
-    });
+    http_->set_payload_max_length(
+        std::max(service_.limits().max_body_bytes, service_.limits().max_batch_bytes));
+    http_->set_logger(
+        [](const httplib::Request& req, const httplib::Response& res) { AccessLog(req, res); });
+    http_->set_exception_handler(
+        [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+          Service::SendError(res, {500, "internal", "internal error"},
+                             res.get_header_value("X-Request-Id"));
+        });
     http_->set_error_handler([](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
-      const char* code = res.status == 404 ? "not_found" : res.status == 413 ? "too_large" : "error";
+      const char* code = res.status == 404   ? "not_found"
+                         : res.status == 413 ? "too_large"
+                                             : "error";
       const char* message = res.status == 404   ? "no such endpoint"
                             : res.status == 413 ? "request body too large"
                                                 : "the request could not be handled";
@@ -72,7 +82,8 @@ class HttpServer final : public Server {
       port_ = http_->bind_to_port(host, wanted) ? wanted : -1;
     }
     if (port_ <= 0) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", wanted, " (in use, or not an address here)"));
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", host, ":", wanted,
+                                                 " (in use, or not an address here)"));
     }
     thread_ = std::thread([this] {
       http_->listen_after_bind();
@@ -81,7 +92,8 @@ class HttpServer final : public Server {
       cv_.notify_all();
     });
     // The socket listens already (connections wait in its backlog); the accept loop starts soon.
-    for (int i = 0; i < 200 && !http_->is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && !http_->is_running(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     return absl::OkStatus();
   }
 
@@ -102,16 +114,17 @@ class HttpServer final : public Server {
   // One JSON line per request on stderr: time, request id, method, path, status, duration.
   static void AccessLog(const httplib::Request& req, const httplib::Response& res) {
     RequestLog& log = CurrentRequestLog();
-    nlohmann::ordered_json line = {{"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
-                                   {"request_id", res.get_header_value("X-Request-Id")},
-                                   {"method", req.method},
-                                   {"path", req.path},
-                                   {"status", res.status},
-                                   {"key", log.key},
-                                   {"tenant", log.tenant},
-                                   {"remote", req.remote_addr},
-                                   {"bytes_in", std::max(log.bytes_in, req.body.size())},
-                                   {"bytes_out", res.body.size()}};
+    nlohmann::ordered_json line = {
+        {"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone())},
+        {"request_id", res.get_header_value("X-Request-Id")},
+        {"method", req.method},
+        {"path", req.path},
+        {"status", res.status},
+        {"key", log.key},
+        {"tenant", log.tenant},
+        {"remote", req.remote_addr},
+        {"bytes_in", std::max(log.bytes_in, req.body.size())},
+        {"bytes_out", res.body.size()}};
     log = RequestLog();
     std::cerr << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
   }
@@ -127,7 +140,8 @@ class HttpServer final : public Server {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine, const v1::ServerConfig& config) {
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(Engine* engine,
+                                                      const v1::ServerConfig& config) {
   if (engine == nullptr) return absl::InvalidArgumentError("engine: null");
   if (absl::Status s = CheckServerConfig(config); !s.ok()) return s;
   if (sodium_init() < 0) return absl::InternalError("libsodium could not be initialised");

@@ -35,7 +35,8 @@ RequestLog& CurrentRequestLog() {
 std::string PresentedKey(const httplib::Request& req) {
   const std::string header = req.get_header_value("Authorization");
   absl::string_view h = absl::StripAsciiWhitespace(header);
-  if (absl::StartsWithIgnoreCase(h, "bearer ")) return std::string(absl::StripAsciiWhitespace(h.substr(7)));
+  if (absl::StartsWithIgnoreCase(h, "bearer "))
+    return std::string(absl::StripAsciiWhitespace(h.substr(7)));
   if (absl::StartsWithIgnoreCase(h, "basic ")) {
     std::string decoded;
     if (!absl::Base64Unescape(absl::StripAsciiWhitespace(h.substr(6)), &decoded)) return "";
@@ -60,8 +61,10 @@ void Service::SendJson(httplib::Response& res, int status, std::string body) {
   res.set_content(std::move(body), "application/json");
 }
 
-void Service::SendError(httplib::Response& res, const HttpError& error, std::string_view request_id) {
-  json body = {{"error", {{"code", error.code}, {"message", error.message}, {"request_id", request_id}}}};
+void Service::SendError(httplib::Response& res, const HttpError& error,
+                        std::string_view request_id) {
+  json body = {
+      {"error", {{"code", error.code}, {"message", error.message}, {"request_id", request_id}}}};
   SendJson(res, error.status, body.dump());
 }
 
@@ -86,11 +89,15 @@ HttpError Service::FromStatus(const absl::Status& status, std::string_view reque
   }
   // Storage and internal failures: the detail (paths, RocksDB's words) goes to the log only.
   ++counters_.server_errors;
-  std::cerr << json({{"level", "error"}, {"request_id", request_id}, {"status", status.ToString()}}).dump() << "\n";
-  if (status.code() == absl::StatusCode::kUnavailable || status.code() == absl::StatusCode::kDataLoss ||
+  std::cerr << json({{"level", "error"}, {"request_id", request_id}, {"status", status.ToString()}})
+                   .dump()
+            << "\n";
+  if (status.code() == absl::StatusCode::kUnavailable ||
+      status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kAborted) {
     storage_failed_ = storage_failed_ || status.code() != absl::StatusCode::kAborted;
-    return {503, "unavailable", "the engine could not store the change; nothing was acknowledged, send it again later"};
+    return {503, "unavailable",
+            "the engine could not store the change; nothing was acknowledged, send it again later"};
   }
   return {500, "internal", "internal error"};
 }
@@ -98,13 +105,15 @@ HttpError Service::FromStatus(const absl::Status& status, std::string_view reque
 std::optional<HttpError> Service::Admit(const Caller* caller, v1::ApiKey::Scope scope) {
   if (caller == nullptr) {
     ++counters_.unauthorized;
-    return HttpError{401, "unauthorized", "no valid API key (HTTP basic auth with the key as user name, or Bearer)"};
+    return HttpError{401, "unauthorized",
+                     "no valid API key (HTTP basic auth with the key as user name, or Bearer)"};
   }
   if (!caller->Allows(scope)) {
     ++counters_.forbidden;
-    return HttpError{403, "forbidden",
-                     absl::StrCat("this key lacks the ", absl::AsciiStrToLower(v1::ApiKey::Scope_Name(scope).substr(6)),
-                                  " scope")};
+    return HttpError{
+        403, "forbidden",
+        absl::StrCat("this key lacks the ",
+                     absl::AsciiStrToLower(v1::ApiKey::Scope_Name(scope).substr(6)), " scope")};
   }
   if (caller->limiter != nullptr && !caller->limiter->Take()) {
     ++counters_.rate_limited;
@@ -116,7 +125,8 @@ std::optional<HttpError> Service::Admit(const Caller* caller, v1::ApiKey::Scope 
 void Service::Route(httplib::Server* http, const std::string& method, const std::string& pattern,
                     v1::ApiKey::Scope scope, size_t body_limit, Handler handler, bool tracking) {
   auto run = [this, scope, body_limit, handler = std::move(handler), tracking](
-                 const httplib::Request& req, httplib::Response& res, const httplib::ContentReader* reader) {
+                 const httplib::Request& req, httplib::Response& res,
+                 const httplib::ContentReader* reader) {
     ++counters_.requests;
     RequestLog& log = CurrentRequestLog();
     log = RequestLog();
@@ -131,8 +141,10 @@ void Service::Route(httplib::Server* http, const std::string& method, const std:
     if (++in_flight_ > limits_.max_concurrent_requests) {
       ++counters_.concurrency_limited;
       res.set_header("Retry-After", "1");
-      return SendError(res, {429, "too_many_requests", "the server is handling as many requests as it may; retry"},
-                       request_id);
+      return SendError(
+          res,
+          {429, "too_many_requests", "the server is handling as many requests as it may; retry"},
+          request_id);
     }
     const Caller* caller = nullptr;
     if (scope != v1::ApiKey::SCOPE_UNSPECIFIED) {
@@ -146,7 +158,9 @@ void Service::Route(httplib::Server* http, const std::string& method, const std:
       if (!(tracking && key.empty())) {
         if (std::optional<HttpError> refused = Admit(caller, scope)) {
           if (refused->status == 429) res.set_header("Retry-After", "1");
-          if (tracking) return SendJson(res, refused->status, json({{"success", false}, {"message", refused->message}}).dump());
+          if (tracking)
+            return SendJson(res, refused->status,
+                            json({{"success", false}, {"message", refused->message}}).dump());
           return SendError(res, *refused, request_id);
         }
       }
@@ -176,29 +190,36 @@ void Service::Route(httplib::Server* http, const std::string& method, const std:
     handler(caller, body, req, res, request_id);
   };
   if (method == "GET") {
-    http->Get(pattern, [run](const httplib::Request& req, httplib::Response& res) { run(req, res, nullptr); });
+    http->Get(pattern, [run](const httplib::Request& req, httplib::Response& res) {
+      run(req, res, nullptr);
+    });
     return;
   }
-  auto with_body = [run](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-    run(req, res, &reader);
-  };
-  if (method == "POST") http->Post(pattern, with_body);
-  else if (method == "PUT") http->Put(pattern, with_body);
-  else if (method == "DELETE") http->Delete(pattern, with_body);
+  auto with_body = [run](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) { run(req, res, &reader); };
+  if (method == "POST")
+    http->Post(pattern, with_body);
+  else if (method == "PUT")
+    http->Put(pattern, with_body);
+  else if (method == "DELETE")
+    http->Delete(pattern, with_body);
 }
 
 void Service::Register(httplib::Server* http) {
   Route(http, "GET", "/health", v1::ApiKey::SCOPE_UNSPECIFIED, 0,
-        [](const Caller*, const std::string&, const httplib::Request&, httplib::Response& res, const std::string&) {
-          SendJson(res, 200, R"({"status":"ok"})");
-        });
-  Route(http, "GET", "/ready", v1::ApiKey::SCOPE_UNSPECIFIED, 0,
-        [this](const Caller*, const std::string&, const httplib::Request&, httplib::Response& res, const std::string&) {
-          if (storage_failed()) {
-            return SendJson(res, 503, R"({"status":"storage_failed","message":"the engine refuses changes after a storage failure; restart the server"})");
-          }
-          SendJson(res, 200, R"({"status":"ready"})");
-        });
+        [](const Caller*, const std::string&, const httplib::Request&, httplib::Response& res,
+           const std::string&) { SendJson(res, 200, R"({"status":"ok"})"); });
+  Route(
+      http, "GET", "/ready", v1::ApiKey::SCOPE_UNSPECIFIED, 0,
+      [this](const Caller*, const std::string&, const httplib::Request&, httplib::Response& res,
+             const std::string&) {
+        if (storage_failed()) {
+          return SendJson(
+              res, 503,
+              R"({"status":"storage_failed","message":"the engine refuses changes after a storage failure; restart the server"})");
+        }
+        SendJson(res, 200, R"({"status":"ready"})");
+      });
   RegisterTracking(http);
   RegisterProfiles(http);
 }

@@ -33,7 +33,8 @@ struct Counters {
   std::atomic<int64_t> concurrency_limited{0};
   std::atomic<int64_t> too_large{0};
   std::atomic<int64_t> server_errors{0};
-  // Messages and events refused, by reason ("invalid", "too_large", "max_profiles_per_tenant", ...).
+  // Messages and events refused, by reason ("invalid", "too_large", "max_profiles_per_tenant",
+  // ...).
   std::mutex mu;
   std::map<std::string, int64_t> rejected;
   void Reject(const std::string& reason, int64_t n = 1) {
@@ -68,9 +69,11 @@ class Service {
 
   // A handler behind the checks: the caller's key must have `scope` (the caller is null only for
   // endpoints without a scope, and for tracking requests without an Authorization header).
-  // `body_limit` > 0 reads the body (gzip undone) up to that many bytes, else 413 (400 for tracking).
-  using Handler = std::function<void(const Caller*, const std::string& body, const httplib::Request&,
-                                     httplib::Response&, const std::string& request_id)>;
+  // `body_limit` > 0 reads the body (gzip undone) up to that many bytes, else 413 (400 for
+  // tracking).
+  using Handler =
+      std::function<void(const Caller*, const std::string& body, const httplib::Request&,
+                         httplib::Response&, const std::string& request_id)>;
 
   // The caller of a presented key (null: unknown), and whether it may go on: the scope, then the
   // rate. nullopt: admitted.
@@ -84,7 +87,8 @@ class Service {
   // An engine error as an answer: refusals keep their message; storage and internal failures are
   // logged with the request id and answered 503 / 500 without their detail.
   HttpError FromStatus(const absl::Status& status, std::string_view request_id);
-  static void SendError(httplib::Response& res, const HttpError& error, std::string_view request_id);
+  static void SendError(httplib::Response& res, const HttpError& error,
+                        std::string_view request_id);
   static void SendJson(httplib::Response& res, int status, std::string body);
   // Whether the engine has refused changes after a storage failure (readiness fails then).
   bool storage_failed() const { return storage_failed_.load(); }
@@ -92,10 +96,12 @@ class Service {
  private:
   // `scope` UNSPECIFIED: no key needed. `tracking`: the key may also come from the body's
   // writeKey (analytics.js), checked by the handler; errors in Segment's shape.
-  void Route(httplib::Server* http, const std::string& method, const std::string& pattern, v1::ApiKey::Scope scope,
-             size_t body_limit, Handler handler, bool tracking = false);
+  void Route(httplib::Server* http, const std::string& method, const std::string& pattern,
+             v1::ApiKey::Scope scope, size_t body_limit, Handler handler, bool tracking = false);
   void RegisterTracking(httplib::Server* http);
   void RegisterProfiles(httplib::Server* http);
+  // The profile a path's "{type}:{value}" or "profile:p-..." names in the caller's tenant.
+  absl::StatusOr<ProfileId> ResolveProfile(const Caller& caller, const std::string& text);
 
   Engine* engine_;
   v1::ServerConfig config_;

@@ -41,15 +41,21 @@ std::string Reason(const absl::Status& status) {
 
 void Service::RegisterTracking(httplib::Server* http) {
   // The endpoint's call type ("" for a batch, whose messages say theirs).
-  const std::vector<std::pair<std::string, std::string>> endpoints = {
-      {"/v1/identify", "identify"}, {"/v1/track", "track"}, {"/v1/page", "page"}, {"/v1/screen", "screen"},
-      {"/v1/group", "group"},       {"/v1/alias", "alias"}, {"/v1/batch", ""},    {"/v1/b", ""}};
+  const std::vector<std::pair<std::string, std::string>> endpoints = {{"/v1/identify", "identify"},
+                                                                      {"/v1/track", "track"},
+                                                                      {"/v1/page", "page"},
+                                                                      {"/v1/screen", "screen"},
+                                                                      {"/v1/group", "group"},
+                                                                      {"/v1/alias", "alias"},
+                                                                      {"/v1/batch", ""},
+                                                                      {"/v1/b", ""}};
   for (const auto& [path, type] : endpoints) {
     const size_t limit = type.empty() ? limits_.max_batch_bytes : limits_.max_message_bytes;
     Route(
         http, "POST", path, v1::ApiKey::SCOPE_WRITE, limit,
-        [this, type = type](const Caller* caller, const std::string& body, const httplib::Request& req,
-                            httplib::Response& res, const std::string& request_id) {
+        [this, type = type](const Caller* caller, const std::string& body,
+                            const httplib::Request& req, httplib::Response& res,
+                            const std::string& request_id) {
           ++counters_.tracking_requests;
           SegmentOptions options;
           options.default_type = type;
@@ -109,7 +115,8 @@ void Service::RegisterTracking(httplib::Server* http) {
               continue;
             }
             for (const auto& [id_type, value] : erasure.identifiers) {
-              absl::StatusOr<std::vector<ProfileId>> erased = engine_->EraseIdentifier({caller->tenant, id_type, value});
+              absl::StatusOr<std::vector<ProfileId>> erased =
+                  engine_->EraseIdentifier({caller->tenant, id_type, value});
               if (!erased.ok() && erased.status().code() != absl::StatusCode::kNotFound) {
                 HttpError error = FromStatus(erased.status(), request_id);
                 return Answer(res, error.status, error.message);
@@ -126,7 +133,8 @@ void Service::RegisterTracking(httplib::Server* http) {
                 [](const httplib::Request&, httplib::Response& res) {
                   res.set_header("Access-Control-Allow-Origin", "*");
                   res.set_header("Access-Control-Allow-Methods", "POST, OPTIONS");
-                  res.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type, Content-Encoding");
+                  res.set_header("Access-Control-Allow-Headers",
+                                 "Authorization, Content-Type, Content-Encoding");
                   res.set_header("Access-Control-Max-Age", "86400");
                   res.status = 204;
                 });
