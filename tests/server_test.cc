@@ -10,12 +10,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "omnijourney/engine.h"
+#include "omnijourney/journey.h"
 
 namespace omnijourney::server {
 namespace {
@@ -309,15 +311,20 @@ TEST_F(ServerTest, ARateLimitedKeyGets429) {
 }
 
 TEST_F(ServerTest, TraitsEventsJourneysAndExplain) {
-  ASSERT_EQ(Post("/v1/identify",
-                 R"({"userId":"u-20","traits":{"name":"Eva","age":41,"vip":true},"messageId":"e-0",)"
-                 R"("timestamp":"2026-11-30T10:00:00Z"})",
-                 Basic(kAcmeWrite))->status, 200);
+  ASSERT_EQ(
+      Post("/v1/identify",
+           R"({"userId":"u-20","traits":{"name":"Eva","age":41,"vip":true},"messageId":"e-0",)"
+           R"("timestamp":"2026-11-30T10:00:00Z"})",
+           Basic(kAcmeWrite))
+          ->status,
+      200);
   for (int i = 1; i <= 5; ++i) {
     ASSERT_EQ(Post("/v1/track",
-                   absl::StrCat(R"({"userId":"u-20","event":"Viewed )", i, R"(","messageId":"e-)", i,
-                                R"(","timestamp":"2026-11-30T10:0)", i, R"(:00Z"})"),
-                   Basic(kAcmeWrite))->status, 200);
+                   absl::StrCat(R"({"userId":"u-20","event":"Viewed )", i, R"(","messageId":"e-)",
+                                i, R"(","timestamp":"2026-11-30T10:0)", i, R"(:00Z"})"),
+                   Basic(kAcmeWrite))
+                  ->status,
+              200);
   }
   auto traits = client_->Get("/v1/profiles/user_id:u-20/traits", Bearer(kAcmeRead));
   ASSERT_TRUE(traits);
@@ -339,24 +346,34 @@ TEST_F(ServerTest, TraitsEventsJourneysAndExplain) {
     ASSERT_EQ(page->status, 200) << page->body;
     json p = json::parse(page->body);
     EXPECT_EQ(p["total"], 6);
-    for (const json& e : p["events"]) names.push_back(e["kind"] == "identify" ? "identify" : e["name"]);
+    for (const json& e : p["events"])
+      names.push_back(e["kind"] == "identify" ? "identify" : e["name"]);
     if (p["next_cursor"].is_null()) break;
     cursor = p["next_cursor"];
   }
-  EXPECT_THAT(names, ::testing::ElementsAre("Viewed 5", "Viewed 4", "Viewed 3", "Viewed 2", "Viewed 1", "identify"));
-  auto bad_cursor = client_->Get("/v1/profiles/user_id:u-20/events?cursor=nonsense", Bearer(kAcmeRead));
+  EXPECT_THAT(names, ::testing::ElementsAre("Viewed 5", "Viewed 4", "Viewed 3", "Viewed 2",
+                                            "Viewed 1", "identify"));
+  auto bad_cursor =
+      client_->Get("/v1/profiles/user_id:u-20/events?cursor=nonsense", Bearer(kAcmeRead));
   ASSERT_TRUE(bad_cursor);
   EXPECT_EQ(bad_cursor->status, 400);
-  EXPECT_EQ(client_->Get("/v1/profiles/user_id:u-20/events?limit=0", Bearer(kAcmeRead))->status, 400);
+  EXPECT_EQ(client_->Get("/v1/profiles/user_id:u-20/events?limit=0", Bearer(kAcmeRead))->status,
+            400);
   auto journeys = client_->Get("/v1/profiles/user_id:u-20/journeys", Bearer(kAcmeRead));
   ASSERT_TRUE(journeys);
   EXPECT_EQ(journeys->status, 200);
   EXPECT_TRUE(json::parse(journeys->body)["journeys"].is_array());
   // An anonymous visitor who logs in: the profiles merge, and the explanation says so.
-  ASSERT_EQ(Post("/v1/page", R"({"anonymousId":"anon-20","name":"Home","messageId":"e-6"})", Basic(kAcmeWrite))->status,
+  ASSERT_EQ(Post("/v1/page", R"({"anonymousId":"anon-20","name":"Home","messageId":"e-6"})",
+                 Basic(kAcmeWrite))
+                ->status,
             200);
-  ASSERT_EQ(Post("/v1/track", R"({"anonymousId":"anon-20","userId":"u-20","event":"Signed In","messageId":"e-7"})",
-                 Basic(kAcmeWrite))->status, 200);
+  ASSERT_EQ(
+      Post("/v1/track",
+           R"({"anonymousId":"anon-20","userId":"u-20","event":"Signed In","messageId":"e-7"})",
+           Basic(kAcmeWrite))
+          ->status,
+      200);
   auto explain = client_->Get("/v1/profiles/user_id:u-20/explain", Bearer(kAcmeRead));
   ASSERT_TRUE(explain);
   ASSERT_EQ(explain->status, 200);
@@ -370,8 +387,11 @@ TEST_F(ServerTest, TraitsEventsJourneysAndExplain) {
 
 // Every read endpoint, by identifier and by profile id: another tenant's key finds nothing.
 TEST_F(ServerTest, NoReadEndpointCrossesTenants) {
-  ASSERT_EQ(Post("/v1/identify", R"({"userId":"u-30","traits":{"name":"Only Acme"},"messageId":"x-1"})",
-                 Basic(kAcmeWrite))->status, 200);
+  ASSERT_EQ(
+      Post("/v1/identify", R"({"userId":"u-30","traits":{"name":"Only Acme"},"messageId":"x-1"})",
+           Basic(kAcmeWrite))
+          ->status,
+      200);
   auto [status, body] = Context("u-30", kAcmeRead);
   ASSERT_EQ(status, 200);
   const std::string profile = json::parse(body)["profile"];
@@ -401,6 +421,115 @@ TEST_F(ServerTest, NoReadEndpointCrossesTenants) {
   ASSERT_TRUE(journeys);
   EXPECT_EQ(journeys->status, 200);
   EXPECT_TRUE(json::parse(journeys->body)["journeys"].is_array());
+}
+
+// Journey actions to the host: leased to one reader, offered again when the lease runs out,
+// acknowledged once; each tenant's operator key sees and acknowledges its own only.
+class ServerActionsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto engine = Engine::Open(EngineOptions{});  // The real clock: timers fire by themselves.
+    ASSERT_TRUE(engine.ok()) << engine.status();
+    engine_ = *std::move(engine);
+    auto journey = JourneyBuilder("follow_up", 1)
+                       .Entry(OnEvent().Names({"Reservation Created"}))
+                       .State("reserved")
+                       .After("reminded", absl::Seconds(1), {MakeAction("remind", "sms")})
+                       .Exit("reminded")
+                       .Build();
+    ASSERT_TRUE(journey.ok()) << journey.status();
+    ASSERT_TRUE(engine_->AddJourney(*journey).ok());
+    v1::ServerConfig config;
+    config.set_port(0);
+    config.set_action_lease_seconds(1);
+    AddKey(&config, "acme", kAcmeWrite, {v1::ApiKey::SCOPE_WRITE});
+    AddKey(&config, "acme", "op_acme", {v1::ApiKey::SCOPE_OPERATOR});
+    AddKey(&config, "acme", kAcmeRead, {v1::ApiKey::SCOPE_READ});
+    AddKey(&config, "globex", kGlobexWrite, {v1::ApiKey::SCOPE_WRITE});
+    AddKey(&config, "globex", "op_globex", {v1::ApiKey::SCOPE_OPERATOR});
+    auto server = Server::Start(engine_.get(), config);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(30, 0);
+  }
+  // A reservation: its reminder falls due a second later.
+  void Reserve(const std::string& write_key, const std::string& user, const std::string& id) {
+    auto res =
+        client_->Post("/v1/track", Basic(write_key),
+                      absl::StrCat(R"({"userId":")", user,
+                                   R"(","event":"Reservation Created","messageId":")", id, R"("})"),
+                      "application/json");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+  }
+  json Actions(const std::string& key, int wait) {
+    auto res = client_->Get(absl::StrCat("/v1/actions?wait=", wait), Bearer(key));
+    EXPECT_TRUE(res);
+    if (!res) return json();
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body)["actions"];
+  }
+  int Ack(const std::string& key, const std::vector<std::string>& ids) {
+    auto res = client_->Post("/v1/actions/ack", Bearer(key), json({{"ids", ids}}).dump(),
+                             "application/json");
+    return res ? res->status : 0;
+  }
+
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(ServerActionsTest, LeasedAcknowledgedAndKeptToTheirTenant) {
+  Reserve(kAcmeWrite, "u-40", "r-1");
+  Reserve(kGlobexWrite, "u-41", "r-2");
+  json acme = Actions("op_acme", 10);
+  ASSERT_EQ(acme.size(), 1u) << acme.dump();
+  EXPECT_EQ(acme[0]["tenant"], "acme");
+  EXPECT_EQ(acme[0]["name"], "remind");
+  EXPECT_EQ(acme[0]["channel"], "sms");
+  const std::string id = acme[0]["id"];
+  // Leased: not offered to another reader until the lease (1 s here) runs out unacknowledged.
+  EXPECT_TRUE(Actions("op_acme", 0).empty());
+  json again = Actions("op_acme", 5);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0]["id"], id);
+  // The other tenant's operator sees its own action only, and cannot acknowledge acme's.
+  json globex = Actions("op_globex", 10);
+  ASSERT_EQ(globex.size(), 1u);
+  EXPECT_EQ(globex[0]["tenant"], "globex");
+  EXPECT_NE(globex[0]["id"], id);
+  EXPECT_EQ(Ack("op_globex", {id}), 404);
+  EXPECT_EQ(Ack(kAcmeRead, {id}), 403);
+  EXPECT_EQ(Ack("op_acme", {id}), 200);
+  EXPECT_EQ(Ack("op_acme", {id}), 200);  // A retried acknowledgement is fine.
+  EXPECT_EQ(Ack("op_acme", {"no-such-action"}), 404);
+  EXPECT_EQ(engine_->Stats().pending_actions, 1);  // Globex's.
+  // Acknowledged: never offered again.
+  EXPECT_TRUE(Actions("op_acme", 2).empty());
+  EXPECT_EQ(Ack("op_globex", {globex[0]["id"].get<std::string>()}), 200);
+  EXPECT_EQ(engine_->Stats().pending_actions, 0);
+}
+
+TEST_F(ServerActionsTest, TheStreamSendsEachActionAsAnEvent) {
+  std::string received;
+  std::thread later([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    Reserve(kAcmeWrite, "u-42", "r-3");
+  });
+  httplib::Client stream("127.0.0.1", server_->port());
+  stream.set_read_timeout(30, 0);
+  auto res = stream.Get("/v1/actions/stream", Bearer("op_acme"), [&](const char* data, size_t n) {
+    received.append(data, n);
+    return received.find("\n\n", received.find("event: action")) ==
+           std::string::npos;  // Until one whole event.
+  });
+  later.join();
+  EXPECT_THAT(received, HasSubstr("event: action\nid: "));
+  EXPECT_THAT(received, HasSubstr(R"("name":"remind")"));
+  EXPECT_THAT(received, HasSubstr(R"("tenant":"acme")"));
+  EXPECT_EQ(Actions("op_globex", 0).size(), 0u);
 }
 
 TEST(ServerKeys, HashesAndNewKeys) {

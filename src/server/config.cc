@@ -125,6 +125,9 @@ absl::Status CheckServerConfig(const v1::ServerConfig& config) {
   if (l.has_threads() && (l.threads() < 1 || l.threads() > 1024)) {
     return absl::InvalidArgumentError("limits.threads: must be 1-1024");
   }
+  if (config.has_action_lease_seconds() && config.action_lease_seconds() < 1) {
+    return absl::InvalidArgumentError("action_lease_seconds: must be at least 1");
+  }
   if (config.tls_certificate().empty() != config.tls_private_key().empty()) {
     return absl::InvalidArgumentError("tls_certificate, tls_private_key: give both or neither");
   }

@@ -106,6 +106,7 @@ class HttpServer final : public Server {
 
   void Stop() override {
     std::lock_guard<std::mutex> stop(stop_mu_);
+    service_.Shutdown();
     if (http_ != nullptr) http_->stop();
     if (thread_.joinable()) thread_.join();
   }

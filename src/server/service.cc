@@ -48,7 +48,13 @@ std::string PresentedKey(const httplib::Request& req) {
 }
 
 Service::Service(Engine* engine, const v1::ServerConfig& config)
-    : engine_(engine), config_(config), limits_(config.limits()), keys_(config) {
+    : engine_(engine),
+      config_(config),
+      limits_(config.limits()),
+      keys_(config),
+      actions_(engine, std::chrono::milliseconds(100),
+               std::chrono::seconds(
+                   config.has_action_lease_seconds() ? config.action_lease_seconds() : 60)) {
   unsigned char bytes[4];
   randombytes_buf(bytes, sizeof(bytes));
   char hex[sizeof(bytes) * 2 + 1];
@@ -222,6 +228,7 @@ void Service::Register(httplib::Server* http) {
       });
   RegisterTracking(http);
   RegisterProfiles(http);
+  RegisterActions(http);
 }
 
 }  // namespace omnijourney::server

@@ -17,6 +17,7 @@
 #include "absl/status/status.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/v1/server.pb.h"
+#include "server/actions.h"
 #include "server/keys.h"
 
 namespace omnijourney::server {
@@ -90,6 +91,9 @@ class Service {
   static void SendError(httplib::Response& res, const HttpError& error,
                         std::string_view request_id);
   static void SendJson(httplib::Response& res, int status, std::string body);
+  // Ends the action streams and waits (before the listener stops).
+  void Shutdown() { actions_.Stop(); }
+  ActionHub& actions() { return actions_; }
   // Whether the engine has refused changes after a storage failure (readiness fails then).
   bool storage_failed() const { return storage_failed_.load(); }
 
@@ -100,6 +104,7 @@ class Service {
              v1::ApiKey::Scope scope, size_t body_limit, Handler handler, bool tracking = false);
   void RegisterTracking(httplib::Server* http);
   void RegisterProfiles(httplib::Server* http);
+  void RegisterActions(httplib::Server* http);
   // The profile a path's "{type}:{value}" or "profile:p-..." names in the caller's tenant.
   absl::StatusOr<ProfileId> ResolveProfile(const Caller& caller, const std::string& text);
 
@@ -111,6 +116,8 @@ class Service {
   std::atomic<int> in_flight_{0};
   std::atomic<uint64_t> next_request_{1};
   std::atomic<bool> storage_failed_{false};
+  ActionHub actions_;
+  std::atomic<int> streams_{0};
   std::string request_prefix_;
 };
 

@@ -124,6 +124,7 @@ void Service::RegisterTracking(httplib::Server* http) {
             }
           }
           (void)req;
+          actions_.Wake();  // An event may have made actions due.
           Answer(res, 200);
         },
         /*tracking=*/true);
