@@ -19,6 +19,9 @@
 #   ./omnijourney.sh cluster-demo      a 3-server NATS JetStream cluster on 127.0.0.1, 3 workers over 16
 #                                      partitions, 20 tenants: throughput and a per-tenant check against
 #                                      a single-process run; stops everything it started (by pid)
+#   ./omnijourney.sh serve [--customers N] [--port P]
+#                                      omnijourney serve on the synthetic population (2,000 customers
+#                                      by default) on 127.0.0.1, with demo keys printed (docs/server.md)
 #   ./omnijourney.sh build             configure and build only
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -160,12 +163,43 @@ case "$cmd" in
     configure_and_build build RelWithDebInfo
     ./build/examples/omnijourney_cluster_demo --cli build/tools/omnijourney --source-dir "$PWD" "$@"
     ;;
+  serve)
+    install_missing
+    configure_and_build build RelWithDebInfo
+    customers=2000 port=8787
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --customers) customers=$2; shift 2 ;;
+        --port) port=$2; shift 2 ;;
+        *) echo "serve: unknown option $1" >&2; exit 2 ;;
+      esac
+    done
+    dir=build/serve-demo
+    rm -rf "$dir" && mkdir -p "$dir"
+    ./build/tools/omnijourney generate --customers "$customers" --seed 1 > "$dir/events.jsonl"
+    ./build/tools/omnijourney replay --events "$dir/events.jsonl" --journeys examples/data/journeys.textproto \
+      --store "$dir/store" --quiet
+    {
+      echo "port: $port"
+      echo "store: \"store\""
+      echo "journeys: \"$PWD/examples/data/journeys.textproto\""
+    } > "$dir/serve.textproto"
+    echo "demo keys (tenant \"\", the synthetic population's):"
+    for scope in write read operator admin; do
+      key_out=$(./build/tools/omnijourney key --scopes "$scope" --name "demo $scope")
+      echo "  $scope: $(echo "$key_out" | sed -n 's/^key: //p')"
+      echo "$key_out" | sed -n '/^keys {/,/^}/p' >> "$dir/serve.textproto"
+    done
+    example=$(grep -o '"crm_id","value":"[^"]*"' "$dir/events.jsonl" | head -1 | sed 's/.*"value":"//; s/"$//')
+    echo "try: curl -H 'Authorization: Bearer READ_KEY' http://127.0.0.1:$port/v1/profiles/crm_id:$example/context"
+    exec ./build/tools/omnijourney serve --config "$dir/serve.textproto"
+    ;;
   build)
     install_missing
     configure_and_build build RelWithDebInfo
     ;;
   *)
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

@@ -5,19 +5,25 @@
 
 #include <httplib.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/journey.h"
+#include "re2/re2.h"
 
 namespace omnijourney::server {
 namespace {
@@ -60,6 +66,7 @@ class ServerTest : public ::testing::Test {
     AddKey(&config, "acme", kAcmeRead, {v1::ApiKey::SCOPE_READ});
     AddKey(&config, "globex", kGlobexWrite, {v1::ApiKey::SCOPE_WRITE});
     AddKey(&config, "globex", kGlobexRead, {v1::ApiKey::SCOPE_READ});
+    AddKey(&config, "", "ak_admin", {v1::ApiKey::SCOPE_ADMIN});
     auto server = Server::Start(engine_.get(), config);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
@@ -530,6 +537,91 @@ TEST_F(ServerActionsTest, TheStreamSendsEachActionAsAnEvent) {
   EXPECT_THAT(received, HasSubstr(R"("name":"remind")"));
   EXPECT_THAT(received, HasSubstr(R"("tenant":"acme")"));
   EXPECT_EQ(Actions("op_globex", 0).size(), 0u);
+}
+
+TEST_F(ServerTest, MetricsInPrometheusTextFormatForAdminKeysOnly) {
+  ASSERT_EQ(
+      Post("/v1/track", R"({"userId":"u-50","event":"A","messageId":"q-1"})", Basic(kAcmeWrite))
+          ->status,
+      200);
+  ASSERT_EQ(
+      Post("/v1/track", R"({"userId":"u-50","event":"A","messageId":"q-1"})", Basic(kAcmeWrite))
+          ->status,
+      200);
+  ASSERT_EQ(
+      Post("/v1/track", R"({"event":"no user","messageId":"q-2"})", Basic(kAcmeWrite))->status,
+      200);
+  ASSERT_EQ(Context("u-50", kAcmeRead).first, 200);
+  EXPECT_EQ(client_->Get("/metrics", Bearer(kAcmeRead))->status, 403);
+  EXPECT_EQ(client_->Get("/metrics")->status, 401);
+  auto res = client_->Get("/metrics", Bearer("ak_admin"));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_THAT(res->get_header_value("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  const std::string& m = res->body;
+  EXPECT_TRUE(absl::StrContains(m, "\nomnijourney_events_ingested_total 1\n"))
+      << "\nomnijourney_events_ingested_total 1\n";
+  EXPECT_TRUE(absl::StrContains(m, "\nomnijourney_events_duplicate_total 1\n"))
+      << "\nomnijourney_events_duplicate_total 1\n";
+  EXPECT_TRUE(absl::StrContains(m, "omnijourney_events_rejected_total{reason=\"invalid\"} 1\n"))
+      << "omnijourney_events_rejected_total{reason=\"invalid\"} 1\n";
+  // Two requests reached the engine (the third had no valid message).
+  EXPECT_TRUE(absl::StrContains(m, "omnijourney_ingest_duration_seconds_count 2\n"))
+      << "omnijourney_ingest_duration_seconds_count 2\n";
+  EXPECT_TRUE(absl::StrContains(m, "omnijourney_context_duration_seconds_count 1\n"))
+      << "omnijourney_context_duration_seconds_count 1\n";
+  EXPECT_TRUE(absl::StrContains(
+      m, "omnijourney_http_request_duration_seconds_count{route=\"POST /v1/track\"} 3\n"))
+      << "omnijourney_http_request_duration_seconds_count{route=\"POST /v1/track\"} 3\n";
+  EXPECT_TRUE(absl::StrContains(m,
+                                "omnijourney_http_request_duration_seconds_bucket{route=\"GET "
+                                "/v1/profiles/{id}/context\",le=\"+Inf\"} 1\n"))
+      << "omnijourney_http_request_duration_seconds_bucket{route=\"GET "
+         "/v1/profiles/{id}/context\",le=\"+Inf\"} 1\n";
+  EXPECT_TRUE(absl::StrContains(m, "\nomnijourney_engine_profiles 1\n"))
+      << "\nomnijourney_engine_profiles 1\n";
+  EXPECT_TRUE(absl::StrContains(m, "\nomnijourney_ready 1\n")) << "\nomnijourney_ready 1\n";
+  // Every line is a comment or `name{labels} value`, and every family is declared before use.
+  std::set<std::string> declared;
+  for (absl::string_view piece : absl::StrSplit(m, '\n', absl::SkipEmpty())) {
+    const std::string line(piece);
+    if (absl::StartsWith(line, "# TYPE ")) {
+      declared.insert(line.substr(7, line.find(' ', 7) - 7));
+      continue;
+    }
+    if (absl::StartsWith(line, "# HELP ")) continue;
+    ASSERT_TRUE(RE2::FullMatch(line, R"(([a-z_]+)(\{.*\})? -?[0-9.e+Inf]+)")) << line;
+    std::string name = line.substr(0, line.find_first_of("{ "));
+    for (const char* suffix : {"_bucket", "_sum", "_count"}) {
+      if (absl::EndsWith(name, suffix) && !declared.contains(name))
+        name.resize(name.size() - strlen(suffix));
+    }
+    EXPECT_TRUE(declared.contains(name)) << line;
+  }
+}
+
+TEST_F(ServerTest, LogLinesGoToTheHostsSink) {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  SetLogSink([&](std::string_view line) {
+    std::lock_guard<std::mutex> lock(mu);
+    lines.emplace_back(line);
+  });
+  auto res =
+      Post("/v1/track", R"({"userId":"u-60","event":"A","messageId":"s-1"})", Basic(kAcmeWrite));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  Start({});  // Stopping the server waits for its threads: the access log line is written by then.
+  SetLogSink(nullptr);
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_FALSE(lines.empty());
+  json line = json::parse(lines.back());
+  EXPECT_EQ(line["path"], "/v1/track");
+  EXPECT_EQ(line["status"], 200);
+  EXPECT_EQ(line["tenant"], "acme");
+  EXPECT_EQ(line["key"], kAcmeWrite);
+  EXPECT_EQ(line["request_id"], res->get_header_value("X-Request-Id"));
+  EXPECT_GT(line["bytes_in"].get<int>(), 0);
 }
 
 TEST(ServerKeys, HashesAndNewKeys) {

@@ -14,6 +14,7 @@
 #ifndef OMNIJOURNEY_SERVER_H_
 #define OMNIJOURNEY_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -37,6 +38,12 @@ absl::StatusOr<v1::ServerConfig> LoadServerConfig(const std::string& path);
 // The configuration's own consistency: key hashes, scopes, tenants, limits. InvalidArgument naming
 // the field ("keys[1].hash: expected sha256: and 64 hex digits").
 absl::Status CheckServerConfig(const v1::ServerConfig& config);
+
+// Where the server's log lines go: one JSON object per line (the access log, errors with their
+// request id). The default writes them to stderr. Thread-safe; the sink is called from the
+// server's threads, one line at a time.
+using LogSink = std::function<void(std::string_view line)>;
+void SetLogSink(LogSink sink);
 
 class Server {
  public:

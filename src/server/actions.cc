@@ -9,13 +9,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "omnijourney/profile_id.h"
+#include "server/service.h"
 
 namespace omnijourney::server {
 namespace {
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
 
 std::string_view DispositionName(JourneyAction::Disposition d) {
   switch (d) {

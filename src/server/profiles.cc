@@ -1,6 +1,7 @@
 // The profile API: a customer by any identifier (or their profile id), in the key's tenant: the
 // context, traits, the paginated timeline, journeys and the explanation; the journey definitions
 // and the stats.
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -18,11 +19,6 @@ namespace omnijourney::server {
 namespace {
 
 using nlohmann::ordered_json;
-
-std::string Rfc3339(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return "";
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
-}
 
 // A trait's value as the JSON type it was sent with.
 ordered_json TraitJson(const TraitValue& t) {
@@ -109,7 +105,7 @@ std::optional<size_t> Count(const httplib::Request& req, const char* name, size_
 
 }  // namespace
 
-absl::StatusOr<ProfileId> Service::ResolveProfile(const Caller& caller, const std::string& text) {
+absl::StatusOr<CustomerContext> Service::ContextOf(const Caller& caller, const std::string& text) {
   const size_t colon = text.find(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) {
     return absl::InvalidArgumentError(
@@ -122,12 +118,13 @@ absl::StatusOr<ProfileId> Service::ResolveProfile(const Caller& caller, const st
     if (!id.ok())
       return absl::InvalidArgumentError(
           absl::StrCat("profile:", value, ": not a profile id (p-...)"));
-    // NotFound for a profile of another tenant.
-    absl::StatusOr<CustomerContext> ctx = engine_->Context(caller.tenant, *id);
-    if (!ctx.ok()) return ctx.status();
-    return ctx->profile;
+    return engine_->Context(caller.tenant, *id);  // NotFound for a profile of another tenant.
   }
-  absl::StatusOr<CustomerContext> ctx = engine_->Context({caller.tenant, type, value});
+  return engine_->Context({caller.tenant, type, value});
+}
+
+absl::StatusOr<ProfileId> Service::ResolveProfile(const Caller& caller, const std::string& text) {
+  absl::StatusOr<CustomerContext> ctx = ContextOf(caller, text);
   if (!ctx.ok()) return ctx.status();
   return ctx->profile;
 }
@@ -137,18 +134,17 @@ void Service::RegisterProfiles(httplib::Server* http) {
   Route(http, "GET", R"(/v1/profiles/([^/]+)/context)", read, 0,
         [this](const Caller* caller, const std::string&, const httplib::Request& req,
                httplib::Response& res, const std::string& rid) {
-          absl::StatusOr<ProfileId> id = ResolveProfile(*caller, req.matches[1]);
-          if (!id.ok()) return SendError(res, FromStatus(id.status(), rid), rid);
-          absl::StatusOr<CustomerContext> context = engine_->Context(caller->tenant, *id);
+          const auto start = std::chrono::steady_clock::now();
+          absl::StatusOr<CustomerContext> context = ContextOf(*caller, req.matches[1]);
+          counters_.context_seconds.Observe(
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
           if (!context.ok()) return SendError(res, FromStatus(context.status(), rid), rid);
           SendJson(res, 200, ContextToJson(*context));
         });
   Route(http, "GET", R"(/v1/profiles/([^/]+)/traits)", read, 0,
         [this](const Caller* caller, const std::string&, const httplib::Request& req,
                httplib::Response& res, const std::string& rid) {
-          absl::StatusOr<ProfileId> id = ResolveProfile(*caller, req.matches[1]);
-          if (!id.ok()) return SendError(res, FromStatus(id.status(), rid), rid);
-          absl::StatusOr<CustomerContext> context = engine_->Context(caller->tenant, *id);
+          absl::StatusOr<CustomerContext> context = ContextOf(*caller, req.matches[1]);
           if (!context.ok()) return SendError(res, FromStatus(context.status(), rid), rid);
           ordered_json traits = ordered_json::object();
           for (const auto& [name, t] : context->traits) traits[name] = TraitJson(t);

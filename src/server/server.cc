@@ -56,8 +56,10 @@ class HttpServer final : public Server {
     // for the others (httplib answers 413 beyond it).
     http_->set_payload_max_length(
         std::max(service_.limits().max_body_bytes, service_.limits().max_batch_bytes));
-    http_->set_logger(
-        [](const httplib::Request& req, const httplib::Response& res) { AccessLog(req, res); });
+    if (!config.has_access_log() || config.access_log()) {
+      http_->set_logger(
+          [](const httplib::Request& req, const httplib::Response& res) { AccessLog(req, res); });
+    }
     http_->set_exception_handler(
         [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
           Service::SendError(res, {500, "internal", "internal error"},
@@ -127,7 +129,7 @@ class HttpServer final : public Server {
         {"bytes_in", std::max(log.bytes_in, req.body.size())},
         {"bytes_out", res.body.size()}};
     log = RequestLog();
-    std::cerr << line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
+    WriteLog(line.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace));
   }
 
   Service service_;

@@ -27,6 +27,38 @@ Limits::Limits(const v1::ServerLimits& l) {
   if (l.has_threads()) threads = l.threads();
 }
 
+namespace {
+
+std::mutex& LogMutex() {
+  static std::mutex mu;
+  return mu;
+}
+LogSink& Sink() {
+  static LogSink sink;
+  return sink;
+}
+
+}  // namespace
+
+void SetLogSink(LogSink sink) {
+  std::lock_guard<std::mutex> lock(LogMutex());
+  Sink() = std::move(sink);
+}
+
+void WriteLog(std::string_view line) {
+  std::lock_guard<std::mutex> lock(LogMutex());
+  if (Sink()) {
+    Sink()(line);
+  } else {
+    std::cerr << std::string(line) + "\n";
+  }
+}
+
+std::string Rfc3339(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return "";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E6SZ", t, absl::UTCTimeZone());
+}
+
 RequestLog& CurrentRequestLog() {
   thread_local RequestLog log;
   return log;
@@ -95,9 +127,11 @@ HttpError Service::FromStatus(const absl::Status& status, std::string_view reque
   }
   // Storage and internal failures: the detail (paths, RocksDB's words) goes to the log only.
   ++counters_.server_errors;
-  std::cerr << json({{"level", "error"}, {"request_id", request_id}, {"status", status.ToString()}})
-                   .dump()
-            << "\n";
+  WriteLog(json({{"time", Rfc3339(absl::Now())},
+                 {"level", "error"},
+                 {"request_id", request_id},
+                 {"status", status.ToString()}})
+               .dump(-1, ' ', false, json::error_handler_t::replace));
   if (status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDataLoss ||
       status.code() == absl::StatusCode::kInternal || status.code() == absl::StatusCode::kAborted) {
@@ -130,10 +164,21 @@ std::optional<HttpError> Service::Admit(const Caller* caller, v1::ApiKey::Scope 
 
 void Service::Route(httplib::Server* http, const std::string& method, const std::string& pattern,
                     v1::ApiKey::Scope scope, size_t body_limit, Handler handler, bool tracking) {
-  auto run = [this, scope, body_limit, handler = std::move(handler), tracking](
+  // The route's label in the metrics: its pattern, with {id} for the identifier.
+  std::string label = absl::StrCat(method, " ", pattern);
+  for (size_t at; (at = label.find("([^/]+)")) != std::string::npos;) label.replace(at, 7, "{id}");
+  Histogram* latency = latency_.emplace(label, std::make_unique<Histogram>()).first->second.get();
+  auto run = [this, scope, body_limit, handler = std::move(handler), tracking, latency](
                  const httplib::Request& req, httplib::Response& res,
                  const httplib::ContentReader* reader) {
     ++counters_.requests;
+    struct Timed {
+      Histogram* h;
+      std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+      ~Timed() {
+        h->Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+    } timed{latency};
     RequestLog& log = CurrentRequestLog();
     log = RequestLog();
     const std::string request_id = absl::StrCat(request_prefix_, "-", next_request_.fetch_add(1));
@@ -229,6 +274,7 @@ void Service::Register(httplib::Server* http) {
   RegisterTracking(http);
   RegisterProfiles(http);
   RegisterActions(http);
+  RegisterMetrics(http);
 }
 
 }  // namespace omnijourney::server

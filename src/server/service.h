@@ -9,16 +9,19 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 #include "omnijourney/engine.h"
 #include "omnijourney/v1/server.pb.h"
 #include "server/actions.h"
 #include "server/keys.h"
+#include "server/metrics.h"
 
 namespace omnijourney::server {
 
@@ -34,6 +37,10 @@ struct Counters {
   std::atomic<int64_t> concurrency_limited{0};
   std::atomic<int64_t> too_large{0};
   std::atomic<int64_t> server_errors{0};
+  std::atomic<int64_t> merges{0};          // Profiles absorbed by tracked events.
+  std::atomic<int64_t> merge_refusals{0};  // Merges refused (identity protection).
+  Histogram ingest_seconds;                // One IngestBatch of a tracking request.
+  Histogram context_seconds;               // One Context read of the profile API.
   // Messages and events refused, by reason ("invalid", "too_large", "max_profiles_per_tenant",
   // ...).
   std::mutex mu;
@@ -105,8 +112,11 @@ class Service {
   void RegisterTracking(httplib::Server* http);
   void RegisterProfiles(httplib::Server* http);
   void RegisterActions(httplib::Server* http);
+  void RegisterMetrics(httplib::Server* http);
   // The profile a path's "{type}:{value}" or "profile:p-..." names in the caller's tenant.
   absl::StatusOr<ProfileId> ResolveProfile(const Caller& caller, const std::string& text);
+  // The context of that customer.
+  absl::StatusOr<CustomerContext> ContextOf(const Caller& caller, const std::string& text);
 
   Engine* engine_;
   v1::ServerConfig config_;
@@ -117,6 +127,8 @@ class Service {
   std::atomic<uint64_t> next_request_{1};
   std::atomic<bool> storage_failed_{false};
   ActionHub actions_;
+  // Request durations by route (filled while routes are registered, read-only after).
+  std::map<std::string, std::unique_ptr<Histogram>> latency_;
   std::atomic<int> streams_{0};
   std::string request_prefix_;
 };
@@ -129,6 +141,12 @@ struct RequestLog {
   std::string tenant;
 };
 RequestLog& CurrentRequestLog();
+
+// Writes one log line to the sink (SetLogSink), stderr by default.
+void WriteLog(std::string_view line);
+
+// A time as RFC 3339 in UTC with microseconds; "" for an infinite one.
+std::string Rfc3339(absl::Time t);
 
 // The key an Authorization header presents: the user name of Basic (Segment's write key, empty
 // password) or a Bearer token; empty when none.

@@ -4,6 +4,7 @@
 // batches over the size limits; 401 without a known write key; 503 when the engine could not store
 // the events (nothing of the request is acknowledged: the SDK sends it again, and the messageIds
 // make that idempotent).
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -93,9 +94,17 @@ void Service::RegisterTracking(httplib::Server* http) {
             e.set_tenant(caller->tenant);
             events.push_back(&e);
           }
-          std::vector<absl::StatusOr<IngestResult>> results = engine_->IngestBatch(events);
+          const auto start = std::chrono::steady_clock::now();
+          std::vector<absl::StatusOr<IngestResult>> results;
+          if (!events.empty()) {
+            results = engine_->IngestBatch(events);
+            counters_.ingest_seconds.Observe(
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+          }
           for (const absl::StatusOr<IngestResult>& r : results) {
             if (r.ok()) {
+              counters_.merges += static_cast<int64_t>(r->merged.size());
+              counters_.merge_refusals += static_cast<int64_t>(r->refusals.size());
               ++(r->duplicate ? counters_.events_duplicate : counters_.events_accepted);
               continue;
             }
